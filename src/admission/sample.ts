@@ -1,0 +1,73 @@
+// One pre-spawn sample of the host: MemAvailable, the 1-minute load and PSI memory pressure.
+// It reads three small /proc files synchronously and spawns no process (systeminformation's
+// currentLoad() runs a shell command and blocks for ~19 ms; this takes well under 1 ms).
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+
+export interface HostSample {
+  at: number;
+  /** Bytes, from /proc/meminfo MemAvailable; null when it could not be read. */
+  memAvailable: number | null;
+  memTotal: number | null;
+  load1: number | null;
+  cpus: number;
+  /** PSI memory "some avg10" percent; null when /proc/pressure/memory is missing (PSI off). */
+  memoryPressure: number | null;
+  psiAvailable: boolean;
+  errors: string[];
+}
+
+export interface SampleSource {
+  procRoot: string;
+  cpus: number;
+}
+
+export const hostProc: SampleSource = { procRoot: '/proc', cpus: availableParallelism() };
+
+export function sampleHost(now: number, src: SampleSource = hostProc): HostSample {
+  const errors: string[] = [];
+  let memAvailable: number | null = null;
+  let memTotal: number | null = null;
+  let load1: number | null = null;
+  let memoryPressure: number | null = null;
+  let psiAvailable = true;
+
+  try {
+    const meminfo = readFileSync(join(src.procRoot, 'meminfo'), 'latin1');
+    memAvailable = meminfoField(meminfo, 'MemAvailable');
+    memTotal = meminfoField(meminfo, 'MemTotal');
+    if (memAvailable === null) errors.push('no MemAvailable line in meminfo');
+  } catch (err) {
+    errors.push(`cannot read meminfo: ${(err as Error).message}`);
+  }
+
+  try {
+    const loadavg = readFileSync(join(src.procRoot, 'loadavg'), 'latin1');
+    const v = Number(loadavg.split(' ')[0]);
+    if (Number.isFinite(v)) load1 = v;
+    else errors.push('cannot parse loadavg');
+  } catch (err) {
+    errors.push(`cannot read loadavg: ${(err as Error).message}`);
+  }
+
+  try {
+    const psi = readFileSync(join(src.procRoot, 'pressure', 'memory'), 'latin1');
+    const m = /^some avg10=(\d+(?:\.\d+)?)/m.exec(psi);
+    if (m) memoryPressure = Number(m[1]);
+    else errors.push('cannot parse pressure/memory');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Pi kernels build PSI in but leave it off until `psi=1` is on the kernel command line;
+    // EOPNOTSUPP is what a disabled PSI returns on read.
+    if (code === 'ENOENT' || code === 'EOPNOTSUPP' || code === 'ENOTSUP') psiAvailable = false;
+    else errors.push(`cannot read pressure/memory: ${(err as Error).message}`);
+  }
+
+  return { at: now, memAvailable, memTotal, load1, cpus: src.cpus, memoryPressure, psiAvailable, errors };
+}
+
+function meminfoField(text: string, field: string): number | null {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+  return m ? Number(m[1]) * 1024 : null;
+}

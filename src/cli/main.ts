@@ -1,0 +1,230 @@
+#!/usr/bin/env node
+// warden's command line. Bad input gets one clear line and a distinct exit code:
+// 78 for config (EX_CONFIG), 2 for usage, 3 when the daemon is not running, 1 otherwise.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
+import { formatDuration, formatSize } from '../config/units.js';
+import { callDaemon, DaemonUnreachable } from '../control/client.js';
+import { chooseExecutor } from '../executors/choose.js';
+import { createLogger } from '../log/logger.js';
+import { loadState, StateError } from '../state/store.js';
+import type { Task } from '../state/types.js';
+import { createNotifier } from '../systemd/notify.js';
+import type { StatusReport } from '../supervisor.js';
+import { Supervisor } from '../supervisor.js';
+import { DEFAULT_PRIORITY, enqueueTask, QueueError } from '../tasks/local-queue.js';
+import { checkTaskId } from '../tasks/task-id.js';
+
+export const EX_USAGE = 2;
+export const EX_NOT_RUNNING = 3;
+
+class UsageError extends Error {}
+
+const USAGE = `usage: warden <command> [options]
+
+  run                       run the supervisor in the foreground (SIGTERM/SIGINT stop it)
+  status [--json]           workers, tasks by state, breaker, pause reason, config hash
+  tasks [--json]            every task with its state and attempts
+  task add ID (--prompt TEXT | --prompt-file FILE) [--priority N]
+                            queue a task (works whether or not the daemon runs)
+  pause                     stop spawning (running workers keep running)
+  resume                    clear a manual pause and close an open breaker
+  config check              validate the config and exit 0, or 78 with one line per problem
+  version
+
+options: --config FILE (else $WARDEN_CONFIG, else /etc/warden/config.toml)`;
+
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      prompt: { type: 'string' },
+      'prompt-file': { type: 'string' },
+      priority: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [cmd, sub, ...rest] = positionals;
+  if (values.help || cmd === undefined || cmd === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return cmd === undefined && !values.help ? EX_USAGE : 0;
+  }
+  const configPath = resolveConfigPath(values.config);
+  switch (cmd) {
+    case 'version':
+      process.stdout.write(`warden ${version()}\n`);
+      return 0;
+    case 'config':
+      if (sub !== 'check') throw new UsageError(`unknown command "config ${sub ?? ''}": did you mean "config check"?`);
+      return configCheck(configPath);
+    case 'run':
+      return run(loadConfig(configPath));
+    case 'status':
+      return status(loadConfig(configPath), values.json);
+    case 'tasks':
+      return tasks(loadConfig(configPath), values.json);
+    case 'pause':
+    case 'resume': {
+      const loaded = loadConfig(configPath);
+      const r = await callDaemon<{ paused: string[] }>(loaded.config.control.socket, 'POST', `/${cmd}`);
+      process.stdout.write(r.paused.length ? `paused: ${r.paused.join(', ')}\n` : 'running: spawning is allowed\n');
+      return 0;
+    }
+    case 'task':
+      if (sub !== 'add') throw new UsageError(`unknown command "task ${sub ?? ''}": did you mean "task add ID --prompt TEXT"?`);
+      return taskAdd(loadConfig(configPath), rest, values);
+    default:
+      throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+function configCheck(path: string): number {
+  const { config, sha256: hash } = loadConfig(path);
+  process.stdout.write(
+    `${path}: OK (sha256 ${hash.slice(0, 12)}): max_concurrent_workers=${config.supervisor.maxConcurrentWorkers} memory_max=${formatSize(config.worker.memoryMax)} cpu_quota=${config.worker.cpuQuota}% executor=${config.executor.kind} state_dir=${config.supervisor.stateDir}\n`,
+  );
+  return 0;
+}
+
+async function run(loaded: LoadedConfig): Promise<number> {
+  const log = createLogger({ level: process.env.WARDEN_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+  const executor = chooseExecutor(loaded.config);
+  const notifier = createNotifier(process.env, 'systemd-notify', (m) => log.warn(m));
+  const supervisor = new Supervisor({ loaded, executor, log, notifier, version: version(), debugStallSignal: process.env.WARDEN_DEBUG_STALL === '1' });
+  let stopping: Promise<void> | null = null;
+  const stop = (signal: string) => {
+    stopping ??= supervisor.shutdown(signal);
+    return stopping;
+  };
+  const done = new Promise<number>((resolve) => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(sig, () => void stop(sig).then(() => resolve(0), (err) => {
+        log.error('shutdown failed', { error: (err as Error).message });
+        resolve(1);
+      }));
+    }
+  });
+  await supervisor.start();
+  return done;
+}
+
+async function status(loaded: LoadedConfig, json: boolean): Promise<number> {
+  const s = await callDaemon<StatusReport>(loaded.config.control.socket, 'GET', '/status');
+  let onDisk: string | null = null;
+  try {
+    onDisk = sha256(readFileSync(s.config.path));
+  } catch {
+    onDisk = null;
+  }
+  const configChanged = onDisk !== s.config.sha256;
+  if (json) {
+    process.stdout.write(JSON.stringify({ ...s, config: { ...s.config, changedOnDisk: configChanged } }, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [
+    `warden ${s.daemon.version}, pid ${s.daemon.pid}, up ${formatDuration(s.daemon.uptimeMs)}: ${s.summary}`,
+    `config:   ${s.config.path} sha256 ${s.config.sha256.slice(0, 12)}${configChanged ? '  WARNING: the file on disk has changed since the daemon loaded it (restart or reload to apply)' : ''}`,
+    `executor: ${s.executor.kind}${s.executor.enforcesLimits ? '' : '  (memory/CPU caps NOT enforced)'}; max_concurrent_workers=${s.settings.maxConcurrentWorkers} memory_max=${formatSize(s.settings.memoryMax)} cpu_quota=${s.settings.cpuQuota}%`,
+    `paused:   ${s.pause.paused ? s.pause.reasons.join(', ') : 'no'}`,
+    `breaker:  ${s.breaker.phase}${s.breaker.reason ? ` (${s.breaker.reason})` : ''}`,
+    `tasks:    ${Object.entries(s.tasks).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+  ];
+  if (s.lastSample) {
+    const x = s.lastSample;
+    lines.push(
+      `host:     MemAvailable ${x.memAvailable === null ? '?' : formatSize(x.memAvailable)}, load1 ${x.load1 ?? '?'} on ${x.cpus} CPUs, memory PSI ${x.psiAvailable ? `${x.memoryPressure}%` : 'not available (PSI off)'}`,
+    );
+  }
+  lines.push(`workers:  ${s.workers.length === 0 ? 'none' : ''}`);
+  for (const w of s.workers) lines.push(`  ${w.taskId}  attempt ${w.attempt}  pid ${w.pid}  up ${formatDuration(w.uptimeMs)}${w.unit ? `  ${w.unit}` : ''}`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+async function tasks(loaded: LoadedConfig, json: boolean): Promise<number> {
+  const r = await callDaemon<{ tasks: Task[] }>(loaded.config.control.socket, 'GET', '/tasks');
+  if (json) {
+    process.stdout.write(JSON.stringify(r.tasks, null, 2) + '\n');
+    return 0;
+  }
+  const rows = r.tasks.sort((a, b) => a.priority - b.priority || a.createdAt - b.createdAt);
+  process.stdout.write(`${'TASK'.padEnd(24)} ${'STATE'.padEnd(10)} ${'PRIO'.padEnd(4)} ATTEMPTS  NOTE\n`);
+  for (const t of rows) {
+    process.stdout.write(`${t.id.padEnd(24)} ${t.state.padEnd(10)} ${String(t.priority).padEnd(4)} ${String(t.attempts).padEnd(8)}  ${t.note ?? ''}\n`);
+  }
+  return 0;
+}
+
+function taskAdd(loaded: LoadedConfig, rest: string[], values: { prompt?: string; 'prompt-file'?: string; priority?: string }): number {
+  const [id, ...extra] = rest;
+  if (id === undefined) throw new UsageError('task add needs an ID: warden task add ID --prompt TEXT');
+  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const check = checkTaskId(id);
+  if (!check.ok) throw new UsageError(check.error);
+  if ((values.prompt === undefined) === (values['prompt-file'] === undefined)) throw new UsageError('give exactly one of --prompt TEXT or --prompt-file FILE');
+  let prompt: string;
+  if (values['prompt-file'] !== undefined) {
+    try {
+      prompt = readFileSync(values['prompt-file'], 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read --prompt-file ${values['prompt-file']}: ${(err as Error).message}`);
+    }
+  } else prompt = values.prompt ?? '';
+  if (prompt.trim() === '') throw new UsageError('the prompt is empty');
+  let priority = DEFAULT_PRIORITY;
+  if (values.priority !== undefined) {
+    if (!/^-?\d+$/.test(values.priority)) throw new UsageError(`--priority must be an integer (lower runs first), got ${JSON.stringify(values.priority)}`);
+    priority = Number(values.priority);
+  }
+  const stateDir = loaded.config.supervisor.stateDir;
+  try {
+    const existing = loadState(stateDir, loaded.config.breaker.cooldown).state.tasks[id];
+    if (existing) throw new UsageError(`task ${id} already exists (state ${existing.state})`);
+  } catch (err) {
+    if (!(err instanceof StateError)) throw err; // an unreadable state is the daemon's to report
+  }
+  const file = enqueueTask(stateDir, { id, prompt, priority, addedAt: Date.now() });
+  process.stdout.write(`queued ${id} (priority ${priority}); the daemon picks it up within one poll (${file})\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    if (code !== 0 || process.argv[2] === 'run') process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      process.exit(EX_CONFIG);
+    }
+    if (err instanceof StateError) {
+      process.stderr.write(`warden: ${err.message}\n`);
+      process.exit(EX_CONFIG);
+    }
+    if (err instanceof DaemonUnreachable) {
+      process.stderr.write(`warden: ${err.message}\n`);
+      process.exit(EX_NOT_RUNNING);
+    }
+    if (err instanceof UsageError || err instanceof QueueError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`warden: ${(err as Error).message}\n`);
+      process.exit(EX_USAGE);
+    }
+    process.stderr.write(`warden: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

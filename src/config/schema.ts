@@ -1,0 +1,217 @@
+// The config file's schema. Every table is strict: an unknown key (a typo) is an error and never
+// silently falls back to a default. Sizes and durations are parsed here and range-checked, so the
+// rest of warden only ever sees bytes and milliseconds.
+import { z } from 'zod';
+import { FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
+import { formatDuration, formatSize, parseDuration, parseSize } from './units.js';
+
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+function duration(def: string, min: number, max: number) {
+  return z
+    .string({ error: 'expected a duration string like "10s", "5m" or "2h"' })
+    .default(def)
+    .transform((text, ctx) => {
+      const r = parseDuration(text);
+      if (!r.ok) {
+        ctx.addIssue({ code: 'custom', message: r.error });
+        return z.NEVER;
+      }
+      if (r.value < min || r.value > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration between ${formatDuration(min)} and ${formatDuration(max)}, got ${JSON.stringify(text)}`,
+        });
+        return z.NEVER;
+      }
+      return r.value;
+    });
+}
+
+function size(def: string, min: number, max: number) {
+  return z
+    .string({ error: 'expected a size string like "512M" or "2G"' })
+    .default(def)
+    .transform((text, ctx) => {
+      const r = parseSize(text);
+      if (!r.ok) {
+        ctx.addIssue({ code: 'custom', message: r.error });
+        return z.NEVER;
+      }
+      if (r.value < min || r.value > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a size between ${formatSize(min)} and ${formatSize(max)}, got ${JSON.stringify(text)}`,
+        });
+        return z.NEVER;
+      }
+      return r.value;
+    });
+}
+
+const percent = (def: string, max: number) =>
+  z
+    .string({ error: 'expected a percentage string like "100%"' })
+    .default(def)
+    .transform((text, ctx) => {
+      const m = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+      const v = m ? Number(m[1]) : NaN;
+      if (!m || v <= 0 || v > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a percentage between 1% and ${max}% like "100%", got ${JSON.stringify(text)}` });
+        return z.NEVER;
+      }
+      return v;
+    });
+
+const int = (def: number, min: number, max: number) =>
+  z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(min).max(max).default(def);
+
+const num = (def: number, min: number, max: number) => z.number({ error: 'expected a number' }).min(min).max(max).default(def);
+
+export const PLACEHOLDERS = ['{prompt_file}', '{task_id}', '{worktree}'] as const;
+
+// The prompt reaches `claude -p` on stdin (from {prompt_file}); stream-json output is what a later
+// issue parses for the worker's own verdict.
+export const DEFAULT_WORKER_COMMAND = ['claude', '-p', '--output-format', 'stream-json', '--verbose'];
+
+const supervisorSchema = z.strictObject({
+  max_concurrent_workers: int(1, 1, 64),
+  min_spawn_interval: duration('10s', 0, HOUR),
+  state_dir: z.string({ error: 'expected the absolute path of the state directory, e.g. "/var/lib/warden"' }).refine((p) => p.startsWith('/'), {
+    message: 'expected an absolute path',
+  }),
+  poll_interval: duration('30s', 100, DAY),
+});
+
+const workerSchema = z.strictObject({
+  command: z
+    .array(z.string().min(1, { error: 'expected a non-empty argument' }), { error: 'expected an argv array of strings, e.g. ["claude", "-p"]' })
+    .min(1, { error: 'expected at least the program to run' })
+    .default(DEFAULT_WORKER_COMMAND),
+  memory_max: size('2G', 16 * MiB, 1024 * GiB),
+  cpu_quota: percent('100%', 12800),
+  max_runtime: duration('2h', SECOND, 7 * DAY),
+  startup_window: duration('10s', 0, HOUR),
+  max_attempts: int(3, 1, 100),
+  stop_grace: duration('10s', 0, 10 * MINUTE),
+});
+
+export interface BackoffSettings {
+  base: number;
+  factor: number;
+  max: number;
+}
+
+const backoffEntry = z.strictObject({
+  base: duration('1m', 0, 7 * DAY).optional(),
+  factor: num(2, 1, 100).optional(),
+  max: duration('30m', 0, 30 * DAY).optional(),
+});
+
+// [backoff.<failure kind>]: only the declared kinds are valid table names.
+const backoffSchema = z.strictObject(
+  Object.fromEntries(FAILURE_KINDS.map((k) => [k, backoffEntry.optional()])) as Record<FailureKind, z.ZodOptional<typeof backoffEntry>>,
+);
+
+export const DEFAULT_BACKOFF: BackoffSettings = { base: 1 * MINUTE, factor: 2, max: 30 * MINUTE };
+export const DEFAULT_BACKOFF_BY_KIND: Partial<Record<FailureKind, BackoffSettings>> = {
+  startup_error: { base: 5 * MINUTE, factor: 2, max: 2 * HOUR },
+};
+
+const breakerSchema = z.strictObject({
+  failures: int(3, 1, 1000),
+  window: duration('10m', SECOND, 7 * DAY),
+  cooldown: duration('15m', 0, 7 * DAY),
+});
+
+const admissionSchema = z.strictObject({
+  min_available_memory: size('768M', 0, 1024 * GiB),
+  max_load_per_cpu: num(1.5, 0.01, 1000),
+  max_memory_pressure: num(20, 0, 100),
+  recover_after: duration('2m', 0, DAY),
+});
+
+const executorSchema = z.strictObject({
+  kind: z.enum(['auto', 'systemd', 'direct'], { error: 'expected one of "auto", "systemd", "direct"' }).default('auto'),
+});
+
+const controlSchema = z.strictObject({
+  socket: z.string().refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }).optional(),
+});
+
+export const configSchema = z.strictObject({
+  supervisor: supervisorSchema,
+  worker: workerSchema.prefault({}),
+  backoff: backoffSchema.default({}),
+  breaker: breakerSchema.prefault({}),
+  admission: admissionSchema.prefault({}),
+  executor: executorSchema.prefault({}),
+  control: controlSchema.default({}),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+
+/** The validated config with every default resolved: bytes, milliseconds, percent. */
+export interface Config {
+  supervisor: {
+    maxConcurrentWorkers: number;
+    minSpawnInterval: number;
+    stateDir: string;
+    pollInterval: number;
+  };
+  worker: {
+    command: string[];
+    memoryMax: number;
+    cpuQuota: number;
+    maxRuntime: number;
+    startupWindow: number;
+    maxAttempts: number;
+    stopGrace: number;
+  };
+  backoff: Record<FailureKind, BackoffSettings>;
+  breaker: { failures: number; window: number; cooldown: number };
+  admission: { minAvailableMemory: number; maxLoadPerCpu: number; maxMemoryPressure: number; recoverAfter: number };
+  executor: { kind: 'auto' | 'systemd' | 'direct' };
+  control: { socket: string };
+}
+
+export function toConfig(raw: RawConfig): Config {
+  const backoff = {} as Record<FailureKind, BackoffSettings>;
+  for (const kind of FAILURE_KINDS) {
+    const def = DEFAULT_BACKOFF_BY_KIND[kind] ?? DEFAULT_BACKOFF;
+    const over = raw.backoff[kind] ?? {};
+    backoff[kind] = { base: over.base ?? def.base, factor: over.factor ?? def.factor, max: over.max ?? def.max };
+  }
+  return {
+    supervisor: {
+      maxConcurrentWorkers: raw.supervisor.max_concurrent_workers,
+      minSpawnInterval: raw.supervisor.min_spawn_interval,
+      stateDir: raw.supervisor.state_dir,
+      pollInterval: raw.supervisor.poll_interval,
+    },
+    worker: {
+      command: raw.worker.command,
+      memoryMax: raw.worker.memory_max,
+      cpuQuota: raw.worker.cpu_quota,
+      maxRuntime: raw.worker.max_runtime,
+      startupWindow: raw.worker.startup_window,
+      maxAttempts: raw.worker.max_attempts,
+      stopGrace: raw.worker.stop_grace,
+    },
+    backoff,
+    breaker: { ...raw.breaker },
+    admission: {
+      minAvailableMemory: raw.admission.min_available_memory,
+      maxLoadPerCpu: raw.admission.max_load_per_cpu,
+      maxMemoryPressure: raw.admission.max_memory_pressure,
+      recoverAfter: raw.admission.recover_after,
+    },
+    executor: { ...raw.executor },
+    control: { socket: raw.control.socket ?? `${raw.supervisor.state_dir.replace(/\/+$/, '')}/warden.sock` },
+  };
+}

@@ -1,0 +1,31 @@
+// The CLI side of the control socket.
+import { request } from 'node:http';
+
+export class DaemonUnreachable extends Error {}
+
+export function callDaemon<T = unknown>(socketPath: string, method: 'GET' | 'POST', path: string, timeoutMs = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          const body = JSON.parse(text) as T & { error?: string };
+          if ((res.statusCode ?? 500) >= 400) reject(new Error(body.error ?? `HTTP ${res.statusCode}`));
+          else resolve(body);
+        } catch {
+          reject(new Error(`unexpected answer from the daemon: ${text.slice(0, 200)}`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new DaemonUnreachable(`the daemon did not answer on ${socketPath} within ${timeoutMs} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err instanceof DaemonUnreachable) return reject(err);
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new DaemonUnreachable(`warden is not running (no daemon on ${socketPath})`));
+      else if (err.code === 'EACCES') reject(new DaemonUnreachable(`permission denied on ${socketPath} (run as root or a member of the socket's group)`));
+      else reject(new DaemonUnreachable(`cannot reach the daemon on ${socketPath}: ${err.message}`));
+    });
+    req.end();
+  });
+}

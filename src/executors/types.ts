@@ -1,0 +1,68 @@
+// The interface every executor implements. The supervisor decides; an executor only starts,
+// watches and stops worker processes. `direct` runs plain process groups (no limits); `systemd`
+// runs each attempt in a capped transient scope.
+
+export interface WorkerSpec {
+  taskId: string;
+  attempt: number;
+  argv: string[];
+  cwd: string;
+  /** The prompt file, given to the worker on stdin. */
+  stdinFile: string;
+  logFile: string;
+  /** Base path for the attempt's pid and exit-status files (`<base>.pid`, `<base>.exit`). */
+  runBase: string;
+  memoryMax: number;
+  cpuQuota: number;
+  env: Record<string, string>;
+}
+
+export interface WorkerExit {
+  exitCode: number | null;
+  signal: string | null;
+  oomKilled: boolean;
+  /** The exit status could not be recovered. */
+  lost: boolean;
+  endedAt: number;
+}
+
+export interface WorkerHandle {
+  pid: number;
+  pidStartTime: string | null;
+  unit: string | null;
+  startedAt: number;
+  exited: Promise<WorkerExit>;
+  /** SIGTERM to the whole worker, SIGKILL after `graceMs`; resolves when it is gone. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export interface AdoptRecord {
+  taskId: string;
+  attempt: number;
+  pid: number | null;
+  pidStartTime: string | null;
+  unit: string | null;
+  runBase: string;
+  startedAt: number;
+}
+
+export type AdoptResult = { kind: 'adopted'; handle: WorkerHandle } | { kind: 'gone'; exit: WorkerExit };
+
+export class SpawnError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SpawnError';
+  }
+}
+
+export interface Executor {
+  readonly kind: 'direct' | 'systemd';
+  /** false: memory and CPU caps are NOT enforced, and warden says so loudly. */
+  readonly enforcesLimits: boolean;
+  spawn(spec: WorkerSpec): Promise<WorkerHandle>;
+  /** After a warden restart: take over a worker recorded as running, or report how it ended. */
+  adopt(rec: AdoptRecord): Promise<AdoptResult>;
+  /** Workers this executor can see that belong to no running task (e.g. stray scopes). */
+  strays(knownTaskIds: ReadonlySet<string>): Promise<string[]>;
+  stopStray(name: string, graceMs: number): Promise<void>;
+}

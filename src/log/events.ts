@@ -1,0 +1,61 @@
+// How each decision-core event reads in the log (and, in a later issue, in an alert).
+import { formatDuration } from '../config/units.js';
+import { assertNever } from '../policy/failure-kind.js';
+import type { CoreEvent } from '../policy/decide.js';
+import type { Level } from './logger.js';
+
+export function describeEvent(e: CoreEvent): string {
+  switch (e.type) {
+    case 'breaker_opened':
+      return `breaker OPEN: spawning paused for ${formatDuration(e.cooldownMs)} (${e.reason})`;
+    case 'breaker_half_open':
+      return 'breaker half-open: one probe spawn is allowed';
+    case 'breaker_closed':
+      return e.by === 'probe' ? 'breaker closed: the probe succeeded' : 'breaker closed by resume';
+    case 'pressure_entered':
+      return `paused: pressure (${e.reasons.join('; ')})`;
+    case 'pressure_recovering':
+      return `pressure cleared; resuming after ${formatDuration(e.recoverAfterMs)} below every threshold`;
+    case 'pressure_left':
+      return 'resumed: pressure stayed below every threshold for recover_after';
+    case 'paused':
+      return 'paused: manual';
+    case 'resumed':
+      return 'resumed: manual pause cleared';
+    case 'task_spawn':
+      return `spawning ${e.taskId} attempt ${e.attempt}${e.probe ? ' (breaker probe)' : ''}`;
+    case 'task_succeeded':
+      return `task ${e.taskId} succeeded on attempt ${e.attempt}`;
+    case 'task_retry':
+      return `task ${e.taskId} attempt ${e.attempt} failed: ${e.kind} (${e.detail}); retry in ${formatDuration(e.delayMs)}`;
+    case 'task_dead':
+      return `task ${e.taskId} is dead after ${e.attempts} attempts: ${e.kind} (${e.detail})`;
+    case 'task_interrupted':
+      return `task ${e.taskId} interrupted (${e.detail}); back to pending, attempt not counted`;
+    default:
+      return assertNever(e, 'event');
+  }
+}
+
+export function eventLevel(e: CoreEvent): Level {
+  switch (e.type) {
+    case 'breaker_opened':
+    case 'pressure_entered':
+    case 'task_dead':
+      return 'error';
+    case 'task_retry':
+    case 'task_interrupted':
+    case 'paused':
+      return 'warn';
+    case 'breaker_half_open':
+    case 'breaker_closed':
+    case 'pressure_recovering':
+    case 'pressure_left':
+    case 'resumed':
+    case 'task_spawn':
+    case 'task_succeeded':
+      return 'info';
+    default:
+      return assertNever(e, 'event');
+  }
+}

@@ -1,0 +1,76 @@
+// The state file: one JSON document, written atomically (temp file, fsync, rename, fsync of the
+// directory) on every transition. A file that cannot be read or parsed stops warden: starting
+// from an empty state would re-run every task, which is how the incident's coordinator looped.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { emptyState, stateSchema, type WardenState } from './types.js';
+
+export class StateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateError';
+  }
+}
+
+export function statePath(stateDir: string): string {
+  return join(stateDir, 'state.json');
+}
+
+/** Reads the state file. A missing file is a first start; anything else unreadable is fatal. */
+export function loadState(stateDir: string, cooldownMs: number): { state: WardenState; fresh: boolean } {
+  const path = statePath(stateDir);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyState(cooldownMs), fresh: true };
+    throw new StateError(`${path}: cannot read state file: ${(err as Error).message}. Fix its permissions; warden will not start from an empty state.`);
+  }
+  return { state: parseState(text, path), fresh: false };
+}
+
+export function parseState(text: string, path: string): WardenState {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new StateError(
+      `${path}: state file is corrupt (${(err as Error).message}). warden will not start from an empty state, which would re-run every task. Restore it from ${path}.bak or move it aside deliberately.`,
+    );
+  }
+  const result = stateSchema.safeParse(doc);
+  if (!result.success) {
+    throw new StateError(`${path}: state file does not match the expected format:\n${z.prettifyError(result.error)}\nRestore it from ${path}.bak or move it aside deliberately.`);
+  }
+  return result.data;
+}
+
+export function serializeState(state: WardenState): string {
+  return JSON.stringify(state) + '\n';
+}
+
+/** Atomic replace: readers see the old file or the new one, never a torn write. */
+export function writeFileAtomic(path: string, data: string, mode = 0o640): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+export function saveState(stateDir: string, state: WardenState): void {
+  writeFileAtomic(statePath(stateDir), serializeState(state));
+}

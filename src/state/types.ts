@@ -1,0 +1,127 @@
+// warden's durable state. Everything that must survive a restart lives here: each task's state,
+// attempt count and failure history, the breaker, the pause reasons and the last spawn time.
+// The incident's state file dropped terminal tasks and re-read running ones wrongly, so every
+// field here round-trips exactly (tested as a property) and terminal states are stored.
+import { z } from 'zod';
+import { FAILURE_KINDS } from '../policy/failure-kind.js';
+
+export const TASK_STATES = ['pending', 'running', 'succeeded', 'retry_wait', 'dead', 'blocked', 'cancelled'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export const TERMINAL_STATES: readonly TaskState[] = ['succeeded', 'dead', 'blocked', 'cancelled'];
+
+export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
+export type BreakerPhase = (typeof BREAKER_STATES)[number];
+
+export const PAUSE_REASONS = ['breaker', 'pressure', 'manual'] as const;
+export type PauseReason = (typeof PAUSE_REASONS)[number];
+
+/** How many finished attempts a task keeps in its history. */
+export const HISTORY_LIMIT = 20;
+
+// `interrupted`: warden itself stopped the attempt (shutdown, restart); it is not the worker's
+// failure, so it costs no attempt and does not count towards the breaker.
+const outcomeSchema = z.enum(['succeeded', 'interrupted', ...FAILURE_KINDS]);
+export type AttemptOutcome = z.infer<typeof outcomeSchema>;
+
+const attemptRecordSchema = z.strictObject({
+  attempt: z.number().int().min(1),
+  startedAt: z.number(),
+  endedAt: z.number(),
+  outcome: outcomeSchema,
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  durationMs: z.number().min(0),
+  detail: z.string().nullable(),
+});
+export type AttemptRecord = z.infer<typeof attemptRecordSchema>;
+
+const runningAttemptSchema = z.strictObject({
+  attempt: z.number().int().min(1),
+  claimedAt: z.number(),
+  /** Set once the worker process exists. A claim without a pid means warden stopped between
+   * claiming and spawning; recovery then looks for the worker by its pid file or unit name. */
+  pid: z.number().int().positive().nullable(),
+  /** /proc/PID/stat start time, so a recycled PID is never mistaken for the worker. */
+  pidStartTime: z.string().nullable(),
+  unit: z.string().nullable(),
+  executor: z.enum(['direct', 'systemd']),
+  probe: z.boolean(),
+});
+export type RunningAttempt = z.infer<typeof runningAttemptSchema>;
+
+const taskSchema = z.strictObject({
+  id: z.string(),
+  source: z.enum(['local']),
+  promptFile: z.string(),
+  priority: z.number().int(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  state: z.enum(TASK_STATES),
+  /** Attempts used since the last success; reaching max_attempts makes the task `dead`. */
+  attempts: z.number().int().min(0),
+  notBefore: z.number().nullable(),
+  current: runningAttemptSchema.nullable(),
+  history: z.array(attemptRecordSchema),
+  /** Why the task is where it is: the blocked reason, the last failure, who cancelled it. */
+  note: z.string().nullable(),
+});
+export type Task = z.infer<typeof taskSchema>;
+
+const breakerSchema = z.strictObject({
+  phase: z.enum(BREAKER_STATES),
+  /** Times of failures inside the current window. */
+  recentFailures: z.array(z.number()),
+  openedAt: z.number().nullable(),
+  /** The cooldown in force; it doubles each time a half-open probe fails. */
+  cooldownMs: z.number().min(0),
+  probeTaskId: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+export type BreakerState = z.infer<typeof breakerSchema>;
+
+const pressureSchema = z.strictObject({
+  since: z.number(),
+  reasons: z.array(z.string()),
+  /** When the samples first went back under every threshold; null while still over. */
+  clearSince: z.number().nullable(),
+});
+export type PressureState = z.infer<typeof pressureSchema>;
+
+const pauseSchema = z.strictObject({
+  manual: z.strictObject({ since: z.number() }).nullable(),
+  pressure: pressureSchema.nullable(),
+});
+export type PauseState = z.infer<typeof pauseSchema>;
+
+export const stateSchema = z.strictObject({
+  version: z.literal(1),
+  tasks: z.record(z.string(), taskSchema),
+  breaker: breakerSchema,
+  pause: pauseSchema,
+  lastSpawnAt: z.number().nullable(),
+  totalSpawns: z.number().int().min(0),
+  /** false while a daemon runs; true after a clean shutdown. Detects unclean restarts. */
+  cleanShutdown: z.boolean(),
+});
+export type WardenState = z.infer<typeof stateSchema>;
+
+export function emptyState(cooldownMs: number): WardenState {
+  return {
+    version: 1,
+    tasks: {},
+    breaker: { phase: 'closed', recentFailures: [], openedAt: null, cooldownMs, probeTaskId: null, reason: null },
+    pause: { manual: null, pressure: null },
+    lastSpawnAt: null,
+    totalSpawns: 0,
+    cleanShutdown: true,
+  };
+}
+
+export function activePauseReasons(state: WardenState): PauseReason[] {
+  const reasons: PauseReason[] = [];
+  if (state.breaker.phase === 'open') reasons.push('breaker');
+  if (state.pause.pressure) reasons.push('pressure');
+  if (state.pause.manual) reasons.push('manual');
+  return reasons;
+}
