@@ -26,7 +26,7 @@ import {
   type CoreSettings,
   type SpawnOrder,
 } from './policy/decide.js';
-import { loadState, saveState, statePath, writeFileAtomic } from './state/store.js';
+import { ensureStateDir, loadState, saveState, statePath, writeFileAtomic } from './state/store.js';
 import { activePauseReasons, TASK_STATES, type TaskState, type WardenState } from './state/types.js';
 import type { Notifier } from './systemd/notify.js';
 import { promptDir, readQueue, rejectQueued, removeQueued } from './tasks/local-queue.js';
@@ -34,6 +34,8 @@ import { promptDir, readQueue, rejectQueued, removeQueued } from './tasks/local-
 export interface SupervisorDeps {
   loaded: LoadedConfig;
   executor: Executor;
+  /** Loud, persistent warnings about the executor (e.g. limits not enforced), from chooseExecutor. */
+  executorWarnings?: string[];
   log: Logger;
   notifier: Notifier;
   version: string;
@@ -108,13 +110,8 @@ export class Supervisor {
       executor: executor.kind,
       state_dir: this.stateDir,
     });
-    if (!executor.enforcesLimits) {
-      log.warn('executor "direct": worker memory_max and cpu_quota are NOT enforced; a runaway worker can exhaust this host', {
-        memory_max: formatSize(c.worker.memoryMax),
-        cpu_quota: `${c.worker.cpuQuota}%`,
-      });
-    }
-    mkdirSync(this.stateDir, { recursive: true, mode: 0o750 });
+    for (const w of this.deps.executorWarnings ?? []) log.error(`LIMITS: ${w}`);
+    ensureStateDir(this.stateDir);
     const { state, fresh } = loadState(this.stateDir, c.breaker.cooldown);
     if (!fresh) copyFileSync(statePath(this.stateDir), `${statePath(this.stateDir)}.bak`);
     if (!fresh && !state.cleanShutdown) log.warn('the previous warden run did not shut down cleanly (crash, kill or watchdog); recovering its workers');
@@ -268,7 +265,7 @@ export class Supervisor {
     const claimedAt = task.current?.claimedAt ?? this.now();
     const worktree = join(this.stateDir, 'worktrees', task.id);
     const failed = (field: 'spawnError' | 'worktreeError', message: string) =>
-      this.finish(task.id, claimedAt, { exitCode: null, signal: null, oomKilled: false, lost: false, endedAt: this.now() }, null, { [field]: message });
+      this.finish(task.id, claimedAt, { spawnError: null, exitCode: null, signal: null, oomKilled: false, lost: false, endedAt: this.now() }, null, { [field]: message });
     try {
       mkdirSync(worktree, { recursive: true });
     } catch (err) {
@@ -327,12 +324,13 @@ export class Supervisor {
       return;
     }
     const report: ExitReport = {
-      spawnError: errors.spawnError ?? null,
+      spawnError: errors.spawnError ?? exit.spawnError,
       worktreeError: errors.worktreeError ?? null,
       exitCode: exit.exitCode,
       signal: exit.signal,
       durationMs,
-      timedOut: stopReason === 'timeout',
+      // a worker found gone after a warden restart, having outlived max_runtime, hit systemd's backstop
+      timedOut: stopReason === 'timeout' || (exit.lost && durationMs >= this.config.worker.maxRuntime),
       oomKilled: exit.oomKilled,
       lost: exit.lost,
     };
@@ -351,6 +349,28 @@ export class Supervisor {
     if (this.warned.has(key)) return;
     this.warned.add(key);
     this.deps.log.warn(msg);
+  }
+
+  /** SIGHUP: validate the file first; an invalid config keeps the running one. */
+  reload(next: LoadedConfig): { ok: true } | { ok: false; error: string } {
+    const cur = this.config;
+    const fixed: string[] = [];
+    if (next.config.supervisor.stateDir !== cur.supervisor.stateDir) fixed.push('supervisor.state_dir');
+    if (next.config.control.socket !== cur.control.socket) fixed.push('control.socket');
+    if (next.config.executor.kind !== cur.executor.kind) fixed.push('executor.kind');
+    if (next.config.worker.user !== cur.worker.user) fixed.push('worker.user');
+    if (fixed.length) return { ok: false, error: `${fixed.join(', ')} cannot change on reload; restart warden to apply` };
+    this.loaded = next;
+    this.settings = coreSettingsFrom(next.config);
+    this.deps.log.info('config reloaded', {
+      config: next.path,
+      config_sha256: next.sha256,
+      max_concurrent_workers: next.config.supervisor.maxConcurrentWorkers,
+      memory_max: formatSize(next.config.worker.memoryMax),
+      cpu_quota: `${next.config.worker.cpuQuota}%`,
+    });
+    this.requestTick();
+    return { ok: true };
   }
 
   pause(): unknown {
@@ -390,7 +410,7 @@ export class Supervisor {
     return {
       daemon: { pid: process.pid, version: this.deps.version, startedAt: this.startedAt, uptimeMs: Date.now() - this.startedAt },
       config: { path: this.loaded.path, sha256: this.loaded.sha256 },
-      executor: { kind: this.deps.executor.kind, enforcesLimits: this.deps.executor.enforcesLimits },
+      executor: { kind: this.deps.executor.kind, enforcesLimits: this.deps.executor.enforcesLimits, warnings: this.deps.executorWarnings ?? [] },
       settings: {
         maxConcurrentWorkers: c.supervisor.maxConcurrentWorkers,
         minSpawnIntervalMs: c.supervisor.minSpawnInterval,
@@ -423,6 +443,15 @@ export class Supervisor {
     if (this.tickTimer) clearTimeout(this.tickTimer);
     await Promise.allSettled([...this.launching]);
     const live = [...this.workers.values()];
+    if (this.config.executor.keepWorkersOnStop && this.deps.executor.kind === 'systemd') {
+      // leave the scopes running; their tasks stay `running` and the next start adopts them
+      for (const w of live) if (w.timeout) clearTimeout(w.timeout);
+      this.commit({ ...this.state, cleanShutdown: true }, []);
+      await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+      rmSync(this.config.control.socket, { force: true });
+      log.info('warden stopped; workers left running (executor.keep_workers_on_stop)', { workers: live.length });
+      return;
+    }
     for (const w of live) {
       w.stopReason = 'shutdown';
       if (w.timeout) clearTimeout(w.timeout);
@@ -438,7 +467,7 @@ export class Supervisor {
 export interface StatusReport {
   daemon: { pid: number; version: string; startedAt: number; uptimeMs: number };
   config: { path: string; sha256: string };
-  executor: { kind: string; enforcesLimits: boolean };
+  executor: { kind: string; enforcesLimits: boolean; warnings: string[] };
   settings: { maxConcurrentWorkers: number; minSpawnIntervalMs: number; memoryMax: number; cpuQuota: number; maxAttempts: number };
   summary: string;
   workers: { taskId: string; attempt: number; pid: number; unit: string | null; startedAt: number; uptimeMs: number }[];

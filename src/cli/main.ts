@@ -102,9 +102,28 @@ function configCheck(path: string): number {
 
 async function run(loaded: LoadedConfig): Promise<number> {
   const log = createLogger({ level: process.env.WARDEN_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
-  const executor = chooseExecutor(loaded.config);
+  const { executor, warnings } = chooseExecutor(loaded.config, loaded.path);
   const notifier = createNotifier(process.env, 'systemd-notify', (m) => log.warn(m));
-  const supervisor = new Supervisor({ loaded, executor, log, notifier, version: version(), debugStallSignal: process.env.WARDEN_DEBUG_STALL === '1' });
+  const supervisor = new Supervisor({
+    loaded,
+    executor,
+    executorWarnings: warnings,
+    log,
+    notifier,
+    version: version(),
+    debugStallSignal: process.env.WARDEN_DEBUG_STALL === '1',
+  });
+  process.on('SIGHUP', () => {
+    notifier.reloading();
+    let result: { ok: true } | { ok: false; error: string };
+    try {
+      result = supervisor.reload(loadConfig(loaded.path));
+    } catch (err) {
+      result = { ok: false, error: err instanceof ConfigError ? err.message : (err as Error).message };
+    }
+    if (!result.ok) log.error('config reload failed; keeping the running config', { error: result.error });
+    notifier.ready(supervisor.statusLine());
+  });
   let stopping: Promise<void> | null = null;
   const stop = (signal: string) => {
     stopping ??= supervisor.shutdown(signal);
@@ -139,6 +158,7 @@ async function status(loaded: LoadedConfig, json: boolean): Promise<number> {
     `warden ${s.daemon.version}, pid ${s.daemon.pid}, up ${formatDuration(s.daemon.uptimeMs)}: ${s.summary}`,
     `config:   ${s.config.path} sha256 ${s.config.sha256.slice(0, 12)}${configChanged ? '  WARNING: the file on disk has changed since the daemon loaded it (restart or reload to apply)' : ''}`,
     `executor: ${s.executor.kind}${s.executor.enforcesLimits ? '' : '  (memory/CPU caps NOT enforced)'}; max_concurrent_workers=${s.settings.maxConcurrentWorkers} memory_max=${formatSize(s.settings.memoryMax)} cpu_quota=${s.settings.cpuQuota}%`,
+    ...s.executor.warnings.map((w) => `WARNING:  ${w}`),
     `paused:   ${s.pause.paused ? s.pause.reasons.join(', ') : 'no'}`,
     `breaker:  ${s.breaker.phase}${s.breaker.reason ? ` (${s.breaker.reason})` : ''}`,
     `tasks:    ${Object.entries(s.tasks).map(([k, v]) => `${k}=${v}`).join(' ')}`,

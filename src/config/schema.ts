@@ -12,25 +12,34 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
+function durationIn(min: number, max: number) {
+  return (text: string, ctx: z.core.$RefinementCtx<string>): number => {
+    const r = parseDuration(text);
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', message: r.error });
+      return z.NEVER;
+    }
+    if (r.value < min || r.value > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration between ${formatDuration(min)} and ${formatDuration(max)}, got ${JSON.stringify(text)}`,
+      });
+      return z.NEVER;
+    }
+    return r.value;
+  };
+}
+
+const durationText = () => z.string({ error: 'expected a duration string like "10s", "5m" or "2h"' });
+
 function duration(def: string, min: number, max: number) {
-  return z
-    .string({ error: 'expected a duration string like "10s", "5m" or "2h"' })
-    .default(def)
-    .transform((text, ctx) => {
-      const r = parseDuration(text);
-      if (!r.ok) {
-        ctx.addIssue({ code: 'custom', message: r.error });
-        return z.NEVER;
-      }
-      if (r.value < min || r.value > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected a duration between ${formatDuration(min)} and ${formatDuration(max)}, got ${JSON.stringify(text)}`,
-        });
-        return z.NEVER;
-      }
-      return r.value;
-    });
+  return durationText().default(def).transform(durationIn(min, max));
+}
+
+/** A duration with no default of its own: absent stays undefined (zod 4 would apply an inner
+ * `.default()` even under `.optional()`, which overrode per-kind backoff defaults). */
+function optionalDuration(min: number, max: number) {
+  return durationText().transform(durationIn(min, max)).optional();
 }
 
 function size(def: string, min: number, max: number) {
@@ -68,10 +77,17 @@ const percent = (def: string, max: number) =>
       return v;
     });
 
-const int = (def: number, min: number, max: number) =>
-  z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(min).max(max).default(def);
+// zod 4 applies a schema's own `error` to its checks too, so min/max carry their own message:
+// without it, `max_concurrent_workers = 0` was reported as "expected an integer".
+const int = (def: number, min: number, max: number) => {
+  const range = { error: `expected an integer between ${min} and ${max}` };
+  return z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(min, range).max(max, range).default(def);
+};
 
-const num = (def: number, min: number, max: number) => z.number({ error: 'expected a number' }).min(min).max(max).default(def);
+const num = (def: number, min: number, max: number) => {
+  const range = { error: `expected a number between ${min} and ${max}` };
+  return z.number({ error: 'expected a number' }).min(min, range).max(max, range).default(def);
+};
 
 export const PLACEHOLDERS = ['{prompt_file}', '{task_id}', '{worktree}'] as const;
 
@@ -99,6 +115,8 @@ const workerSchema = z.strictObject({
   startup_window: duration('10s', 0, HOUR),
   max_attempts: int(3, 1, 100),
   stop_grace: duration('10s', 0, 10 * MINUTE),
+  // systemd executor: workers run as this user; "root" only when written here explicitly
+  user: z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/i, { error: 'expected a user name like "warden"' }).default('warden'),
 });
 
 export interface BackoffSettings {
@@ -107,10 +125,12 @@ export interface BackoffSettings {
   max: number;
 }
 
+// No defaults here: a field left out falls back to that kind's default in toConfig (a partial
+// [backoff.startup_error] must keep startup_error's own base/max, not the generic 1m/30m).
 const backoffEntry = z.strictObject({
-  base: duration('1m', 0, 7 * DAY).optional(),
-  factor: num(2, 1, 100).optional(),
-  max: duration('30m', 0, 30 * DAY).optional(),
+  base: optionalDuration(0, 7 * DAY),
+  factor: z.number({ error: 'expected a number' }).min(1, { error: 'expected a number between 1 and 100' }).max(100, { error: 'expected a number between 1 and 100' }).optional(),
+  max: optionalDuration(0, 30 * DAY),
 });
 
 // [backoff.<failure kind>]: only the declared kinds are valid table names.
@@ -138,6 +158,8 @@ const admissionSchema = z.strictObject({
 
 const executorSchema = z.strictObject({
   kind: z.enum(['auto', 'systemd', 'direct'], { error: 'expected one of "auto", "systemd", "direct"' }).default('auto'),
+  // on stop, leave worker scopes running; the next start adopts them
+  keep_workers_on_stop: z.boolean({ error: 'expected true or false' }).default(false),
 });
 
 const controlSchema = z.strictObject({
@@ -172,11 +194,12 @@ export interface Config {
     startupWindow: number;
     maxAttempts: number;
     stopGrace: number;
+    user: string;
   };
   backoff: Record<FailureKind, BackoffSettings>;
   breaker: { failures: number; window: number; cooldown: number };
   admission: { minAvailableMemory: number; maxLoadPerCpu: number; maxMemoryPressure: number; recoverAfter: number };
-  executor: { kind: 'auto' | 'systemd' | 'direct' };
+  executor: { kind: 'auto' | 'systemd' | 'direct'; keepWorkersOnStop: boolean };
   control: { socket: string };
 }
 
@@ -202,6 +225,7 @@ export function toConfig(raw: RawConfig): Config {
       startupWindow: raw.worker.startup_window,
       maxAttempts: raw.worker.max_attempts,
       stopGrace: raw.worker.stop_grace,
+      user: raw.worker.user,
     },
     backoff,
     breaker: { ...raw.breaker },
@@ -211,7 +235,7 @@ export function toConfig(raw: RawConfig): Config {
       maxMemoryPressure: raw.admission.max_memory_pressure,
       recoverAfter: raw.admission.recover_after,
     },
-    executor: { ...raw.executor },
+    executor: { kind: raw.executor.kind, keepWorkersOnStop: raw.executor.keep_workers_on_stop },
     control: { socket: raw.control.socket ?? `${raw.supervisor.state_dir.replace(/\/+$/, '')}/warden.sock` },
   };
 }

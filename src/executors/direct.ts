@@ -4,18 +4,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  decodeShellStatus,
-  isSameProcessAlive,
-  processStartTime,
-  readExitFile,
-  readPidFile,
-  WRAPPER_SCRIPT,
-} from './process-info.js';
+import { isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
+import { exitFrom, watchAdopted } from './worker-exit.js';
 import { SpawnError, type AdoptRecord, type AdoptResult, type Executor, type WorkerExit, type WorkerHandle, type WorkerSpec } from './types.js';
-
-/** How often an adopted worker (no longer our child) is checked for liveness. */
-export const ADOPTED_CHECK_MS = 1000;
 
 export class DirectExecutor implements Executor {
   readonly kind = 'direct' as const;
@@ -52,7 +43,7 @@ export class DirectExecutor implements Executor {
     });
     const exited = new Promise<WorkerExit>((resolve) => {
       child.once('exit', (code, signal) => {
-        resolve(exitFrom(spec.runBase, code, signal));
+        resolve(exitFrom(spec.runBase, code, signal, false, false));
       });
     });
     // the command itself may not exist: the wrapper's sh then exits 127 at once
@@ -63,9 +54,9 @@ export class DirectExecutor implements Executor {
     const pid = rec.pid ?? readPidFile(rec.runBase);
     if (pid !== null && isSameProcessAlive(pid, rec.pid === null ? null : rec.pidStartTime)) {
       const startTime = rec.pidStartTime ?? processStartTime(pid);
-      return { kind: 'adopted', handle: makeHandle(pid, startTime, rec.startedAt, watchAdopted(pid, startTime, rec.runBase)) };
+      return { kind: 'adopted', handle: makeHandle(pid, startTime, rec.startedAt, watchAdopted(pid, startTime, rec.runBase, false)) };
     }
-    return { kind: 'gone', exit: exitFrom(rec.runBase, null, null, true) };
+    return { kind: 'gone', exit: exitFrom(rec.runBase, null, null, true, false) };
   }
 
   async strays(): Promise<string[]> {
@@ -73,27 +64,6 @@ export class DirectExecutor implements Executor {
   }
 
   async stopStray(): Promise<void> {}
-}
-
-/** The wrapper's exit file is the worker's own status; the child's status is the fallback. */
-export function exitFrom(runBase: string, code: number | null, signal: NodeJS.Signals | null, adopted = false): WorkerExit {
-  const rc = readExitFile(runBase);
-  const endedAt = Date.now();
-  if (rc !== null) return { ...decodeShellStatus(rc), oomKilled: false, lost: false, endedAt };
-  if (signal) return { exitCode: null, signal, oomKilled: false, lost: false, endedAt };
-  if (code !== null) return { ...decodeShellStatus(code), oomKilled: false, lost: false, endedAt };
-  return { exitCode: null, signal: null, oomKilled: false, lost: adopted, endedAt };
-}
-
-function watchAdopted(pid: number, startTime: string | null, runBase: string): Promise<WorkerExit> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (!isSameProcessAlive(pid, startTime)) {
-        clearInterval(timer);
-        resolve(exitFrom(runBase, null, null, true));
-      }
-    }, ADOPTED_CHECK_MS);
-  });
 }
 
 function makeHandle(pid: number, pidStartTime: string | null, startedAt: number, exited: Promise<WorkerExit>): WorkerHandle {

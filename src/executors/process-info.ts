@@ -44,13 +44,29 @@ export function decodeShellStatus(rc: number): { exitCode: number | null; signal
   return { exitCode: rc, signal: null };
 }
 
-export function readExitFile(runBase: string): number | null {
+export interface ExitRecord {
+  /** The worker's status as the shell saw it (128+N for signal N). */
+  rc: number;
+  /** The memory cgroup's OOM-kill counter after the worker exited; null if unreadable. */
+  oomKill: number | null;
+  /** Peak memory use and limit of the cgroup, bytes; null if unreadable or unlimited. */
+  peak: number | null;
+  limit: number | null;
+}
+
+/** Parses `<rc> oom_kill=N peak=N limit=N` (fields may be `-`), as written by WRAPPER_SCRIPT. */
+export function readExitFile(runBase: string): ExitRecord | null {
+  let text: string;
   try {
-    const text = readFileSync(`${runBase}.exit`, 'latin1').trim();
-    return /^\d+$/.test(text) ? Number(text) : null;
+    text = readFileSync(`${runBase}.exit`, 'latin1').trim();
   } catch {
     return null;
   }
+  const [rcText, ...fields] = text.split(/\s+/);
+  if (!rcText || !/^\d+$/.test(rcText)) return null;
+  const kv = Object.fromEntries(fields.map((f) => f.split('=') as [string, string]));
+  const num = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : null);
+  return { rc: Number(rcText), oomKill: num(kv.oom_kill), peak: num(kv.peak), limit: num(kv.limit) };
 }
 
 export function readPidFile(runBase: string): number | null {
@@ -63,8 +79,32 @@ export function readPidFile(runBase: string): number | null {
 }
 
 /**
- * The worker wrapper: a POSIX sh that records its PID, runs the worker as its child and records
- * the exit status in a file. That file is how a restarted warden learns how an adopted worker
- * ended, since it is no longer the worker's parent. sh costs ~1 MB, not a second Node.
+ * The worker wrapper: a POSIX sh that records its PID, runs the worker as its child, then records
+ * the exit status with its memory cgroup's OOM record (cgroup v1 memory.oom_control `oom_kill`,
+ * max usage and limit; cgroup v2 memory.events `oom_kill`, memory.peak and memory.max). It must
+ * read them itself: a scope's cgroup is removed as soon as its last process exits. The file is
+ * also how a restarted warden learns how an adopted worker ended, since it is no longer the
+ * worker's parent. Builtins only after the worker exits; sh costs ~1 MB, not a second Node.
  */
-export const WRAPPER_SCRIPT = 'echo $$ > "$0.pid"; "$@"; rc=$?; echo $rc > "$0.exit"; exit $rc';
+export const WRAPPER_SCRIPT = [
+  // workers are the first the OOM killer should take, warden (OOMScoreAdjust=-500) the last;
+  // raising one's own score needs no privilege
+  'echo 500 > /proc/self/oom_score_adj 2>/dev/null',
+  'echo $$ > "$0.pid"',
+  '"$@"; rc=$?',
+  'oom=-; peak=-; limit=-',
+  'while IFS=: read -r _ c p; do',
+  '  case "$c" in',
+  '    memory) d=/sys/fs/cgroup/memory$p',
+  '      if [ -r "$d/memory.oom_control" ]; then while read -r k v; do [ "$k" = oom_kill ] && oom=$v; done < "$d/memory.oom_control"; fi',
+  '      if [ -r "$d/memory.max_usage_in_bytes" ]; then read -r peak < "$d/memory.max_usage_in_bytes"; fi',
+  '      if [ -r "$d/memory.limit_in_bytes" ]; then read -r limit < "$d/memory.limit_in_bytes"; fi ;;',
+  '    "") d=/sys/fs/cgroup$p',
+  '      if [ -r "$d/memory.events" ]; then while read -r k v; do [ "$k" = oom_kill ] && oom=$v; done < "$d/memory.events"; fi',
+  '      if [ -r "$d/memory.peak" ]; then read -r peak < "$d/memory.peak"; fi',
+  '      if [ -r "$d/memory.max" ]; then read -r limit < "$d/memory.max"; fi ;;',
+  '  esac',
+  'done < /proc/self/cgroup',
+  'echo "$rc oom_kill=$oom peak=$peak limit=$limit" > "$0.exit"',
+  'exit $rc',
+].join('\n');

@@ -18,6 +18,8 @@ export interface WorkerSpec {
 }
 
 export interface WorkerExit {
+  /** The worker never started: why (unit refused, exec failed). */
+  spawnError: string | null;
   exitCode: number | null;
   signal: string | null;
   oomKilled: boolean;

@@ -13,6 +13,14 @@ export class StateError extends Error {
   }
 }
 
+/**
+ * Creates the state directory. Mode 0711: worker users (systemd executor) must traverse it to
+ * reach their own worktree and run files, but cannot list or read the rest.
+ */
+export function ensureStateDir(stateDir: string): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o711 });
+}
+
 export function statePath(stateDir: string): string {
   return join(stateDir, 'state.json');
 }

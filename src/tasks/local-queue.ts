@@ -5,6 +5,7 @@
 import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ensureStateDir } from '../state/store.js';
 import { checkTaskId } from './task-id.js';
 
 export const DEFAULT_PRIORITY = 2;
@@ -32,6 +33,7 @@ export function enqueueTask(stateDir: string, req: TaskRequest): string {
   const check = checkTaskId(req.id);
   if (!check.ok) throw new QueueError(check.error);
   const dir = queueDir(stateDir);
+  ensureStateDir(stateDir);
   mkdirSync(dir, { recursive: true, mode: 0o750 });
   const final = join(dir, `${req.id}.json`);
   if (existsSync(final)) throw new QueueError(`task ${req.id} is already queued (${final})`);
