@@ -1,0 +1,218 @@
+// Admission control read from a fake /proc tree in a temp dir, on a fake clock: crossing any
+// threshold pauses spawning at once; it resumes only after recover_after below every threshold.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import childProcess from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { admissionViolations } from '../../src/admission/evaluate.ts';
+import { sampleHost, type SampleSource } from '../../src/admission/sample.ts';
+import { parseConfigText } from '../../src/config/load.ts';
+import { addTask, coreSettingsFrom, planTick, type CoreSettings } from '../../src/policy/decide.ts';
+import { emptyState, type WardenState } from '../../src/state/types.ts';
+
+const KiB = 1024;
+const MiB = 1024 ** 2;
+const MINUTE = 60_000;
+const CPUS = 4;
+
+/** Real defaults: memory_max 2G, min_available_memory 768M, 1.5 load per CPU, PSI 20%, recover after 2m. */
+const S: CoreSettings = coreSettingsFrom(parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'minimal.toml'));
+assert.equal(S.memoryMax, 2048 * MiB);
+assert.equal(S.admission.minAvailableMemory, 768 * MiB);
+assert.equal(S.admission.recoverAfter, 2 * MINUTE);
+
+const tmpRoot = mkdtempSync(join(tmpdir(), 'warden-admission-test-'));
+after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+let procNo = 0;
+
+interface HostValues {
+  memAvailableKiB: number;
+  load1: string;
+  psiSomeAvg10: string | null; // null: no /proc/pressure/memory (PSI off)
+}
+
+/** Exactly at every threshold, which is still admitted (the rules are strict inequalities). */
+const AT_THRESHOLDS: HostValues = {
+  memAvailableKiB: (2048 + 768) * KiB, // MemAvailable - memory_max == min_available_memory
+  load1: '6.00', // 6.00 / 4 CPUs == 1.5
+  psiSomeAvg10: '20.00',
+};
+
+class FakeProc {
+  readonly root: string;
+  constructor(values: HostValues) {
+    this.root = join(tmpRoot, `proc${++procNo}`);
+    mkdirSync(join(this.root, 'pressure'), { recursive: true });
+    this.write(values);
+  }
+  get src(): SampleSource {
+    return { procRoot: this.root, cpus: CPUS };
+  }
+  write(v: HostValues): void {
+    writeFileSync(
+      join(this.root, 'meminfo'),
+      `MemTotal:        8039392 kB\nMemFree:          412300 kB\nMemAvailable:   ${String(v.memAvailableKiB).padStart(8)} kB\nBuffers:           98764 kB\n`,
+    );
+    writeFileSync(join(this.root, 'loadavg'), `${v.load1} 0.80 0.60 2/412 31337\n`);
+    const psi = join(this.root, 'pressure', 'memory');
+    if (v.psiSomeAvg10 === null) rmSync(psi, { force: true });
+    else writeFileSync(psi, `some avg10=${v.psiSomeAvg10} avg60=0.00 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=6789\n`);
+  }
+}
+
+const oneTask = (): WardenState => addTask(emptyState(S.breaker.cooldown), { id: 'gh-1', promptFile: '/p/gh-1.md', priority: 2, createdAt: 0 }).state;
+
+const thresholds: { name: string; over: HostValues; reason: RegExp }[] = [
+  {
+    name: 'memory (MemAvailable - memory_max < min_available_memory)',
+    over: { ...AT_THRESHOLDS, memAvailableKiB: AT_THRESHOLDS.memAvailableKiB - 1 },
+    reason: /^memory: MemAvailable .* minus worker memory_max 2G is under min_available_memory 768M$/,
+  },
+  {
+    name: 'load per CPU',
+    over: { ...AT_THRESHOLDS, load1: '6.04' },
+    reason: /^load: 1\.51 per CPU is over max_load_per_cpu 1\.5$/,
+  },
+  {
+    name: 'PSI memory some avg10',
+    over: { ...AT_THRESHOLDS, psiSomeAvg10: '20.01' },
+    reason: /^memory pressure: PSI some avg10 20\.01% is over max_memory_pressure 20%$/,
+  },
+];
+
+test('values exactly at every threshold are admitted: no violation, the task is spawned', () => {
+  const proc = new FakeProc(AT_THRESHOLDS);
+  const sample = sampleHost(1000, proc.src);
+  assert.deepEqual(sample.errors, []);
+  assert.deepEqual(admissionViolations(sample, S.admission, S.memoryMax), []);
+  assert.equal(planTick(oneTask(), 1000, sample, S).spawns.length, 1);
+});
+
+for (const th of thresholds) {
+  describe(`threshold: ${th.name}`, () => {
+    const T0 = 1_000_000;
+    /** Over the threshold at T0, back under at T1; returns the state at T1 and T1. */
+    function crossThenClear() {
+      const proc = new FakeProc(th.over);
+      const entered = planTick(oneTask(), T0, sampleHost(T0, proc.src), S);
+      proc.write(AT_THRESHOLDS);
+      const T1 = T0 + 5000;
+      const clearing = planTick(entered.state, T1, sampleHost(T1, proc.src), S);
+      return { proc, entered, clearing, T1 };
+    }
+
+    test('crossing it pauses with reason pressure: pause.pressure set, no spawns, event pressure_entered', () => {
+      const proc = new FakeProc(th.over);
+      const tick = planTick(oneTask(), T0, sampleHost(T0, proc.src), S);
+      assert.equal(tick.spawns.length, 0);
+      assert.ok(tick.state.pause.pressure, 'state.pause.pressure is set');
+      assert.equal(tick.state.pause.pressure.since, T0);
+      assert.equal(tick.state.pause.pressure.reasons.length, 1);
+      assert.match(tick.state.pause.pressure.reasons[0] ?? '', th.reason);
+      const entered = tick.events.filter((e) => e.type === 'pressure_entered');
+      assert.equal(entered.length, 1);
+      assert.match(tick.heldBy ?? '', /^paused: pressure/);
+      assert.equal(tick.state.tasks['gh-1']!.state, 'pending');
+    });
+
+    test('values back under it do NOT resume before recover_after', () => {
+      const { proc, clearing, T1 } = crossThenClear();
+      assert.equal(clearing.spawns.length, 0);
+      assert.ok(clearing.events.some((e) => e.type === 'pressure_recovering'));
+      assert.equal(clearing.state.pause.pressure?.clearSince, T1);
+      assert.equal(clearing.wakeAt, T1 + S.admission.recoverAfter);
+      const T2 = T1 + S.admission.recoverAfter - 1;
+      const still = planTick(clearing.state, T2, sampleHost(T2, proc.src), S);
+      assert.equal(still.spawns.length, 0);
+      assert.ok(still.state.pause.pressure, 'still paused 1 ms before recover_after');
+    });
+
+    test('values back under it DO resume once recover_after has passed', () => {
+      const { proc, clearing, T1 } = crossThenClear();
+      const T2 = T1 + S.admission.recoverAfter;
+      const resumed = planTick(clearing.state, T2, sampleHost(T2, proc.src), S);
+      assert.equal(resumed.state.pause.pressure, null);
+      assert.ok(resumed.events.some((e) => e.type === 'pressure_left'));
+      assert.deepEqual(resumed.spawns, [{ taskId: 'gh-1', attempt: 1, probe: false }]);
+    });
+
+    test('crossing it again while recovering restarts the recover_after clock', () => {
+      const { proc, clearing, T1 } = crossThenClear();
+      proc.write(th.over);
+      const T2 = T1 + MINUTE;
+      const again = planTick(clearing.state, T2, sampleHost(T2, proc.src), S);
+      assert.equal(again.state.pause.pressure?.clearSince, null);
+      proc.write(AT_THRESHOLDS);
+      const T3 = T2 + 1000;
+      const clearAgain = planTick(again.state, T3, sampleHost(T3, proc.src), S);
+      const T4 = T1 + S.admission.recoverAfter; // would have resumed here without the relapse
+      assert.equal(planTick(clearAgain.state, T4, sampleHost(T4, proc.src), S).spawns.length, 0);
+    });
+  });
+}
+
+test('a missing /proc/pressure/memory means psiAvailable false and no pressure violation', () => {
+  const proc = new FakeProc({ ...AT_THRESHOLDS, psiSomeAvg10: null });
+  const sample = sampleHost(1000, proc.src);
+  assert.equal(sample.psiAvailable, false);
+  assert.equal(sample.memoryPressure, null);
+  assert.deepEqual(sample.errors, []);
+  assert.deepEqual(admissionViolations(sample, S.admission, S.memoryMax), []);
+  const tick = planTick(oneTask(), 1000, sample, S);
+  assert.equal(tick.state.pause.pressure, null);
+  assert.equal(tick.spawns.length, 1);
+});
+
+test('an unreadable meminfo fails closed: pressure pause, no spawns', () => {
+  const proc = new FakeProc(AT_THRESHOLDS);
+  rmSync(join(proc.root, 'meminfo'));
+  mkdirSync(join(proc.root, 'meminfo')); // reading a directory fails with EISDIR, even as root
+  const sample = sampleHost(1000, proc.src);
+  assert.equal(sample.memAvailable, null);
+  assert.match(sample.errors.join('\n'), /cannot read meminfo/);
+  const tick = planTick(oneTask(), 1000, sample, S);
+  assert.equal(tick.spawns.length, 0);
+  assert.deepEqual(tick.state.pause.pressure?.reasons, ['memory: MemAvailable could not be read (failing closed)']);
+  assert.ok(tick.events.some((e) => e.type === 'pressure_entered'));
+});
+
+test('a meminfo without a MemAvailable line fails closed too', () => {
+  const proc = new FakeProc(AT_THRESHOLDS);
+  writeFileSync(join(proc.root, 'meminfo'), 'MemTotal:        8039392 kB\nMemFree:          412300 kB\n');
+  const sample = sampleHost(1000, proc.src);
+  assert.equal(sample.memAvailable, null);
+  assert.equal(planTick(oneTask(), 1000, sample, S).spawns.length, 0);
+});
+
+test('sampleHost is synchronous and starts no child process', () => {
+  // Count every entry point of node:child_process (calls pass through unchanged), including the
+  // ESM named-import bindings, which syncBuiltinESMExports re-points at the wrappers.
+  const cp = childProcess as unknown as Record<string, unknown>;
+  const names = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'] as const;
+  const originals = new Map(names.map((n) => [n, cp[n] as (...a: unknown[]) => unknown]));
+  let calls = 0;
+  for (const [n, fn] of originals) {
+    cp[n] = function (this: unknown, ...args: unknown[]) {
+      calls++;
+      return fn.apply(this, args);
+    };
+  }
+  syncBuiltinESMExports();
+  try {
+    execFileSync(process.execPath, ['-e', '']); // control: the counter sees a real spawn
+    assert.equal(calls, 1, 'the spawn counter works');
+    calls = 0;
+    const proc = new FakeProc({ ...AT_THRESHOLDS, load1: '9.00' });
+    const result: unknown = sampleHost(1000, proc.src);
+    assert.equal(calls, 0, 'sampleHost started a child process');
+    assert.equal(typeof (result as { then?: unknown }).then, 'undefined', 'returns a value, not a promise');
+    assert.equal((result as { load1: number }).load1, 9);
+  } finally {
+    for (const [n, fn] of originals) cp[n] = fn;
+    syncBuiltinESMExports();
+  }
+});

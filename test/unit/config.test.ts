@@ -1,0 +1,206 @@
+// Config: human units, resolved defaults, and malformed files rejected by the real CLI with one
+// line per problem (exit 78, EX_CONFIG) and no stack trace.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_CONFIG_PATH, parseConfigText, resolveConfigPath } from '../../src/config/load.ts';
+import { parseDuration, parseSize } from '../../src/config/units.ts';
+import { FAILURE_KINDS } from '../../src/policy/failure-kind.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'dist/cli/main.js');
+
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+const MINIMAL = '[supervisor]\nstate_dir = "/var/lib/warden"\n';
+
+const tmpRoot = mkdtempSync(join(tmpdir(), 'warden-config-test-'));
+after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+let fileNo = 0;
+
+/** Writes `text` to a fresh config file and runs `warden config check --config FILE` on it. */
+function configCheck(text: string): { file: string; status: number | null; stdout: string; stderr: string; lines: string[] } {
+  assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` before the unit tests`);
+  const file = join(tmpRoot, `config-${++fileNo}.toml`);
+  writeFileSync(file, text);
+  const env = { ...process.env };
+  delete env.WARDEN_CONFIG;
+  const r = spawnSync(process.execPath, [CLI, 'config', 'check', '--config', file], { encoding: 'utf8', env, timeout: 30_000 });
+  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  return { file, status: r.status, stdout: r.stdout, stderr: r.stderr, lines };
+}
+
+function assertNoStackTrace(stderr: string): void {
+  assert.doesNotMatch(stderr, /^ {4}at /m, `stderr must not contain a stack trace:\n${stderr}`);
+}
+
+describe('units: parseSize', () => {
+  test('"512M" is 512 MiB', () => {
+    assert.deepEqual(parseSize('512M'), { ok: true, value: 512 * MiB });
+  });
+  test('"2G" is 2 GiB', () => {
+    assert.deepEqual(parseSize('2G'), { ok: true, value: 2 * GiB });
+  });
+  for (const bad of ['-5G', '10 minutes', '', '5x']) {
+    test(`${JSON.stringify(bad)} is rejected`, () => {
+      const r = parseSize(bad);
+      assert.equal(r.ok, false);
+      assert.ok(!r.ok && r.error.length > 0);
+    });
+  }
+});
+
+describe('units: parseDuration', () => {
+  const good: [string, number][] = [
+    ['10s', 10 * SECOND],
+    ['5m', 5 * MINUTE],
+    ['2h', 2 * HOUR],
+    ['1h30m', HOUR + 30 * MINUTE],
+  ];
+  for (const [text, ms] of good) {
+    test(`${JSON.stringify(text)} is ${ms} ms`, () => {
+      assert.deepEqual(parseDuration(text), { ok: true, value: ms });
+    });
+  }
+  for (const bad of ['-5G', '10 minutes', '', '5x']) {
+    test(`${JSON.stringify(bad)} is rejected`, () => {
+      const r = parseDuration(bad);
+      assert.equal(r.ok, false);
+      assert.ok(!r.ok && r.error.length > 0);
+    });
+  }
+});
+
+describe('defaults', () => {
+  const c = parseConfigText(MINIMAL, 'minimal.toml');
+
+  test('max_concurrent_workers defaults to 1', () => assert.equal(c.supervisor.maxConcurrentWorkers, 1));
+  test('min_spawn_interval defaults to 10s', () => assert.equal(c.supervisor.minSpawnInterval, 10 * SECOND));
+  test('poll_interval defaults to 30s', () => assert.equal(c.supervisor.pollInterval, 30 * SECOND));
+  test('memory_max defaults to 2G', () => assert.equal(c.worker.memoryMax, 2 * GiB));
+  test('cpu_quota defaults to 100%', () => assert.equal(c.worker.cpuQuota, 100));
+  test('max_runtime defaults to 2h', () => assert.equal(c.worker.maxRuntime, 2 * HOUR));
+  test('startup_window defaults to 10s', () => assert.equal(c.worker.startupWindow, 10 * SECOND));
+  test('max_attempts defaults to 3', () => assert.equal(c.worker.maxAttempts, 3));
+  test('backoff for startup_error defaults to 5m x2, at most 2h', () => {
+    assert.deepEqual(c.backoff.startup_error, { base: 5 * MINUTE, factor: 2, max: 2 * HOUR });
+  });
+  test('backoff for every other failure kind defaults to 1m x2, at most 30m', () => {
+    for (const kind of FAILURE_KINDS.filter((k) => k !== 'startup_error')) {
+      assert.deepEqual(c.backoff[kind], { base: MINUTE, factor: 2, max: 30 * MINUTE }, kind);
+    }
+  });
+  test('breaker defaults to 3 failures in 10m, cooldown 15m', () => {
+    assert.deepEqual(c.breaker, { failures: 3, window: 10 * MINUTE, cooldown: 15 * MINUTE });
+  });
+  test('admission defaults to 768M available, 1.5 load per CPU, 20% PSI, recover after 2m', () => {
+    assert.deepEqual(c.admission, { minAvailableMemory: 768 * MiB, maxLoadPerCpu: 1.5, maxMemoryPressure: 20, recoverAfter: 2 * MINUTE });
+  });
+  test('executor defaults to auto', () => assert.equal(c.executor.kind, 'auto'));
+});
+
+test('a partial [backoff.<kind>] override keeps the other fields of that kind', () => {
+  const c = parseConfigText(MINIMAL + '[backoff.startup_error]\nbase = "1m"\n', 'partial.toml');
+  assert.deepEqual(c.backoff.startup_error, { base: MINUTE, factor: 2, max: 2 * HOUR });
+  assert.deepEqual(c.backoff.timeout, { base: MINUTE, factor: 2, max: 30 * MINUTE });
+});
+
+describe('malformed configs via the real CLI exit 78 with one line per problem and no stack trace', () => {
+  const cases: { name: string; text: string; expect: RegExp }[] = [
+    {
+      name: 'missing key: no supervisor.state_dir',
+      text: '[supervisor]\nmax_concurrent_workers = 1\n',
+      expect: /supervisor\.state_dir: required key is missing/,
+    },
+    {
+      name: 'missing key: no [supervisor] table',
+      text: '[worker]\nmemory_max = "1G"\n',
+      expect: /supervisor: required table \[supervisor\] is missing/,
+    },
+    {
+      name: 'wrong type: max_concurrent_workers = "one"',
+      text: MINIMAL + 'max_concurrent_workers = "one"\n',
+      expect: /:3:1: supervisor\.max_concurrent_workers: expected an integer/,
+    },
+    {
+      name: 'unknown key: a typo like min_spawn_intervl',
+      text: MINIMAL + 'min_spawn_intervl = "10s"\n',
+      expect: /:3:1: supervisor\.min_spawn_intervl: unknown key/,
+    },
+    {
+      name: 'unknown key: an unknown [backoff.foo] table',
+      text: MINIMAL + '[backoff.foo]\nbase = "1m"\n',
+      expect: /:3:1: backoff\.foo: unknown key/,
+    },
+    {
+      name: 'negative size: memory_max = "-1G"',
+      text: MINIMAL + '[worker]\nmemory_max = "-1G"\n',
+      expect: /:4:1: worker\.memory_max: expected a non-negative size, got "-1G"/,
+    },
+    {
+      name: 'out of range: max_concurrent_workers = 0',
+      text: MINIMAL + 'max_concurrent_workers = 0\n',
+      expect: /:3:1: supervisor\.max_concurrent_workers: expected an integer between 1 and 64/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = configCheck(c.text);
+      assert.equal(r.status, 78, r.stderr);
+      assert.equal(r.lines.length, 1, `expected exactly one problem line, got:\n${r.stderr}`);
+      assert.match(r.lines[0] ?? '', c.expect);
+      assert.ok((r.lines[0] ?? '').startsWith(r.file), `the line names the file: ${r.lines[0]}`);
+      assertNoStackTrace(r.stderr);
+    });
+  }
+
+  test('bad TOML line: `foo = = 3` on line 3 is reported as FILE:3:', () => {
+    const r = configCheck('[supervisor]\nstate_dir = "/var/lib/warden"\nfoo = = 3\n');
+    assert.equal(r.status, 78, r.stderr);
+    assert.equal(r.lines.length, 1, r.stderr);
+    assert.ok((r.lines[0] ?? '').startsWith(`${r.file}:3:`), `expected ${r.file}:3: in ${r.lines[0]}`);
+    assert.match(r.lines[0] ?? '', /invalid TOML/);
+    assertNoStackTrace(r.stderr);
+  });
+
+  test('three problems in one file give three lines, one per offending key', () => {
+    const r = configCheck(MINIMAL + 'min_spawn_intervl = "10s"\nmax_concurrent_workers = 0\n[worker]\nmemory_max = "-1G"\n');
+    assert.equal(r.status, 78, r.stderr);
+    assert.equal(r.lines.length, 3, r.stderr);
+    assert.match(r.lines[0] ?? '', /:3:1: supervisor\.min_spawn_intervl: /);
+    assert.match(r.lines[1] ?? '', /:4:1: supervisor\.max_concurrent_workers: /);
+    assert.match(r.lines[2] ?? '', /:6:1: worker\.memory_max: /);
+    assertNoStackTrace(r.stderr);
+  });
+});
+
+test('a valid config passes `config check` with exit 0', () => {
+  const r = configCheck(MINIMAL + '[worker]\nmemory_max = "512M"\n[backoff.startup_error]\nbase = "1m"\n');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /: OK \(sha256 [0-9a-f]{12}\)/);
+  assert.equal(r.stderr, '');
+});
+
+describe('resolveConfigPath', () => {
+  test('--config beats $WARDEN_CONFIG', () => {
+    assert.equal(resolveConfigPath('/from/flag.toml', { WARDEN_CONFIG: '/from/env.toml' }), '/from/flag.toml');
+  });
+  test('$WARDEN_CONFIG beats /etc/warden/config.toml', () => {
+    assert.equal(resolveConfigPath(undefined, { WARDEN_CONFIG: '/from/env.toml' }), '/from/env.toml');
+  });
+  test('with neither, /etc/warden/config.toml is used', () => {
+    assert.equal(DEFAULT_CONFIG_PATH, '/etc/warden/config.toml');
+    assert.equal(resolveConfigPath(undefined, {}), '/etc/warden/config.toml');
+  });
+  test('an empty $WARDEN_CONFIG falls back to /etc/warden/config.toml', () => {
+    assert.equal(resolveConfigPath(undefined, { WARDEN_CONFIG: '' }), '/etc/warden/config.toml');
+  });
+});

@@ -1,0 +1,257 @@
+// The state file must round-trip every state exactly: the incident's coordinator lost terminal and
+// running tasks on every poll and so re-ran them forever. A corrupt file stops warden untouched.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { FAILURE_KINDS } from '../../src/policy/failure-kind.ts';
+import { loadState, saveState, StateError, statePath } from '../../src/state/store.ts';
+import {
+  BREAKER_STATES,
+  emptyState,
+  stateSchema,
+  TASK_STATES,
+  type AttemptRecord,
+  type BreakerState,
+  type PauseState,
+  type RunningAttempt,
+  type Task,
+  type TaskState,
+  type WardenState,
+} from '../../src/state/types.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'dist/cli/main.js');
+const COOLDOWN = 15 * 60_000;
+
+const tmpRoot = mkdtempSync(join(tmpdir(), 'warden-state-test-'));
+after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+let dirNo = 0;
+const freshDir = (): string => {
+  const d = join(tmpRoot, `s${++dirNo}`);
+  mkdirSync(d);
+  return d;
+};
+
+// ---- arbitraries: every field within what stateSchema allows ------------------------------------
+
+// Times and counters are integer milliseconds in warden; fractional values must survive too.
+// (-0 is excluded: JSON has no negative zero, and warden never produces one.)
+const time = fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.double({ min: 0, max: 1e13, noNaN: true, noDefaultInfinity: true }));
+const nonNegative = fc.oneof(fc.integer({ min: 0, max: 1e9 }), fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true }));
+const text = fc.string({ unit: 'binary', maxLength: 40 }); // any code point, lone surrogates included
+const nullableText = fc.option(text, { nil: null });
+const taskId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
+const OUTCOMES = ['succeeded', 'interrupted', ...FAILURE_KINDS] as const;
+// JSON only ever yields plain objects, so generate plain ones (fast-check may otherwise produce
+// null-prototype records, which deepStrictEqual rightly tells apart).
+const record = <T,>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> => fc.record(model, { noNullPrototype: true }) as fc.Arbitrary<T>;
+
+const attemptRecord: fc.Arbitrary<AttemptRecord> = record({
+  attempt: fc.integer({ min: 1, max: 100 }),
+  startedAt: time,
+  endedAt: time,
+  outcome: fc.constantFrom(...OUTCOMES),
+  exitCode: fc.option(fc.integer({ min: -255, max: 255 }), { nil: null }),
+  signal: fc.option(fc.constantFrom('SIGKILL', 'SIGTERM', 'SIGSEGV', 'SIGABRT'), { nil: null }),
+  durationMs: nonNegative,
+  detail: nullableText,
+});
+
+const runningAttempt: fc.Arbitrary<RunningAttempt> = record({
+  attempt: fc.integer({ min: 1, max: 100 }),
+  claimedAt: time,
+  pid: fc.option(fc.integer({ min: 1, max: 4_194_304 }), { nil: null }),
+  pidStartTime: fc.option(fc.stringMatching(/^[0-9]{1,12}$/), { nil: null }),
+  unit: fc.option(fc.stringMatching(/^warden-[a-z0-9-]{1,20}\.scope$/), { nil: null }),
+  executor: fc.constantFrom('direct' as const, 'systemd' as const),
+  probe: fc.boolean(),
+});
+
+const task = (id: string): fc.Arbitrary<Task> =>
+  record({
+    id: fc.constant(id),
+    source: fc.constant('local' as const),
+    promptFile: text,
+    priority: fc.integer({ min: -1000, max: 1000 }),
+    createdAt: time,
+    updatedAt: time,
+    state: fc.constantFrom(...TASK_STATES),
+    attempts: fc.integer({ min: 0, max: 100 }),
+    notBefore: fc.option(time, { nil: null }),
+    current: fc.option(runningAttempt, { nil: null }),
+    history: fc.array(attemptRecord, { maxLength: 20 }),
+    note: nullableText,
+  });
+
+const tasks: fc.Arbitrary<Record<string, Task>> = fc
+  .uniqueArray(taskId, { maxLength: 12 })
+  .chain((ids) => fc.tuple(...ids.map(task)))
+  .map((list) => Object.fromEntries(list.map((t) => [t.id, t])));
+
+const breaker: fc.Arbitrary<BreakerState> = record({
+  phase: fc.constantFrom(...BREAKER_STATES),
+  recentFailures: fc.array(time, { maxLength: 10 }),
+  openedAt: fc.option(time, { nil: null }),
+  cooldownMs: nonNegative,
+  probeTaskId: fc.option(taskId, { nil: null }),
+  reason: nullableText,
+});
+
+const pause: fc.Arbitrary<PauseState> = record({
+  manual: fc.option(record({ since: time }), { nil: null }),
+  pressure: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
+});
+
+const wardenState: fc.Arbitrary<WardenState> = record({
+  version: fc.constant(1 as const),
+  tasks,
+  breaker,
+  pause,
+  lastSpawnAt: fc.option(time, { nil: null }),
+  totalSpawns: fc.integer({ min: 0, max: 1_000_000 }),
+  cleanShutdown: fc.boolean(),
+});
+
+/** One hand-written state with a task in each of the 7 states, so every state is always covered. */
+function everyStateExample(): WardenState {
+  const base = emptyState(COOLDOWN);
+  const mk = (state: TaskState, i: number): Task => ({
+    id: `t-${state}`,
+    source: 'local',
+    promptFile: `/var/lib/warden/prompts/t-${state}.md`,
+    priority: i,
+    createdAt: 1000 + i,
+    updatedAt: 2000 + i,
+    state,
+    attempts: state === 'dead' ? 3 : 1,
+    notBefore: state === 'retry_wait' ? 999_999 : null,
+    current: state === 'running' ? { attempt: 1, claimedAt: 1500, pid: 4242, pidStartTime: '123456', unit: null, executor: 'direct', probe: false } : null,
+    history: [
+      { attempt: 1, startedAt: 10, endedAt: 20, outcome: 'interrupted', exitCode: null, signal: null, durationMs: 10, detail: 'warden stopped' },
+      { attempt: 1, startedAt: 30, endedAt: 31, outcome: 'startup_error', exitCode: 1, signal: null, durationMs: 1000, detail: 'exit 1 after 1.0s' },
+    ],
+    note: state === 'blocked' ? 'blocked: needs a human' : null,
+  });
+  return {
+    ...base,
+    tasks: Object.fromEntries(TASK_STATES.map((s, i) => [`t-${s}`, mk(s, i)])),
+    breaker: { phase: 'open', recentFailures: [1, 2, 3], openedAt: 3, cooldownMs: COOLDOWN * 2, probeTaskId: null, reason: 'probe failed: t-dead: startup_error' },
+    pause: { manual: { since: 5 }, pressure: { since: 6, reasons: ['load: 2.00 per CPU is over max_load_per_cpu 1.5'], clearSince: 7 } },
+    lastSpawnAt: 1500,
+    totalSpawns: 9,
+    cleanShutdown: false,
+  };
+}
+
+// ---- round trip ---------------------------------------------------------------------------------
+
+describe('round trip (property)', () => {
+  test('every WardenState survives saveState + loadState exactly, and stateSchema accepts it', () => {
+    const seenStates = new Set<TaskState>();
+    const seenOutcomes = new Set<string>();
+    const seenPhases = new Set<string>();
+    let withCurrent = 0;
+    let withoutCurrent = 0;
+    const dir = freshDir();
+    fc.assert(
+      fc.property(wardenState, (state) => {
+        for (const t of Object.values(state.tasks)) {
+          seenStates.add(t.state);
+          if (t.current) withCurrent++;
+          else withoutCurrent++;
+          for (const h of t.history) seenOutcomes.add(h.outcome);
+        }
+        seenPhases.add(state.breaker.phase);
+        assert.deepStrictEqual(stateSchema.parse(state), state);
+        saveState(dir, state);
+        const loaded = loadState(dir, COOLDOWN);
+        assert.equal(loaded.fresh, false);
+        assert.deepStrictEqual(loaded.state, state);
+      }),
+      { numRuns: 300, seed: 20261127, examples: [[everyStateExample()]] },
+    );
+    // the run really covered what it claims to
+    assert.deepEqual([...seenStates].sort(), [...TASK_STATES].sort(), 'a task in each of the 7 states');
+    assert.deepEqual([...seenOutcomes].sort(), [...OUTCOMES].sort(), 'every outcome, interrupted included');
+    assert.deepEqual([...seenPhases].sort(), [...BREAKER_STATES].sort(), 'the breaker in every phase');
+    assert.ok(withCurrent > 0 && withoutCurrent > 0, 'tasks with and without `current`');
+  });
+
+  test('a state with one task in each of the 7 states round-trips exactly', () => {
+    const dir = freshDir();
+    const state = everyStateExample();
+    assert.equal(new Set(Object.values(state.tasks).map((t) => t.state)).size, 7);
+    saveState(dir, state);
+    assert.deepStrictEqual(loadState(dir, COOLDOWN).state, state);
+  });
+});
+
+// ---- corrupt files --------------------------------------------------------------------------------
+
+describe('a corrupt state file', () => {
+  const valid = JSON.stringify(everyStateExample());
+  const corrupt: [string, string][] = [
+    ['truncated JSON', valid.slice(0, Math.floor(valid.length / 2))],
+    ['wrong shape (a task without a state)', JSON.stringify({ ...everyStateExample(), tasks: { x: { id: 'x' } } })],
+    ['wrong shape (an unknown version)', JSON.stringify({ ...everyStateExample(), version: 2 })],
+    ['wrong shape (a JSON array)', '[]\n'],
+    ['an empty file', ''],
+  ];
+  for (const [name, content] of corrupt) {
+    test(`${name}: loadState throws StateError and leaves the file byte-for-byte untouched`, () => {
+      const dir = freshDir();
+      writeFileSync(statePath(dir), content);
+      const before = readFileSync(statePath(dir));
+      assert.throws(() => loadState(dir, COOLDOWN), (err: unknown) => {
+        assert.ok(err instanceof StateError, `expected StateError, got ${String(err)}`);
+        assert.match(err.message, /state\.json/);
+        return true;
+      });
+      assert.deepEqual(readFileSync(statePath(dir)), before);
+      assert.deepEqual(readdirSync(dir), ['state.json']);
+    });
+  }
+});
+
+test('an atomic write leaves no temp file behind', () => {
+  const dir = freshDir();
+  saveState(dir, everyStateExample());
+  saveState(dir, emptyState(COOLDOWN));
+  assert.deepEqual(readdirSync(dir), ['state.json']);
+});
+
+test('a missing state file is a fresh, empty state', () => {
+  const dir = freshDir();
+  const r = loadState(dir, COOLDOWN);
+  assert.equal(r.fresh, true);
+  assert.deepStrictEqual(r.state, emptyState(COOLDOWN));
+  assert.deepEqual(readdirSync(dir), [], 'loading creates nothing');
+});
+
+test('`warden run` with a corrupt state.json exits 78 with a clear message and does not replace the file', () => {
+  assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` before the unit tests`);
+  const root = freshDir();
+  const stateDir = join(root, 'state');
+  mkdirSync(stateDir);
+  const truncated = JSON.stringify(everyStateExample()).slice(0, 200);
+  writeFileSync(statePath(stateDir), truncated);
+  const before = readFileSync(statePath(stateDir));
+  const config = join(root, 'config.toml');
+  writeFileSync(config, `[supervisor]\nstate_dir = "${stateDir}"\n[executor]\nkind = "direct"\n`);
+  const env = { ...process.env };
+  delete env.WARDEN_CONFIG;
+  delete env.NOTIFY_SOCKET;
+  const r = spawnSync(process.execPath, [CLI, 'run', '--config', config], { encoding: 'utf8', env, timeout: 30_000 });
+  assert.equal(r.signal, null, `warden run did not exit by itself (killed by ${r.signal})`);
+  assert.equal(r.status, 78, r.stderr);
+  assert.match(r.stderr, /warden: .*state\.json: state file is corrupt/);
+  assert.match(r.stderr, /will not start from an empty state/);
+  assert.doesNotMatch(r.stderr, /^ {4}at /m, 'no stack trace');
+  assert.deepEqual(readFileSync(statePath(stateDir)), before);
+  assert.deepEqual(readdirSync(stateDir), ['state.json'], 'no backup, temp or socket file was created');
+});
