@@ -1,0 +1,291 @@
+// warden's benchmark (`npm run bench`; not part of `npm test`). It measures the three costs the
+// daemon pays on every tick or transition, each against a floor measured in the same run:
+//   1. one admission sample (sampleHost) vs one readFileSync('/proc/loadavg'), and proof that
+//      sampling starts no child process;
+//   2. the decision core's planTick with 10 / 1,000 / 10,000 queued tasks (profiled by source
+//      line when the largest is over its 1 ms goal);
+//   3. saveState (serialise, write, fsync file + directory, rename) vs writeFileSync of the
+//      same bytes without fsync.
+// It runs the compiled dist/ code (what ships), prints a table and writes
+// bench/results/<YYYY-MM-DD>-<hostname>.json. This machine may be shared and noisy: compare the
+// ratios, which are measured interleaved or back to back, more than the absolute figures.
+import { describeChildren, installSpawnGuard, liveChildren } from './spawn-guard.js'; // first: before any code under test loads
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { alignLines } from './align.js';
+import { BENCH_CONFIG_TOML, healthySample, makeState, mixAroundPending, mixForTotal, mixTotal } from './fixtures.js';
+import { filesystemOf, machineInfo } from './machine.js';
+import { profileLines, type LineProfile } from './profile.js';
+import { fmtBytes, fmtRatio, fmtUs, summarize, timeEach, timeInterleaved, type Summary } from './stats.js';
+
+const guard = installSpawnGuard();
+
+const root = new URL('..', import.meta.url);
+const dist = (p: string) => new URL(`dist/${p}`, root).href;
+// the compiled modules, typed by their sources
+const sampleMod = (await import(dist('admission/sample.js'))) as typeof import('../src/admission/sample.js');
+const decideMod = (await import(dist('policy/decide.js'))) as typeof import('../src/policy/decide.js');
+const loadMod = (await import(dist('config/load.js'))) as typeof import('../src/config/load.js');
+const storeMod = (await import(dist('state/store.js'))) as typeof import('../src/state/store.js');
+
+const TICK_GOAL_US = 1000;
+const SIZES = [10, 1_000, 10_000] as const;
+const quick = process.env.BENCH_QUICK === '1'; // fewer iterations, for checking the script itself
+
+const machine = machineInfo();
+const startedAt = new Date();
+const log = (s = '') => process.stdout.write(s + '\n');
+
+/** Columns are right-aligned except the first and any listed in `left`. */
+function table(head: string[], rows: string[][], left: number[] = []): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    '  ' + cells.map((c, i) => (i === 0 || left.includes(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  log(line(head));
+  log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) log(line(r));
+}
+
+const row = (name: string, s: Summary) => [name, fmtUs(s.p50), fmtUs(s.p99), fmtUs(s.max)];
+
+log(`warden benchmark, ${startedAt.toISOString()}`);
+log(`machine: ${machine.hostname}, ${machine.arch}, ${machine.cpuModel}, nproc ${machine.nproc}, RAM ${fmtBytes(machine.ramBytes)}, kernel ${machine.kernel}, node ${machine.node}`);
+log(`load average at start: ${machine.loadavgAtStart.join(' ')} (a shared machine: trust ratios more than absolute figures)`);
+
+// ---------------------------------------------------------------------------------------------
+// 1. admission sample
+// ---------------------------------------------------------------------------------------------
+const SAMPLE_WARMUP = quick ? 50 : 200;
+const SAMPLE_N = quick ? 200 : 1000;
+
+// positive control: the guard must see a spawn when there is one
+const require = createRequire(import.meta.url);
+(require('node:child_process') as typeof import('node:child_process')).execFileSync('/bin/true');
+const { execFileSync: esmExecFileSync } = await import('node:child_process');
+esmExecFileSync('/bin/true');
+const controlCount = guard.total();
+guard.reset();
+
+const childrenBefore = liveChildren();
+const first = sampleMod.sampleHost(Date.now());
+const [sampleNs, floorNs] = timeInterleaved(
+  () => sampleMod.sampleHost(Date.now()),
+  () => readFileSync('/proc/loadavg', 'latin1'),
+  SAMPLE_WARMUP,
+  SAMPLE_N,
+);
+const childrenAfter = liveChildren();
+const spawnCounts = guard.counts();
+const spawnTotal = guard.total();
+const sample = summarize(sampleNs);
+const sampleFloor = summarize(floorNs);
+
+// systeminformation is the library warden chose not to use; measure it only if someone has it
+let systeminformation: { note: string; mem?: Summary; currentLoad?: Summary; spawns?: number } = { note: '' };
+try {
+  const si = (await import('systeminformation' as string)) as { mem(): Promise<unknown>; currentLoad(): Promise<unknown> };
+  const SI_N = quick ? 10 : 50;
+  const timeAsync = async (fn: () => Promise<unknown>) => {
+    for (let i = 0; i < 3; i++) await fn();
+    const out: number[] = [];
+    for (let i = 0; i < SI_N; i++) {
+      const t0 = process.hrtime.bigint();
+      await fn();
+      out.push(Number(process.hrtime.bigint() - t0));
+    }
+    return summarize(out);
+  };
+  guard.reset();
+  const mem = await timeAsync(() => si.mem());
+  const currentLoad = await timeAsync(() => si.currentLoad());
+  systeminformation = { note: `measured, ${SI_N} calls each after 3 warm-up`, mem, currentLoad, spawns: guard.total() };
+} catch (err) {
+  const code = (err as NodeJS.ErrnoException).code;
+  systeminformation = { note: code === 'ERR_MODULE_NOT_FOUND' ? 'systeminformation is not installed: skipped (it is not a dependency of warden)' : `systeminformation failed: ${(err as Error).message}` };
+}
+
+log('');
+log(`1. Admission sample: ${SAMPLE_N} calls after ${SAMPLE_WARMUP} warm-up, interleaved with the floor`);
+log(`   (this host: PSI ${first.psiAvailable ? 'on' : 'off'}, MemAvailable ${first.memAvailable === null ? '?' : fmtBytes(first.memAvailable)}, load1 ${first.load1}${first.errors.length ? `, errors: ${first.errors.join('; ')}` : ''})`);
+table(
+  ['subject', 'p50', 'p99', 'max'],
+  [
+    row('sampleHost(Date.now())', sample),
+    row("floor: readFileSync('/proc/loadavg')", sampleFloor),
+    ['ratio sample / floor', fmtRatio(sample.p50 / sampleFloor.p50), fmtRatio(sample.p99 / sampleFloor.p99), '-'], // a max is one outlier: no ratio
+    ...(systeminformation.mem ? [row('systeminformation mem()', systeminformation.mem)] : []),
+    ...(systeminformation.currentLoad ? [row('systeminformation currentLoad()', systeminformation.currentLoad)] : []),
+  ],
+);
+log(
+  `   child processes started while sampling: ${spawnTotal} (counted in spawn/spawnSync/exec/execSync/execFile/execFileSync/fork; ` +
+    `live children before/after: ${describeChildren(childrenBefore)} / ${describeChildren(childrenAfter)}; control: 2 deliberate execFileSync calls were counted as ${controlCount})`,
+);
+if (systeminformation.spawns !== undefined) log(`   systeminformation started ${systeminformation.spawns} child processes`);
+log(`   ${systeminformation.note}`);
+if (spawnTotal !== 0) log('   *** sampleHost started a child process: it must not ***');
+
+// ---------------------------------------------------------------------------------------------
+// 2. decision-core tick
+// ---------------------------------------------------------------------------------------------
+const TICK_WARMUP = quick ? 10 : 50;
+const TICK_N = quick ? 50 : 300;
+const settings = decideMod.coreSettingsFrom(loadMod.parseConfigText(BENCH_CONFIG_TOML, 'bench'));
+const now = Date.now();
+const hostSample = healthySample(now);
+
+interface TickRow {
+  pending: number;
+  totalTasks: number;
+  spawn: Summary;
+  held: Summary;
+}
+const ticks: TickRow[] = [];
+for (const n of SIZES) {
+  const mix = mixAroundPending(n);
+  const state = makeState(mix, now); // last spawn 5 min ago, 1 of 2 slots busy: this tick spawns
+  const heldState = { ...state, lastSpawnAt: now - 1000 }; // 1 s ago: min_spawn_interval holds it
+  const probeSpawn = decideMod.planTick(state, now, hostSample, settings);
+  const probeHeld = decideMod.planTick(heldState, now, hostSample, settings);
+  if (probeSpawn.spawns.length !== 1 || probeHeld.spawns.length !== 0 || !probeHeld.heldBy?.startsWith('rate limit')) {
+    throw new Error(`tick fixture is wrong at ${n}: spawns ${probeSpawn.spawns.length}/${probeHeld.spawns.length}, held by ${probeHeld.heldBy}`);
+  }
+  const spawn = summarize(timeEach(() => decideMod.planTick(state, now, hostSample, settings), TICK_WARMUP, TICK_N));
+  const held = summarize(timeEach(() => decideMod.planTick(heldState, now, hostSample, settings), TICK_WARMUP, TICK_N));
+  ticks.push({ pending: n, totalTasks: mixTotal(mix), spawn, held });
+}
+const tick10 = ticks[0] as TickRow;
+const tick10k = ticks[ticks.length - 1] as TickRow;
+
+log('');
+log(`2. Decision core planTick(state, now, sample, settings): ${TICK_N} calls after ${TICK_WARMUP} warm-up, per size`);
+log('   queued = pending tasks; the state also holds +10% retry_wait, +20% succeeded, +5% dead and 1 running');
+log('   "spawn" = gates open, one task is claimed (sorts the queue); "held" = min_spawn_interval holds it');
+table(
+  ['queued (total tasks)', 'spawn p50', 'spawn p99', 'held p50', 'held p99'],
+  ticks.map((t) => [`${t.pending.toLocaleString('en')} (${t.totalTasks.toLocaleString('en')})`, fmtUs(t.spawn.p50), fmtUs(t.spawn.p99), fmtUs(t.held.p50), fmtUs(t.held.p99)]),
+);
+const tickRatio = tick10k.spawn.p50 / tick10.spawn.p50;
+const goalMet = tick10k.spawn.p50 < TICK_GOAL_US && tick10k.spawn.p99 < TICK_GOAL_US;
+log(`   ratio 10,000 vs 10 (spawn p50): ${fmtRatio(tickRatio)}; held p50: ${fmtRatio(tick10k.held.p50 / tick10.held.p50)}`);
+log(`   goal < 1 ms at 10,000: ${goalMet ? 'met' : `NOT met (spawn p50 ${fmtUs(tick10k.spawn.p50)}, p99 ${fmtUs(tick10k.spawn.p99)})`}`);
+
+type SourceLine = LineProfile['lines'][number] & { srcLine: number | null; estUs: number };
+let profile: (Omit<LineProfile, 'lines'> & { lines: SourceLine[] }) | null = null;
+if (!goalMet) {
+  const decideUrl = dist('policy/decide.js');
+  const bigState = makeState(mixAroundPending(SIZES[SIZES.length - 1] as number), now);
+  const PROFILE_N = quick ? 20 : 100;
+  const p = await profileLines(() => decideMod.planTick(bigState, now, hostSample, settings), PROFILE_N, decideUrl);
+  const tsSource = readFileSync(new URL('src/policy/decide.ts', root), 'utf8');
+  const tsLines = tsSource.split('\n');
+  const map = alignLines(readFileSync(fileURLToPath(decideUrl), 'utf8'), tsSource);
+  const perCallUs = tick10k.spawn.mean;
+  const lines: SourceLine[] = p.lines.map((l) => {
+    const srcLine = map.get(l.line) ?? null;
+    return { ...l, srcLine, text: srcLine === null ? l.text : (tsLines[srcLine - 1] ?? '').trim(), estUs: l.share * perCallUs };
+  });
+  profile = { ...p, lines };
+  log('');
+  log(`   profile of the 10,000 spawn tick (V8 sampling profiler, 50 µs interval, ${PROFILE_N} calls, ${p.totalTicks} samples), hottest lines:`);
+  table(
+    ['src/policy/decide.ts line', 'share', '≈ per tick', 'code'],
+    lines.slice(0, 7).map((l) => [l.srcLine === null ? `? (dist line ${l.line})` : String(l.srcLine), `${(l.share * 100).toFixed(1)}%`, fmtUs(l.estUs), l.text.length > 90 ? l.text.slice(0, 87) + '...' : l.text]),
+    [3],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. state file
+// ---------------------------------------------------------------------------------------------
+const benchDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
+const stateDir = join(benchDir, 'state');
+const floorDir = join(benchDir, 'floor');
+mkdirSync(stateDir);
+mkdirSync(floorDir);
+const fsType = filesystemOf(benchDir);
+const SAVE_N: Record<number, number> = quick ? { 10: 20, 1000: 10, 10000: 5 } : { 10: 200, 1000: 100, 10000: 40 };
+
+interface SaveRow {
+  tasks: number;
+  bytes: number;
+  iterations: number;
+  serialize: Summary;
+  save: Summary;
+  floor: Summary;
+}
+const saves: SaveRow[] = [];
+try {
+  for (const n of SIZES) {
+    const state = makeState(mixForTotal(n), now);
+    const text = storeMod.serializeState(state);
+    const bytes = Buffer.byteLength(text);
+    const iterations = SAVE_N[n] ?? 20;
+    const serialize = summarize(timeEach(() => storeMod.serializeState(state), 5, iterations));
+    const floorPath = join(floorDir, 'state.json');
+    const [saveNs, floorNs2] = timeInterleaved(
+      () => storeMod.saveState(stateDir, state),
+      () => writeFileSync(floorPath, text),
+      3,
+      iterations,
+    );
+    const onDisk = statSync(storeMod.statePath(stateDir)).size;
+    if (onDisk !== bytes) throw new Error(`saved ${onDisk} bytes, expected ${bytes}`);
+    saves.push({ tasks: n, bytes, iterations, serialize, save: summarize(saveNs), floor: summarize(floorNs2) });
+  }
+} finally {
+  rmSync(benchDir, { recursive: true, force: true });
+}
+
+log('');
+log(`3. State file: saveState (serialise + write + fsync file + rename + fsync dir) vs floor writeFileSync of the same bytes, no fsync`);
+log(`   interleaved, 3 warm-up each; temp dir on ${fsType}; task mix 60% pending, 10% retry_wait, 24% succeeded, 5% dead, 1 running`);
+table(
+  ['tasks', 'file size', 'iter', 'serialise p50', 'saveState p50', 'saveState p99', 'floor p50', 'floor p99', 'ratio p50'],
+  saves.map((s) => [s.tasks.toLocaleString('en'), fmtBytes(s.bytes), String(s.iterations), fmtUs(s.serialize.p50), fmtUs(s.save.p50), fmtUs(s.save.p99), fmtUs(s.floor.p50), fmtUs(s.floor.p99), fmtRatio(s.save.p50 / s.floor.p50)]),
+);
+
+// ---------------------------------------------------------------------------------------------
+// results
+// ---------------------------------------------------------------------------------------------
+const finishedAt = new Date();
+const result = {
+  date: startedAt.toISOString().slice(0, 10),
+  startedAt: startedAt.toISOString(),
+  durationMs: finishedAt.getTime() - startedAt.getTime(),
+  quick,
+  machine: { ...machine, loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
+  units: 'microseconds (bytes for sizes)',
+  admissionSample: {
+    warmup: SAMPLE_WARMUP,
+    iterations: SAMPLE_N,
+    method: 'interleaved with the floor, one call each per iteration, process.hrtime.bigint around each call',
+    psiAvailable: first.psiAvailable,
+    sample,
+    floor: { what: "readFileSync('/proc/loadavg', 'latin1')", ...sampleFloor },
+    ratio: { p50: sample.p50 / sampleFloor.p50, p99: sample.p99 / sampleFloor.p99 },
+    childProcesses: { total: spawnTotal, byFunction: spawnCounts, liveChildrenBefore: childrenBefore, liveChildrenAfter: childrenAfter, controlCountedOf2: controlCount },
+    systeminformation,
+  },
+  tick: {
+    warmup: TICK_WARMUP,
+    iterations: TICK_N,
+    goalUs: TICK_GOAL_US,
+    goalMet,
+    mix: 'pending = queued; plus ceil(10%) retry_wait (future notBefore), ceil(20%) succeeded, ceil(5%) dead, 1 running; max_concurrent_workers 2, other settings default',
+    sizes: ticks,
+    ratio10kVs10: { spawnP50: tickRatio, heldP50: tick10k.held.p50 / tick10.held.p50 },
+    profile: profile && { totalTicks: profile.totalTicks, lines: profile.lines.slice(0, 10), functions: profile.functions.slice(0, 10) },
+  },
+  stateFile: { filesystem: fsType, warmup: 3, floor: 'writeFileSync(path, sameText) without fsync, interleaved with saveState', sizes: saves },
+};
+const resultsDir = new URL('bench/results/', root);
+mkdirSync(resultsDir, { recursive: true });
+const out = new URL(`${result.date}-${machine.hostname}${quick ? '-quick' : ''}.json`, resultsDir);
+writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+log('');
+log(`results: ${fileURLToPath(out)} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
