@@ -1,0 +1,111 @@
+// The systemd executor against a real systemd: limits enforced, OOM classified, names unique.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SystemdExecutor, unitName } from '../../src/executors/systemd-scope.ts';
+import { lookupUser } from '../../src/executors/users.ts';
+import { addTask, ensureWorkerUser, FAKE_WORKER, freshDir, inHarness, installService, sh, status, stopService, tasks, unitProps, waitFor, writeConfig } from './harness.ts';
+
+const skip = inHarness() ? false : 'needs the real-systemd harness (scripts/with-systemd.sh)';
+
+describe('systemd scopes', { skip }, () => {
+  before(() => ensureWorkerUser());
+  after(() => stopService());
+
+  test('a worker allocating 2x memory_max is OOM-killed in its scope and classified oom_killed; warden and the other worker keep running', async () => {
+    const dir = freshDir('oom');
+    const config = writeConfig(dir, { worker: { memory_max: '64M' } });
+    installService(config);
+    assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+    const mainPid = unitProps('warden.service', 'MainPID').MainPID;
+    addTask(config, 'steady', 'sleep=6');
+    addTask(config, 'hog', 'alloc=128M sleep=5');
+    const hog = await waitFor('hog classified', () => tasks(config).find((t) => t.id === 'hog' && t.history.length > 0), 20_000);
+    assert.equal(hog.history[0]?.outcome, 'oom_killed', JSON.stringify(hog.history[0]));
+    const mid = status(config);
+    assert.ok(mid, 'warden answers after the OOM kill');
+    assert.ok(mid.workers.some((w) => w.taskId === 'steady'), 'the other worker still runs');
+    const steady = await waitFor('steady done', () => tasks(config).find((t) => t.id === 'steady' && t.state === 'succeeded'), 20_000);
+    assert.equal(steady.state, 'succeeded');
+    const props = unitProps('warden.service', 'ActiveState', 'MainPID', 'NRestarts');
+    assert.equal(props.ActiveState, 'active');
+    assert.equal(props.MainPID, mainPid, 'warden was not restarted');
+    assert.equal(props.NRestarts, '0');
+    stopService();
+  });
+
+  test('a busy-loop worker with cpu_quota = "20%" uses at most about 25% of a core over 3 s', async () => {
+    const dir = freshDir('cpu');
+    mkdirSync(`${dir}/wt`, { recursive: true });
+    writeFileSync(`${dir}/prompt`, 'busy=1 sleep=6');
+    const ex = new SystemdExecutor({ user: lookupUser('warden'), maxRuntimeMs: 60_000, stopGraceMs: 1000, memoryEnforced: true });
+    const h = await ex.spawn({
+      taskId: 'busy', attempt: 1, argv: [FAKE_WORKER], cwd: `${dir}/wt`, stdinFile: `${dir}/prompt`, logFile: `${dir}/log`, runBase: `${dir}/run/busy.1`,
+      memoryMax: 256 * 1024 ** 2, cpuQuota: 20, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
+    const cg = unitProps(unitName('busy'), 'ControlGroup').ControlGroup;
+    // CPU used by every process of the scope's cgroup, in ns. cgroup v2: cpu.stat usage_usec.
+    // cgroup v1 (this harness): systemd creates no cpuacct group for scopes, so sum utime+stime
+    // of the processes listed in the scope's cpu-controller cgroup.procs.
+    const tick = 1e9 / 100; // USER_HZ
+    const usage = () => {
+      try {
+        return Number(/usage_usec (\d+)/.exec(readFileSync(`/sys/fs/cgroup${cg}/cpu.stat`, 'latin1'))?.[1]) * 1000;
+      } catch {}
+      const pids = readFileSync(`/sys/fs/cgroup/cpu${cg}/cgroup.procs`, 'latin1').split('\n').filter(Boolean);
+      let ns = 0;
+      for (const pid of pids) {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ns += (Number(f[11]) + Number(f[12])) * tick;
+      }
+      return ns;
+    };
+    const throttled = () => Number(/nr_throttled (\d+)/.exec(readFileSync(`/sys/fs/cgroup/cpu${cg}/cpu.stat`, 'latin1'))?.[1] ?? 0);
+    await sleep(1000);
+    const t0 = process.hrtime.bigint();
+    const u0 = usage();
+    await sleep(3000);
+    const u1 = usage();
+    const wall = Number(process.hrtime.bigint() - t0);
+    const share = (u1 - u0) / wall;
+    console.log(`# busy worker under CPUQuota=20%: ${(share * 100).toFixed(1)}% of one core over ${(wall / 1e9).toFixed(2)} s`);
+    assert.ok(share <= 0.25, `used ${(share * 100).toFixed(1)}% of a core`);
+    assert.ok(share >= 0.1, `the busy loop really ran (${(share * 100).toFixed(1)}%)`);
+    if (existsSync(`/sys/fs/cgroup/cpu${cg}/cpu.stat`)) assert.ok(throttled() > 0, 'the scope cgroup reports CFS throttling');
+    await h.stop(1000);
+  });
+
+  test('systemd refuses a second scope of the same name, and warden adopts the running one instead of spawning', async () => {
+    const dir = freshDir('dup');
+    mkdirSync(`${dir}/wt`, { recursive: true });
+    writeFileSync(`${dir}/prompt`, 'sleep=1');
+    const first = spawn('systemd-run', ['--scope', '--quiet', `--unit=${unitName('dup')}`, 'sleep', '30'], { stdio: 'ignore' });
+    await waitFor('first scope active', () => unitProps(unitName('dup'), 'ActiveState').ActiveState === 'active');
+    const ex = new SystemdExecutor({ user: lookupUser('warden'), maxRuntimeMs: 60_000, stopGraceMs: 1000, memoryEnforced: true });
+    const h = await ex.spawn({
+      taskId: 'dup', attempt: 1, argv: [FAKE_WORKER], cwd: `${dir}/wt`, stdinFile: `${dir}/prompt`, logFile: `${dir}/log`, runBase: `${dir}/run/dup.1`,
+      memoryMax: 256 * 1024 ** 2, cpuQuota: 100, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
+    assert.equal(h.pid, first.pid, 'the handle is the already-running scope process');
+    assert.match(readFileSync(`${dir}/log`, 'utf8'), /already loaded|already exists|fragment/);
+    await h.stop(1000);
+    const exit = await h.exited;
+    assert.notEqual(exit, undefined);
+  });
+
+  test('a stray warden-*.scope that belongs to no running task is stopped at start', async () => {
+    const dir = freshDir('stray');
+    const config = writeConfig(dir);
+    spawn('systemd-run', ['--scope', '--quiet', `--unit=${unitName('orphan')}`, 'sleep', '60'], { stdio: 'ignore' });
+    await waitFor('stray active', () => unitProps(unitName('orphan'), 'ActiveState').ActiveState === 'active');
+    installService(config);
+    assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+    await waitFor('stray stopped', () => unitProps(unitName('orphan'), 'ActiveState').ActiveState !== 'active', 15_000);
+    const log = sh('journalctl', ['-u', 'warden.service', '--no-pager', '-o', 'cat']).stdout;
+    assert.match(log, /stray worker.*warden-orphan\.scope/);
+    stopService();
+  });
+});
