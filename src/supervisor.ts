@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { sampleHost, type HostSample } from './admission/sample.js';
 import type { LoadedConfig } from './config/load.js';
 import { formatDuration, formatSize } from './config/units.js';
-import { startControlServer } from './control/server.js';
+import { DaemonAlreadyRunning, socketAnswers, startControlServer } from './control/server.js';
 import { buildWorkerArgv } from './executors/worker-command.js';
 import type { Executor, WorkerExit, WorkerHandle } from './executors/types.js';
 import type { Logger } from './log/logger.js';
@@ -111,6 +111,11 @@ export class Supervisor {
       state_dir: this.stateDir,
     });
     for (const w of this.deps.executorWarnings ?? []) log.error(`LIMITS: ${w}`);
+    // Refuse before reading or writing the state: it belongs to the running daemon (one writer),
+    // and recovery here would adopt that daemon's workers.
+    if (await socketAnswers(c.control.socket)) {
+      throw new DaemonAlreadyRunning(`another warden daemon is already running on ${c.control.socket}; not starting a second one on the same state`);
+    }
     ensureStateDir(this.stateDir);
     const { state, fresh } = loadState(this.stateDir, c.breaker.cooldown);
     if (!fresh) copyFileSync(statePath(this.stateDir), `${statePath(this.stateDir)}.bak`);

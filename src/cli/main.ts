@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
 import { formatDuration, formatSize } from '../config/units.js';
 import { callDaemon, DaemonUnreachable } from '../control/client.js';
+import { DaemonAlreadyRunning } from '../control/server.js';
 import { chooseExecutor } from '../executors/choose.js';
 import { createLogger } from '../log/logger.js';
 import { loadState, StateError } from '../state/store.js';
@@ -235,6 +236,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof StateError) {
       process.stderr.write(`warden: ${err.message}\n`);
       process.exit(EX_CONFIG);
+    }
+    if (err instanceof DaemonAlreadyRunning) {
+      process.stderr.write(`warden: ${err.message}\n`);
+      process.exit(1);
     }
     if (err instanceof DaemonUnreachable) {
       process.stderr.write(`warden: ${err.message}\n`);

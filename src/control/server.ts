@@ -13,10 +13,13 @@ export interface ControlHandlers {
   resume(): unknown;
 }
 
+/** Another daemon already answers on the control socket: it owns the state directory. */
+export class DaemonAlreadyRunning extends Error {}
+
 export async function startControlServer(socketPath: string, h: ControlHandlers): Promise<Server> {
   mkdirSync(dirname(socketPath), { recursive: true });
   if (await socketAnswers(socketPath)) {
-    throw new Error(`another warden daemon is already listening on ${socketPath}`);
+    throw new DaemonAlreadyRunning(`another warden daemon is already running on ${socketPath}`);
   }
   rmSync(socketPath, { force: true }); // a stale socket from a crashed daemon
   const server = createServer((req, res) => route(req, res, h));

@@ -91,6 +91,10 @@ export const WRAPPER_SCRIPT = [
   // raising one's own score needs no privilege
   'echo 500 > /proc/self/oom_score_adj 2>/dev/null',
   'echo $$ > "$0.pid"',
+  // Without this the group's SIGTERM kills sh at once: warden then sees the worker as ended
+  // while one that ignores SIGTERM runs on, orphaned and never SIGKILLed. A trapped signal waits
+  // until the foreground worker exits (POSIX), and the worker itself starts with the default.
+  'trap : TERM',
   '"$@"; rc=$?',
   'oom=-; peak=-; limit=-',
   'while IFS=: read -r _ c p; do',
