@@ -75,13 +75,12 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       return run(loadConfig(configPath));
     case 'status':
-      return status(loadConfig(configPath), values.json);
+      return status(socketFor(configPath), values.json);
     case 'tasks':
-      return tasks(loadConfig(configPath), values.json);
+      return tasks(socketFor(configPath), values.json);
     case 'pause':
     case 'resume': {
-      const loaded = loadConfig(configPath);
-      const r = await callDaemon<{ paused: string[] }>(loaded.config.control.socket, 'POST', `/${cmd}`);
+      const r = await callDaemon<{ paused: string[] }>(socketFor(configPath), 'POST', `/${cmd}`);
       process.stdout.write(r.paused.length ? `paused: ${r.paused.join(', ')}\n` : 'running: spawning is allowed\n');
       return 0;
     }
@@ -142,8 +141,32 @@ async function run(loaded: LoadedConfig): Promise<number> {
   return done;
 }
 
-async function status(loaded: LoadedConfig, json: boolean): Promise<number> {
-  const s = await callDaemon<StatusReport>(loaded.config.control.socket, 'GET', '/status');
+/**
+ * The control socket named by the config. When the file on disk is broken (say, mid-edit) the
+ * daemon still runs its loaded config, so the CLI must still reach it: warn, then find the socket
+ * from the raw text.
+ */
+function socketFor(configPath: string): string {
+  try {
+    return loadConfig(configPath).config.control.socket;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    let text = '';
+    try {
+      text = readFileSync(configPath, 'utf8');
+    } catch {
+      throw err;
+    }
+    const socket = /^\s*socket\s*=\s*"([^"]+)"/m.exec(text)?.[1];
+    const stateDir = /^\s*state_dir\s*=\s*"([^"]+)"/m.exec(text)?.[1];
+    if (!socket && !stateDir) throw err;
+    process.stderr.write(`warden: warning: ${configPath} has problems (a running daemon keeps its loaded config):\n${err.message}\n`);
+    return socket ?? `${stateDir!.replace(/\/+$/, '')}/warden.sock`;
+  }
+}
+
+async function status(socket: string, json: boolean): Promise<number> {
+  const s = await callDaemon<StatusReport>(socket, 'GET', '/status');
   let onDisk: string | null = null;
   try {
     onDisk = sha256(readFileSync(s.config.path));
@@ -176,8 +199,8 @@ async function status(loaded: LoadedConfig, json: boolean): Promise<number> {
   return 0;
 }
 
-async function tasks(loaded: LoadedConfig, json: boolean): Promise<number> {
-  const r = await callDaemon<{ tasks: Task[] }>(loaded.config.control.socket, 'GET', '/tasks');
+async function tasks(socket: string, json: boolean): Promise<number> {
+  const r = await callDaemon<{ tasks: Task[] }>(socket, 'GET', '/tasks');
   if (json) {
     process.stdout.write(JSON.stringify(r.tasks, null, 2) + '\n');
     return 0;

@@ -1,7 +1,7 @@
 // Helpers for the real-systemd suite. These tests run INSIDE the throw-away container that
 // scripts/with-systemd.sh boots (systemd is PID 1 there, limits and the watchdog are enforced).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -31,6 +31,9 @@ let counter = 0;
 export function freshDir(name: string): string {
   const dir = `/var/lib/warden-test/${name}-${process.pid}-${++counter}`;
   mkdirSync(dir, { recursive: true, mode: 0o711 });
+  // workers run as the unprivileged worker user: give them one directory they may write to
+  mkdirSync(`${dir}/out`, { mode: 0o777 });
+  chmodSync(`${dir}/out`, 0o777);
   return dir;
 }
 
@@ -107,6 +110,7 @@ export async function waitFor<T>(what: string, fn: () => T | null | undefined | 
  * with ExecStart pointed at this checkout and the given overrides, exactly as a user would.
  */
 export function installService(config: string, overrides: { watchdogSec?: number; env?: Record<string, string> } = {}): void {
+  stopService(); // a test that failed half-way must not leave its daemon for the next one
   let unit = readFileSync(join(ROOT, 'systemd/warden.service'), 'utf8');
   unit = unit.replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${CLI} run --config ${config}`);
   unit = unit.replace(/^RestartSec=.*$/m, 'RestartSec=500ms');

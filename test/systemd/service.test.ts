@@ -1,0 +1,162 @@
+// warden as warden.service under a real systemd: watchdog, crash recovery without double
+// spawns, a bad config that must not restart-loop, the STATUS line, reload, stop.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  addTask,
+  ensureWorkerUser,
+  freshDir,
+  inHarness,
+  installService,
+  journal,
+  nowForJournal,
+  sh,
+  status,
+  stopService,
+  tasks,
+  unitProps,
+  waitFor,
+  writeConfig,
+} from './harness.ts';
+
+const skip = inHarness() ? false : 'needs the real-systemd harness (scripts/with-systemd.sh)';
+
+function lines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+describe('warden.service', { skip }, () => {
+  before(() => ensureWorkerUser());
+  after(() => stopService());
+
+  test('a wedged loop stops the heartbeat: Watchdog timeout, restart, and the open breaker and running task survive it', async () => {
+    const dir = freshDir('watchdog');
+    const config = writeConfig(dir, { breaker: { failures: 2, window: '1m', cooldown: '1h' }, supervisor: { max_concurrent_workers: 3 } });
+    installService(config, { watchdogSec: 2, env: { WARDEN_DEBUG_STALL: '1' } });
+    const since = nowForJournal();
+    assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+    addTask(config, 'long', 'sleep=40');
+    await waitFor('long running', () => status(config)?.workers.find((w) => w.taskId === 'long'));
+    addTask(config, 'bad1', 'exit=1 sleep=0');
+    addTask(config, 'bad2', 'exit=1 sleep=0');
+    await waitFor('breaker open', () => status(config)?.breaker.phase === 'open');
+    const before = status(config)!;
+    const longPid = before.workers.find((w) => w.taskId === 'long')!.pid;
+    const mainPid = unitProps('warden.service', 'MainPID').MainPID;
+    assert.equal(sh('systemctl', ['kill', '--signal=SIGUSR2', '--kill-who=main', 'warden.service']).code, 0);
+    await waitFor('restart', () => Number(unitProps('warden.service', 'NRestarts').NRestarts) >= 1, 20_000);
+    const after = await waitFor('warden answers again', () => {
+      const s = status(config);
+      return s && s.daemon.pid !== Number(mainPid) ? s : null;
+    }, 20_000);
+    assert.match(journal('warden.service', since), /[Ww]atchdog timeout/);
+    assert.equal(after.breaker.phase, 'open', 'the breaker is still open after the restart');
+    assert.deepEqual(after.pause.reasons.includes('breaker'), true);
+    const adopted = after.workers.find((w) => w.taskId === 'long');
+    assert.ok(adopted, 'the running task was adopted');
+    assert.equal(adopted.pid, longPid, 'same worker process, not a respawn');
+    console.log(`# watchdog: NRestarts=${unitProps('warden.service', 'NRestarts').NRestarts}, breaker ${after.breaker.phase}, long adopted pid ${adopted.pid}`);
+    stopService();
+  });
+
+  test('kill -9 of warden while 2 workers run, 20 times: both adopted with the same PIDs, never a third spawn', async () => {
+    const loops = Number(process.env.WARDEN_KILL9_LOOPS ?? 20);
+    let duplicates = 0;
+    for (let i = 0; i < loops; i++) {
+      const dir = freshDir(`kill9-${i}`);
+      const counter = `${dir}/out/spawns`;
+      const config = writeConfig(dir, { supervisor: { max_concurrent_workers: 2 } });
+      installService(config);
+      assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+      addTask(config, 'w1', `sleep=4 count=${counter}`);
+      addTask(config, 'w2', `sleep=4 count=${counter}`);
+      const s1 = await waitFor('two workers', () => {
+        const s = status(config);
+        return s && s.workers.length === 2 ? s : null;
+      });
+      const pids = Object.fromEntries(s1.workers.map((w) => [w.taskId, w.pid]));
+      assert.equal(sh('systemctl', ['kill', '--signal=SIGKILL', '--kill-who=main', 'warden.service']).code, 0);
+      const s2 = await waitFor('restarted warden', () => {
+        const s = status(config);
+        return s && s.daemon.pid !== s1.daemon.pid ? s : null;
+      }, 20_000);
+      assert.deepEqual(Object.fromEntries(s2.workers.map((w) => [w.taskId, w.pid])), pids, 'both workers adopted with the same PIDs');
+      const done = await waitFor('both succeeded', () => {
+        const t = tasks(config);
+        return t.length === 2 && t.every((x) => x.state === 'succeeded') ? t : null;
+      }, 20_000);
+      assert.equal(done.length, 2);
+      const spawns = lines(counter).length;
+      duplicates += spawns - 2;
+      assert.equal(spawns, 2, `loop ${i}: ${spawns} spawns for 2 tasks`);
+      stopService();
+    }
+    console.log(`# kill -9 loops: ${loops}, duplicate spawns: ${duplicates}`);
+    assert.equal(duplicates, 0);
+  });
+
+  test('a bad config fails the unit with exit 78 and no restart loop', async () => {
+    const dir = freshDir('badconfig');
+    const config = `${dir}/config.toml`;
+    writeFileSync(config, '[supervisor]\nstate_dir = "/var/lib/x"\nmax_concurent_workers = 3\n');
+    installService(config);
+    assert.notEqual(sh('systemctl', ['start', 'warden.service']).code, 0);
+    await sleep(3000); // RestartSec is 500ms in the test unit: a restart loop would show by now
+    const p = unitProps('warden.service', 'ActiveState', 'ExecMainStatus', 'NRestarts', 'Result');
+    assert.equal(p.ExecMainStatus, '78');
+    assert.equal(p.NRestarts, '0');
+    assert.equal(p.ActiveState, 'failed');
+    assert.match(journal('warden.service', '-1min'), /supervisor\.max_concurent_workers: unknown key/);
+    stopService();
+  });
+
+  test('systemctl status shows the STATUS line, and a reload with a broken config keeps the old one running', async () => {
+    const dir = freshDir('reload');
+    const config = writeConfig(dir);
+    installService(config);
+    assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+    const st = await waitFor('status text', () => {
+      const t = unitProps('warden.service', 'StatusText').StatusText;
+      return t && /workers/.test(t) ? t : null;
+    });
+    assert.match(st, /^0\/2 workers, 0 queued/);
+    assert.match(sh('systemctl', ['status', '--no-pager', 'warden.service']).stdout, /Status: "0\/2 workers/);
+    const oldHash = status(config)!.config.sha256;
+    const good = readFileSync(config, 'utf8');
+    writeFileSync(config, good + '\n[worker]\nmemory_max = "lots"\n');
+    const since = nowForJournal();
+    assert.equal(sh('systemctl', ['reload', 'warden.service']).code, 0);
+    await waitFor('reload failure logged', () => /config reload failed/.test(journal('warden.service', since)));
+    const s = status(config)!;
+    assert.equal(s.config.sha256, oldHash, 'still running the old config');
+    assert.equal(unitProps('warden.service', 'ActiveState').ActiveState, 'active');
+    writeFileSync(config, good.replace('max_concurrent_workers = 2', 'max_concurrent_workers = 3'));
+    assert.equal(sh('systemctl', ['reload', 'warden.service']).code, 0);
+    await waitFor('new config applied', () => status(config)?.config.sha256 !== oldHash);
+    await waitFor('status text follows', () => /^0\/3 workers/.test(unitProps('warden.service', 'StatusText').StatusText ?? ''));
+    stopService();
+  });
+
+  test('systemctl stop stops the workers gracefully and puts their tasks back to pending', async () => {
+    const dir = freshDir('stop');
+    const config = writeConfig(dir);
+    installService(config);
+    assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+    addTask(config, 'job', 'sleep=60');
+    const w = await waitFor('worker running', () => status(config)?.workers.find((x) => x.taskId === 'job'));
+    assert.equal(sh('systemctl', ['stop', 'warden.service']).code, 0);
+    assert.equal(unitProps('warden-job.scope', 'ActiveState').ActiveState, 'inactive');
+    assert.throws(() => process.kill(w.pid, 0), 'the worker process is gone');
+    const state = JSON.parse(readFileSync(`${dir}/state/state.json`, 'utf8'));
+    assert.equal(state.tasks.job.state, 'pending');
+    assert.equal(state.tasks.job.attempts, 0, 'the interrupted attempt is not counted');
+    assert.equal(state.cleanShutdown, true);
+    stopService();
+  });
+});
