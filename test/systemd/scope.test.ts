@@ -46,6 +46,8 @@ describe('systemd scopes', { skip }, () => {
       memoryMax: 256 * 1024 ** 2, cpuQuota: 20, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     });
     const cg = unitProps(unitName('busy'), 'ControlGroup').ControlGroup;
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${h.pid}/status`, 'latin1'))?.[1];
+    assert.equal(Number(uid), lookupUser('warden')?.uid, 'the worker runs as worker.user, not root');
     // CPU used by every process of the scope's cgroup, in ns. cgroup v2: cpu.stat usage_usec.
     // cgroup v1 (this harness): systemd creates no cpuacct group for scopes, so sum utime+stime
     // of the processes listed in the scope's cpu-controller cgroup.procs.

@@ -159,4 +159,21 @@ describe('warden.service', { skip }, () => {
     assert.equal(state.cleanShutdown, true);
     stopService();
   });
+
+  test('with keep_workers_on_stop, systemctl stop leaves the worker scope running and the next start adopts it', async () => {
+    const dir = freshDir('keep');
+    const config = writeConfig(dir, { executor: { kind: 'systemd', keep_workers_on_stop: true } });
+    installService(config);
+    assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+    addTask(config, 'kept', 'sleep=8');
+    const w = await waitFor('worker running', () => status(config)?.workers.find((x) => x.taskId === 'kept'));
+    assert.equal(sh('systemctl', ['stop', 'warden.service']).code, 0);
+    assert.equal(unitProps('warden-kept.scope', 'ActiveState').ActiveState, 'active', 'the scope outlives warden');
+    assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+    const again = await waitFor('adopted', () => status(config)?.workers.find((x) => x.taskId === 'kept'));
+    assert.equal(again.pid, w.pid);
+    const t = await waitFor('kept succeeded', () => tasks(config).find((x) => x.id === 'kept' && x.state === 'succeeded'), 20_000);
+    assert.equal(t.attempts, 0);
+    stopService();
+  });
 });
