@@ -3,7 +3,7 @@
 // rest of warden only ever sees bytes and milliseconds.
 import { z } from 'zod';
 import { FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
-import { formatDuration, formatSize, parseDuration, parseSize } from './units.js';
+import { formatDuration, formatSize, parseDuration, parseSize, type ParseResult } from './units.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -12,23 +12,23 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-function durationIn(min: number, max: number) {
+/** Parses a unit string and range-checks the result, as a zod transform. */
+function unitIn(what: string, parse: (t: string) => ParseResult, format: (n: number) => string, min: number, max: number) {
   return (text: string, ctx: z.core.$RefinementCtx<string>): number => {
-    const r = parseDuration(text);
+    const r = parse(text);
     if (!r.ok) {
       ctx.addIssue({ code: 'custom', message: r.error });
       return z.NEVER;
     }
     if (r.value < min || r.value > max) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected a duration between ${formatDuration(min)} and ${formatDuration(max)}, got ${JSON.stringify(text)}`,
-      });
+      ctx.addIssue({ code: 'custom', message: `expected a ${what} between ${format(min)} and ${format(max)}, got ${JSON.stringify(text)}` });
       return z.NEVER;
     }
     return r.value;
   };
 }
+
+const durationIn = (min: number, max: number) => unitIn('duration', parseDuration, formatDuration, min, max);
 
 const durationText = () => z.string({ error: 'expected a duration string like "10s", "5m" or "2h"' });
 
@@ -46,21 +46,7 @@ function size(def: string, min: number, max: number) {
   return z
     .string({ error: 'expected a size string like "512M" or "2G"' })
     .default(def)
-    .transform((text, ctx) => {
-      const r = parseSize(text);
-      if (!r.ok) {
-        ctx.addIssue({ code: 'custom', message: r.error });
-        return z.NEVER;
-      }
-      if (r.value < min || r.value > max) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected a size between ${formatSize(min)} and ${formatSize(max)}, got ${JSON.stringify(text)}`,
-        });
-        return z.NEVER;
-      }
-      return r.value;
-    });
+    .transform(unitIn('size', parseSize, formatSize, min, max));
 }
 
 const percent = (def: string, max: number) =>

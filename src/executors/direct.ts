@@ -1,11 +1,12 @@
 // The direct executor: each worker is a plain process group (no systemd). It exists for machines
 // without systemd and for development. It cannot cap memory or CPU, and says so.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
 import { exitFrom, watchAdopted } from './worker-exit.js';
+import { openWorkerStdio } from './worker-stdio.js';
 import { SpawnError, type AdoptRecord, type AdoptResult, type Executor, type WorkerExit, type WorkerHandle, type WorkerSpec } from './types.js';
 
 export class DirectExecutor implements Executor {
@@ -16,18 +17,7 @@ export class DirectExecutor implements Executor {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     mkdirSync(dirname(spec.runBase), { recursive: true });
     rmSync(`${spec.runBase}.exit`, { force: true });
-    let stdin: number, out: number;
-    try {
-      stdin = openSync(spec.stdinFile, 'r');
-    } catch (err) {
-      throw new SpawnError(`cannot open prompt file ${spec.stdinFile}: ${(err as Error).message}`);
-    }
-    try {
-      out = openSync(spec.logFile, 'a', 0o640);
-    } catch (err) {
-      closeSync(stdin);
-      throw new SpawnError(`cannot open log file ${spec.logFile}: ${(err as Error).message}`);
-    }
+    const { stdin, out } = openWorkerStdio(spec);
     const startedAt = Date.now();
     const child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, spec.runBase, ...spec.argv], {
       cwd: spec.cwd,

@@ -5,12 +5,13 @@
 // is deterministic: systemd refuses a second unit of that name, and warden then adopts the
 // running one; it never starts the task under another name.
 import { spawn, execFile } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, watch } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { exitFrom, watchAdopted } from './worker-exit.js';
 import { isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
+import { openWorkerStdio } from './worker-stdio.js';
 import { SpawnError, type AdoptRecord, type AdoptResult, type Executor, type WorkerExit, type WorkerHandle, type WorkerSpec } from './types.js';
 import type { UserIds } from './users.js';
 
@@ -79,18 +80,7 @@ export class SystemdExecutor implements Executor {
       chownSync(runDir, this.opts.user.uid, this.opts.user.gid);
       chownSync(spec.cwd, this.opts.user.uid, this.opts.user.gid);
     }
-    let stdin: number, out: number;
-    try {
-      stdin = openSync(spec.stdinFile, 'r');
-    } catch (err) {
-      throw new SpawnError(`cannot open prompt file ${spec.stdinFile}: ${(err as Error).message}`);
-    }
-    try {
-      out = openSync(spec.logFile, 'a', 0o640);
-    } catch (err) {
-      closeSync(stdin);
-      throw new SpawnError(`cannot open log file ${spec.logFile}: ${(err as Error).message}`);
-    }
+    const { stdin, out } = openWorkerStdio(spec);
     const startedAt = Date.now();
     const pidFile = `${spec.runBase}.pid`;
     const watcher = watch(runDir);

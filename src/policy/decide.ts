@@ -5,7 +5,7 @@ import { admissionViolations, updatePressure, type AdmissionSettings } from '../
 import type { HostSample } from '../admission/sample.js';
 import type { BackoffSettings } from '../config/schema.js';
 import { formatDuration } from '../config/units.js';
-import { HISTORY_LIMIT, type AttemptRecord, type Task, type WardenState } from '../state/types.js';
+import { HISTORY_LIMIT, type AttemptRecord, type RunningAttempt, type Task, type TaskState, type WardenState } from '../state/types.js';
 import { backoffDelay } from './backoff.js';
 import {
   advanceBreaker,
@@ -20,6 +20,7 @@ import {
 import { classifyExit, describeExit, type ExitReport } from './classify.js';
 import type { FailureKind } from './failure-kind.js';
 import { nextSpawnAllowedAt } from './rate-limit.js';
+import { compareTasks, countDue, dueAt, firstOfBoth, rebuildTaskIndex, stillIndexed, taskIndex, withChangedTasks, type TaskIndex } from './task-index.js';
 
 export interface CoreSettings {
   maxConcurrentWorkers: number;
@@ -64,20 +65,35 @@ export interface TickResult {
 }
 
 export function runningCount(state: WardenState): number {
-  let n = 0;
-  for (const t of Object.values(state.tasks)) if (t.state === 'running') n++;
-  return n;
+  return taskIndex(state.tasks).counts.running;
 }
 
-/** Orders runnable tasks: lower priority number first, then oldest, then by ID (stable). */
-export function compareTasks(a: Task, b: Task): number {
-  return a.priority - b.priority || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** How many tasks are in each state, from the index (no walk over the tasks once it exists). */
+export function taskCounts(state: WardenState): Record<TaskState, number> {
+  return { ...taskIndex(state.tasks).counts };
 }
+
+// compareTasks moved to task-index.ts with the index that keeps tasks in its order; re-exported here.
+export { compareTasks };
 
 export function planTick(prev: WardenState, now: number, sample: HostSample | null, s: CoreSettings): TickResult {
+  return plan(prev, now, sample, s, taskIndex(prev.tasks), false);
+}
+
+/**
+ * planTick with the index of prev.tasks given. The index comes from a cache that trusts states
+ * never to be edited in place; the tasks a tick acts on are checked against the map first, and if
+ * one is not what the index says, the tick is planned again on a rebuilt index (`rebuilt`).
+ */
+function plan(prev: WardenState, now: number, sample: HostSample | null, s: CoreSettings, index: TaskIndex, rebuilt: boolean): TickResult {
   const events: CoreEvent[] = [];
   let state = prev;
-  const wake: number[] = [];
+  let wakeAt: number | null = null;
+  const wakeBy = (t: number) => {
+    wakeAt = wakeAt === null ? t : Math.min(wakeAt, t);
+  };
+  const stale = (entries: readonly Task[], expected: TaskState) => !rebuilt && !stillIndexed(prev.tasks, entries, expected);
+  const replan = () => plan(prev, now, sample, s, rebuildTaskIndex(prev.tasks), true);
 
   // 1. breaker: open -> half-open once the cooldown has passed
   const advanced = advanceBreaker(state.breaker, now);
@@ -85,7 +101,7 @@ export function planTick(prev: WardenState, now: number, sample: HostSample | nu
     state = { ...state, breaker: advanced };
     events.push({ type: 'breaker_half_open' });
   }
-  if (state.breaker.phase === 'open' && state.breaker.openedAt !== null) wake.push(state.breaker.openedAt + state.breaker.cooldownMs);
+  if (state.breaker.phase === 'open' && state.breaker.openedAt !== null) wakeBy(state.breaker.openedAt + state.breaker.cooldownMs);
 
   // 2. admission: enter the pressure pause at once, leave it after recover_after below thresholds
   if (sample !== null) {
@@ -96,68 +112,68 @@ export function planTick(prev: WardenState, now: number, sample: HostSample | nu
     if (transition === 'recovering') events.push({ type: 'pressure_recovering', recoverAfterMs: s.admission.recoverAfter });
     if (transition === 'left') events.push({ type: 'pressure_left' });
   }
-  if (state.pause.pressure?.clearSince != null) wake.push(state.pause.pressure.clearSince + s.admission.recoverAfter);
+  if (state.pause.pressure?.clearSince != null) wakeBy(state.pause.pressure.clearSince + s.admission.recoverAfter);
 
-  // 3. retry_wait tasks whose backoff has passed become pending again
-  let tasks = state.tasks;
-  for (const t of Object.values(state.tasks)) {
-    if (t.state !== 'retry_wait') continue;
-    if (t.notBefore === null || t.notBefore <= now) {
-      if (tasks === state.tasks) tasks = { ...tasks };
-      tasks[t.id] = { ...t, state: 'pending', notBefore: null, updatedAt: now };
-    } else {
-      wake.push(t.notBefore);
-    }
-  }
-  if (tasks !== state.tasks) state = { ...state, tasks };
+  // 3. retry_wait tasks whose backoff has passed become pending again. They are the head of the
+  //    index's retry list; the next one after them is the next wake-up.
+  const due = index.retryWait.slice(0, countDue(index, now));
+  if (stale(due, 'retry_wait')) return replan();
+  const nextDue = index.retryWait[due.length];
+  if (nextDue) wakeBy(dueAt(nextDue));
+  const woken: Task[] = due.map((t) => ({ ...t, state: 'pending', notBefore: null, updatedAt: now }));
+  woken.sort(compareTasks);
+  const pendingCount = index.pending.length + woken.length;
 
-  const pending = Object.values(state.tasks).filter((t) => t.state === 'pending');
-  const result = (spawns: SpawnOrder[], heldBy: string | null): TickResult => ({
-    state,
-    spawns,
-    events,
-    wakeAt: wake.length ? Math.min(...wake) : null,
-    heldBy: pending.length > spawns.length ? heldBy : null,
-  });
-  if (pending.length === 0) return result([], null);
+  // The task map is copied once, here, and only if a task changed: a held tick copies nothing.
+  const finish = (changed: Task[], spawns: SpawnOrder[], heldBy: string | null): TickResult => {
+    if (changed.length > 0) state = { ...state, tasks: withChangedTasks(state.tasks, changed) };
+    return { state, spawns, events, wakeAt, heldBy: pendingCount > spawns.length ? heldBy : null };
+  };
+  const hold = (heldBy: string | null) => finish(woken, [], heldBy);
+  if (pendingCount === 0) return hold(null);
 
   // 4. gates, in the order a human would want to read them
-  if (state.pause.manual) return result([], 'paused: manual');
-  if (state.pause.pressure) return result([], `paused: pressure (${state.pause.pressure.reasons.join('; ')})`);
+  if (state.pause.manual) return hold('paused: manual');
+  if (state.pause.pressure) return hold(`paused: pressure (${state.pause.pressure.reasons.join('; ')})`);
   const gate = breakerGate(state.breaker);
-  if (gate.allow === 'none') return result([], state.breaker.phase === 'open' ? `paused: breaker (${state.breaker.reason ?? 'open'})` : 'breaker half-open: probe running');
-  const slots = s.maxConcurrentWorkers - runningCount(state);
-  if (slots <= 0) return result([], `at max_concurrent_workers (${s.maxConcurrentWorkers})`);
+  if (gate.allow === 'none') return hold(state.breaker.phase === 'open' ? `paused: breaker (${state.breaker.reason ?? 'open'})` : 'breaker half-open: probe running');
+  const slots = s.maxConcurrentWorkers - index.counts.running;
+  if (slots <= 0) return hold(`at max_concurrent_workers (${s.maxConcurrentWorkers})`);
   const allowedAt = nextSpawnAllowedAt(state.lastSpawnAt, s.minSpawnInterval);
   if (now < allowedAt) {
-    wake.push(allowedAt);
-    return result([], `rate limit: next spawn in ${formatDuration(allowedAt - now)}`);
+    wakeBy(allowedAt);
+    return hold(`rate limit: next spawn in ${formatDuration(allowedAt - now)}`);
   }
 
   // 5. claim: one spawn per tick when a spawn interval is set (the rate limit), else fill slots
   const budget = gate.allow === 'probe' ? 1 : s.minSpawnInterval > 0 ? 1 : slots;
-  const chosen = pending.sort(compareTasks).slice(0, budget);
+  if (stale(index.pending.slice(0, budget), 'pending')) return replan();
+  const probe = gate.allow === 'probe';
+  const claimed = firstOfBoth(index.pending, woken, budget, compareTasks).map((t) => claimTask(t, now, probe));
   const spawns: SpawnOrder[] = [];
-  tasks = { ...state.tasks };
   let breaker = state.breaker;
-  for (const t of chosen) {
-    const attempt = t.attempts + 1;
-    const probe = gate.allow === 'probe';
-    tasks[t.id] = {
-      ...t,
-      state: 'running',
-      attempts: attempt,
-      notBefore: null,
-      updatedAt: now,
-      current: { attempt, claimedAt: now, pid: null, pidStartTime: null, unit: null, executor: 'direct', probe },
-    };
+  for (const t of claimed) {
+    const attempt = t.attempts;
     if (probe) breaker = recordProbeSpawn(breaker, t.id);
     spawns.push({ taskId: t.id, attempt, probe });
     events.push({ type: 'task_spawn', taskId: t.id, attempt, probe });
   }
-  state = { ...state, tasks, breaker, lastSpawnAt: now, totalSpawns: state.totalSpawns + spawns.length };
-  if (s.minSpawnInterval > 0) wake.push(now + s.minSpawnInterval);
-  return result(spawns, pending.length > spawns.length ? 'waiting for the next spawn slot' : null);
+  state = { ...state, breaker, lastSpawnAt: now, totalSpawns: state.totalSpawns + spawns.length };
+  if (s.minSpawnInterval > 0) wakeBy(now + s.minSpawnInterval);
+  return finish([...woken, ...claimed], spawns, pendingCount > spawns.length ? 'waiting for the next spawn slot' : null);
+}
+
+/** The task as a claimed, running attempt (its worker is not started yet). */
+function claimTask(t: Task, now: number, probe: boolean): Task {
+  const attempt = t.attempts + 1;
+  return {
+    ...t,
+    state: 'running',
+    attempts: attempt,
+    notBefore: null,
+    updatedAt: now,
+    current: { attempt, claimedAt: now, pid: null, pidStartTime: null, unit: null, executor: 'direct', probe },
+  };
 }
 
 function pushHistory(task: Task, record: AttemptRecord): AttemptRecord[] {
@@ -197,7 +213,7 @@ export function applyExit(
     if (transition === 'closed') events.push({ type: 'breaker_closed', by: 'probe' });
     events.push({ type: 'task_succeeded', taskId, attempt });
     const next: Task = { ...base, state: 'succeeded', attempts: 0, notBefore: null, note: detail };
-    return { state: { ...prev, breaker, tasks: { ...prev.tasks, [taskId]: next } }, events, outcome };
+    return { state: { ...prev, breaker, tasks: withChangedTasks(prev.tasks, [next]) }, events, outcome };
   }
 
   const { breaker, transition } = breakerOnFailure(prev.breaker, now, s.breaker, taskId, `${taskId}: ${outcome}`);
@@ -211,7 +227,7 @@ export function applyExit(
     next = { ...base, state: 'retry_wait', notBefore: now + delayMs, note: `${outcome}: ${detail}` };
     events.push({ type: 'task_retry', taskId, kind: outcome, attempt, delayMs, detail });
   }
-  return { state: { ...prev, breaker, tasks: { ...prev.tasks, [taskId]: next } }, events, outcome };
+  return { state: { ...prev, breaker, tasks: withChangedTasks(prev.tasks, [next]) }, events, outcome };
 }
 
 /** warden stopped the attempt itself (shutdown, restart): back to pending, the attempt refunded. */
@@ -239,7 +255,7 @@ export function applyInterrupted(prev: WardenState, taskId: string, now: number,
     note: `interrupted: ${detail}`,
   };
   return {
-    state: { ...prev, breaker: breakerProbeAbandoned(prev.breaker, taskId), tasks: { ...prev.tasks, [taskId]: next } },
+    state: { ...prev, breaker: breakerProbeAbandoned(prev.breaker, taskId), tasks: withChangedTasks(prev.tasks, [next]) },
     events: [{ type: 'task_interrupted', taskId, detail }],
   };
 }
@@ -273,7 +289,27 @@ export interface NewTask {
 
 export function addTask(prev: WardenState, t: NewTask): { state: WardenState; added: boolean } {
   if (prev.tasks[t.id]) return { state: prev, added: false };
-  const task: Task = {
+  return { state: { ...prev, tasks: withChangedTasks(prev.tasks, [newTask(t)]) }, added: true };
+}
+
+/**
+ * addTask for many tasks at once, with the same result as adding them one by one (a task whose ID
+ * exists, or came earlier in the list, is not added). The task map is copied once, not once per
+ * task: ingesting N queued requests with addTask copies N maps and is O(N^2).
+ */
+export function addTasks(prev: WardenState, list: readonly NewTask[]): { state: WardenState; added: boolean[] } {
+  const fresh = new Map<string, Task>();
+  const added = list.map((t) => {
+    if (prev.tasks[t.id] || fresh.has(t.id)) return false;
+    fresh.set(t.id, newTask(t));
+    return true;
+  });
+  if (fresh.size === 0) return { state: prev, added };
+  return { state: { ...prev, tasks: withChangedTasks(prev.tasks, [...fresh.values()]) }, added };
+}
+
+function newTask(t: NewTask): Task {
+  return {
     id: t.id,
     source: 'local',
     promptFile: t.promptFile,
@@ -287,7 +323,17 @@ export function addTask(prev: WardenState, t: NewTask): { state: WardenState; ad
     history: [],
     note: null,
   };
-  return { state: { ...prev, tasks: { ...prev.tasks, [t.id]: task } }, added: true };
+}
+
+/**
+ * Merges `patch` into a running task's current attempt (its pid, unit, executor once the worker
+ * exists). Returns prev unchanged if the task has no current attempt. Unlike a spread in the
+ * caller, this keeps the task index warm for the next tick.
+ */
+export function updateRunningAttempt(prev: WardenState, taskId: string, patch: Partial<RunningAttempt>): WardenState {
+  const t = prev.tasks[taskId];
+  if (!t || !t.current) return prev;
+  return { ...prev, tasks: withChangedTasks(prev.tasks, [{ ...t, current: { ...t.current, ...patch } }]) };
 }
 
 export function coreSettingsFrom(config: {
