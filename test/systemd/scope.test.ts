@@ -106,8 +106,8 @@ describe('systemd scopes', { skip }, () => {
     installService(config);
     assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
     await waitFor('stray stopped', () => unitProps(unitName('orphan'), 'ActiveState').ActiveState !== 'active', 15_000);
-    const log = sh('journalctl', ['-u', 'warden.service', '--no-pager', '-o', 'cat']).stdout;
-    assert.match(log, /stray worker.*warden-orphan\.scope/);
+    // journald may lag a little behind the process: wait for the line rather than read once
+    await waitFor('stray stop logged', () => /stray worker.*warden-orphan\.scope/.test(sh('journalctl', ['-u', 'warden.service', '--no-pager', '-o', 'cat']).stdout));
     stopService();
   });
 });
