@@ -32,6 +32,14 @@ export function describeEvent(e: CoreEvent): string {
       return `task ${e.taskId} is dead after ${e.attempts} attempts: ${e.kind} (${e.detail})`;
     case 'task_interrupted':
       return `task ${e.taskId} interrupted (${e.detail}); back to pending, attempt not counted`;
+    case 'task_blocked':
+      return `task ${e.taskId} is blocked: ${e.reason}`;
+    case 'task_cancelled':
+      return `task ${e.taskId} cancelled: ${e.reason}`;
+    case 'disk_paused':
+      return `paused: disk (${e.reason})`;
+    case 'disk_resumed':
+      return 'resumed: free disk space is back above min_free_disk';
     default:
       return assertNever(e, 'event');
   }
@@ -42,10 +50,13 @@ export function eventLevel(e: CoreEvent): Level {
     case 'breaker_opened':
     case 'pressure_entered':
     case 'task_dead':
+    case 'disk_paused':
       return 'error';
     case 'task_retry':
     case 'task_interrupted':
     case 'paused':
+    case 'task_blocked':
+    case 'task_cancelled':
       return 'warn';
     case 'breaker_half_open':
     case 'breaker_closed':
@@ -54,6 +65,7 @@ export function eventLevel(e: CoreEvent): Level {
     case 'resumed':
     case 'task_spawn':
     case 'task_succeeded':
+    case 'disk_resumed':
       return 'info';
     default:
       return assertNever(e, 'event');

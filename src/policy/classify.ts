@@ -2,7 +2,11 @@
 // becomes `unknown`, which has a backoff like every other kind.
 import type { FailureKind } from './failure-kind.js';
 
-export type ExitOutcome = 'succeeded' | FailureKind;
+/** `blocked`: the worker reported it cannot proceed (BLOCKED.md); terminal, not a failure. */
+export type ExitOutcome = 'succeeded' | 'blocked' | FailureKind;
+
+/** What the worker left behind, checked by the supervisor after it exits on its own. */
+export type Completion = { kind: 'pr'; url: string } | { kind: 'no_pr' } | { kind: 'blocked'; reason: string };
 
 /** Everything an executor can tell about an ended attempt. */
 export interface ExitReport {
@@ -18,6 +22,8 @@ export interface ExitReport {
   oomKilled: boolean;
   /** The exit status could not be recovered (e.g. warden restarted and the worker was gone). */
   lost: boolean;
+  /** Set for GitHub tasks (pull request found or not) and whenever BLOCKED.md was written. */
+  completion?: Completion | null;
 }
 
 export interface ClassifySettings {
@@ -31,11 +37,13 @@ export function classifyExit(r: ExitReport, s: ClassifySettings): ExitOutcome {
     if (r.timedOut) return 'timeout';
     if (r.oomKilled) return 'oom_killed';
     if (r.lost) return 'unknown';
+    // the worker's own report beats every exit-code rule below
+    if (r.completion?.kind === 'blocked') return 'blocked';
     // An exit inside the startup window is a startup error whatever its code: the incident's
     // workers "succeeded" or failed within seconds, and either way did no work.
     if (Number.isFinite(r.durationMs) && r.durationMs < s.startupWindow) return 'startup_error';
     if (r.signal !== null) return 'crashed';
-    if (r.exitCode === 0) return 'succeeded';
+    if (r.exitCode === 0) return r.completion?.kind === 'no_pr' ? 'no_pr' : 'succeeded';
     if (r.exitCode !== null && Number.isInteger(r.exitCode)) return 'exit_nonzero';
     return 'unknown';
   } catch {
@@ -48,5 +56,6 @@ export function describeExit(r: ExitReport): string {
   if (r.worktreeError) return `worktree: ${r.worktreeError}`;
   const how = r.signal ? `killed by ${r.signal}` : r.exitCode !== null ? `exit ${r.exitCode}` : 'exit status unknown';
   const extras = [r.timedOut ? 'timed out' : '', r.oomKilled ? 'OOM-killed' : '', r.lost ? 'status lost across a warden restart' : ''].filter(Boolean);
-  return `${how} after ${(r.durationMs / 1000).toFixed(1)}s${extras.length ? ` (${extras.join(', ')})` : ''}`;
+  const done = r.completion?.kind === 'pr' ? `; pull request ${r.completion.url}` : r.completion?.kind === 'no_pr' ? '; no pull request from the task branch' : r.completion?.kind === 'blocked' ? `; blocked: ${r.completion.reason}` : '';
+  return `${how} after ${(r.durationMs / 1000).toFixed(1)}s${extras.length ? ` (${extras.join(', ')})` : ''}${done}`;
 }

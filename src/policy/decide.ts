@@ -4,7 +4,7 @@
 import { admissionViolations, updatePressure, type AdmissionSettings } from '../admission/evaluate.js';
 import type { HostSample } from '../admission/sample.js';
 import type { BackoffSettings } from '../config/schema.js';
-import { formatDuration } from '../config/units.js';
+import { formatDuration, formatSize } from '../config/units.js';
 import { HISTORY_LIMIT, type AttemptRecord, type RunningAttempt, type Task, type TaskState, type WardenState } from '../state/types.js';
 import { backoffDelay } from './backoff.js';
 import {
@@ -46,7 +46,11 @@ export type CoreEvent =
   | { type: 'task_succeeded'; taskId: string; attempt: number }
   | { type: 'task_retry'; taskId: string; kind: FailureKind; attempt: number; delayMs: number; detail: string }
   | { type: 'task_dead'; taskId: string; kind: FailureKind; attempts: number; detail: string }
-  | { type: 'task_interrupted'; taskId: string; detail: string };
+  | { type: 'task_interrupted'; taskId: string; detail: string }
+  | { type: 'task_blocked'; taskId: string; reason: string }
+  | { type: 'task_cancelled'; taskId: string; reason: string }
+  | { type: 'disk_paused'; reason: string }
+  | { type: 'disk_resumed' };
 
 export interface SpawnOrder {
   taskId: string;
@@ -135,6 +139,7 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
   // 4. gates, in the order a human would want to read them
   if (state.pause.manual) return hold('paused: manual');
   if (state.pause.pressure) return hold(`paused: pressure (${state.pause.pressure.reasons.join('; ')})`);
+  if (state.pause.disk) return hold(`paused: disk (${state.pause.disk.reason})`);
   const gate = breakerGate(state.breaker);
   if (gate.allow === 'none') return hold(state.breaker.phase === 'open' ? `paused: breaker (${state.breaker.reason ?? 'open'})` : 'breaker half-open: probe running');
   const slots = s.maxConcurrentWorkers - index.counts.running;
@@ -212,7 +217,18 @@ export function applyExit(
     const { breaker, transition } = breakerOnSuccess(prev.breaker, s.breaker, taskId);
     if (transition === 'closed') events.push({ type: 'breaker_closed', by: 'probe' });
     events.push({ type: 'task_succeeded', taskId, attempt });
-    const next: Task = { ...base, state: 'succeeded', attempts: 0, notBefore: null, note: detail };
+    const prUrl = report.completion?.kind === 'pr' ? report.completion.url : task.prUrl;
+    const next: Task = { ...base, state: 'succeeded', attempts: 0, notBefore: null, note: detail, prUrl };
+    return { state: { ...prev, breaker, tasks: withChangedTasks(prev.tasks, [next]) }, events, outcome };
+  }
+
+  if (outcome === 'blocked') {
+    // the worker ran and reported sensibly: for the breaker that is a working worker
+    const { breaker, transition } = breakerOnSuccess(prev.breaker, s.breaker, taskId);
+    if (transition === 'closed') events.push({ type: 'breaker_closed', by: 'probe' });
+    const reason = report.completion?.kind === 'blocked' ? report.completion.reason : detail;
+    events.push({ type: 'task_blocked', taskId, reason });
+    const next: Task = { ...base, state: 'blocked', notBefore: null, note: `blocked: ${reason}` };
     return { state: { ...prev, breaker, tasks: withChangedTasks(prev.tasks, [next]) }, events, outcome };
   }
 
@@ -285,6 +301,34 @@ export interface NewTask {
   promptFile: string;
   priority: number;
   createdAt: number;
+  /** For tasks from GitHub: the issue behind it. */
+  issue?: Task['issue'];
+}
+
+/**
+ * Cancels a task that has not started or is waiting to retry (its label was removed, say).
+ * A running task is left alone: the caller decides whether to stop its worker. Terminal tasks
+ * stay as they are.
+ */
+export function applyCancel(prev: WardenState, taskId: string, now: number, reason: string): { state: WardenState; events: CoreEvent[] } {
+  const task = prev.tasks[taskId];
+  if (!task || (task.state !== 'pending' && task.state !== 'retry_wait')) return { state: prev, events: [] };
+  const next: Task = { ...task, state: 'cancelled', notBefore: null, updatedAt: now, note: `cancelled: ${reason}` };
+  return { state: { ...prev, tasks: withChangedTasks(prev.tasks, [next]) }, events: [{ type: 'task_cancelled', taskId, reason }] };
+}
+
+/**
+ * Free disk space on the worktree filesystem: under `minFree` pauses spawning with reason `disk`;
+ * back above it resumes. No hysteresis: space comes back only when someone frees it.
+ */
+export function applyDiskCheck(prev: WardenState, free: number, minFree: number, path: string, now: number): { state: WardenState; events: CoreEvent[] } {
+  const low = free < minFree;
+  if (low && !prev.pause.disk) {
+    const reason = `${formatSize(free)} free on ${path}, under min_free_disk ${formatSize(minFree)}`;
+    return { state: { ...prev, pause: { ...prev.pause, disk: { since: now, reason } } }, events: [{ type: 'disk_paused', reason }] };
+  }
+  if (!low && prev.pause.disk) return { state: { ...prev, pause: { ...prev.pause, disk: null } }, events: [{ type: 'disk_resumed' }] };
+  return { state: prev, events: [] };
 }
 
 export function addTask(prev: WardenState, t: NewTask): { state: WardenState; added: boolean } {
@@ -311,7 +355,9 @@ export function addTasks(prev: WardenState, list: readonly NewTask[]): { state: 
 function newTask(t: NewTask): Task {
   return {
     id: t.id,
-    source: 'local',
+    source: t.issue ? 'github' : 'local',
+    issue: t.issue ?? null,
+    prUrl: null,
     promptFile: t.promptFile,
     priority: t.priority,
     createdAt: t.createdAt,

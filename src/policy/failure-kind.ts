@@ -10,6 +10,7 @@ export const FAILURE_KINDS = [
   'crashed',
   'exit_nonzero',
   'worktree_error',
+  'no_pr',
   'unknown',
 ] as const;
 
@@ -40,6 +41,8 @@ export function describeFailureKind(kind: FailureKind): string {
       return 'the worker exited with a nonzero code';
     case 'worktree_error':
       return 'the worktree for the task could not be prepared';
+    case 'no_pr':
+      return 'the worker exited 0 but opened no pull request from the task branch';
     case 'unknown':
       return 'the attempt ended in a way warden could not classify';
     default:

@@ -13,7 +13,7 @@ export const TERMINAL_STATES: readonly TaskState[] = ['succeeded', 'dead', 'bloc
 export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 export type BreakerPhase = (typeof BREAKER_STATES)[number];
 
-export const PAUSE_REASONS = ['breaker', 'pressure', 'manual'] as const;
+export const PAUSE_REASONS = ['breaker', 'pressure', 'disk', 'manual'] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 /** How many finished attempts a task keeps in its history. */
@@ -21,7 +21,7 @@ export const HISTORY_LIMIT = 20;
 
 // `interrupted`: warden itself stopped the attempt (shutdown, restart); it is not the worker's
 // failure, so it costs no attempt and does not count towards the breaker.
-const outcomeSchema = z.enum(['succeeded', 'interrupted', ...FAILURE_KINDS]);
+const outcomeSchema = z.enum(['succeeded', 'blocked', 'interrupted', ...FAILURE_KINDS]);
 export type AttemptOutcome = z.infer<typeof outcomeSchema>;
 
 const attemptRecordSchema = z.strictObject({
@@ -52,7 +52,11 @@ export type RunningAttempt = z.infer<typeof runningAttemptSchema>;
 
 const taskSchema = z.strictObject({
   id: z.string(),
-  source: z.enum(['local']),
+  source: z.enum(['local', 'github']),
+  /** The GitHub issue behind a `github` task. New fields default so older state files load. */
+  issue: z.strictObject({ repo: z.string(), number: z.number().int(), url: z.string(), title: z.string() }).nullable().default(null),
+  /** The pull request that completed the task. */
+  prUrl: z.string().nullable().default(null),
   promptFile: z.string(),
   priority: z.number().int(),
   createdAt: z.number(),
@@ -91,6 +95,8 @@ export type PressureState = z.infer<typeof pressureSchema>;
 const pauseSchema = z.strictObject({
   manual: z.strictObject({ since: z.number() }).nullable(),
   pressure: pressureSchema.nullable(),
+  /** Too little free disk for worktrees (SD cards are small). Cleared when space is back. */
+  disk: z.strictObject({ since: z.number(), reason: z.string() }).nullable().default(null),
 });
 export type PauseState = z.infer<typeof pauseSchema>;
 
@@ -111,7 +117,7 @@ export function emptyState(cooldownMs: number): WardenState {
     version: 1,
     tasks: {},
     breaker: { phase: 'closed', recentFailures: [], openedAt: null, cooldownMs, probeTaskId: null, reason: null },
-    pause: { manual: null, pressure: null },
+    pause: { manual: null, pressure: null, disk: null },
     lastSpawnAt: null,
     totalSpawns: 0,
     cleanShutdown: true,
@@ -122,6 +128,7 @@ export function activePauseReasons(state: WardenState): PauseReason[] {
   const reasons: PauseReason[] = [];
   if (state.breaker.phase === 'open') reasons.push('breaker');
   if (state.pause.pressure) reasons.push('pressure');
+  if (state.pause.disk) reasons.push('disk');
   if (state.pause.manual) reasons.push('manual');
   return reasons;
 }

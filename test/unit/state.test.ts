@@ -46,7 +46,7 @@ const nonNegative = fc.oneof(fc.integer({ min: 0, max: 1e9 }), fc.double({ min: 
 const text = fc.string({ unit: 'binary', maxLength: 40 }); // any code point, lone surrogates included
 const nullableText = fc.option(text, { nil: null });
 const taskId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
-const OUTCOMES = ['succeeded', 'interrupted', ...FAILURE_KINDS] as const;
+const OUTCOMES = ['succeeded', 'blocked', 'interrupted', ...FAILURE_KINDS] as const;
 // JSON only ever yields plain objects, so generate plain ones (fast-check may otherwise produce
 // null-prototype records, which deepStrictEqual rightly tells apart).
 const record = <T,>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> => fc.record(model, { noNullPrototype: true }) as fc.Arbitrary<T>;
@@ -75,7 +75,9 @@ const runningAttempt: fc.Arbitrary<RunningAttempt> = record({
 const task = (id: string): fc.Arbitrary<Task> =>
   record({
     id: fc.constant(id),
-    source: fc.constant('local' as const),
+    source: fc.constantFrom('local' as const, 'github' as const),
+    issue: fc.option(record({ repo: text, number: fc.integer({ min: 1, max: 1e6 }), url: text, title: text }), { nil: null }),
+    prUrl: nullableText,
     promptFile: text,
     priority: fc.integer({ min: -1000, max: 1000 }),
     createdAt: time,
@@ -105,6 +107,7 @@ const breaker: fc.Arbitrary<BreakerState> = record({
 const pause: fc.Arbitrary<PauseState> = record({
   manual: fc.option(record({ since: time }), { nil: null }),
   pressure: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
+  disk: fc.option(record({ since: time, reason: text }), { nil: null }),
 });
 
 const wardenState: fc.Arbitrary<WardenState> = record({
@@ -122,7 +125,9 @@ function everyStateExample(): WardenState {
   const base = emptyState(COOLDOWN);
   const mk = (state: TaskState, i: number): Task => ({
     id: `t-${state}`,
-    source: 'local',
+    source: state === 'succeeded' ? 'github' : 'local',
+    issue: state === 'succeeded' ? { repo: 'o/r', number: 7, url: 'https://github.com/o/r/issues/7', title: 'a title' } : null,
+    prUrl: state === 'succeeded' ? 'https://github.com/o/r/pull/8' : null,
     promptFile: `/var/lib/warden/prompts/t-${state}.md`,
     priority: i,
     createdAt: 1000 + i,
@@ -141,7 +146,7 @@ function everyStateExample(): WardenState {
     ...base,
     tasks: Object.fromEntries(TASK_STATES.map((s, i) => [`t-${s}`, mk(s, i)])),
     breaker: { phase: 'open', recentFailures: [1, 2, 3], openedAt: 3, cooldownMs: COOLDOWN * 2, probeTaskId: null, reason: 'probe failed: t-dead: startup_error' },
-    pause: { manual: { since: 5 }, pressure: { since: 6, reasons: ['load: 2.00 per CPU is over max_load_per_cpu 1.5'], clearSince: 7 } },
+    pause: { manual: { since: 5 }, pressure: { since: 6, reasons: ['load: 2.00 per CPU is over max_load_per_cpu 1.5'], clearSince: 7 }, disk: { since: 8, reason: '100M free' } },
     lastSpawnAt: 1500,
     totalSpawns: 9,
     cleanShutdown: false,
@@ -254,4 +259,26 @@ test('`warden run` with a corrupt state.json exits 78 with a clear message and d
   assert.doesNotMatch(r.stderr, /^ {4}at /m, 'no stack trace');
   assert.deepEqual(readFileSync(statePath(stateDir)), before);
   assert.deepEqual(readdirSync(stateDir), ['state.json'], 'no backup, temp or socket file was created');
+});
+
+describe('older state files', () => {
+  test('a state file written before the GitHub fields existed still loads, with them empty', () => {
+    const dir = freshDir();
+    const old = {
+      version: 1,
+      tasks: { a: { id: 'a', source: 'local', promptFile: '/p', priority: 2, createdAt: 1, updatedAt: 1, state: 'dead', attempts: 3, notBefore: null, current: null, history: [], note: 'x' } },
+      breaker: { phase: 'open', recentFailures: [1], openedAt: 1, cooldownMs: 5, probeTaskId: null, reason: 'r' },
+      pause: { manual: null, pressure: null },
+      lastSpawnAt: 1,
+      totalSpawns: 3,
+      cleanShutdown: false,
+    };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(old));
+    const { state } = loadState(dir, COOLDOWN);
+    assert.equal(state.tasks.a?.state, 'dead');
+    assert.equal(state.tasks.a?.issue, null);
+    assert.equal(state.tasks.a?.prUrl, null);
+    assert.equal(state.pause.disk, null);
+    assert.equal(state.breaker.phase, 'open');
+  });
 });
