@@ -55,6 +55,8 @@ export function makeState(mix: Mix, now: number, cooldownMs = 15 * 60_000): Ward
     const base: Task = {
       id,
       source: 'local',
+      issue: null,
+      prUrl: null,
       promptFile: `/var/lib/warden/prompts/${id}.prompt`,
       priority: i % 7 === 0 ? 1 : i % 5 === 0 ? 3 : 2,
       createdAt,
@@ -113,7 +115,7 @@ export function makeState(mix: Mix, now: number, cooldownMs = 15 * 60_000): Ward
     version: 1,
     tasks,
     breaker: { phase: 'closed', recentFailures: [now - 600_000], openedAt: null, cooldownMs, probeTaskId: null, reason: null },
-    pause: { manual: null, pressure: null },
+    pause: { manual: null, pressure: null, disk: null },
     lastSpawnAt: now - 5 * 60_000,
     totalSpawns: mix.succeeded + mix.dead * 3 + mix.retryWait + mix.running,
     cleanShutdown: false,

@@ -1,5 +1,5 @@
 // A tiny line profiler: runs a function under the V8 sampling profiler (node:inspector) and
-// reports where the samples fell, by source line of one file and by function overall.
+// reports where the samples fell, by source line of the given files and by function overall.
 import { Session } from 'node:inspector/promises';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ interface ProfileNode {
 }
 
 export interface HotLine {
+  /** The file's URL, one of those passed to profileLines. */
+  file: string;
   line: number;
   text: string;
   ticks: number;
@@ -32,8 +34,8 @@ export interface LineProfile {
   functions: HotFunction[];
 }
 
-/** Profiles `iterations` calls of `fn`; `fileUrl` is the module whose lines are reported. */
-export async function profileLines(fn: () => unknown, iterations: number, fileUrl: string, intervalUs = 50): Promise<LineProfile> {
+/** Profiles `iterations` calls of `fn`; `fileUrls` are the modules whose lines are reported. */
+export async function profileLines(fn: () => unknown, iterations: number, fileUrls: string[], intervalUs = 50): Promise<LineProfile> {
   const session = new Session();
   session.connect();
   try {
@@ -43,17 +45,17 @@ export async function profileLines(fn: () => unknown, iterations: number, fileUr
     for (let i = 0; i < iterations; i++) fn();
     const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: { nodes: ProfileNode[] } };
     await session.post('Profiler.disable');
-    return summarizeProfile(profile.nodes, fileUrl);
+    return summarizeProfile(profile.nodes, fileUrls);
   } finally {
     session.disconnect();
   }
 }
 
-function summarizeProfile(nodes: ProfileNode[], fileUrl: string): LineProfile {
-  const source = readFileSync(fileURLToPath(fileUrl), 'utf8').split('\n');
+function summarizeProfile(nodes: ProfileNode[], fileUrls: string[]): LineProfile {
+  const sources = new Map(fileUrls.map((url) => [url, readFileSync(fileURLToPath(url), 'utf8').split('\n')]));
   const ignored = new Set(['(idle)', '(program)', '(garbage collector)']);
   let totalTicks = 0;
-  const byLine = new Map<number, number>();
+  const byLine = new Map<string, { file: string; line: number; ticks: number }>();
   const byFunction = new Map<string, HotFunction>();
   for (const node of nodes) {
     const hits = node.hitCount ?? 0;
@@ -66,10 +68,16 @@ function summarizeProfile(nodes: ProfileNode[], fileUrl: string): LineProfile {
     const f = byFunction.get(key) ?? { name, where, selfTicks: 0, share: 0 };
     f.selfTicks += hits;
     byFunction.set(key, f);
-    if (node.callFrame.url === fileUrl) for (const p of node.positionTicks ?? []) byLine.set(p.line, (byLine.get(p.line) ?? 0) + p.ticks);
+    if (!sources.has(node.callFrame.url)) continue;
+    for (const p of node.positionTicks ?? []) {
+      const lineKey = `${node.callFrame.url}:${p.line}`;
+      const entry = byLine.get(lineKey) ?? { file: node.callFrame.url, line: p.line, ticks: 0 };
+      entry.ticks += p.ticks;
+      byLine.set(lineKey, entry);
+    }
   }
-  const lines = [...byLine.entries()]
-    .map(([line, ticks]) => ({ line, text: (source[line - 1] ?? '').trim(), ticks, share: ticks / Math.max(1, totalTicks) }))
+  const lines = [...byLine.values()]
+    .map(({ file, line, ticks }) => ({ file, line, text: (sources.get(file)?.[line - 1] ?? '').trim(), ticks, share: ticks / Math.max(1, totalTicks) }))
     .sort((a, b) => b.ticks - a.ticks);
   const functions = [...byFunction.values()].map((f) => ({ ...f, share: f.selfTicks / Math.max(1, totalTicks) })).sort((a, b) => b.selfTicks - a.selfTicks);
   return { totalTicks, lines, functions };

@@ -3,7 +3,8 @@
 //   1. one admission sample (sampleHost) vs one readFileSync('/proc/loadavg'), and proof that
 //      sampling starts no child process;
 //   2. the decision core's planTick with 10 / 1,000 / 10,000 queued tasks (profiled by source
-//      line when the largest is over its 1 ms goal);
+//      line when the largest spawn tick is over its 1 ms goal), and the transitions that copy
+//      the task map (applyExit, addTask, ingesting 1,000 requests one by one or as a batch);
 //   3. saveState (serialise, write, fsync file + directory, rename) vs writeFileSync of the
 //      same bytes without fsync.
 // It runs the compiled dist/ code (what ships), prints a table and writes
@@ -143,6 +144,8 @@ interface TickRow {
   totalTasks: number;
   spawn: Summary;
   held: Summary;
+  /** The held tick on a task map with no cached index yet, which it builds first. */
+  cold: Summary;
 }
 const ticks: TickRow[] = [];
 for (const n of SIZES) {
@@ -156,7 +159,13 @@ for (const n of SIZES) {
   }
   const spawn = summarize(timeEach(() => decideMod.planTick(state, now, hostSample, settings), TICK_WARMUP, TICK_N));
   const held = summarize(timeEach(() => decideMod.planTick(heldState, now, hostSample, settings), TICK_WARMUP, TICK_N));
-  ticks.push({ pending: n, totalTasks: mixTotal(mix), spawn, held });
+  // cold: a task map the decision core has not indexed (a state just loaded from disk, or one the
+  // supervisor copied by a spread), so the tick builds the index first. One fresh copy per call.
+  const coldN = quick ? 5 : n >= 10_000 ? 30 : 100;
+  const fresh = Array.from({ length: coldN + 3 }, () => ({ ...heldState, tasks: { ...state.tasks } }));
+  let next = 0;
+  const cold = summarize(timeEach(() => decideMod.planTick(fresh[next++] as typeof heldState, now, hostSample, settings), 3, coldN));
+  ticks.push({ pending: n, totalTasks: mixTotal(mix), spawn, held, cold });
 }
 const tick10 = ticks[0] as TickRow;
 const tick10k = ticks[ticks.length - 1] as TickRow;
@@ -164,40 +173,108 @@ const tick10k = ticks[ticks.length - 1] as TickRow;
 log('');
 log(`2. Decision core planTick(state, now, sample, settings): ${TICK_N} calls after ${TICK_WARMUP} warm-up, per size`);
 log('   queued = pending tasks; the state also holds +10% retry_wait, +20% succeeded, +5% dead and 1 running');
-log('   "spawn" = gates open, one task is claimed (sorts the queue); "held" = min_spawn_interval holds it');
+log('   "spawn" = gates open, one task is claimed (copies the task map once); "held" = min_spawn_interval holds it;');
+log('   "cold held" = the held tick on a task map not yet indexed (it builds the index: 30-100 calls, one fresh map each)');
 table(
-  ['queued (total tasks)', 'spawn p50', 'spawn p99', 'held p50', 'held p99'],
-  ticks.map((t) => [`${t.pending.toLocaleString('en')} (${t.totalTasks.toLocaleString('en')})`, fmtUs(t.spawn.p50), fmtUs(t.spawn.p99), fmtUs(t.held.p50), fmtUs(t.held.p99)]),
+  ['queued (total tasks)', 'spawn p50', 'spawn p99', 'held p50', 'held p99', 'cold held p50', 'cold held p99'],
+  ticks.map((t) => [
+    `${t.pending.toLocaleString('en')} (${t.totalTasks.toLocaleString('en')})`,
+    fmtUs(t.spawn.p50),
+    fmtUs(t.spawn.p99),
+    fmtUs(t.held.p50),
+    fmtUs(t.held.p99),
+    fmtUs(t.cold.p50),
+    fmtUs(t.cold.p99),
+  ]),
 );
 const tickRatio = tick10k.spawn.p50 / tick10.spawn.p50;
-const goalMet = tick10k.spawn.p50 < TICK_GOAL_US && tick10k.spawn.p99 < TICK_GOAL_US;
+const under = (x: Summary) => x.p50 < TICK_GOAL_US && x.p99 < TICK_GOAL_US;
+const goalMet = { held: under(tick10k.held), spawn: under(tick10k.spawn) };
+const verdict = (met: boolean, x: Summary) => (met ? 'met' : `NOT met (p50 ${fmtUs(x.p50)}, p99 ${fmtUs(x.p99)})`);
 log(`   ratio 10,000 vs 10 (spawn p50): ${fmtRatio(tickRatio)}; held p50: ${fmtRatio(tick10k.held.p50 / tick10.held.p50)}`);
-log(`   goal < 1 ms at 10,000: ${goalMet ? 'met' : `NOT met (spawn p50 ${fmtUs(tick10k.spawn.p50)}, p99 ${fmtUs(tick10k.spawn.p99)})`}`);
+log(`   goal < 1 ms at 10,000: held tick ${verdict(goalMet.held, tick10k.held)}; spawn tick ${verdict(goalMet.spawn, tick10k.spawn)}`);
 
-type SourceLine = LineProfile['lines'][number] & { srcLine: number | null; estUs: number };
+const bigState = makeState(mixAroundPending(SIZES[SIZES.length - 1] as number), now);
+
+type SourceLine = LineProfile['lines'][number] & { srcFile: string; srcLine: number | null; estUs: number };
 let profile: (Omit<LineProfile, 'lines'> & { lines: SourceLine[] }) | null = null;
-if (!goalMet) {
-  const decideUrl = dist('policy/decide.js');
-  const bigState = makeState(mixAroundPending(SIZES[SIZES.length - 1] as number), now);
+if (!goalMet.spawn) {
+  const modules = ['policy/decide', 'policy/task-index'];
   const PROFILE_N = quick ? 20 : 100;
-  const p = await profileLines(() => decideMod.planTick(bigState, now, hostSample, settings), PROFILE_N, decideUrl);
-  const tsSource = readFileSync(new URL('src/policy/decide.ts', root), 'utf8');
-  const tsLines = tsSource.split('\n');
-  const map = alignLines(readFileSync(fileURLToPath(decideUrl), 'utf8'), tsSource);
+  const p = await profileLines(() => decideMod.planTick(bigState, now, hostSample, settings), PROFILE_N, modules.map((m) => dist(`${m}.js`)));
+  const sources = new Map(
+    modules.map((m) => {
+      const tsSource = readFileSync(new URL(`src/${m}.ts`, root), 'utf8');
+      const map = alignLines(readFileSync(fileURLToPath(dist(`${m}.js`)), 'utf8'), tsSource);
+      return [dist(`${m}.js`), { srcFile: `src/${m}.ts`, tsLines: tsSource.split('\n'), map }] as const;
+    }),
+  );
   const perCallUs = tick10k.spawn.mean;
-  const lines: SourceLine[] = p.lines.map((l) => {
-    const srcLine = map.get(l.line) ?? null;
-    return { ...l, srcLine, text: srcLine === null ? l.text : (tsLines[srcLine - 1] ?? '').trim(), estUs: l.share * perCallUs };
-  });
+  // several compiled lines (or positions) can map to one source line: add them up per source line
+  const bySource = new Map<string, SourceLine>();
+  for (const l of p.lines) {
+    const src = sources.get(l.file);
+    const srcLine = src?.map.get(l.line) ?? null;
+    const key = srcLine === null ? `${l.file}#js${l.line}` : `${l.file}#${srcLine}`;
+    const seen = bySource.get(key);
+    if (seen) {
+      seen.ticks += l.ticks;
+      seen.share += l.share;
+      seen.estUs += l.share * perCallUs;
+      continue;
+    }
+    const text = srcLine === null ? l.text : (src?.tsLines[srcLine - 1] ?? '').trim();
+    bySource.set(key, { ...l, srcFile: src?.srcFile ?? l.file, srcLine, text, estUs: l.share * perCallUs });
+  }
+  const lines = [...bySource.values()].sort((a, b) => b.ticks - a.ticks);
   profile = { ...p, lines };
   log('');
   log(`   profile of the 10,000 spawn tick (V8 sampling profiler, 50 µs interval, ${PROFILE_N} calls, ${p.totalTicks} samples), hottest lines:`);
   table(
-    ['src/policy/decide.ts line', 'share', '≈ per tick', 'code'],
-    lines.slice(0, 7).map((l) => [l.srcLine === null ? `? (dist line ${l.line})` : String(l.srcLine), `${(l.share * 100).toFixed(1)}%`, fmtUs(l.estUs), l.text.length > 90 ? l.text.slice(0, 87) + '...' : l.text]),
+    ['source line', 'share', '≈ per tick', 'code'],
+    lines.slice(0, 7).map((l) => [
+      `${l.srcFile}:${l.srcLine ?? `? (dist line ${l.line})`}`,
+      `${(l.share * 100).toFixed(1)}%`,
+      fmtUs(l.estUs),
+      l.text.length > 90 ? l.text.slice(0, 87) + '...' : l.text,
+    ]),
     [3],
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 2b. transitions on the 10,000 state: each copies the task map once
+// ---------------------------------------------------------------------------------------------
+const INGEST = 1_000;
+const runningId = Object.values(bigState.tasks).find((t) => t.state === 'running')?.id as string;
+const exitReport = { spawnError: null, worktreeError: null, exitCode: 0, signal: null, durationMs: 600_000, timedOut: false, oomKilled: false, lost: false };
+const requests = Array.from({ length: INGEST }, (_, i) => ({ id: `new-${i}`, promptFile: `/var/lib/warden/prompts/new-${i}.prompt`, priority: 2, createdAt: now + i }));
+const TRANSITION_N = quick ? 10 : 50;
+const INGEST_LOOP_N = quick ? 1 : 3;
+const transitions = {
+  totalTasks: Object.keys(bigState.tasks).length,
+  applyExit: summarize(timeEach(() => decideMod.applyExit(bigState, runningId, exitReport, now, settings, () => 0.5), 5, TRANSITION_N)),
+  addTask: summarize(timeEach(() => decideMod.addTask(bigState, requests[0] as (typeof requests)[number]), 5, TRANSITION_N)),
+  ingestOneByOne: summarize(
+    timeEach(
+      () => requests.reduce((st, r) => decideMod.addTask(st, r).state, bigState),
+      quick ? 0 : 1,
+      INGEST_LOOP_N,
+    ),
+  ),
+  ingestBatch: summarize(timeEach(() => decideMod.addTasks(bigState, requests), 3, TRANSITION_N)),
+};
+log('');
+log(`2b. Transitions on the 10,000-queued state (${transitions.totalTasks.toLocaleString('en')} tasks); each returns a new state and copies the task map once`);
+table(
+  ['transition', 'calls', 'p50', 'p99'],
+  [
+    ['applyExit (the running task succeeds)', String(TRANSITION_N), fmtUs(transitions.applyExit.p50), fmtUs(transitions.applyExit.p99)],
+    ['addTask (one request)', String(TRANSITION_N), fmtUs(transitions.addTask.p50), fmtUs(transitions.addTask.p99)],
+    [`ingest ${INGEST.toLocaleString('en')} requests with addTask, one by one`, String(INGEST_LOOP_N), fmtUs(transitions.ingestOneByOne.p50), fmtUs(transitions.ingestOneByOne.p99)],
+    [`ingest ${INGEST.toLocaleString('en')} requests with one addTasks`, String(TRANSITION_N), fmtUs(transitions.ingestBatch.p50), fmtUs(transitions.ingestBatch.p99)],
+  ],
+);
 
 // ---------------------------------------------------------------------------------------------
 // 3. state file
@@ -280,6 +357,7 @@ const result = {
     sizes: ticks,
     ratio10kVs10: { spawnP50: tickRatio, heldP50: tick10k.held.p50 / tick10.held.p50 },
     profile: profile && { totalTicks: profile.totalTicks, lines: profile.lines.slice(0, 10), functions: profile.functions.slice(0, 10) },
+    transitions: { ...transitions, ingestRequests: INGEST, calls: TRANSITION_N, ingestLoopCalls: INGEST_LOOP_N },
   },
   stateFile: { filesystem: fsType, warmup: 3, floor: 'writeFileSync(path, sameText) without fsync, interleaved with saveState', sizes: saves },
 };
