@@ -1,20 +1,25 @@
 // The supervisor ties the pieces together and holds no policy of its own: it reads the queue and
 // the host sample, asks the decision core what to do, writes the state, and then performs the
 // effects (spawn, stop, notify). Every state change is written to disk before its effect runs.
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sampleHost, type HostSample } from './admission/sample.js';
 import type { LoadedConfig } from './config/load.js';
 import { formatDuration, formatSize } from './config/units.js';
-import { DaemonAlreadyRunning, socketAnswers, startControlServer } from './control/server.js';
+import type { AlertSink } from './alerts/dispatcher.js';
+import type { WardenEvent } from './alerts/events.js';
+import { countEvent, emptyCounts, renderMetrics, type EventCounts } from './control/metrics.js';
+import { DaemonAlreadyRunning, socketAnswers, startControlServer, type ControlServer } from './control/server.js';
 import { buildWorkerArgv } from './executors/worker-command.js';
 import type { Executor, WorkerExit, WorkerHandle } from './executors/types.js';
 import type { Logger } from './log/logger.js';
 import { describeEvent, eventLevel } from './log/events.js';
-import type { ExitReport } from './policy/classify.js';
+import type { Completion, ExitReport } from './policy/classify.js';
 import {
   addTask,
+  addTasks,
+  applyCancel,
+  applyDiskCheck,
   applyExit,
   applyInterrupted,
   applyManualPause,
@@ -24,12 +29,19 @@ import {
   runningCount,
   type CoreEvent,
   type CoreSettings,
+  type NewTask,
   type SpawnOrder,
 } from './policy/decide.js';
 import { ensureStateDir, loadState, saveState, statePath, writeFileAtomic } from './state/store.js';
 import { activePauseReasons, TASK_STATES, type TaskState, type WardenState } from './state/types.js';
 import type { Notifier } from './systemd/notify.js';
 import { promptDir, readQueue, rejectQueued, removeQueued } from './tasks/local-queue.js';
+import { DEFAULT_GH, renderPrompt, type GhOptions, type GhResult, type GithubIssue } from './tasks/github.js';
+import { GithubPoller } from './tasks/github-source.js';
+import { reconcileGithub } from './tasks/reconcile.js';
+import { runOnSchedule } from './jobs/run-on-schedule.js';
+import { attemptLogPath, capTaskLogs } from './log/attempt-logs.js';
+import { PlainWorkspace, type Workspace } from './worktree/workspace.js';
 
 export interface SupervisorDeps {
   loaded: LoadedConfig;
@@ -44,6 +56,12 @@ export interface SupervisorDeps {
   sample?: (now: number) => HostSample;
   /** Test-only: SIGUSR2 wedges the loop so the watchdog can be shown to fire. */
   debugStallSignal?: boolean;
+  /** Alerts: every event is handed over at once; delivery never holds up the loop. */
+  alerts?: AlertSink;
+  /** Where workers run (plain directory or git worktree); default: plain directories. */
+  workspace?: Workspace;
+  /** How to run gh (tests put a fake one on PATH). */
+  gh?: GhOptions;
 }
 
 interface LiveWorker {
@@ -51,7 +69,7 @@ interface LiveWorker {
   attempt: number;
   handle: WorkerHandle;
   timeout: NodeJS.Timeout | null;
-  stopReason: 'timeout' | 'shutdown' | null;
+  stopReason: 'timeout' | 'shutdown' | 'cancelled' | null;
   settled: Promise<void>;
 }
 
@@ -68,15 +86,25 @@ export class Supervisor {
   private stallRequested = false;
   private lastSample: HostSample | null = null;
   private heldBy: string | null = null;
-  private server: Server | null = null;
+  private server: ControlServer | null = null;
   private readonly startedAt = Date.now();
   private readonly warned = new Set<string>();
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly sample: (now: number) => HostSample;
+  private readonly counts: EventCounts = emptyCounts();
+  private ready = false;
+  private lastTickAt = 0;
+  private readonly workspace: Workspace;
+  private readonly gh: GhOptions;
+  private poller: GithubPoller | null = null;
+  private pruneJob: { stop(): void } | null = null;
+  private ghCause: string | null = null;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.loaded = deps.loaded;
+    this.gh = deps.gh ?? DEFAULT_GH;
+    this.workspace = deps.workspace ?? new PlainWorkspace(deps.loaded.config.supervisor.stateDir, this.gh, deps.log);
     this.settings = coreSettingsFrom(deps.loaded.config);
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
@@ -122,14 +150,28 @@ export class Supervisor {
     if (!fresh && !state.cleanShutdown) log.warn('the previous warden run did not shut down cleanly (crash, kill or watchdog); recovering its workers');
     this.state = state;
     this.commit({ ...state, cleanShutdown: false }, []);
+    if (!fresh && !state.cleanShutdown) this.observe({ type: 'unclean_restart', runningTasks: runningCount(state) });
     if (state.breaker.phase !== 'closed') log.warn('breaker is still open from the previous run', { reason: state.breaker.reason });
 
     await this.recover();
-    this.server = await startControlServer(c.control.socket, {
-      status: () => this.status(),
-      pause: () => this.pause(),
-      resume: () => this.resume(),
-      tasks: () => this.tasks(),
+    this.server = await startControlServer({
+      socket: c.control.socket,
+      group: c.control.group,
+      port: c.control.port,
+      address: c.control.address,
+      configPath: this.loaded.path,
+      log,
+      handlers: {
+        status: () => this.status(),
+        pause: () => this.pause(),
+        resume: () => this.resume(),
+        tasks: () => this.tasks(),
+        metrics: () => this.metrics(),
+        liveness: () => this.liveness(),
+        readiness: () => this.readiness(),
+      },
+      // the one shutdown path: on SIGTERM/SIGINT terminus runs this, then closes the socket and exits
+      onSignal: (signal) => this.shutdown(signal),
     });
     if (this.deps.debugStallSignal) {
       process.on('SIGUSR2', () => {
@@ -137,8 +179,15 @@ export class Supervisor {
         this.stallRequested = true;
       });
     }
+    const gh = c.github;
+    if (gh) {
+      this.poller = new GithubPoller(gh, this.gh, (r) => this.onGithubPoll(r), log);
+      this.poller.start();
+    }
+    if (c.worktree) this.pruneJob = runOnSchedule(c.worktree.prune, () => this.workspace.prune(this.state, this.now()), log, 'worktree-prune');
     this.deps.notifier.ready(this.statusLine());
-    log.info('warden ready', { control_socket: c.control.socket, tasks: Object.keys(this.state.tasks).length, running: this.workers.size });
+    this.ready = true;
+    log.info('warden ready', { control_socket: c.control.socket, control_port: this.server.tcpPort ?? undefined, tasks: Object.keys(this.state.tasks).length, running: this.workers.size });
     this.requestTick();
   }
 
@@ -189,6 +238,11 @@ export class Supervisor {
       this.ingestQueue();
       const now = this.now();
       const sample = this.sample(now);
+      const disk = this.workspace.disk();
+      if (disk) {
+        const d = applyDiskCheck(this.state, disk.free, disk.min, disk.path, now);
+        this.commit(d.state, d.events);
+      }
       this.lastSample = sample;
       if (!sample.psiAvailable) this.warnOnce('psi', 'PSI is not available (/proc/pressure/memory missing): memory pressure is not part of admission. On a Raspberry Pi add psi=1 to /boot/firmware/cmdline.txt and reboot.');
       for (const e of sample.errors) this.warnOnce(`sample:${e}`, `host sample: ${e}`);
@@ -205,6 +259,7 @@ export class Supervisor {
       this.deps.log.error('supervisor tick failed; no spawn happens until a tick succeeds', { error: (err as Error).message });
     } finally {
       this.ticking = false;
+      this.lastTickAt = Date.now();
     }
     if (this.stopping) return;
     this.deps.notifier.watchdog();
@@ -268,11 +323,12 @@ export class Supervisor {
     const task = this.state.tasks[order.taskId];
     if (!task) return;
     const claimedAt = task.current?.claimedAt ?? this.now();
-    const worktree = join(this.stateDir, 'worktrees', task.id);
     const failed = (field: 'spawnError' | 'worktreeError', message: string) =>
-      this.finish(task.id, claimedAt, { spawnError: null, exitCode: null, signal: null, oomKilled: false, lost: false, endedAt: this.now() }, null, { [field]: message });
+      this.finish(task.id, claimedAt, { spawnError: null, exitCode: null, signal: null, oomKilled: false, lost: false, endedAt: this.now() }, null, null, { [field]: message });
+    let worktree: string;
     try {
-      mkdirSync(worktree, { recursive: true });
+      worktree = await this.workspace.prepare(task.id);
+      rmSync(join(worktree, 'BLOCKED.md'), { force: true }); // a verdict from an earlier attempt is stale
     } catch (err) {
       return failed('worktreeError', (err as Error).message);
     }
@@ -281,10 +337,10 @@ export class Supervisor {
       handle = await executor.spawn({
         taskId: task.id,
         attempt: order.attempt,
-        argv: buildWorkerArgv(this.config.worker.command, { promptFile: task.promptFile, taskId: task.id, worktree }),
+        argv: buildWorkerArgv(this.config.worker.command, { promptFile: task.promptFile, taskId: task.id, worktree, permissionMode: this.config.worker.permissionMode }),
         cwd: worktree,
         stdinFile: task.promptFile,
-        logFile: join(this.stateDir, 'logs', task.id, `attempt-${order.attempt}.log`),
+        logFile: attemptLogPath(this.stateDir, task.id, order.attempt),
         runBase: this.runBase(task.id, order.attempt),
         memoryMax: this.config.worker.memoryMax,
         cpuQuota: this.config.worker.cpuQuota,
@@ -312,20 +368,33 @@ export class Supervisor {
       this.deps.log.warn('worker ran past max_runtime; stopping it', { task: taskId, max_runtime: formatDuration(this.config.worker.maxRuntime) });
       void handle.stop(this.config.worker.stopGrace);
     }, Math.max(0, remaining));
-    live.settled = handle.exited.then((exit) => {
+    live.settled = handle.exited.then(async (exit) => {
       if (live.timeout) clearTimeout(live.timeout);
+      // the worker's own verdict (BLOCKED.md, a pull request) counts only if it ended on its own
+      const task = this.state.tasks[taskId];
+      const ownEnd = live.stopReason === null && !exit.lost && exit.spawnError === null && task !== undefined;
+      const completion = ownEnd ? await this.workspace.completion(task, exit.exitCode).catch(() => null) : null;
       this.workers.delete(taskId);
-      this.finish(taskId, handle.startedAt, exit, live.stopReason);
+      this.finish(taskId, handle.startedAt, exit, live.stopReason, completion);
+      capTaskLogs(this.stateDir, taskId, this.config.worker.logMax);
       this.requestTick();
     });
     this.workers.set(taskId, live);
   }
 
-  private finish(taskId: string, startedAt: number, exit: WorkerExit, stopReason: LiveWorker['stopReason'], errors: Partial<Pick<ExitReport, 'spawnError' | 'worktreeError'>> = {}): void {
+  private finish(
+    taskId: string,
+    startedAt: number,
+    exit: WorkerExit,
+    stopReason: LiveWorker['stopReason'],
+    completion: Completion | null = null,
+    errors: Partial<Pick<ExitReport, 'spawnError' | 'worktreeError'>> = {},
+  ): void {
     const durationMs = exit.endedAt - startedAt;
-    if (stopReason === 'shutdown') {
-      const r = applyInterrupted(this.state, taskId, this.now(), 'warden was stopped', durationMs);
+    if (stopReason === 'shutdown' || stopReason === 'cancelled') {
+      const r = applyInterrupted(this.state, taskId, this.now(), stopReason === 'shutdown' ? 'warden was stopped' : 'its issue lost the label', durationMs);
       this.commit(r.state, r.events);
+      if (stopReason === 'cancelled') this.cancel(taskId, 'the issue no longer has the label (worker stopped)');
       return;
     }
     const report: ExitReport = {
@@ -338,16 +407,74 @@ export class Supervisor {
       timedOut: stopReason === 'timeout' || (exit.lost && durationMs >= this.config.worker.maxRuntime),
       oomKilled: exit.oomKilled,
       lost: exit.lost,
+      completion,
     };
     const r = applyExit(this.state, taskId, report, this.now(), this.settings, this.random);
     this.commit(r.state, r.events);
+    this.releaseIfDone(taskId);
+  }
+
+  private cancel(taskId: string, reason: string): void {
+    const r = applyCancel(this.state, taskId, this.now(), reason);
+    this.commit(r.state, r.events);
+    this.releaseIfDone(taskId);
+  }
+
+  /** Terminal tasks give back their workspace (succeeded, cancelled; failed ones wait for pruning). */
+  private releaseIfDone(taskId: string): void {
+    const task = this.state.tasks[taskId];
+    if (!task || (task.state !== 'succeeded' && task.state !== 'cancelled')) return;
+    void this.workspace.release(task).catch((err: Error) => this.deps.log.warn('could not remove the worktree', { task: taskId, error: err.message }));
+  }
+
+  /** One GitHub poll: new labelled issues become tasks, unlabelled ones are cancelled. */
+  private onGithubPoll(r: GhResult<GithubIssue[]>): void {
+    const gh = this.config.github;
+    if (!gh || this.stopping) return;
+    if (!r.ok) {
+      // once per distinct cause: a network outage must not flood the journal every poll
+      if (this.ghCause !== r.cause) this.deps.log.error('GitHub poll failed; tasks are unchanged and the next poll retries', { cause: r.cause, error: r.message });
+      this.ghCause = r.cause;
+      return;
+    }
+    if (this.ghCause !== null) this.deps.log.info('GitHub poll works again', { after: this.ghCause });
+    this.ghCause = null;
+    const plan = reconcileGithub(this.state, r.value, { repo: gh.repo, priorityLabels: gh.priorityLabels, cancelRunning: gh.cancelRunning });
+    for (const n of plan.refused) this.warnOnce(`refused:${n}`, `GitHub issue ${n} does not make a valid task ID; ignored`);
+    const now = this.now();
+    const fresh: NewTask[] = plan.add.map((t) => {
+      const promptFile = join(promptDir(this.stateDir), `${t.id}.prompt`);
+      writeFileAtomic(promptFile, renderPrompt(gh.promptTemplate, gh.repo, t.issue, t.id));
+      const issue = { repo: gh.repo, number: t.issue.number, url: t.issue.url ?? `https://github.com/${gh.repo}/issues/${t.issue.number}`, title: t.issue.title };
+      this.deps.log.info('task added from GitHub', { task: t.id, priority: t.priority, issue: issue.url });
+      return { id: t.id, promptFile, priority: t.priority, createdAt: now, issue };
+    });
+    if (fresh.length) this.commit(addTasks(this.state, fresh).state, []);
+    for (const id of plan.cancel) this.cancel(id, 'the issue no longer has the label');
+    for (const id of plan.stop) {
+      const live = this.workers.get(id);
+      if (!live || live.stopReason) continue;
+      live.stopReason = 'cancelled';
+      this.deps.log.warn('stopping a running worker: its issue lost the label (source.github.cancel_running)', { task: id });
+      void live.handle.stop(this.config.worker.stopGrace);
+    }
+    if (fresh.length || plan.cancel.length) this.requestTick();
   }
 
   /** Saves first; only a saved state becomes the state in memory. */
   private commit(next: WardenState, events: CoreEvent[]): void {
     if (next !== this.state) saveState(this.stateDir, next);
     this.state = next;
-    for (const e of events) this.deps.log[eventLevel(e)](describeEvent(e), { event: e.type });
+    for (const e of events) {
+      this.deps.log[eventLevel(e)](describeEvent(e), { event: e.type });
+      this.observe(e);
+    }
+  }
+
+  /** Metrics count every event; the alerts decide which ones reach the owner. */
+  private observe(e: WardenEvent): void {
+    countEvent(this.counts, e);
+    this.deps.alerts?.emit(e);
   }
 
   private warnOnce(key: string, msg: string): void {
@@ -434,11 +561,45 @@ export class Supervisor {
     };
   }
 
+  /** GET /healthz: the loop must have turned recently. A wedged loop fails it, as it fails the watchdog. */
+  liveness(): string | null {
+    if (this.stopping) return 'stopping';
+    const since = Date.now() - this.lastTickAt;
+    const limit = 2 * this.config.supervisor.pollInterval + 30_000;
+    return this.lastTickAt === 0 || since <= limit ? null : `the supervisor loop has not turned for ${formatDuration(since)}`;
+  }
+
+  /** GET /readyz: started, workers recovered, and not paused for any reason. */
+  readiness(): string | null {
+    if (this.stopping) return 'stopping';
+    if (!this.ready) return 'starting';
+    const reasons = activePauseReasons(this.state);
+    return reasons.length ? `paused: ${reasons.join(', ')}` : null;
+  }
+
+  metrics(): string {
+    return renderMetrics({ status: this.status(), counts: this.counts, ready: this.ready && !this.stopping, alerts: this.deps.alerts?.stats() ?? null });
+  }
+
+  /** Event counts since the daemon started; the digest reports how they changed over its period. */
+  eventCounts(): EventCounts {
+    return structuredClone(this.counts);
+  }
+
+  /** At shutdown: alerts in flight get a moment (a task that died just before SIGTERM is still reported). */
+  private async flushAlerts(): Promise<void> {
+    await this.deps.alerts?.drain(ALERT_FLUSH_MS);
+    this.deps.alerts?.stop();
+  }
+
   tasks(): unknown {
     return { tasks: Object.values(this.state.tasks) };
   }
 
-  /** SIGTERM/SIGINT: stop admitting, stop workers (TERM, then KILL after the grace), save, close. */
+  /**
+   * SIGTERM/SIGINT, run by terminus (src/control/server.ts): stop admitting, stop workers (TERM,
+   * then KILL after the grace), save, flush alerts. terminus then closes the control socket and exits.
+   */
   async shutdown(signal: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
@@ -446,14 +607,15 @@ export class Supervisor {
     log.info('warden stopping', { signal, workers: this.workers.size });
     notifier.stopping(`stopping (${signal})`);
     if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.poller?.stop();
+    this.pruneJob?.stop();
     await Promise.allSettled([...this.launching]);
     const live = [...this.workers.values()];
     if (this.config.executor.keepWorkersOnStop && this.deps.executor.kind === 'systemd') {
       // leave the scopes running; their tasks stay `running` and the next start adopts them
       for (const w of live) if (w.timeout) clearTimeout(w.timeout);
       this.commit({ ...this.state, cleanShutdown: true }, []);
-      await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-      rmSync(this.config.control.socket, { force: true });
+      await this.flushAlerts();
       log.info('warden stopped; workers left running (executor.keep_workers_on_stop)', { workers: live.length });
       return;
     }
@@ -463,11 +625,13 @@ export class Supervisor {
     }
     await Promise.all(live.map((w) => w.handle.stop(this.config.worker.stopGrace).then(() => w.settled)));
     this.commit({ ...this.state, cleanShutdown: true }, []);
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    if (existsSync(this.config.control.socket)) rmSync(this.config.control.socket, { force: true });
+    await this.flushAlerts();
     log.info('warden stopped cleanly', { stopped_workers: live.length });
   }
 }
+
+/** How long the shutdown waits for alert deliveries in flight. */
+const ALERT_FLUSH_MS = 3000;
 
 export interface StatusReport {
   daemon: { pid: number; version: string; startedAt: number; uptimeMs: number };

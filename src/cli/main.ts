@@ -7,6 +7,9 @@ import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type Loa
 import { formatDuration, formatSize } from '../config/units.js';
 import { callDaemon, DaemonUnreachable } from '../control/client.js';
 import { DaemonAlreadyRunning } from '../control/server.js';
+import { buildChannels, createDispatcher, dispatcherSettings, sendTestAlert } from '../alerts/channels.js';
+import { CronJobs } from '../jobs/cron.js';
+import { daemonJobs, DigestReporter } from '../jobs/digest.js';
 import { chooseExecutor } from '../executors/choose.js';
 import { createLogger } from '../log/logger.js';
 import { loadState, StateError } from '../state/store.js';
@@ -16,6 +19,10 @@ import type { StatusReport } from '../supervisor.js';
 import { Supervisor } from '../supervisor.js';
 import { DEFAULT_PRIORITY, enqueueTask, QueueError } from '../tasks/local-queue.js';
 import { checkTaskId } from '../tasks/task-id.js';
+import { doctorCommand } from '../doctor/cli.js';
+import { DEFAULT_GH } from '../tasks/github.js';
+import { GitWorkspace } from '../worktree/workspace.js';
+import { LogsError, showLogs } from './logs.js';
 
 export const EX_USAGE = 2;
 export const EX_NOT_RUNNING = 3;
@@ -29,9 +36,13 @@ const USAGE = `usage: warden <command> [options]
   tasks [--json]            every task with its state and attempts
   task add ID (--prompt TEXT | --prompt-file FILE) [--priority N]
                             queue a task (works whether or not the daemon runs)
+  logs TASK [--follow]      the task's attempt logs, oldest first
   pause                     stop spawning (running workers keep running)
   resume                    clear a manual pause and close an open breaker
   config check              validate the config and exit 0, or 78 with one line per problem
+  alert test                send a test alert to every configured channel; one line per channel
+  doctor [--json] [--send-test]
+                            check this host, the config and the daemon: pass/warn/fail lines, exit 1 on a fail
   version
 
 options: --config FILE (else $WARDEN_CONFIG, else /etc/warden/config.toml)`;
@@ -53,9 +64,13 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string' },
       json: { type: 'boolean', default: false },
+      follow: { type: 'boolean', short: 'f', default: false },
       prompt: { type: 'string' },
       'prompt-file': { type: 'string' },
       priority: { type: 'string' },
+      'send-test': { type: 'boolean', default: false },
+      readiness: { type: 'boolean', default: false },
+      sysroot: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -66,6 +81,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const configPath = resolveConfigPath(values.config);
   switch (cmd) {
+    case 'doctor':
+      return doctorCommand(configPath, version(), { json: values.json, sendTest: values['send-test'], readiness: values.readiness, sysroot: values.sysroot });
     case 'version':
       process.stdout.write(`warden ${version()}\n`);
       return 0;
@@ -84,6 +101,13 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(r.paused.length ? `paused: ${r.paused.join(', ')}\n` : 'running: spawning is allowed\n');
       return 0;
     }
+    case 'logs': {
+      if (sub === undefined || rest.length) throw new UsageError('usage: warden logs TASK [--follow]');
+      return showLogs(loadConfig(configPath).config.supervisor.stateDir, sub, values.follow);
+    }
+    case 'alert':
+      if (sub !== 'test' || rest.length) throw new UsageError(`unknown command "alert ${sub ?? ''}": did you mean "alert test"?`);
+      return alertTest(loadConfig(configPath));
     case 'task':
       if (sub !== 'add') throw new UsageError(`unknown command "task ${sub ?? ''}": did you mean "task add ID --prompt TEXT"?`);
       return taskAdd(loadConfig(configPath), rest, values);
@@ -104,6 +128,7 @@ async function run(loaded: LoadedConfig): Promise<number> {
   const log = createLogger({ level: process.env.WARDEN_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
   const { executor, warnings } = chooseExecutor(loaded.config, loaded.path);
   const notifier = createNotifier(process.env, 'systemd-notify', (m) => log.warn(m));
+  const alerts = createDispatcher(loaded.config, loaded.path, log);
   const supervisor = new Supervisor({
     loaded,
     executor,
@@ -112,33 +137,50 @@ async function run(loaded: LoadedConfig): Promise<number> {
     notifier,
     version: version(),
     debugStallSignal: process.env.WARDEN_DEBUG_STALL === '1',
+    workspace: loaded.config.worktree ? new GitWorkspace(loaded.config.worktree, DEFAULT_GH, log) : undefined,
+    alerts,
   });
+  const jobs = new CronJobs(log);
+  let digest: DigestReporter | null = null;
   process.on('SIGHUP', () => {
     notifier.reloading();
     let result: { ok: true } | { ok: false; error: string };
     try {
-      result = supervisor.reload(loadConfig(loaded.path));
+      const next = loadConfig(loaded.path);
+      const channels = buildChannels(next.config.alerts, next.path); // an unreadable token file fails the reload
+      result = supervisor.reload(next);
+      if (result.ok) {
+        alerts.reconfigure(channels.channels, dispatcherSettings(next.config.alerts));
+        for (const w of channels.warnings) log.warn(w);
+        if (digest) jobs.replace(daemonJobs(next.config, digest));
+      }
     } catch (err) {
       result = { ok: false, error: err instanceof ConfigError ? err.message : (err as Error).message };
     }
-    if (!result.ok) log.error('config reload failed; keeping the running config', { error: result.error });
+    if (!result.ok) {
+      log.error('config reload failed; keeping the running config', { error: result.error });
+      alerts.emit({ type: 'config_reload_failed', error: result.error });
+    }
     notifier.ready(supervisor.statusLine());
   });
-  let stopping: Promise<void> | null = null;
-  const stop = (signal: string) => {
-    stopping ??= supervisor.shutdown(signal);
-    return stopping;
-  };
-  const done = new Promise<number>((resolve) => {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-      process.on(sig, () => void stop(sig).then(() => resolve(0), (err) => {
-        log.error('shutdown failed', { error: (err as Error).message });
-        resolve(1);
-      }));
-    }
-  });
   await supervisor.start();
-  return done;
+  digest = new DigestReporter(supervisor, alerts);
+  jobs.replace(daemonJobs(loaded.config, digest));
+  // SIGTERM and SIGINT belong to terminus on the control server (src/control/server.ts): it runs
+  // Supervisor.shutdown, closes the socket and exits 0, or 1 if the shutdown failed. That is the
+  // only way out of `run`, so this promise never settles.
+  return new Promise<number>(() => {});
+}
+
+async function alertTest(loaded: LoadedConfig): Promise<number> {
+  const { results, warnings } = await sendTestAlert(loaded.config.alerts, loaded.path);
+  for (const w of warnings) process.stderr.write(`warden: ${w}\n`);
+  if (results.length === 0) {
+    process.stdout.write('no alert channels configured: set [alerts] ntfy_url, notify_send = true or command\n');
+    return 1;
+  }
+  for (const r of results) process.stdout.write(`${r.channel.padEnd(12)} ${r.ok ? 'ok    ' : 'FAILED'} ${r.detail} (${r.ms} ms)\n`);
+  return results.every((r) => r.ok) ? 0 : 1;
 }
 
 /**
@@ -268,7 +310,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`warden: ${err.message}\n`);
       process.exit(EX_NOT_RUNNING);
     }
-    if (err instanceof UsageError || err instanceof QueueError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || err instanceof LogsError || err instanceof QueueError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`warden: ${(err as Error).message}\n`);
       process.exit(EX_USAGE);
     }

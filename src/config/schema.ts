@@ -1,7 +1,10 @@
 // The config file's schema. Every table is strict: an unknown key (a typo) is an error and never
 // silently falls back to a default. Sizes and durations are parsed here and range-checked, so the
 // rest of warden only ever sees bytes and milliseconds.
+import cron from 'node-cron';
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { cronProblem } from '../jobs/cron.js';
 import { FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
 import { formatDuration, formatSize, parseDuration, parseSize, type ParseResult } from './units.js';
 
@@ -79,7 +82,7 @@ export const PLACEHOLDERS = ['{prompt_file}', '{task_id}', '{worktree}'] as cons
 
 // The prompt reaches `claude -p` on stdin (from {prompt_file}); stream-json output is what a later
 // issue parses for the worker's own verdict.
-export const DEFAULT_WORKER_COMMAND = ['claude', '-p', '--output-format', 'stream-json', '--verbose'];
+export const DEFAULT_WORKER_COMMAND = ['claude', '-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', '{permission_mode}'];
 
 const supervisorSchema = z.strictObject({
   max_concurrent_workers: int(1, 1, 64),
@@ -103,6 +106,10 @@ const workerSchema = z.strictObject({
   stop_grace: duration('10s', 0, 10 * MINUTE),
   // systemd executor: workers run as this user; "root" only when written here explicitly
   user: z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/i, { error: 'expected a user name like "warden"' }).default('warden'),
+  // Claude Code's --permission-mode for headless runs; the default command passes it
+  permission_mode: z.enum(['acceptEdits', 'bypassPermissions', 'default', 'plan'], { error: 'expected one of "acceptEdits", "bypassPermissions", "default", "plan"' }).default('acceptEdits'),
+  // the attempt logs of one task together; the oldest attempts' logs are removed first
+  log_max: size('10M', 64 * 1024, 10 * GiB),
 });
 
 export interface BackoffSettings {
@@ -146,10 +153,121 @@ const executorSchema = z.strictObject({
   kind: z.enum(['auto', 'systemd', 'direct'], { error: 'expected one of "auto", "systemd", "direct"' }).default('auto'),
   // on stop, leave worker scopes running; the next start adopts them
   keep_workers_on_stop: z.boolean({ error: 'expected true or false' }).default(false),
+  // without a usable memory controller (Pi kernels ship it off) the systemd executor is refused:
+  // MemoryMax would do nothing. This runs workers uncapped anyway, with a loud LIMITS warning.
+  allow_unenforced_limits: z.boolean({ error: 'expected true or false' }).default(false),
 });
+
+// The control API has no authentication of its own: the unix socket's mode (0660) and group are
+// its access control, and the optional TCP port is read-only and bound to loopback only.
+function isLoopback(address: string): boolean {
+  if (address === 'localhost' || address === '::1') return true;
+  return isIP(address) === 4 && address.startsWith('127.');
+}
 
 const controlSchema = z.strictObject({
   socket: z.string().refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }).optional(),
+  group: z.string({ error: 'expected a group name like "warden"' }).regex(/^[a-z_][a-z0-9_-]*\$?$/i, { error: 'expected a group name like "warden"' }).optional(),
+  port: z.number({ error: 'expected a TCP port number' }).int({ error: 'expected a TCP port number' }).min(1, { error: 'expected a port between 1 and 65535' }).max(65535, { error: 'expected a port between 1 and 65535' }).optional(),
+  address: z
+    .string({ error: 'expected a loopback address' })
+    .refine(isLoopback, { message: 'expected a loopback address ("127.0.0.1", "::1" or "localhost"): the control API must not be reachable from the network' })
+    .default('127.0.0.1'),
+});
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}
+
+const alertsSchema = z
+  .strictObject({
+    ntfy_url: z.string({ error: 'expected a URL' }).refine(isHttpUrl, { message: 'expected the http(s) URL of an ntfy server plus topic, e.g. "https://ntfy.sh/my-warden-alerts"' }).optional(),
+    ntfy_token_file: z.string({ error: 'expected an absolute path' }).refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }).optional(),
+    notify_send: z.boolean({ error: 'expected true or false' }).default(false),
+    session_bus: z.string({ error: 'expected a D-Bus address like "unix:path=/run/user/1000/bus"' }).min(1).optional(),
+    command: z
+      .array(z.string().min(1, { error: 'expected a non-empty argument' }), { error: 'expected an argv array of strings, e.g. ["/usr/local/bin/page-me"]' })
+      .min(1, { error: 'expected at least the program to run' })
+      .optional(),
+    repeat_after: duration('30m', 0, 7 * DAY),
+    retry_attempts: int(8, 1, 100),
+    retry_base: duration('5s', 100, HOUR),
+    retry_max: duration('5m', 100, DAY),
+    timeout: duration('10s', 100, 10 * MINUTE),
+    digest: z
+      .string({ error: 'expected a cron expression like "0 8 * * *"' })
+      .superRefine((text, ctx) => {
+        const problem = cronProblem(text);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.ntfy_token_file && !a.ntfy_url) ctx.addIssue({ code: 'custom', path: ['ntfy_token_file'], message: 'set ntfy_url too: the token is only sent to ntfy' });
+    if (a.session_bus && !a.notify_send) ctx.addIssue({ code: 'custom', path: ['session_bus'], message: 'set notify_send = true too: the bus is only used by notify-send' });
+  });
+
+// A schedule: a duration ("2m": run, then wait that long) or a node-cron expression ("*/5 * * * *").
+const schedule = (def: string) =>
+  z
+    .string({ error: 'expected a duration like "2m" or a cron expression like "*/5 * * * *"' })
+    .default(def)
+    .transform((text, ctx): Schedule => {
+      const d = parseDuration(text);
+      if (d.ok) {
+        if (d.value < SECOND) {
+          ctx.addIssue({ code: 'custom', message: `expected at least 1s, got ${JSON.stringify(text)}` });
+          return z.NEVER;
+        }
+        return { kind: 'every', ms: d.value, text };
+      }
+      if (!cron.validate(text)) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like "2m" or a valid cron expression, got ${JSON.stringify(text)}` });
+        return z.NEVER;
+      }
+      return { kind: 'cron', expression: text, text };
+    });
+
+export type Schedule = { kind: 'every'; ms: number; text: string } | { kind: 'cron'; expression: string; text: string };
+
+export const DEFAULT_PROMPT_TEMPLATE = `You are working on GitHub issue #{number} of {repo}: {title}
+{url}
+
+{body}
+
+Work in the current directory, a git worktree on branch {branch}. When the change is done and
+tested, commit it, push the branch, and open a pull request from {branch} with \`gh pr create\`.
+If you cannot proceed, write the reason to BLOCKED.md in this directory and stop.
+`;
+
+const githubSchema = z.strictObject({
+  repo: z.string({ error: 'expected "owner/name"' }).regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { error: 'expected "owner/name"' }),
+  label: z.string().min(1).default('warden'),
+  poll: schedule('2m'),
+  priority_labels: z.array(z.string().min(1)).default(['priority:P0', 'priority:P1', 'priority:P2']),
+  limit: z.number().int().min(1).max(1000).default(100),
+  // a removed label cancels a pending task; with this, a running worker is stopped too
+  cancel_running: z.boolean().default(false),
+  prompt_template: z.string().min(1).default(DEFAULT_PROMPT_TEMPLATE),
+});
+
+const sourceSchema = z.strictObject({
+  github: githubSchema.optional(),
+});
+
+const worktreeSchema = z.strictObject({
+  repo: z.string({ error: 'expected the absolute path of a local clone' }).refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }),
+  base_dir: z.string({ error: 'expected an absolute path' }).refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }),
+  base: z.string().min(1).default('HEAD'),
+  min_free_disk: size('1G', 0, 1024 * GiB),
+  keep_failed: int(5, 0, 1000),
+  keep_failed_for: duration('7d', 0, 365 * DAY),
+  prune: schedule('0 * * * *'),
 });
 
 export const configSchema = z.strictObject({
@@ -159,7 +277,10 @@ export const configSchema = z.strictObject({
   breaker: breakerSchema.prefault({}),
   admission: admissionSchema.prefault({}),
   executor: executorSchema.prefault({}),
-  control: controlSchema.default({}),
+  control: controlSchema.prefault({}),
+  alerts: alertsSchema.prefault({}),
+  source: sourceSchema.default({}),
+  worktree: worktreeSchema.optional(),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -181,12 +302,49 @@ export interface Config {
     maxAttempts: number;
     stopGrace: number;
     user: string;
+    permissionMode: string;
+    logMax: number;
   };
   backoff: Record<FailureKind, BackoffSettings>;
   breaker: { failures: number; window: number; cooldown: number };
   admission: { minAvailableMemory: number; maxLoadPerCpu: number; maxMemoryPressure: number; recoverAfter: number };
-  executor: { kind: 'auto' | 'systemd' | 'direct'; keepWorkersOnStop: boolean };
-  control: { socket: string };
+  executor: { kind: 'auto' | 'systemd' | 'direct'; keepWorkersOnStop: boolean; allowUnenforcedLimits: boolean };
+  control: { socket: string; group: string | null; port: number | null; address: string };
+  alerts: {
+    ntfyUrl: string | null;
+    ntfyTokenFile: string | null;
+    notifySend: boolean;
+    sessionBus: string | null;
+    command: string[] | null;
+    repeatAfter: number;
+    retryAttempts: number;
+    retryBase: number;
+    retryMax: number;
+    timeout: number;
+    digest: string | null;
+  };
+  github: GithubSettings | null;
+  worktree: WorktreeConfig | null;
+}
+
+export interface GithubSettings {
+  repo: string;
+  label: string;
+  poll: Schedule;
+  priorityLabels: string[];
+  limit: number;
+  cancelRunning: boolean;
+  promptTemplate: string;
+}
+
+export interface WorktreeConfig {
+  repo: string;
+  baseDir: string;
+  base: string;
+  minFreeDisk: number;
+  keepFailed: number;
+  keepFailedFor: number;
+  prune: Schedule;
 }
 
 export function toConfig(raw: RawConfig): Config {
@@ -212,6 +370,8 @@ export function toConfig(raw: RawConfig): Config {
       maxAttempts: raw.worker.max_attempts,
       stopGrace: raw.worker.stop_grace,
       user: raw.worker.user,
+      permissionMode: raw.worker.permission_mode,
+      logMax: raw.worker.log_max,
     },
     backoff,
     breaker: { ...raw.breaker },
@@ -221,7 +381,47 @@ export function toConfig(raw: RawConfig): Config {
       maxMemoryPressure: raw.admission.max_memory_pressure,
       recoverAfter: raw.admission.recover_after,
     },
-    executor: { kind: raw.executor.kind, keepWorkersOnStop: raw.executor.keep_workers_on_stop },
-    control: { socket: raw.control.socket ?? `${raw.supervisor.state_dir.replace(/\/+$/, '')}/warden.sock` },
+    executor: { kind: raw.executor.kind, keepWorkersOnStop: raw.executor.keep_workers_on_stop, allowUnenforcedLimits: raw.executor.allow_unenforced_limits },
+    control: {
+      socket: raw.control.socket ?? `${raw.supervisor.state_dir.replace(/\/+$/, '')}/warden.sock`,
+      group: raw.control.group ?? null,
+      port: raw.control.port ?? null,
+      address: raw.control.address,
+    },
+    alerts: {
+      ntfyUrl: raw.alerts.ntfy_url ?? null,
+      ntfyTokenFile: raw.alerts.ntfy_token_file ?? null,
+      notifySend: raw.alerts.notify_send,
+      sessionBus: raw.alerts.session_bus ?? null,
+      command: raw.alerts.command ?? null,
+      repeatAfter: raw.alerts.repeat_after,
+      retryAttempts: raw.alerts.retry_attempts,
+      retryBase: raw.alerts.retry_base,
+      retryMax: raw.alerts.retry_max,
+      timeout: raw.alerts.timeout,
+      digest: raw.alerts.digest ?? null,
+    },
+    github: raw.source.github
+      ? {
+          repo: raw.source.github.repo,
+          label: raw.source.github.label,
+          poll: raw.source.github.poll,
+          priorityLabels: raw.source.github.priority_labels,
+          limit: raw.source.github.limit,
+          cancelRunning: raw.source.github.cancel_running,
+          promptTemplate: raw.source.github.prompt_template,
+        }
+      : null,
+    worktree: raw.worktree
+      ? {
+          repo: raw.worktree.repo,
+          baseDir: raw.worktree.base_dir,
+          base: raw.worktree.base,
+          minFreeDisk: raw.worktree.min_free_disk,
+          keepFailed: raw.worktree.keep_failed,
+          keepFailedFor: raw.worktree.keep_failed_for,
+          prune: raw.worktree.prune,
+        }
+      : null,
   };
 }

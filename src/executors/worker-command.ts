@@ -4,8 +4,9 @@ export interface CommandValues {
   promptFile: string;
   taskId: string;
   worktree: string;
+  permissionMode: string;
 }
 
 export function buildWorkerArgv(template: readonly string[], v: CommandValues): string[] {
-  return template.map((arg) => arg.replaceAll('{prompt_file}', v.promptFile).replaceAll('{task_id}', v.taskId).replaceAll('{worktree}', v.worktree));
+  return template.map((arg) => arg.replaceAll('{prompt_file}', v.promptFile).replaceAll('{task_id}', v.taskId).replaceAll('{worktree}', v.worktree).replaceAll('{permission_mode}', v.permissionMode));
 }

@@ -6,7 +6,12 @@ import type { FailureKind } from './failure-kind.js';
 export type ExitOutcome = 'succeeded' | 'blocked' | FailureKind;
 
 /** What the worker left behind, checked by the supervisor after it exits on its own. */
-export type Completion = { kind: 'pr'; url: string } | { kind: 'no_pr' } | { kind: 'blocked'; reason: string };
+export type Completion =
+  | { kind: 'pr'; url: string }
+  | { kind: 'no_pr' }
+  | { kind: 'blocked'; reason: string }
+  /** gh could not answer; the attempt is left `unknown` rather than guessed. */
+  | { kind: 'unchecked'; reason: string };
 
 /** Everything an executor can tell about an ended attempt. */
 export interface ExitReport {
@@ -43,7 +48,7 @@ export function classifyExit(r: ExitReport, s: ClassifySettings): ExitOutcome {
     // workers "succeeded" or failed within seconds, and either way did no work.
     if (Number.isFinite(r.durationMs) && r.durationMs < s.startupWindow) return 'startup_error';
     if (r.signal !== null) return 'crashed';
-    if (r.exitCode === 0) return r.completion?.kind === 'no_pr' ? 'no_pr' : 'succeeded';
+    if (r.exitCode === 0) return r.completion?.kind === 'no_pr' ? 'no_pr' : r.completion?.kind === 'unchecked' ? 'unknown' : 'succeeded';
     if (r.exitCode !== null && Number.isInteger(r.exitCode)) return 'exit_nonzero';
     return 'unknown';
   } catch {
@@ -56,6 +61,6 @@ export function describeExit(r: ExitReport): string {
   if (r.worktreeError) return `worktree: ${r.worktreeError}`;
   const how = r.signal ? `killed by ${r.signal}` : r.exitCode !== null ? `exit ${r.exitCode}` : 'exit status unknown';
   const extras = [r.timedOut ? 'timed out' : '', r.oomKilled ? 'OOM-killed' : '', r.lost ? 'status lost across a warden restart' : ''].filter(Boolean);
-  const done = r.completion?.kind === 'pr' ? `; pull request ${r.completion.url}` : r.completion?.kind === 'no_pr' ? '; no pull request from the task branch' : r.completion?.kind === 'blocked' ? `; blocked: ${r.completion.reason}` : '';
+  const done = r.completion?.kind === 'pr' ? `; pull request ${r.completion.url}` : r.completion?.kind === 'no_pr' ? '; no pull request from the task branch' : r.completion?.kind === 'blocked' ? `; blocked: ${r.completion.reason}` : r.completion?.kind === 'unchecked' ? `; ${r.completion.reason}` : '';
   return `${how} after ${(r.durationMs / 1000).toFixed(1)}s${extras.length ? ` (${extras.join(', ')})` : ''}${done}`;
 }

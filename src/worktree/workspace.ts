@@ -1,0 +1,164 @@
+// Where a task's worker runs, and what it left behind. Without a `[worktree]` table each task gets
+// a plain directory under state_dir; with one, a git worktree on branch warden/<task-id>. After a
+// worker exits on its own, `completion` reads its verdict: BLOCKED.md (any task), or for GitHub
+// tasks whether a pull request from its branch exists.
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WorktreeConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { Completion } from '../policy/classify.js';
+import type { Task, WardenState } from '../state/types.js';
+import { findPullRequest, type GhOptions } from '../tasks/github.js';
+import { branchName, ensureWorktree, freeBytes, isDirty, listWorktrees, pruneWorktrees, removeWorktree, worktreePath } from './git-worktree.js';
+import { worktreesToRemove } from './retention.js';
+
+/** The reason in BLOCKED.md is recorded in state and status: keep it to one screenful. */
+export const BLOCKED_REASON_MAX = 2000;
+/** PR lookups retried after these delays before the attempt is left unclassified. */
+const PR_CHECK_RETRIES_MS = [1000, 5000, 15000];
+
+export interface Workspace {
+  /** The directory the worker runs in; created or reused. Throws with a reason on failure. */
+  prepare(taskId: string): Promise<string>;
+  pathOf(taskId: string): string;
+  completion(task: Task, exitCode: number | null): Promise<Completion | null>;
+  /** After a task reached a terminal state: remove what is no longer needed. */
+  release(task: Task): Promise<void>;
+  /** Free bytes where worktrees live, with the configured minimum; null when not checked. */
+  disk(): { free: number; min: number; path: string } | null;
+  /** The scheduled clean-up: retention of failed tasks' worktrees, strays, `git worktree prune`. */
+  prune(state: WardenState, now: number): Promise<void>;
+}
+
+function readBlocked(dir: string): string | null {
+  try {
+    const text = readFileSync(join(dir, 'BLOCKED.md'), 'utf8').trim();
+    return (text || 'the worker wrote an empty BLOCKED.md').slice(0, BLOCKED_REASON_MAX);
+  } catch {
+    return null;
+  }
+}
+
+async function prCompletion(task: Task, gh: GhOptions, log: Logger): Promise<Completion> {
+  const repo = task.issue?.repo;
+  if (!repo) return { kind: 'no_pr' };
+  let last = '';
+  for (let i = 0; i <= PR_CHECK_RETRIES_MS.length; i++) {
+    const r = await findPullRequest(repo, branchName(task.id), gh);
+    if (r.ok) return r.value ? { kind: 'pr', url: r.value.url } : { kind: 'no_pr' };
+    last = `${r.cause}: ${r.message}`;
+    const delay = PR_CHECK_RETRIES_MS[i];
+    if (delay === undefined) break;
+    log.warn('could not check for a pull request; retrying', { task: task.id, cause: r.cause, retry_in_ms: delay });
+    await sleep(delay);
+  }
+  return { kind: 'unchecked', reason: `could not check for a pull request (${last})` };
+}
+
+export class PlainWorkspace implements Workspace {
+  constructor(
+    private readonly stateDir: string,
+    private readonly gh: GhOptions,
+    private readonly log: Logger,
+  ) {}
+
+  pathOf(taskId: string): string {
+    return join(this.stateDir, 'worktrees', taskId);
+  }
+
+  async prepare(taskId: string): Promise<string> {
+    const dir = this.pathOf(taskId);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  async completion(task: Task, exitCode: number | null): Promise<Completion | null> {
+    const blocked = readBlocked(this.pathOf(task.id));
+    if (blocked !== null) return { kind: 'blocked', reason: blocked };
+    if (exitCode === 0 && task.source === 'github') return prCompletion(task, this.gh, this.log);
+    return null;
+  }
+
+  async release(task: Task): Promise<void> {
+    if (task.state === 'succeeded' || task.state === 'cancelled') rmSync(this.pathOf(task.id), { recursive: true, force: true });
+  }
+
+  disk(): null {
+    return null;
+  }
+
+  async prune(): Promise<void> {}
+}
+
+export class GitWorkspace implements Workspace {
+  constructor(
+    private readonly s: WorktreeConfig,
+    private readonly gh: GhOptions,
+    private readonly log: Logger,
+  ) {}
+
+  pathOf(taskId: string): string {
+    return worktreePath(this.s, taskId);
+  }
+
+  async prepare(taskId: string): Promise<string> {
+    mkdirSync(this.s.baseDir, { recursive: true });
+    return ensureWorktree(this.s, taskId);
+  }
+
+  async completion(task: Task, exitCode: number | null): Promise<Completion | null> {
+    const blocked = readBlocked(this.pathOf(task.id));
+    if (blocked !== null) return { kind: 'blocked', reason: blocked };
+    if (exitCode === 0 && task.source === 'github') return prCompletion(task, this.gh, this.log);
+    return null;
+  }
+
+  async release(task: Task): Promise<void> {
+    // the branch stays (it carries the pull request); only the checkout goes
+    if (task.state === 'succeeded' || task.state === 'cancelled') await removeWorktree(this.s, task.id, { force: true });
+  }
+
+  disk(): { free: number; min: number; path: string } {
+    mkdirSync(this.s.baseDir, { recursive: true });
+    return { free: freeBytes(this.s.baseDir), min: this.s.minFreeDisk, path: this.s.baseDir };
+  }
+
+  async prune(state: WardenState, now: number): Promise<void> {
+    let names: string[];
+    try {
+      names = readdirSync(this.s.baseDir);
+    } catch {
+      return;
+    }
+    const owners = names.flatMap((id) => {
+      const t = state.tasks[id];
+      return t ? [{ taskId: id, state: t.state, since: t.updatedAt }] : [];
+    });
+    for (const id of worktreesToRemove(owners, now, { keepFailed: this.s.keepFailed, keepFailedFor: this.s.keepFailedFor })) {
+      try {
+        await removeWorktree(this.s, id, { force: true });
+        this.log.info('pruned worktree', { task: id, state: state.tasks[id]?.state });
+      } catch (err) {
+        this.log.warn('could not prune worktree', { task: id, error: (err as Error).message });
+      }
+    }
+    // directories no task owns: removed only when git says they are clean, else reported
+    const registered = await listWorktrees(this.s).catch(() => new Set<string>());
+    for (const name of names) {
+      if (state.tasks[name]) continue;
+      const path = join(this.s.baseDir, name);
+      try {
+        if (registered.has(path) && !(await isDirty(path))) {
+          await removeWorktree(this.s, name, { force: false });
+          this.log.info('pruned a clean worktree that no task owns', { path });
+        } else {
+          this.log.warn('a directory in worktree.base_dir belongs to no task and was kept (uncommitted changes, or not a worktree): inspect it', { path });
+        }
+      } catch (err) {
+        this.log.warn('a directory in worktree.base_dir belongs to no task and was kept', { path, error: (err as Error).message });
+      }
+    }
+    await pruneWorktrees(this.s).catch((err: Error) => this.log.warn('git worktree prune failed', { error: err.message }));
+  }
+}
