@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { memoryController, PI_CMDLINE_HINT } from '../systemd/cgroups.js';
+import { memoryController, PI_CMDLINE_HINT, type MemoryControllerState } from '../systemd/cgroups.js';
 import { DirectExecutor } from './direct.js';
 import { SystemdExecutor } from './systemd-scope.js';
 import type { Executor } from './types.js';
@@ -22,42 +22,75 @@ export interface ExecutorChoice {
   warnings: string[];
 }
 
-export function chooseExecutor(config: Config, configPath: string): ExecutorChoice {
+export interface HostForExecutor {
+  systemdPid1: boolean;
+  memory: MemoryControllerState;
+}
+
+export type ExecutorPlan = { kind: 'direct'; warnings: string[] } | { kind: 'systemd'; warnings: string[]; memoryEnforced: boolean };
+
+/**
+ * Which executor runs the workers on this host, as a pure decision. Without a usable memory
+ * controller the systemd executor is refused (a config-class error, exit 78) unless
+ * `[executor] allow_unenforced_limits = true`: MemoryMax would be accepted and do nothing, and a
+ * supervisor that exists to cap runaway workers must not run them uncapped silently.
+ */
+export function planExecutor(config: Config, configPath: string, host: HostForExecutor): ExecutorPlan {
   const wanted = config.executor.kind;
-  const kind = wanted === 'auto' ? (systemdIsPid1() ? 'systemd' : 'direct') : wanted;
+  const kind = wanted === 'auto' ? (host.systemdPid1 ? 'systemd' : 'direct') : wanted;
   switch (kind) {
     case 'direct':
       return {
-        executor: new DirectExecutor(),
+        kind,
         warnings: [
           `executor "direct"${wanted === 'auto' ? ' (systemd is not PID 1)' : ''}: worker memory_max and cpu_quota are NOT enforced; a runaway worker can exhaust this host`,
         ],
       };
     case 'systemd': {
-      if (!systemdIsPid1()) {
+      if (!host.systemdPid1) {
         throw new ConfigError([{ file: configPath, key: 'executor.kind', message: 'executor "systemd" needs systemd as PID 1 on this host; use "auto" or "direct"' }]);
       }
-      let user = null;
-      if (config.worker.user !== 'root') {
-        user = lookupUser(config.worker.user);
-        if (!user) {
+      const warnings: string[] = [];
+      if (!host.memory.enabled) {
+        if (!config.executor.allowUnenforcedLimits) {
           throw new ConfigError([
             {
               file: configPath,
-              key: 'worker.user',
-              message: `user "${config.worker.user}" does not exist on this host: create it (useradd --system --user-group --no-create-home ${config.worker.user}) or set worker.user; workers run as root only with worker.user = "root"`,
+              key: 'executor.kind',
+              message:
+                `refusing the systemd executor${wanted === 'auto' ? ' (chosen by "auto")' : ''}: worker memory_max would NOT be enforced (${host.memory.why}). ` +
+                `Fix: turn the memory controller on (Raspberry Pi: sudo install.sh --fix-cmdline, or ${PI_CMDLINE_HINT}); ` +
+                'or, to run workers without memory caps on purpose, set allow_unenforced_limits = true in [executor]',
             },
           ]);
         }
+        warnings.push(`worker memory_max is NOT enforced: ${host.memory.why} (allowed by [executor] allow_unenforced_limits = true). On a Raspberry Pi, ${PI_CMDLINE_HINT}`);
       }
-      const mem = memoryController();
-      const warnings: string[] = [];
-      if (!mem.enabled) warnings.push(`worker memory_max is NOT enforced: ${mem.why}. On a Raspberry Pi, ${PI_CMDLINE_HINT}`);
-      if (user === null) warnings.push('workers run as root (worker.user = "root")');
-      return {
-        executor: new SystemdExecutor({ user, maxRuntimeMs: config.worker.maxRuntime, stopGraceMs: config.worker.stopGrace, memoryEnforced: mem.enabled }),
-        warnings,
-      };
+      return { kind, warnings, memoryEnforced: host.memory.enabled };
     }
   }
+}
+
+export function chooseExecutor(config: Config, configPath: string): ExecutorChoice {
+  const plan = planExecutor(config, configPath, { systemdPid1: systemdIsPid1(), memory: memoryController() });
+  if (plan.kind === 'direct') return { executor: new DirectExecutor(), warnings: plan.warnings };
+  let user = null;
+  if (config.worker.user !== 'root') {
+    user = lookupUser(config.worker.user);
+    if (!user) {
+      throw new ConfigError([
+        {
+          file: configPath,
+          key: 'worker.user',
+          message: `user "${config.worker.user}" does not exist on this host: create it (useradd --system --user-group --no-create-home ${config.worker.user}) or set worker.user; workers run as root only with worker.user = "root"`,
+        },
+      ]);
+    }
+  }
+  const warnings = [...plan.warnings];
+  if (user === null) warnings.push('workers run as root (worker.user = "root")');
+  return {
+    executor: new SystemdExecutor({ user, maxRuntimeMs: config.worker.maxRuntime, stopGraceMs: config.worker.stopGrace, memoryEnforced: plan.memoryEnforced }),
+    warnings,
+  };
 }

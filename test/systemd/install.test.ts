@@ -1,0 +1,224 @@
+// install.sh end to end, inside the throw-away systemd container (fresh /opt, /etc and /var; no
+// network, so everything installs offline from this checkout or from a bundle made from it).
+// Install, start with a valid config, doctor, upgrade in place, uninstall, purge; then the same
+// through a pipe from a release bundle, as `curl … | sudo bash -s -- --bundle …` would run it.
+//
+// The container shares the host's /usr read-only, so the `warden` command goes to --bindir
+// /opt/bin here; on a real machine the default is /usr/local/bin.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { inHarness, ROOT, sh, waitFor } from './harness.ts';
+
+const skip = inHarness() ? false : 'needs the real-systemd harness (scripts/with-systemd.sh)';
+
+const BINDIR = '/opt/bin';
+const WARDEN = `${BINDIR}/warden`;
+const CONFIG = '/etc/warden/config.toml';
+const INSTALL = join(ROOT, 'install.sh');
+
+function install(...args: string[]) {
+  const t0 = Date.now();
+  const r = sh(INSTALL, ['--yes', '--bindir', BINDIR, ...args]);
+  return { ...r, ms: Date.now() - t0 };
+}
+
+function sha(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function isActive(): string {
+  return sh('systemctl', ['is-active', 'warden.service']).stdout.trim();
+}
+
+function assertStepLines(out: string): void {
+  for (const line of out.split('\n').filter(Boolean)) {
+    // every step is one `warden-install: step: …` line; only config problems are indented under theirs
+    assert.match(line, /^(warden-install: [a-z]+: |    )/, `unexpected output line: ${line}`);
+  }
+}
+
+/** The other systemd tests install warden.service into /run, which would shadow /etc. */
+function clearTestUnits(): void {
+  sh('systemctl', ['stop', 'warden.service']);
+  rmSync('/run/systemd/system/warden.service', { force: true });
+  rmSync('/run/systemd/system/warden-workers.slice', { force: true });
+  sh('systemctl', ['daemon-reload']);
+  sh('systemctl', ['reset-failed', 'warden.service']);
+}
+
+const VALID_CONFIG = `# written by the install test
+[supervisor]
+state_dir = "/var/lib/warden"
+min_spawn_interval = "0s"
+poll_interval = "1s"
+
+[worker]
+command = ["/opt/warden/scripts/fake-worker"]
+startup_window = "0s"
+memory_max = "128M"
+
+[admission]
+min_available_memory = "0"
+max_load_per_cpu = 1000
+max_memory_pressure = 100
+
+[executor]
+kind = "systemd"
+`;
+
+describe('install.sh on a fresh machine', { skip }, () => {
+  const figures: Record<string, number> = {};
+  let userExistedBefore = false;
+
+  before(() => {
+    clearTestUnits();
+    assert.ok(!existsSync('/opt/warden') && !existsSync('/etc/warden'), 'the container must start without an installation');
+    userExistedBefore = sh('id', ['-u', 'warden']).code === 0;
+  });
+
+  after(() => {
+    sh(INSTALL, ['--purge', '--yes', '--bindir', BINDIR]);
+    rmSync(BINDIR, { recursive: true, force: true });
+    console.log(`# install figures: ${JSON.stringify(figures)}`);
+  });
+
+  test('--dry-run changes nothing', () => {
+    const r = install('--dry-run');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /warden-install: done: dry run: nothing was changed/);
+    assert.ok(!existsSync('/opt/warden') && !existsSync(CONFIG) && !existsSync(WARDEN));
+  });
+
+  test('installs from the checkout, offline, and does not start while the default config is incomplete', () => {
+    const r = install();
+    figures.firstInstallMs = r.ms;
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assertStepLines(r.stdout);
+    for (const step of ['system', 'node', 'git', 'gh', 'claude', 'source', 'program', 'command', 'user', 'units', 'config', 'readiness', 'service']) {
+      assert.match(r.stdout, new RegExp(`^warden-install: ${step}: `, 'm'), `step ${step} printed its line`);
+    }
+    assert.match(r.stdout, /service: enabled, NOT started: \/etc\/warden\/config.toml needs editing/);
+    assert.notEqual(isActive(), 'active');
+    assert.equal(sh('systemctl', ['is-enabled', 'warden.service']).stdout.trim(), 'enabled');
+    // the program: compiled dist and production dependencies only
+    assert.ok(existsSync('/opt/warden/dist/cli/main.js'));
+    assert.ok(existsSync('/opt/warden/node_modules/zod/package.json'));
+    assert.ok(!existsSync('/opt/warden/node_modules/typescript'), 'no TypeScript on the target');
+    assert.ok(!existsSync('/opt/warden/node_modules/tsx'), 'no tsx on the target');
+    assert.ok(!existsSync('/opt/warden/src'), 'no sources on the target');
+    assert.match(readFileSync('/etc/systemd/system/warden.service', 'utf8'), /^ExecStart=\/usr\/bin\/node \/opt\/warden\/dist\/cli\/main\.js run --config \/etc\/warden\/config\.toml$/m);
+    assert.ok(existsSync('/etc/systemd/system/warden-workers.slice'));
+    assert.equal(readFileSync(CONFIG, 'utf8'), readFileSync(join(ROOT, 'examples/config.toml'), 'utf8'));
+    assert.equal(sh('id', ['-u', 'warden']).code, 0, 'the worker user exists');
+    const v = sh(WARDEN, ['version']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /^warden \d+\.\d+\.\d+/);
+  });
+
+  test('with a valid config: systemctl start brings it up, status answers, a task runs, doctor has no fail', async () => {
+    writeFileSync(CONFIG, VALID_CONFIG);
+    assert.equal(sh(WARDEN, ['config', 'check']).code, 0);
+    const start = sh('systemctl', ['start', 'warden.service']);
+    assert.equal(start.code, 0, start.stderr);
+    assert.equal(isActive(), 'active');
+    const st = sh(WARDEN, ['status']);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /executor: systemd/);
+    assert.equal(sh(WARDEN, ['task', 'add', 'first', '--prompt', 'sleep=0']).code, 0);
+    await waitFor('task first succeeded', () => /first\s+succeeded/.test(sh(WARDEN, ['tasks']).stdout), 30_000);
+
+    const t0 = Date.now();
+    const d = sh(WARDEN, ['doctor', '--json']);
+    figures.doctorMs = Date.now() - t0;
+    const rep = JSON.parse(d.stdout) as { ok: boolean; checks: { id: string; status: string; summary: string; data?: Record<string, unknown> }[] };
+    const fails = rep.checks.filter((c) => c.status === 'fail');
+    assert.deepEqual(fails, [], 'no fail lines');
+    assert.equal(d.code, 0);
+    const byId = Object.fromEntries(rep.checks.map((c) => [c.id, c]));
+    assert.equal(byId.config?.status, 'pass');
+    assert.match(byId.config?.summary ?? '', /\/etc\/warden\/config\.toml is valid \(sha256 [0-9a-f]{12}\)/);
+    assert.equal(byId['limit-probe']?.status, 'pass', byId['limit-probe']?.summary);
+    figures.probeMs = Number(byId['limit-probe']?.data?.ms);
+    assert.equal(byId.daemon?.status, 'pass', byId.daemon?.summary);
+    assert.equal(byId.state?.status, 'pass');
+    assert.equal(byId.executor?.status, 'pass', byId.executor?.summary);
+    // the human form says the same, one line per check
+    const text = sh(WARDEN, ['doctor']);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /^PASS {2}limit-probe/m);
+    assert.match(text.stdout, / 0 fail$/m);
+  });
+
+  test('a second run upgrades in place: the config byte for byte, the state intact, the service back up', async () => {
+    const configSum = sha(CONFIG);
+    const tasksBefore = JSON.parse(sh(WARDEN, ['tasks', '--json']).stdout) as { id: string; state: string; attempts: number }[];
+    const r = install();
+    figures.upgradeMs = r.ms;
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assertStepLines(r.stdout);
+    assert.match(r.stdout, /program: warden \S+ in \/opt\/warden \(upgraded in place from /);
+    assert.match(r.stdout, /config: kept \/etc\/warden\/config\.toml/);
+    assert.match(r.stdout, /service: enabled, restarted on warden /);
+    assert.equal(sha(CONFIG), configSum, 'config unchanged');
+    await waitFor('warden answers again', () => sh(WARDEN, ['status']).code === 0, 20_000);
+    const tasksAfter = JSON.parse(sh(WARDEN, ['tasks', '--json']).stdout) as { id: string; state: string; attempts: number }[];
+    assert.deepEqual(
+      tasksAfter.map((t) => [t.id, t.state, t.attempts]),
+      tasksBefore.map((t) => [t.id, t.state, t.attempts]),
+    );
+    assert.equal(isActive(), 'active');
+  });
+
+  test('--uninstall removes program, command and units, and keeps config and state', () => {
+    const configSum = sha(CONFIG);
+    const r = install('--uninstall');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assertStepLines(r.stdout);
+    for (const p of ['/opt/warden', WARDEN, '/etc/systemd/system/warden.service', '/etc/systemd/system/warden-workers.slice', '/etc/systemd/system/multi-user.target.wants/warden.service']) {
+      assert.ok(!existsSync(p), `${p} is gone`);
+    }
+    assert.equal(sh('systemctl', ['show', 'warden.service', '-p', 'LoadState', '--value']).stdout.trim(), 'not-found');
+    assert.equal(sha(CONFIG), configSum, 'config kept byte for byte');
+    assert.ok(existsSync('/var/lib/warden/state.json'), 'state kept');
+  });
+
+  test('--purge removes config, state and the worker user it created', () => {
+    const r = install('--purge');
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assertStepLines(r.stdout);
+    assert.ok(!existsSync('/etc/warden') && !existsSync('/var/lib/warden') && !existsSync('/opt/warden'));
+    if (!userExistedBefore) assert.notEqual(sh('id', ['-u', 'warden']).code, 0, 'the worker user install.sh created is removed');
+  });
+
+  test('piped into bash with a release bundle (as from curl), offline; a failure names its step and fix', () => {
+    const out = mkdtempSync('/var/tmp/warden-bundle-');
+    try {
+      const b = sh(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--out', out]);
+      assert.equal(b.code, 0, b.stderr);
+      const tarball = join(out, `warden-${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}.tar.gz`);
+      assert.ok(existsSync(tarball) && existsSync(`${tarball}.sha256`));
+
+      // piped without a bundle: stops at "source" and says what to pass
+      const bare = sh('bash', ['-c', `cd / && bash -s -- --yes --bindir ${BINDIR} < ${INSTALL}`]);
+      assert.equal(bare.code, 1);
+      assert.match(bare.stderr, /FAILED at source: no warden program next to this script/);
+      assert.match(bare.stderr, /fix: pass a release bundle: --bundle URL\|FILE/);
+
+      const t0 = Date.now();
+      const r = sh('bash', ['-c', `cd / && cat ${INSTALL} | bash -s -- --yes --bindir ${BINDIR} --bundle ${tarball}`]);
+      figures.bundleInstallMs = Date.now() - t0;
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /source: bundle \S+, warden \S+ \(sha256 verified\)/);
+      assert.ok(existsSync('/opt/warden/dist/cli/main.js') && existsSync('/opt/warden/install.sh'));
+      assert.equal(sh(WARDEN, ['version']).code, 0);
+      const p = install('--purge');
+      assert.equal(p.code, 0, p.stderr + p.stdout);
+      assert.ok(!existsSync('/opt/warden') && !existsSync('/etc/warden'));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
