@@ -16,7 +16,6 @@ import type { Logger } from './log/logger.js';
 import { describeEvent, eventLevel } from './log/events.js';
 import type { Completion, ExitReport } from './policy/classify.js';
 import {
-  addTask,
   addTasks,
   applyCancel,
   applyDiskCheck,
@@ -25,6 +24,8 @@ import {
   applyManualPause,
   applyResume,
   coreSettingsFrom,
+  taskCounts,
+  updateRunningAttempt,
   planTick,
   runningCount,
   type CoreEvent,
@@ -33,7 +34,7 @@ import {
   type SpawnOrder,
 } from './policy/decide.js';
 import { ensureStateDir, loadState, saveState, statePath, writeFileAtomic } from './state/store.js';
-import { activePauseReasons, TASK_STATES, type TaskState, type WardenState } from './state/types.js';
+import { activePauseReasons, type TaskState, type WardenState } from './state/types.js';
 import type { Notifier } from './systemd/notify.js';
 import { promptDir, readQueue, rejectQueued, removeQueued } from './tasks/local-queue.js';
 import { DEFAULT_GH, renderPrompt, type GhOptions, type GhResult, type GithubIssue } from './tasks/github.js';
@@ -285,8 +286,9 @@ export class Supervisor {
   private ingestQueue(): void {
     const entries = readQueue(this.stateDir);
     if (entries.length === 0) return;
-    let state = this.state;
+    const state = this.state;
     const accepted: string[] = [];
+    const fresh: NewTask[] = [];
     for (const e of entries) {
       if (!e.request) {
         const dest = rejectQueued(this.stateDir, e.file);
@@ -306,11 +308,12 @@ export class Supervisor {
       }
       const promptFile = join(promptDir(this.stateDir), `${req.id}.prompt`);
       writeFileAtomic(promptFile, req.prompt);
-      state = addTask(state, { id: req.id, promptFile, priority: req.priority, createdAt: req.addedAt }).state;
+      fresh.push({ id: req.id, promptFile, priority: req.priority, createdAt: req.addedAt });
       accepted.push(e.file);
       this.deps.log.info('task added', { task: req.id, priority: req.priority });
     }
-    if (state !== this.state) this.commit(state, []);
+    // one copy of the task map for the whole batch (adding one by one is quadratic)
+    if (fresh.length) this.commit(addTasks(state, fresh).state, []);
     for (const f of accepted) removeQueued(f);
   }
 
@@ -355,9 +358,7 @@ export class Supervisor {
   }
 
   private withCurrent(taskId: string, patch: Partial<NonNullable<WardenState['tasks'][string]['current']>>): WardenState {
-    const t = this.state.tasks[taskId];
-    if (!t || !t.current) return this.state;
-    return { ...this.state, tasks: { ...this.state.tasks, [taskId]: { ...t, current: { ...t.current, ...patch } } } };
+    return updateRunningAttempt(this.state, taskId, patch);
   }
 
   private watch(taskId: string, attempt: number, handle: WorkerHandle): void {
@@ -531,9 +532,7 @@ export class Supervisor {
   }
 
   private taskCounts(): Record<TaskState, number> {
-    const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
-    for (const t of Object.values(this.state.tasks)) counts[t.state]++;
-    return counts;
+    return taskCounts(this.state);
   }
 
   status(): StatusReport {

@@ -4,7 +4,12 @@ export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export type TaskIdCheck = { ok: true } | { ok: false; error: string };
 
+// Tasks live in plain objects keyed by ID (the state file is JSON), where `constructor` or
+// `toString` would read as inherited properties: those names are reserved.
+const RESERVED = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 export function checkTaskId(id: string): TaskIdCheck {
+  if (RESERVED.has(id)) return { ok: false, error: `invalid task ID ${JSON.stringify(id)}: the name is reserved; pick another` };
   if (TASK_ID_PATTERN.test(id)) return { ok: true };
   const shown = JSON.stringify(id);
   if (id.length === 0) return { ok: false, error: 'invalid task ID: it is empty' };

@@ -118,3 +118,13 @@ describe('`warden task add` through the real CLI', () => {
     assert.deepEqual(readFileSync(join(box.stateDir, 'queue', 'gh-12.json')), first);
   });
 });
+
+describe('reserved names', () => {
+  test('IDs that are Object.prototype property names are refused, so a task map lookup never sees an inherited value', () => {
+    for (const id of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const r = checkTaskId(id);
+      assert.equal(r.ok, false, id);
+      if (!r.ok) assert.match(r.error, /reserved/);
+    }
+  });
+});
