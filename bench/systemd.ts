@@ -1,0 +1,787 @@
+// warden's systemd benchmark (`npm run bench:systemd`; not part of `npm test`). It runs INSIDE the
+// throw-away systemd 252 container that scripts/with-systemd.sh boots (systemd is PID 1 there, as
+// root), against the compiled dist/ code (what ships), and measures two things, each against a
+// floor taken in the same run:
+//   1. spawn latency: from calling SystemdExecutor.spawn(spec) until it resolves, i.e. until the
+//      worker wrapper runs inside its capped scope and has written its pid file; against the floor
+//      `systemd-run --scope --quiet true`, interleaved one for one. Every attempt's limit is
+//      verified outside the timed section (the wrapper records its cgroup's memory limit in the
+//      exit file; one live scope is also read from /sys/fs/cgroup). Where the time goes is taken
+//      from timestamps around the executor's child_process.spawn and fs.watch calls (wrapped
+//      here, src/ untouched), plus extra interleaved series that run systemd-run directly with
+//      parts of warden's arguments (limits, --uid, the sh wrapper) to see what each one costs.
+//   2. idle cost of the shipped warden.service (Type=notify, WatchdogSec=30s, poll_interval 30s),
+//      with 0 and with 3 long-running workers, against a bare `node -e "setInterval(()=>{},1000)"`
+//      started as a transient service and measured over the same windows: RSS, RssAnon, CPU and
+//      voluntary context switches (wakeups) per second, from /proc.
+// It prints tables and writes bench/results/<YYYY-MM-DD>-<hostname>-systemd.json. BENCH_QUICK=1
+// runs fewer iterations and shorter windows, to check the script itself.
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import type { ChildProcess } from 'node:child_process';
+import type { FSWatcher } from 'node:fs';
+
+// ---------------------------------------------------------------------------------------------
+// Probes, installed before the code under test loads: timestamps around the executor's
+// child_process.spawn('systemd-run', ...) and the first fs.watch event for the pid file. The
+// executor imports both as ESM named exports; syncBuiltinESMExports makes those see the wrappers.
+// ---------------------------------------------------------------------------------------------
+const nowNs = () => process.hrtime.bigint();
+interface Probe {
+  armed: boolean;
+  watchAt: bigint | null;
+  spawnCallAt: bigint | null;
+  spawnReturnAt: bigint | null;
+  pidEventAt: bigint | null;
+  pidEventType: string | null;
+}
+const probe: Probe = { armed: false, watchAt: null, spawnCallAt: null, spawnReturnAt: null, pidEventAt: null, pidEventType: null };
+{
+  const require = createRequire(import.meta.url);
+  const cp = require('node:child_process') as Record<string, unknown>;
+  const fsCjs = require('node:fs') as Record<string, unknown>;
+  const origSpawn = cp.spawn as (...a: unknown[]) => ChildProcess;
+  const origWatch = fsCjs.watch as (...a: unknown[]) => FSWatcher;
+  cp.spawn = function probedSpawn(this: unknown, ...args: unknown[]) {
+    if (!probe.armed || args[0] !== 'systemd-run') return origSpawn.apply(this, args);
+    probe.spawnCallAt = nowNs();
+    const child = origSpawn.apply(this, args);
+    probe.spawnReturnAt = nowNs();
+    return child;
+  };
+  fsCjs.watch = function probedWatch(this: unknown, ...args: unknown[]) {
+    const w = origWatch.apply(this, args);
+    if (probe.armed) {
+      probe.watchAt = nowNs();
+      // registered before the executor's own listener, so it runs first
+      w.on('change', (type: string, name: string | Buffer | null) => {
+        if (probe.pidEventAt === null && String(name ?? '').endsWith('.pid')) {
+          probe.pidEventAt = nowNs();
+          probe.pidEventType = type;
+        }
+      });
+    }
+    return w;
+  };
+  syncBuiltinESMExports();
+}
+const resetProbe = () => Object.assign(probe, { armed: true, watchAt: null, spawnCallAt: null, spawnReturnAt: null, pidEventAt: null, pidEventType: null });
+
+const { execFileSync, spawn, spawnSync } = await import('node:child_process');
+const { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+const { hostname, loadavg } = await import('node:os');
+const { join } = await import('node:path');
+const { setTimeout: sleep } = await import('node:timers/promises');
+const { fileURLToPath } = await import('node:url');
+const { machineInfo } = await import('./machine.js');
+const { percentile } = await import('./stats.js');
+
+const root = new URL('..', import.meta.url);
+const ROOT = fileURLToPath(root).replace(/\/$/, '');
+const dist = (p: string) => new URL(`dist/${p}`, root).href;
+const scopeMod = (await import(dist('executors/systemd-scope.js'))) as typeof import('../src/executors/systemd-scope.js');
+const usersMod = (await import(dist('executors/users.js'))) as typeof import('../src/executors/users.js');
+const cgroupsMod = (await import(dist('systemd/cgroups.js'))) as typeof import('../src/systemd/cgroups.js');
+const loadMod = (await import(dist('config/load.js'))) as typeof import('../src/config/load.js');
+type WorkerSpec = import('../src/executors/types.js').WorkerSpec;
+
+const log = (s = '') => process.stdout.write(s + '\n');
+const quick = process.env.BENCH_QUICK === '1';
+
+if (readFileSync('/proc/1/comm', 'latin1').trim() !== 'systemd' || process.getuid?.() !== 0) {
+  process.stderr.write('bench/systemd.ts runs inside the real-systemd harness, as root: npm run bench:systemd\n');
+  process.exit(2);
+}
+
+const machine = machineInfo();
+/** CPU pressure (PSI): how contended this shared machine was; null without PSI. */
+const cpuPressure = () => {
+  const m = /^some avg10=([\d.]+) avg60=([\d.]+) avg300=([\d.]+)/m.exec(readOr('/proc/pressure/cpu') ?? '');
+  return m ? { avg10: Number(m[1]), avg60: Number(m[2]), avg300: Number(m[3]) } : null;
+};
+const cpuPressureAtStart = cpuPressure();
+/** Which code ran: the checkout's commit and any uncommitted changes under src/ (built into dist/). */
+function gitInfo(): { commit: string | null; srcChanges: string[] } {
+  const g = (...args: string[]) => spawnSync('git', ['-c', `safe.directory=${ROOT}`, '-C', ROOT, ...args], { encoding: 'utf8' });
+  const head = g('rev-parse', 'HEAD');
+  const st = g('status', '--porcelain', '--', 'src');
+  return { commit: head.status === 0 ? head.stdout.trim() : null, srcChanges: st.status === 0 ? st.stdout.split('\n').filter(Boolean) : [] };
+}
+const git = gitInfo();
+const startedAt = new Date();
+const container = existsSync('/run/systemd/container') ? readFileSync('/run/systemd/container', 'latin1').trim() : null;
+const systemdVersion = (spawnSync('systemctl', ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] ?? '?';
+const cgroupMode = existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2 (unified)' : existsSync('/sys/fs/cgroup/unified') ? 'hybrid (v1 controllers)' : 'v1';
+
+function table(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  log(line(head));
+  log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) log(line(r));
+}
+
+const ms = (ns: bigint | number) => Number(ns) / 1e6;
+const fmtMs = (x: number) => (Number.isFinite(x) ? (x >= 100 ? `${x.toFixed(0)} ms` : x >= 10 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`) : '-');
+const fmtX = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '-');
+const fmtKiB = (k: number) => `${Math.round(k).toLocaleString('en')} KiB`;
+
+interface Dist {
+  n: number;
+  p50: number;
+  p90: number;
+  max: number;
+  min: number;
+  mean: number;
+}
+/** Milliseconds in, summary in milliseconds (nearest-rank percentiles). */
+function dist_(xs: readonly number[]): Dist {
+  const s = [...xs].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), max: s[s.length - 1] ?? NaN, min: s[0] ?? NaN, mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
+}
+
+function sh(cmd: string, args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+function unitProps(unit: string, ...props: string[]): Record<string, string> {
+  const r = sh('systemctl', ['show', unit, ...props.map((p) => `-p${p}`)]);
+  return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+function readOr(path: string): string | null {
+  try {
+    return readFileSync(path, 'latin1').trim();
+  } catch {
+    return null;
+  }
+}
+
+// The worker user: the default config's `warden`, created as install.sh tells users to.
+const WORKER_USER = 'warden';
+if (sh('id', [WORKER_USER]).code !== 0) execFileSync('useradd', ['--system', '--user-group', '--no-create-home', WORKER_USER]);
+const user = usersMod.lookupUser(WORKER_USER);
+if (!user) throw new Error('could not create the worker user');
+
+// The settings a default install uses (worker.memory_max 2G, cpu_quota 100%, max_runtime 2h,
+// stop_grace 10s), read through warden's own config loader.
+const defaults = loadMod.parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'bench-defaults');
+const memoryMax = defaults.worker.memoryMax;
+const cpuQuota = defaults.worker.cpuQuota;
+const memCtl = cgroupsMod.memoryController();
+const ex = new scopeMod.SystemdExecutor({ user, maxRuntimeMs: defaults.worker.maxRuntime, stopGraceMs: defaults.worker.stopGrace, memoryEnforced: memCtl.enabled });
+
+// the shipped worker slice, installed as installService in test/systemd/harness.ts does
+mkdirSync('/run/systemd/system', { recursive: true });
+writeFileSync('/run/systemd/system/warden-workers.slice', readFileSync(join(ROOT, 'systemd/warden-workers.slice'), 'utf8'));
+execFileSync('systemctl', ['daemon-reload']);
+
+log(`warden systemd benchmark, ${startedAt.toISOString()}`);
+log(`machine: ${machine.hostname}${container ? ` (${container} container on this host's kernel)` : ''}, ${machine.arch}, ${machine.cpuModel}, nproc ${machine.nproc}, kernel ${machine.kernel}, node ${machine.node}`);
+log(`${systemdVersion}, cgroup ${cgroupMode}, memory controller ${memCtl.enabled ? 'on' : `OFF (${memCtl.why})`}`);
+log(`code: ${git.commit ?? 'unknown commit'}${git.srcChanges.length ? ` plus ${git.srcChanges.length} uncommitted change(s) under src/ (built into dist/)` : ''}`);
+log(`load average at start: ${machine.loadavgAtStart.join(' ')}; CPU pressure (PSI some) avg10/60/300: ${cpuPressureAtStart ? `${cpuPressureAtStart.avg10}/${cpuPressureAtStart.avg60}/${cpuPressureAtStart.avg300} %` : 'n/a'} (a shared machine: trust the interleaved ratios more than absolute figures)`);
+
+// ---------------------------------------------------------------------------------------------
+// 1. spawn latency
+// ---------------------------------------------------------------------------------------------
+const SPAWN_WARMUP = quick ? 2 : 5;
+const SPAWN_N = quick ? 8 : 30;
+const PROFILE_N = quick ? 5 : 20;
+const SPAWN_GOAL = 1.5;
+const base = '/var/lib/warden-bench/spawn';
+rmSync(base, { recursive: true, force: true });
+mkdirSync(join(base, 'prompts'), { recursive: true });
+const promptFile = join(base, 'prompts', 'p.prompt');
+writeFileSync(promptFile, 'trivial\n');
+const runTag = Date.now().toString(36);
+let seq = 0;
+const WORKER_ARGV = ['/bin/true'];
+
+function makeSpec(worker = WORKER_ARGV): WorkerSpec {
+  const taskId = `b${runTag}-${++seq}`;
+  const worktree = join(base, 'worktrees', taskId);
+  mkdirSync(worktree, { recursive: true }); // the supervisor creates the worktree before spawn()
+  return {
+    taskId,
+    attempt: 1,
+    argv: worker,
+    cwd: worktree,
+    stdinFile: promptFile,
+    logFile: join(base, 'logs', taskId, 'attempt-1.log'),
+    runBase: join(base, 'run', `${taskId}.1`),
+    memoryMax,
+    cpuQuota,
+    env: { ...(Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined))), WARDEN_TASK_ID: taskId, WARDEN_ATTEMPT: '1' },
+  };
+}
+
+interface WardenSample {
+  totalMs: number;
+  prepMs: number; // spawn() entry to child_process.spawn call: mkdir, rm, chown, open, fs.watch
+  forkMs: number; // child_process.spawn call to return (fork + exec of systemd-run)
+  scopeMs: number; // return to the pid file's inotify event: systemd-run, D-Bus, scope, exec sh, echo
+  resolveMs: number; // inotify event to the awaited promise resolving
+  eventType: string | null;
+}
+const verified = { attempts: 0, limitOk: 0, rcOk: 0, limitsSeen: new Set<string>(), failures: [] as string[] };
+
+async function wardenOnce(): Promise<WardenSample> {
+  const spec = makeSpec();
+  resetProbe();
+  const t0 = nowNs();
+  const h = await ex.spawn(spec);
+  const t1 = nowNs();
+  probe.armed = false;
+  const p = { ...probe };
+  // outside the timed section: wait for the attempt to end and check what the wrapper recorded
+  // from inside the scope (its cgroup's memory limit) and how it exited
+  const exit = await h.exited;
+  verified.attempts++;
+  const rec = readOr(`${spec.runBase}.exit`) ?? '';
+  const limit = /limit=(\S+)/.exec(rec)?.[1] ?? '?';
+  verified.limitsSeen.add(limit);
+  if (limit === String(memoryMax) || (limit === 'max' && !memCtl.enabled)) verified.limitOk++;
+  else verified.failures.push(`${spec.taskId}: exit record "${rec}"`);
+  if (exit.exitCode === 0 && exit.spawnError === null) verified.rcOk++;
+  else verified.failures.push(`${spec.taskId}: ${JSON.stringify(exit)}`);
+  const at = (x: bigint | null, fallback: bigint) => x ?? fallback;
+  const call = at(p.spawnCallAt, t0);
+  const ret = at(p.spawnReturnAt, call);
+  const ev = at(p.pidEventAt, t1);
+  return { totalMs: ms(t1 - t0), prepMs: ms(call - t0), forkMs: ms(ret - call), scopeMs: ms(ev - ret), resolveMs: ms(t1 - ev), eventType: p.pidEventType };
+}
+
+/** Runs a command to its exit; returns the wall time in ms (throws on a non-zero exit). */
+function runToExit(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}, forkMs?: number[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = nowNs();
+    const c = spawn(cmd, args, { stdio: 'ignore', ...opts });
+    forkMs?.push(ms(nowNs() - t0));
+    c.once('error', reject);
+    c.once('exit', (code, signal) => {
+      const t = ms(nowNs() - t0);
+      if (code === 0) resolve(t);
+      else reject(new Error(`${cmd} ${args.join(' ')}: exit ${code ?? signal}`));
+    });
+  });
+}
+
+const FLOOR_ARGS = ['--scope', '--quiet', 'true'];
+const floorForkMs: number[] = [];
+const floorOnce = (forkMs?: number[]) => runToExit('systemd-run', FLOOR_ARGS, {}, forkMs);
+
+/** Live check, once: a sleeping worker's scope, its cgroup limits and the wrapper inside it. */
+async function liveCheck(): Promise<Record<string, unknown>> {
+  const spec = makeSpec(['/bin/sleep', '30']);
+  const h = await ex.spawn(spec);
+  const unit = scopeMod.unitName(spec.taskId);
+  const props = unitProps(unit, 'ActiveState', 'ControlGroup', 'Slice', 'MemoryMax', 'CPUQuotaPerSecUSec');
+  const cg = props.ControlGroup ?? '';
+  const v2 = cgroupMode.startsWith('v2');
+  const memFile = v2 ? `/sys/fs/cgroup${cg}/memory.max` : `/sys/fs/cgroup/memory${cg}/memory.limit_in_bytes`;
+  const cpuFile = v2 ? `/sys/fs/cgroup${cg}/cpu.max` : `/sys/fs/cgroup/cpu${cg}/cpu.cfs_quota_us`;
+  const procCgroup = readOr(`/proc/${h.pid}/cgroup`) ?? '';
+  const uid = /^Uid:\s+(\d+)/m.exec(readOr(`/proc/${h.pid}/status`) ?? '')?.[1] ?? '?';
+  const out = {
+    unit,
+    pid: h.pid,
+    comm: readOr(`/proc/${h.pid}/comm`),
+    uid: Number(uid),
+    activeState: props.ActiveState,
+    slice: props.Slice,
+    controlGroup: cg,
+    memoryLimitFile: memFile,
+    memoryLimit: readOr(memFile),
+    cpuQuotaFile: cpuFile,
+    cpuQuota: readOr(cpuFile),
+    pidInScope: procCgroup.split('\n').some((l) => l.endsWith(cg)),
+    pidFileMatches: readOr(`${spec.runBase}.pid`) === String(h.pid),
+  };
+  await h.stop(1000);
+  return out;
+}
+
+// warm-up, untimed: the slice gets loaded, D-Bus and the page cache warm up
+for (let i = 0; i < SPAWN_WARMUP; i++) {
+  await floorOnce();
+  await wardenOnce();
+}
+verified.attempts = verified.limitOk = verified.rcOk = 0;
+verified.limitsSeen.clear();
+verified.failures.length = 0;
+const live = await liveCheck();
+
+const floorMs: number[] = [];
+const wardenSamples: WardenSample[] = [];
+for (let i = 0; i < SPAWN_N; i++) {
+  floorMs.push(await floorOnce(floorForkMs));
+  wardenSamples.push(await wardenOnce());
+}
+const floor = dist_(floorMs);
+const warden = dist_(wardenSamples.map((s) => s.totalMs));
+const spawnRatio = { p50: warden.p50 / floor.p50, p90: warden.p90 / floor.p90, mean: warden.mean / floor.mean };
+const phases = {
+  prep: dist_(wardenSamples.map((s) => s.prepMs)),
+  fork: dist_(wardenSamples.map((s) => s.forkMs)),
+  scope: dist_(wardenSamples.map((s) => s.scopeMs)),
+  resolve: dist_(wardenSamples.map((s) => s.resolveMs)),
+};
+const floorFork = dist_(floorForkMs);
+const floorAfterFork = dist_(floorMs.map((t, i) => t - (floorForkMs[i] ?? 0)));
+const eventTypes = [...new Set(wardenSamples.map((s) => s.eventType ?? 'none'))];
+
+log('');
+log(`1. Spawn latency: ${SPAWN_N} each after ${SPAWN_WARMUP} warm-up, interleaved (floor, warden, floor, warden, ...)`);
+log(`   warden: SystemdExecutor.spawn(spec) from dist/, worker ${JSON.stringify(WORKER_ARGV)}, worker user "${WORKER_USER}" (uid ${user.uid}), memory_max ${memoryMax} B, cpu_quota ${cpuQuota}%, timed until spawn() resolves`);
+log(`   floor: systemd-run ${FLOOR_ARGS.join(' ')}, timed from child_process.spawn to exit`);
+table(
+  ['subject', 'p50', 'p90', 'max', 'min'],
+  [
+    ['warden spawn()', fmtMs(warden.p50), fmtMs(warden.p90), fmtMs(warden.max), fmtMs(warden.min)],
+    ['floor: systemd-run --scope true', fmtMs(floor.p50), fmtMs(floor.p90), fmtMs(floor.max), fmtMs(floor.min)],
+    ['ratio warden / floor', fmtX(spawnRatio.p50), fmtX(spawnRatio.p90), '-', '-'],
+  ],
+);
+log(`   goal: within ${SPAWN_GOAL}x of the floor (p50): ${spawnRatio.p50 <= SPAWN_GOAL ? 'met' : 'NOT met'}`);
+log(
+  `   limits verified: ${verified.limitOk}/${verified.attempts} attempts recorded limit=${[...verified.limitsSeen].join(',')} from inside their scope; ` +
+    `${verified.rcOk}/${verified.attempts} exited 0${verified.failures.length ? `; FAILURES: ${verified.failures.slice(0, 3).join('; ')}` : ''}`,
+);
+log(
+  `   live scope: ${live.unit} ${live.activeState} in ${live.slice}; pid ${live.pid} (${live.comm}, uid ${live.uid}) in its cgroup: ${live.pidInScope}; ` +
+    `${live.memoryLimitFile} = ${live.memoryLimit}; ${live.cpuQuotaFile} = ${live.cpuQuota}`,
+);
+log('   where warden\'s time goes (p50 of each phase, from probes around child_process.spawn and fs.watch):');
+table(
+  ['phase', 'p50', 'p90', 'max'],
+  [
+    ['prep: mkdir, rm, chown x2, open x2, fs.watch', fmtMs(phases.prep.p50), fmtMs(phases.prep.p90), fmtMs(phases.prep.max)],
+    ['child_process.spawn(systemd-run) call', fmtMs(phases.fork.p50), fmtMs(phases.fork.p90), fmtMs(phases.fork.max)],
+    ['systemd-run .. pid file inotify event', fmtMs(phases.scope.p50), fmtMs(phases.scope.p90), fmtMs(phases.scope.max)],
+    ['inotify event .. spawn() resolves', fmtMs(phases.resolve.p50), fmtMs(phases.resolve.p90), fmtMs(phases.resolve.max)],
+    ['floor: child_process.spawn(systemd-run) call', fmtMs(floorFork.p50), fmtMs(floorFork.p90), fmtMs(floorFork.max)],
+    ['floor: spawn() return .. exit', fmtMs(floorAfterFork.p50), fmtMs(floorAfterFork.p90), fmtMs(floorAfterFork.max)],
+  ],
+);
+
+// Profile series, interleaved like the above: where does the gap to the floor come from? Both run
+// systemd-run directly (no warden JS), to exit, with the worker `true`:
+//   exact: warden's own scopeArgs(spec) (unit name, slice, limits, uid, sh wrapper)
+//   nolimits: the same without the -p properties (MemoryMax, MemorySwapMax, CPUQuota, ...)
+function exactArgs(spec: WorkerSpec): string[] {
+  mkdirSync(join(base, 'run'), { recursive: true });
+  return ex.scopeArgs(spec);
+}
+function withoutProps(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-p') {
+      i++;
+      continue;
+    }
+    out.push(args[i] as string);
+  }
+  return out;
+}
+/** Warden's unit name, slice and -p limits (and --uid/--gid if `withUid`), exec'ing `true` directly (no sh wrapper). */
+function unitSliceLimitsOnly(args: string[], withUid: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '-p') out.push(a, args[++i] as string);
+    else if (a === '/bin/sh') break;
+    else if (withUid || (!a.startsWith('--uid=') && !a.startsWith('--gid='))) out.push(a);
+  }
+  return [...out, 'true'];
+}
+const profileSeries = { floor: [] as number[], exact: [] as number[], nolimits: [] as number[], rootNoWrapper: [] as number[], uidNoWrapper: [] as number[] };
+for (let i = 0; i < PROFILE_N + 2; i++) {
+  const a = makeSpec();
+  const b = makeSpec();
+  const c = makeSpec();
+  const d = makeSpec();
+  const opts = { cwd: a.cwd };
+  const f = await floorOnce();
+  const e = await runToExit('systemd-run', exactArgs(a), opts);
+  const n = await runToExit('systemd-run', withoutProps(exactArgs(b)), opts);
+  // warden's unit name, slice and limits, but as root and straight to `true` (no uid, no sh)
+  const r = await runToExit('systemd-run', unitSliceLimitsOnly(exactArgs(c), false), opts);
+  // the same with warden's --uid/--gid
+  const u = await runToExit('systemd-run', unitSliceLimitsOnly(exactArgs(d), true), opts);
+  if (i < 2) continue; // warm-up
+  profileSeries.floor.push(f);
+  profileSeries.exact.push(e);
+  profileSeries.nolimits.push(n);
+  profileSeries.rootNoWrapper.push(r);
+  profileSeries.uidNoWrapper.push(u);
+}
+const prof = {
+  floor: dist_(profileSeries.floor),
+  exact: dist_(profileSeries.exact),
+  nolimits: dist_(profileSeries.nolimits),
+  rootNoWrapper: dist_(profileSeries.rootNoWrapper),
+  uidNoWrapper: dist_(profileSeries.uidNoWrapper),
+};
+log('');
+log(`   systemd-run alone, to exit, worker true, ${PROFILE_N} each after 2 warm-up, interleaved:`);
+table(
+  ['systemd-run variant', 'p50', 'p90', 'max', 'ratio p50 to floor'],
+  [
+    ['floor: --scope --quiet true', fmtMs(prof.floor.p50), fmtMs(prof.floor.p90), fmtMs(prof.floor.max), '1.00x'],
+    ['warden unit+slice+limits, root, true', fmtMs(prof.rootNoWrapper.p50), fmtMs(prof.rootNoWrapper.p90), fmtMs(prof.rootNoWrapper.max), fmtX(prof.rootNoWrapper.p50 / prof.floor.p50)],
+    ['  the same with --uid/--gid', fmtMs(prof.uidNoWrapper.p50), fmtMs(prof.uidNoWrapper.p90), fmtMs(prof.uidNoWrapper.max), fmtX(prof.uidNoWrapper.p50 / prof.floor.p50)],
+    ['warden args (uid, sh wrapper) without -p limits', fmtMs(prof.nolimits.p50), fmtMs(prof.nolimits.p90), fmtMs(prof.nolimits.max), fmtX(prof.nolimits.p50 / prof.floor.p50)],
+    ["warden's exact scopeArgs(spec), wrapper runs true", fmtMs(prof.exact.p50), fmtMs(prof.exact.p90), fmtMs(prof.exact.max), fmtX(prof.exact.p50 / prof.floor.p50)],
+  ],
+);
+
+// leave no scope behind
+for (const line of sh('systemctl', ['list-units', '--type=scope', '--all', '--plain', '--no-legend', 'warden-*.scope']).stdout.split('\n')) {
+  const u = line.trim().split(/\s+/)[0];
+  if (u) sh('systemctl', ['stop', u]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. idle cost of warden.service
+// ---------------------------------------------------------------------------------------------
+const SETTLE_S = quick ? 3 : 20;
+const WINDOW_S = quick ? 6 : 30;
+const CLK_TCK = 100; // USER_HZ on Linux
+const CLI = join(ROOT, 'dist/cli/main.js');
+const CONFIG = '/etc/warden/config.toml';
+const STATE_DIR = '/var/lib/warden';
+const FAKE_WORKER = join(ROOT, 'scripts/fake-worker');
+
+function installService(): void {
+  let unit = readFileSync(join(ROOT, 'systemd/warden.service'), 'utf8');
+  unit = unit.replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${CLI} run --config ${CONFIG}`);
+  writeFileSync('/run/systemd/system/warden.service', unit);
+  execFileSync('systemctl', ['daemon-reload']);
+}
+
+mkdirSync('/etc/warden', { recursive: true });
+writeFileSync(
+  CONFIG,
+  [
+    '# warden.service idle benchmark: defaults except the fake worker, 3 slots, no spawn spacing,',
+    '# and admission thresholds this shared machine does not trip',
+    '[supervisor]',
+    `state_dir = "${STATE_DIR}"`,
+    'max_concurrent_workers = 3',
+    'min_spawn_interval = "0s"',
+    '',
+    '[worker]',
+    `command = ["${FAKE_WORKER}"]`,
+    '',
+    '[admission]',
+    'min_available_memory = "0"',
+    'max_load_per_cpu = 1000',
+    'max_memory_pressure = 100',
+    '',
+    '[executor]',
+    'kind = "systemd"',
+    '',
+  ].join('\n'),
+);
+installService();
+
+interface ProcSnap {
+  atNs: bigint;
+  rssKiB: number;
+  rssAnonKiB: number;
+  rssFileKiB: number;
+  threads: number;
+  volMain: number;
+  nonvolMain: number;
+  volAll: number;
+  ticks: number; // utime + stime (all threads)
+  childTicks: number; // cutime + cstime (reaped children)
+}
+function snap(pid: number): ProcSnap {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  const field = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let volAll = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const t = readOr(`/proc/${pid}/task/${tid}/status`);
+    volAll += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(t ?? '')?.[1] ?? 0);
+  }
+  return {
+    atNs: nowNs(),
+    rssKiB: field('VmRSS'),
+    rssAnonKiB: field('RssAnon'),
+    rssFileKiB: field('RssFile'),
+    threads: field('Threads'),
+    volMain: field('voluntary_ctxt_switches'),
+    nonvolMain: field('nonvoluntary_ctxt_switches'),
+    volAll,
+    ticks: Number(f[11]) + Number(f[12]),
+    childTicks: Number(f[13]) + Number(f[14]),
+  };
+}
+
+interface IdleFigures {
+  pid: number;
+  windowS: number;
+  rssKiB: { start: number; end: number; min: number; max: number; mean: number };
+  rssAnonKiB: { start: number; end: number; min: number; max: number; mean: number };
+  rssFileKiB: { start: number; end: number; min: number; max: number; mean: number };
+  threads: number;
+  cpuPct: number; // utime+stime delta over the window, % of one core
+  cpuPctWithChildren: number; // plus cutime+cstime (children reaped in the window, e.g. systemd-notify)
+  wakeupsPerS: number; // voluntary context switches of the main thread per second
+  wakeupsAllThreadsPerS: number;
+  nonvoluntaryPerS: number;
+  /**
+   * The largest one-second RSS drop in the window, when over 1 MiB: V8's memory reducer runs a
+   * few full GCs some tens of seconds after start, once. `steady` are the rates without that second.
+   */
+  gc: { atS: number; rssDropKiB: number; ticks: number; wakeupsAllThreads: number; steady: { cpuPctWithChildren: number; wakeupsPerS: number; wakeupsAllThreadsPerS: number } } | null;
+  /** once a second: seconds into the window, RSS, RssAnon, and counters since the window began */
+  series: { t: number; rssKiB: number; rssAnonKiB: number; ticks: number; childTicks: number; volMain: number; volAll: number }[];
+}
+
+/** Samples every subject once a second over the same window. */
+async function measureWindow(pids: Record<string, number>, seconds: number): Promise<Record<string, IdleFigures>> {
+  const series: Record<string, ProcSnap[]> = Object.fromEntries(Object.keys(pids).map((k) => [k, []]));
+  for (let s = 0; s <= seconds; s++) {
+    for (const [k, pid] of Object.entries(pids)) series[k]!.push(snap(pid));
+    if (s < seconds) await sleep(1000);
+  }
+  const out: Record<string, IdleFigures> = {};
+  for (const [k, xs] of Object.entries(series)) {
+    const a = xs[0]!;
+    const b = xs[xs.length - 1]!;
+    const wall = Number(b.atNs - a.atNs) / 1e9;
+    const agg = (sel: (x: ProcSnap) => number) => {
+      const v = xs.map(sel);
+      return { start: v[0]!, end: v[v.length - 1]!, min: Math.min(...v), max: Math.max(...v), mean: v.reduce((p, q) => p + q, 0) / v.length };
+    };
+    let gc: IdleFigures['gc'] = null;
+    for (let i = 1; i < xs.length; i++) {
+      const drop = xs[i - 1]!.rssKiB - xs[i]!.rssKiB;
+      if (drop > 1024 && (gc === null || drop > gc.rssDropKiB)) {
+        const p = xs[i - 1]!;
+        const q = xs[i]!;
+        const rest = wall - Number(q.atNs - p.atNs) / 1e9;
+        gc = {
+          atS: Math.round(Number(q.atNs - a.atNs) / 1e6) / 1000,
+          rssDropKiB: drop,
+          ticks: q.ticks - p.ticks,
+          wakeupsAllThreads: q.volAll - p.volAll,
+          steady: {
+            cpuPctWithChildren: ((b.ticks - a.ticks + b.childTicks - a.childTicks - (q.ticks - p.ticks + q.childTicks - p.childTicks)) / CLK_TCK / rest) * 100,
+            wakeupsPerS: (b.volMain - a.volMain - (q.volMain - p.volMain)) / rest,
+            wakeupsAllThreadsPerS: (b.volAll - a.volAll - (q.volAll - p.volAll)) / rest,
+          },
+        };
+      }
+    }
+    out[k] = {
+      pid: pids[k]!,
+      gc,
+      windowS: wall,
+      rssKiB: agg((x) => x.rssKiB),
+      rssAnonKiB: agg((x) => x.rssAnonKiB),
+      rssFileKiB: agg((x) => x.rssFileKiB),
+      threads: b.threads,
+      cpuPct: ((b.ticks - a.ticks) / CLK_TCK / wall) * 100,
+      cpuPctWithChildren: ((b.ticks - a.ticks + b.childTicks - a.childTicks) / CLK_TCK / wall) * 100,
+      wakeupsPerS: (b.volMain - a.volMain) / wall,
+      wakeupsAllThreadsPerS: (b.volAll - a.volAll) / wall,
+      nonvoluntaryPerS: (b.nonvolMain - a.nonvolMain) / wall,
+      series: xs.map((x) => ({
+        t: Math.round(Number(x.atNs - a.atNs) / 1e6) / 1000,
+        rssKiB: x.rssKiB,
+        rssAnonKiB: x.rssAnonKiB,
+        ticks: x.ticks - a.ticks,
+        childTicks: x.childTicks - a.childTicks,
+        volMain: x.volMain - a.volMain,
+        volAll: x.volAll - a.volAll,
+      })),
+    };
+  }
+  return out;
+}
+
+function wardenCli(...args: string[]) {
+  return sh(process.execPath, [CLI, '--config', CONFIG, ...args]);
+}
+function wardenStatus(): { workers: { taskId: string; pid: number; unit: string | null }[]; summary: string; daemon: { pid: number } } | null {
+  const r = wardenCli('status', '--json');
+  return r.code === 0 ? JSON.parse(r.stdout) : null;
+}
+/** RSS of every process in the worker scopes (context: the workers' cost, not warden's). */
+function workerScopesRssKiB(): { scopes: number; processes: number; rssKiB: number } {
+  let scopes = 0;
+  let processes = 0;
+  let rssKiB = 0;
+  for (const line of sh('systemctl', ['list-units', '--type=scope', '--state=active', '--plain', '--no-legend', 'warden-*.scope']).stdout.split('\n')) {
+    const u = line.trim().split(/\s+/)[0];
+    if (!u) continue;
+    scopes++;
+    const cg = unitProps(u, 'ControlGroup').ControlGroup ?? '';
+    for (const root of ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup']) {
+      const procs = readOr(`${root}${cg}/cgroup.procs`);
+      if (procs === null) continue;
+      for (const pid of procs.split('\n').filter(Boolean)) {
+        processes++;
+        rssKiB += Number(/^VmRSS:\s+(\d+)/m.exec(readOr(`/proc/${pid}/status`) ?? '')?.[1] ?? 0);
+      }
+      break;
+    }
+  }
+  return { scopes, processes, rssKiB };
+}
+
+const FLOOR_UNIT = 'floor.service';
+sh('systemctl', ['stop', 'warden.service', FLOOR_UNIT]);
+sh('systemctl', ['reset-failed', 'warden.service', FLOOR_UNIT]);
+const floorStart = sh('systemd-run', ['--unit=floor', '--quiet', process.execPath, '-e', 'setInterval(()=>{},1000)']);
+if (floorStart.code !== 0) throw new Error(`systemd-run --unit=floor failed: ${floorStart.stderr}`);
+const tStart = nowNs();
+const started = sh('systemctl', ['start', 'warden.service']); // Type=notify: returns after READY=1
+const serviceStartMs = ms(nowNs() - tStart);
+if (started.code !== 0) throw new Error(`systemctl start warden.service failed: ${started.stderr}\n${sh('journalctl', ['-u', 'warden.service', '--no-pager', '-n', '30']).stdout}`);
+const wardenProps = unitProps('warden.service', 'MainPID', 'WatchdogUSec', 'NRestarts', 'MemoryMax', 'CPUQuotaPerSecUSec');
+const wardenPid = Number(wardenProps.MainPID);
+const floorPid = Number(unitProps(FLOOR_UNIT, 'MainPID').MainPID);
+if (!wardenPid || !floorPid) throw new Error(`no MainPID: warden ${wardenPid}, floor ${floorPid}`);
+log('');
+log(`2. Idle cost of warden.service (shipped unit, ExecStart -> ${process.execPath} ${CLI}; Type=notify, WatchdogSec ${Number(wardenProps.WatchdogUSec) / 1e6 || wardenProps.WatchdogUSec}, poll_interval 30s)`);
+log(`   systemctl start returned after ${fmtMs(serviceStartMs)} (READY=1); warden pid ${wardenPid}, floor pid ${floorPid} (systemd-run --unit=floor node -e "setInterval(()=>{},1000)")`);
+log(`   settle ${SETTLE_S} s, then sample both once a second for ${WINDOW_S} s`);
+await sleep(SETTLE_S * 1000);
+const idle0 = await measureWindow({ warden: wardenPid, floor: floorPid }, WINDOW_S);
+
+const WORKER_TASKS = ['idle-a', 'idle-b', 'idle-c'];
+for (const id of WORKER_TASKS) {
+  const r = wardenCli('task', 'add', id, '--prompt', 'sleep=120');
+  if (r.code !== 0) throw new Error(`task add ${id}: ${r.stderr}`);
+}
+const tAdd = nowNs();
+let running: ReturnType<typeof wardenStatus> = null;
+while (ms(nowNs() - tAdd) < 60_000) {
+  running = wardenStatus();
+  if (running && running.workers.length === 3) break;
+  await sleep(250);
+}
+if (!running || running.workers.length !== 3) throw new Error(`3 workers did not start: ${JSON.stringify(running)}`);
+const pickupS = ms(nowNs() - tAdd) / 1000;
+log(`   3 workers running ${pickupS.toFixed(1)} s after \`warden task add\` (picked up at the next tick); settle ${SETTLE_S} s, then ${WINDOW_S} s`);
+await sleep(SETTLE_S * 1000);
+const idle3 = await measureWindow({ warden: wardenPid, floor: floorPid }, WINDOW_S);
+const scopesCtx = workerScopesRssKiB();
+const stillRunning = wardenStatus()?.workers.length ?? 0;
+const finalProps = unitProps('warden.service', 'MainPID', 'NRestarts', 'ActiveState');
+if (finalProps.MainPID !== String(wardenPid) || finalProps.NRestarts !== '0') log(`   *** warden restarted during the run: ${JSON.stringify(finalProps)} ***`);
+if (stillRunning !== 3) log(`   *** only ${stillRunning} workers were still running at the end of the window ***`);
+
+const idleRows: string[][] = [];
+const ratioRow = (label: string, w: IdleFigures, f: IdleFigures) => [
+  label,
+  fmtX(w.rssKiB.mean / f.rssKiB.mean),
+  fmtX(w.rssAnonKiB.mean / f.rssAnonKiB.mean),
+  '-',
+  '-',
+  fmtX(w.wakeupsPerS / f.wakeupsPerS),
+  fmtX(w.wakeupsAllThreadsPerS / f.wakeupsAllThreadsPerS),
+];
+const figRow = (label: string, x: IdleFigures) => [
+  label,
+  fmtKiB(x.rssKiB.mean),
+  fmtKiB(x.rssAnonKiB.mean),
+  x.cpuPct.toFixed(2),
+  x.cpuPctWithChildren.toFixed(2),
+  x.wakeupsPerS.toFixed(2),
+  x.wakeupsAllThreadsPerS.toFixed(2),
+];
+idleRows.push(figRow('floor: bare node (window 1)', idle0.floor!), figRow('warden, 0 workers', idle0.warden!), ratioRow('  ratio to floor', idle0.warden!, idle0.floor!));
+idleRows.push(figRow('floor: bare node (window 2)', idle3.floor!), figRow('warden, 3 workers', idle3.warden!), ratioRow('  ratio to floor', idle3.warden!, idle3.floor!));
+table(['subject', 'RSS (mean)', 'RssAnon (mean)', 'CPU % core', 'CPU % +children', 'wakeups/s main', 'wakeups/s all thr.'], idleRows);
+log(
+  `   RSS range in the windows: warden ${fmtKiB(idle0.warden!.rssKiB.min)}-${fmtKiB(idle0.warden!.rssKiB.max)} (0 workers), ${fmtKiB(idle3.warden!.rssKiB.min)}-${fmtKiB(idle3.warden!.rssKiB.max)} (3 workers); ` +
+    `floor ${fmtKiB(Math.min(idle0.floor!.rssKiB.min, idle3.floor!.rssKiB.min))}-${fmtKiB(Math.max(idle0.floor!.rssKiB.max, idle3.floor!.rssKiB.max))}; threads: warden ${idle3.warden!.threads}, floor ${idle3.floor!.threads}`,
+);
+for (const [label, x] of [['0 workers', idle0.warden!], ['3 workers', idle3.warden!]] as const) {
+  if (!x.gc) continue;
+  log(
+    `   warden, ${label}: a one-off GC ${x.gc.atS} s into the window (RSS -${fmtKiB(x.gc.rssDropKiB)}, ${x.gc.ticks} CPU ticks, ${x.gc.wakeupsAllThreads} wakeups on all threads in that second); ` +
+      `without that second: CPU +children ${x.gc.steady.cpuPctWithChildren.toFixed(2)} %, wakeups/s main ${x.gc.steady.wakeupsPerS.toFixed(2)}, all threads ${x.gc.steady.wakeupsAllThreadsPerS.toFixed(2)}`,
+  );
+}
+log(
+  `   file-backed RSS (RssFile: the node binary and libraries): warden ${fmtKiB(idle0.warden!.rssFileKiB.mean)} / ${fmtKiB(idle3.warden!.rssFileKiB.mean)}, floor ${fmtKiB(idle0.floor!.rssFileKiB.mean)} / ${fmtKiB(idle3.floor!.rssFileKiB.mean)} (0 / 3 workers)`,
+);
+log(`   CPU is counted in 10 ms ticks (${(100 / CLK_TCK / WINDOW_S).toFixed(3)} % resolution over ${WINDOW_S} s); "+children" adds reaped children (systemd-notify heartbeats)`);
+log(`   context: the 3 worker scopes hold ${scopesCtx.processes} processes with ${fmtKiB(scopesCtx.rssKiB)} RSS in total (the workers' own cost, not warden's)`);
+
+sh('systemctl', ['stop', 'warden.service', FLOOR_UNIT]);
+sh('systemctl', ['reset-failed', 'warden.service', FLOOR_UNIT]);
+const leftover = sh('systemctl', ['list-units', '--type=scope', '--all', '--plain', '--no-legend', 'warden-*.scope']).stdout.trim();
+if (leftover) log(`   *** scopes left after stopping warden: ${leftover} ***`);
+
+// ---------------------------------------------------------------------------------------------
+// results
+// ---------------------------------------------------------------------------------------------
+const finishedAt = new Date();
+const result = {
+  date: startedAt.toISOString().slice(0, 10),
+  startedAt: startedAt.toISOString(),
+  durationMs: finishedAt.getTime() - startedAt.getTime(),
+  quick,
+  git,
+  machine: { ...machine, container, systemd: systemdVersion, cgroupMode, memoryController: memCtl, loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100), cpuPressureAtStart, cpuPressureAtEnd: cpuPressure() },
+  units: 'milliseconds for latencies, KiB for memory, % of one core, events per second',
+  spawn: {
+    method:
+      'interleaved one for one (floor, warden, ...), after warm-up; warden = SystemdExecutor.spawn(spec) from dist/ until it resolves (the wrapper wrote its pid file inside the scope); floor = child_process.spawn of systemd-run to its exit',
+    warmup: SPAWN_WARMUP,
+    iterations: SPAWN_N,
+    worker: WORKER_ARGV,
+    workerUser: { name: WORKER_USER, uid: user.uid, gid: user.gid },
+    memoryMax,
+    cpuQuota,
+    goal: `p50 within ${SPAWN_GOAL}x of the floor`,
+    goalMet: spawnRatio.p50 <= SPAWN_GOAL,
+    warden,
+    floor: { what: `systemd-run ${FLOOR_ARGS.join(' ')}`, ...floor },
+    ratio: spawnRatio,
+    verification: { attempts: verified.attempts, limitRecordedInScope: verified.limitOk, exitedZero: verified.rcOk, limitsSeen: [...verified.limitsSeen], failures: verified.failures, liveScope: live },
+    phases: { ...phases, pidFileEventTypes: eventTypes, floorSpawnCall: floorFork, floorAfterSpawnCall: floorAfterFork },
+    samples: { wardenMs: wardenSamples.map((s) => s.totalMs), floorMs },
+    profile: {
+      method: 'systemd-run run directly (no warden JS) to its exit with worker true, interleaved, after 2 warm-up',
+      iterations: PROFILE_N,
+      floor: prof.floor,
+      wardenUnitSliceLimitsAsRootNoWrapper: prof.rootNoWrapper,
+      wardenUnitSliceLimitsWithUidNoWrapper: prof.uidNoWrapper,
+      wardenArgsWithoutLimits: prof.nolimits,
+      wardenExactScopeArgs: prof.exact,
+    },
+  },
+  idle: {
+    method:
+      'shipped systemd/warden.service (ExecStart rewritten to this checkout) and a transient `systemd-run --unit=floor node -e "setInterval(()=>{},1000)"`, sampled together once a second from /proc/<MainPID>/status and /stat',
+    settleS: SETTLE_S,
+    windowS: WINDOW_S,
+    serviceStartMs,
+    unit: wardenProps,
+    config: readFileSync(CONFIG, 'utf8'),
+    zeroWorkers: { warden: idle0.warden, floor: idle0.floor },
+    threeWorkers: { warden: idle3.warden, floor: idle3.floor, workersPickedUpAfterS: pickupS, workerScopes: scopesCtx, workersStillRunningAtEnd: stillRunning },
+    ratios: {
+      zeroWorkers: { rss: idle0.warden!.rssKiB.mean / idle0.floor!.rssKiB.mean, rssAnon: idle0.warden!.rssAnonKiB.mean / idle0.floor!.rssAnonKiB.mean, wakeups: idle0.warden!.wakeupsPerS / idle0.floor!.wakeupsPerS },
+      threeWorkers: { rss: idle3.warden!.rssKiB.mean / idle3.floor!.rssKiB.mean, rssAnon: idle3.warden!.rssAnonKiB.mean / idle3.floor!.rssAnonKiB.mean, wakeups: idle3.warden!.wakeupsPerS / idle3.floor!.wakeupsPerS },
+    },
+    restarted: finalProps.NRestarts !== '0' || finalProps.MainPID !== String(wardenPid),
+  },
+};
+const resultsDir = new URL('bench/results/', root);
+mkdirSync(resultsDir, { recursive: true });
+const out = new URL(`${result.date}-${hostname()}-systemd${quick ? '-quick' : ''}.json`, resultsDir);
+writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+log('');
+const psiEnd = result.machine.cpuPressureAtEnd;
+log(`load average at end: ${result.machine.loadavgAtEnd.join(' ')}; CPU pressure avg10/60/300 at end: ${psiEnd ? `${psiEnd.avg10}/${psiEnd.avg60}/${psiEnd.avg300} %` : 'n/a'}`);
+log(`results: ${fileURLToPath(out)} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
