@@ -3,7 +3,7 @@
 // systemd is not PID 1: a valid config has no fail, a broken config or state file fails with exit 1.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -169,6 +169,20 @@ describe('`warden doctor` on this host', () => {
     const r = doctor(config);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /^FAIL {2}state +\S+state\.json: state file is corrupt/m);
+  });
+
+  test('alerts: none configured is a warning; --send-test sends one through each channel and reports it', () => {
+    const plain = JSON.parse(doctor(configFile('noalerts', valid), '--json').stdout) as { checks: { id: string; status: string; summary: string }[] };
+    assert.equal(plain.checks.find((c) => c.id === 'alerts')?.status, 'warn');
+    const got = join(tmpRoot, 'alert-received.json');
+    const config = configFile('alerts', `${valid}[alerts]\ncommand = ["/bin/sh", "-c", "cat > ${got}"]\n`);
+    const listed = (JSON.parse(doctor(config, '--json').stdout) as { checks: { id: string; status: string; summary: string }[] }).checks.find((c) => c.id === 'alerts');
+    assert.equal(listed?.status, 'pass');
+    assert.match(listed?.summary ?? '', /channels: command \(send one with --send-test\)/);
+    const sent = (JSON.parse(doctor(config, '--json', '--send-test').stdout) as { checks: { id: string; status: string; summary: string }[] }).checks.find((c) => c.id === 'alerts');
+    assert.equal(sent?.status, 'pass', sent?.summary);
+    assert.match(sent?.summary ?? '', /^test alert sent: command +ok/);
+    assert.equal((JSON.parse(readFileSync(got, 'utf8')) as { kind: string }).kind, 'test');
   });
 
   test('a worker command that does not exist is a fail', () => {
