@@ -169,7 +169,7 @@ async function finish(s) {
   const t = await wardenCli('tasks');
   process.stdout.write(`  ${dim('$ warden tasks')}\n${indent(t.out)}\n\n`);
   await showStatus('');
-  const allocLog = join(stateDir, 'logs', 'alloc-200m', 'attempt-1.log');
+  const allocLog = join(stateDir, 'logs', 'alloc-200m', '1.log');
   if (existsSync(allocLog)) process.stdout.write(`  ${dim(`$ cat ${allocLog}`)}\n${indent(readFileSync(allocLog, 'utf8').trimEnd())}\n`);
   say('Stopping warden with SIGTERM (what systemd does on `systemctl stop`).');
   const exit = await stopWarden();

@@ -90,7 +90,7 @@ describe('with no daemon running, the control commands say so in one line and ex
 test('pause stops new spawns while a running worker keeps running; resume lets spawning continue', async () => {
   const sb = makeSandbox({ supervisor: { max_concurrent_workers: 2, min_spawn_interval: '0s', poll_interval: '300ms' } });
   const daemon = await startDaemon(sb);
-  await addTask(sb, 'first', `sleep=5 exit=0 count=${sb.countFile}`);
+  await addTask(sb, 'first', `sleep=10 exit=0 count=${sb.countFile}`);
   const running = await waitFor('first to run', async () => (await status(sb)).workers.find((w) => w.taskId === 'first'));
 
   const p = await cliOk(sb.configPath, ['pause']);
@@ -184,7 +184,7 @@ describe('a worker that ignores SIGTERM is SIGKILLed after stop_grace', () => {
     });
     assert.ok(stopped.ms >= STOP_GRACE_MS - 100, `warden gave the worker its grace (${stopped.ms} ms)`);
     assert.ok(stopped.ms < STOP_GRACE_MS + 2000, `and no more (${stopped.ms} ms)`);
-    const log = readFileSync(join(sb.stateDir, 'logs', 'stubborn', 'attempt-1.log'), 'utf8');
+    const log = readFileSync(join(sb.stateDir, 'logs', 'stubborn', '1.log'), 'utf8');
     assert.match(log, /ignoring SIGTERM/, 'the worker got SIGTERM first');
     assert.equal(readStateFile(sb).tasks.stubborn!.history.at(-1)!.outcome, 'interrupted');
     assert.deepEqual(processesUnder(sb.dir), []);
@@ -202,7 +202,7 @@ describe('a worker that ignores SIGTERM is SIGKILLed after stop_grace', () => {
     }, 15_000, 200);
     assert.equal(t.history.at(-1)!.outcome, 'timeout', JSON.stringify(t.history));
     assert.equal(pidAlive(line!.pid), false, `worker ${line!.pid} outlived its timeout\n${daemon.log()}`);
-    const log = readFileSync(join(sb.stateDir, 'logs', 'stubborn', 'attempt-1.log'), 'utf8');
+    const log = readFileSync(join(sb.stateDir, 'logs', 'stubborn', '1.log'), 'utf8');
     assert.match(log, /ignoring SIGTERM/);
     assert.equal((await daemon.stop()).code, 0);
   });
