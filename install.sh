@@ -149,7 +149,7 @@ check_node() {
     if [ -n "$cand" ] && [ "${cand%%.*}" -ge 20 ] 2>/dev/null; then
       if ask "Node.js >= 20 is needed ($have). Install the distribution's nodejs $cand now?"; then
         apt_install nodejs node
-        [ "$DRY" = 1 ] && return 0
+        if [ "$DRY" = 1 ]; then say node "dry run stops here: the remaining steps need Node.js >= 20"; exit 0; fi
         found=$(command -v node || command -v nodejs || true)
         [ -n "$found" ] && major=$(node_major "$found")
       else
@@ -294,7 +294,7 @@ install_command() {
   if [ -e "$target" ] && ! grep -qF "$WRAPPER_MARK" "$target" 2>/dev/null; then
     die command "$target exists and was not installed by install.sh" "remove it, or choose another --bindir"
   fi
-  if ! { mkdir -p "$BINDIR" && printf '#!/bin/sh\n%s\nexec %s %s/dist/cli/main.js "$@"\n' "$WRAPPER_MARK" "$NODE" "$PREFIX" > "$target.tmp"; } 2>/dev/null; then
+  if ! { mkdir -p "$BINDIR" && printf '#!/bin/sh\n%s\nexec '"'%s' '%s/dist/cli/main.js'"' "$@"\n' "$WRAPPER_MARK" "$NODE" "$PREFIX" > "$target.tmp"; } 2>/dev/null; then
     die command "cannot write $target" "choose a writable directory on PATH with --bindir"
   fi
   chmod 0755 "$target.tmp"

@@ -6,6 +6,7 @@
 // The container shares the host's /usr read-only, so the `warden` command goes to --bindir
 // /opt/bin here; on a real machine the default is /usr/local/bin.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -191,6 +192,34 @@ describe('install.sh on a fresh machine', { skip }, () => {
     assertStepLines(r.stdout);
     assert.ok(!existsSync('/etc/warden') && !existsSync('/var/lib/warden') && !existsSync('/opt/warden'));
     if (!userExistedBefore) assert.notEqual(sh('id', ['-u', 'warden']).code, 0, 'the worker user install.sh created is removed');
+  });
+
+  test('Node.js too old: the distribution package is offered when new enough, NodeSource named otherwise', () => {
+    const fake = mkdtempSync('/var/tmp/warden-fakebin-');
+    try {
+      writeFileSync(join(fake, 'node'), '#!/bin/sh\ncase "$1" in -p) echo 18 ;; --version) echo v18.19.0 ;; esac\n', { mode: 0o755 });
+      const aptCache = (candidate: string) => writeFileSync(join(fake, 'apt-cache'), `#!/bin/sh\necho "nodejs:"\necho "  Installed: (none)"\necho "  Candidate: ${candidate}"\n`, { mode: 0o755 });
+      const run = (...args: string[]) => {
+        // setsid: no controlling terminal, so a question gets no answer, as under a pipe in CI
+        const r = spawnSync('setsid', ['-w', 'bash', INSTALL, '--bindir', BINDIR, ...args], { encoding: 'utf8', env: { ...process.env, PATH: `${fake}:${process.env.PATH}` } });
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+      };
+      aptCache('18.19.0+dfsg-6~deb12u2');
+      const old = run('--yes');
+      assert.equal(old.code, 1);
+      assert.match(old.stderr, /FAILED at node: Node\.js >= 20 is needed \(v18\.19\.0 at \S+\/node\), and the distribution offers 18\.19\.0\+dfsg-6~deb12u2/);
+      assert.match(old.stderr, /fix: install Node\.js 20 or newer from NodeSource/);
+      aptCache('20.19.2+dfsg-1');
+      const offered = run('--yes', '--dry-run');
+      assert.equal(offered.code, 0, offered.stderr);
+      assert.match(offered.stdout, /node: would run: apt-get install -y --no-install-recommends nodejs/);
+      const unanswered = run('--dry-run');
+      assert.equal(unanswered.code, 1);
+      assert.match(unanswered.stderr, /FAILED at node: .*\n.*fix: sudo apt-get install nodejs \(the distribution has 20\.19\.2\+dfsg-1\), or re-run with --yes/);
+      assert.ok(!existsSync('/opt/warden'), 'nothing was installed');
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
   });
 
   test('piped into bash with a release bundle (as from curl), offline; a failure names its step and fix', () => {
