@@ -44,9 +44,12 @@ NODE=
 SRC=
 SRC_KIND=
 TMP=
+STEP=options
+DIED=0
 
 say() { printf 'warden-install: %s: %s\n' "$1" "$2"; }
 die() {
+  DIED=1
   printf 'warden-install: FAILED at %s: %s\n' "$1" "$2" >&2
   printf 'warden-install:   fix: %s\n' "$3" >&2
   exit 1
@@ -409,20 +412,27 @@ start_service() {
   say service "enabled and started (config check passed); check it with: sudo warden doctor"
 }
 
+# step NAME FUNCTION: what an unexpected failure inside FUNCTION is reported as
+step() {
+  STEP=$1
+  shift
+  "$@"
+}
+
 do_install() {
-  need_root system
-  check_system
-  check_node
-  check_git
-  check_optional
-  find_source
-  install_program
-  install_command
-  install_user
-  install_units
-  install_config
-  readiness
-  start_service
+  step system need_root system
+  step system check_system
+  step node check_node
+  step git check_git
+  step tools check_optional
+  step source find_source
+  step program install_program
+  step command install_command
+  step user install_user
+  step units install_units
+  step config install_config
+  step readiness readiness
+  step service start_service
   if [ "$DRY" = 1 ]; then say 'done' "dry run: nothing was changed"; else say 'done' "warden $VERSION installed in $PREFIX"; fi
 }
 
@@ -465,6 +475,7 @@ act() {
   # act STEP MESSAGE CMD...: run CMD (unless --dry-run), then print MESSAGE
   local step=$1 msg=$2
   shift 2
+  STEP=$step
   if [ "$DRY" = 1 ]; then say "$step" "would: $msg"; return 0; fi
   "$@" || die "$step" "$msg failed" "run it by hand: $*"
   say "$step" "$msg"
@@ -472,6 +483,7 @@ act() {
 
 do_uninstall() {
   local purge=$1 prefix user='' made_group='' state_dir
+  STEP=uninstall
   need_root uninstall
   prefix=$PREFIX
   [ "$prefix" = /opt/warden ] && prefix=$(installed_prefix)
@@ -568,6 +580,7 @@ plan_cmdline() {
 
 do_fix_cmdline() {
   local f first bytes backup booted t pending=0
+  STEP=cmdline
   [ -n "$SYSROOT" ] || need_root cmdline
   f=$SYSROOT/boot/firmware/cmdline.txt
   [ -f "$f" ] || f=$SYSROOT/boot/cmdline.txt
@@ -597,9 +610,19 @@ do_fix_cmdline() {
   say cmdline "$f: $what (backup: $backup); reboot to apply it: sudo reboot"
 }
 
+# Any other failure (set -e) still ends with the step it happened in.
+on_exit() {
+  local rc=$?
+  if [ -n "$TMP" ]; then rm -rf "$TMP"; fi
+  if [ "$rc" != 0 ] && [ "$DIED" = 0 ]; then
+    printf 'warden-install: FAILED at %s: a command failed (exit %s; its message is above)\n' "$STEP" "$rc" >&2
+    printf 'warden-install:   fix: correct what it says, then run install.sh again (every step is safe to repeat)\n' >&2
+  fi
+}
+
 main() {
+  trap on_exit EXIT
   parse_args "$@"
-  trap 'if [ -n "$TMP" ]; then rm -rf "$TMP"; fi' EXIT
   case "$ACTION" in
     install) do_install ;;
     uninstall) do_uninstall 0 ;;
