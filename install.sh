@@ -54,7 +54,7 @@ die() {
   printf 'warden-install:   fix: %s\n' "$3" >&2
   exit 1
 }
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]:-install.sh}" 2>/dev/null | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]:-install.sh}" 2>/dev/null | sed 's/^# \{0,1\}//'; }
 
 # Asks on the terminal (also when the script itself arrives on stdin); --yes answers yes, and
 # with no terminal the answer is no.
