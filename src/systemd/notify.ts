@@ -32,15 +32,29 @@ export function createNotifier(env: NodeJS.ProcessEnv = process.env, binary = 's
   const watchdogIntervalMs = socket ? watchdogIntervalFromEnv(env) : null;
   let lastStatus = '';
   let reported = false;
+  // Messages go out one at a time, in order: each waits for the previous systemd-notify to exit.
+  // Two children racing could deliver READY=1 before RELOADING=1, leaving the unit "reloading".
+  let queue: Promise<void> = Promise.resolve();
   const send = (...assignments: string[]) => {
     if (!socket) return;
-    const child = spawn(binary, assignments, { stdio: 'ignore', env: { ...process.env, NOTIFY_SOCKET: socket } });
     const fail = (why: string) => {
       if (!reported) onError(`sd_notify via ${binary} failed: ${why}`);
       reported = true;
     };
-    child.once('error', (err) => fail(err.message));
-    child.once('exit', (code) => (code ? fail(`exit ${code}`) : undefined));
+    queue = queue.then(
+      () =>
+        new Promise<void>((resolve) => {
+          const child = spawn(binary, assignments, { stdio: 'ignore', env: { ...process.env, NOTIFY_SOCKET: socket } });
+          child.once('error', (err) => {
+            fail(err.message);
+            resolve();
+          });
+          child.once('exit', (code) => {
+            if (code) fail(`exit ${code}`);
+            resolve();
+          });
+        }),
+    );
   };
   return {
     enabled: Boolean(socket),
