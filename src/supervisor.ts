@@ -564,7 +564,8 @@ export class Supervisor {
   liveness(): string | null {
     if (this.stopping) return 'stopping';
     const since = Date.now() - this.lastTickAt;
-    const limit = 2 * this.config.supervisor.pollInterval + 30_000;
+    // the loop turns at least every poll_interval; three missed turns (at least 10 s) is a wedge
+    const limit = Math.max(3 * this.config.supervisor.pollInterval, 10_000);
     return this.lastTickAt === 0 || since <= limit ? null : `the supervisor loop has not turned for ${formatDuration(since)}`;
   }
 

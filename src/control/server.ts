@@ -1,50 +1,175 @@
-// The daemon's local control endpoint: HTTP on a unix socket (mode 0660). The CLI's status, tasks,
-// pause and resume talk to it. Only the daemon writes the state file, so pause and resume go
-// through here rather than editing state behind its back.
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+// The daemon's health and control API: one Node http.Server, listening on a unix socket (mode 0660,
+// optionally handed to [control] group) and, if [control] port is set, on a loopback TCP port.
+// @godaddy/terminus serves GET /healthz and /readyz and owns SIGTERM/SIGINT, so there is one
+// shutdown path:
+//
+//   signal -> /healthz and /readyz answer 503 -> the supervisor's shutdown (stop admitting, stop the
+//   workers, save the state) -> the listeners close, in-flight requests get CLOSE_GRACE_MS ->
+//   the socket file is removed -> exit 0 (exit 1 if any step failed)
+//
+// terminus's defaults do not fit a daemon that stops workers: it re-sends the signal after its
+// hooks (the process would die by SIGTERM instead of exiting 0) and gives requests only 1000 ms.
+// Both are set here. The TCP port is read-only: the unix socket's file mode is the only access
+// control there is, and a TCP port on loopback is open to every local user.
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { createTerminus, HealthCheckError } from '@godaddy/terminus';
+import { ConfigError } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
 
 export interface ControlHandlers {
   status(): unknown;
   tasks(): unknown;
   pause(): unknown;
   resume(): unknown;
+  /** Prometheus text. */
+  metrics(): string;
+  /** null when alive (the supervisor loop is turning), else why not. */
+  liveness(): string | null;
+  /** null when ready (started, not paused), else why not. */
+  readiness(): string | null;
 }
+
+export interface ControlOptions {
+  socket: string;
+  /** Group that may use the socket (mode 0660); null keeps the daemon's own group. */
+  group: string | null;
+  /** Loopback TCP port (read-only routes), or null. */
+  port: number | null;
+  address: string;
+  configPath: string;
+  log: Logger;
+  handlers: ControlHandlers;
+  /** The daemon's shutdown, run once on SIGTERM or SIGINT before the listeners close. */
+  onSignal(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** How long in-flight control requests may take once the listeners are closing (terminus `timeout`). */
+export const CLOSE_GRACE_MS = 5000;
+
+export const SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 /** Another daemon already answers on the control socket: it owns the state directory. */
 export class DaemonAlreadyRunning extends Error {}
 
-export async function startControlServer(socketPath: string, h: ControlHandlers): Promise<Server> {
-  mkdirSync(dirname(socketPath), { recursive: true });
-  if (await socketAnswers(socketPath)) {
-    throw new DaemonAlreadyRunning(`another warden daemon is already running on ${socketPath}`);
-  }
-  rmSync(socketPath, { force: true }); // a stale socket from a crashed daemon
-  const server = createServer((req, res) => route(req, res, h));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => resolve());
-  });
-  chmodSync(socketPath, 0o660);
-  return server;
+export interface ControlServer {
+  /** The TCP port actually bound (useful with port 0 in tests), or null. */
+  readonly tcpPort: number | null;
 }
 
-function route(req: IncomingMessage, res: ServerResponse, h: ControlHandlers): void {
+/** The numeric ID of a group, from /etc/group (no child process, no NSS daemon needed). */
+export function lookupGroupId(name: string, groupFile = '/etc/group'): number | null {
+  let text: string;
+  try {
+    text = readFileSync(groupFile, 'utf8');
+  } catch {
+    return null;
+  }
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f[0] === name && f.length >= 3 && /^\d+$/.test(f[2] ?? '')) return Number(f[2]);
+  }
+  return null;
+}
+
+export async function startControlServer(o: ControlOptions): Promise<ControlServer> {
+  const { log, handlers: h } = o;
+  mkdirSync(dirname(o.socket), { recursive: true });
+  if (await socketAnswers(o.socket)) {
+    throw new DaemonAlreadyRunning(`another warden daemon is already running on ${o.socket}`);
+  }
+  const gid = o.group === null ? null : lookupGroupId(o.group);
+  if (o.group !== null && gid === null) {
+    throw new ConfigError([{ file: o.configPath, key: 'control.group', message: `no group named "${o.group}" in /etc/group (create it with groupadd, or remove the key)` }]);
+  }
+  rmSync(o.socket, { force: true }); // a stale socket from a crashed daemon
+
+  const tcpSockets = new WeakSet<Socket>();
+  const server = createServer((req, res) => route(req, res, h, tcpSockets.has(req.socket)));
+  let received: NodeJS.Signals | null = null;
+  // terminus hands its hooks no signal name; note the first one (listeners run in order)
+  for (const sig of SHUTDOWN_SIGNALS) process.on(sig, () => (received ??= sig));
+  let tcp: TcpServer | null = null;
+  createTerminus(server, {
+    signals: [...SHUTDOWN_SIGNALS],
+    useExit0: true,
+    timeout: CLOSE_GRACE_MS,
+    sendFailuresDuringShutdown: true,
+    healthChecks: {
+      '/healthz': async () => check(h.liveness(), 'not alive'),
+      '/readyz': async () => check(h.readiness(), 'not ready'),
+    },
+    beforeShutdown: () => o.onSignal(received ?? 'SIGTERM'),
+    onSignal: async () => {
+      if (tcp) await new Promise<void>((resolve) => tcp!.close(() => resolve()));
+      rmSync(o.socket, { force: true });
+    },
+    onShutdown: async () => log.info('control socket closed; warden exits'),
+    logger: (msg, err) => log.error(`control: ${msg}`, { error: err?.message }),
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.socket, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // the mode and group are the socket's whole access control
+  if (gid !== null) {
+    try {
+      chownSync(o.socket, -1, gid);
+    } catch (err) {
+      server.close();
+      throw new ConfigError([{ file: o.configPath, key: 'control.group', message: `cannot give ${o.socket} to group "${o.group}": ${(err as NodeJS.ErrnoException).code} (run warden as root, or as a member of that group)` }]);
+    }
+  }
+  chmodSync(o.socket, 0o660);
+
+  let tcpPort: number | null = null;
+  if (o.port !== null) {
+    const t = createTcpServer((sock) => {
+      tcpSockets.add(sock);
+      server.emit('connection', sock); // one http.Server, so terminus and its shutdown cover both
+    });
+    await new Promise<void>((resolve, reject) => {
+      t.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${o.address}:${o.port} ([control] port): ${err.code ?? err.message}`)));
+      t.listen({ host: o.address, port: o.port }, () => resolve());
+    });
+    tcp = t;
+    const addr = t.address();
+    tcpPort = addr && typeof addr === 'object' ? addr.port : o.port;
+    log.info('control API also on loopback TCP (read-only)', { address: o.address, port: tcpPort });
+  }
+  return { tcpPort };
+}
+
+function check(why: string | null, what: string): Promise<void> {
+  if (why !== null) return Promise.reject(new HealthCheckError(what, { reason: why }));
+  return Promise.resolve();
+}
+
+function route(req: IncomingMessage, res: ServerResponse, h: ControlHandlers, overTcp: boolean): void {
   const send = (code: number, body: unknown) => {
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body) + '\n');
   };
   try {
     const key = `${req.method} ${req.url}`;
+    if (overTcp && req.method !== 'GET') {
+      return send(403, { error: `${key} is only accepted on the unix socket: the TCP port is read-only` });
+    }
     switch (key) {
-      case 'GET /healthz':
-        return send(200, { ok: true });
       case 'GET /status':
         return send(200, h.status());
       case 'GET /tasks':
         return send(200, h.tasks());
+      case 'GET /metrics':
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(h.metrics());
+        return;
       case 'POST /pause':
         return send(200, h.pause());
       case 'POST /resume':
