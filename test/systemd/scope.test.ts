@@ -101,9 +101,9 @@ describe('systemd scopes', { skip }, () => {
   test('a stray warden-*.scope that belongs to no running task is stopped at start', async () => {
     const dir = freshDir('stray');
     const config = writeConfig(dir);
+    installService(config); // first: it stops every warden-*.scope a failed test may have left
     spawn('systemd-run', ['--scope', '--quiet', `--unit=${unitName('orphan')}`, 'sleep', '60'], { stdio: 'ignore' });
     await waitFor('stray active', () => unitProps(unitName('orphan'), 'ActiveState').ActiveState === 'active');
-    installService(config);
     assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
     await waitFor('stray stopped', () => unitProps(unitName('orphan'), 'ActiveState').ActiveState !== 'active', 15_000);
     // journald may lag a little behind the process: wait for the line rather than read once

@@ -74,8 +74,9 @@ describe('warden.service', { skip }, () => {
       const config = writeConfig(dir, { supervisor: { max_concurrent_workers: 2 } });
       installService(config);
       assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
-      addTask(config, 'w1', `sleep=4 count=${counter}`);
-      addTask(config, 'w2', `sleep=4 count=${counter}`);
+      // long enough that a restart on a loaded machine still finds them running
+      addTask(config, 'w1', `sleep=7 count=${counter}`);
+      addTask(config, 'w2', `sleep=7 count=${counter}`);
       const s1 = await waitFor('two workers', () => {
         const s = status(config);
         return s && s.workers.length === 2 ? s : null;
