@@ -490,6 +490,8 @@ export class Supervisor {
     const fixed: string[] = [];
     if (next.config.supervisor.stateDir !== cur.supervisor.stateDir) fixed.push('supervisor.state_dir');
     if (next.config.control.socket !== cur.control.socket) fixed.push('control.socket');
+    if (next.config.control.group !== cur.control.group) fixed.push('control.group');
+    if (next.config.control.port !== cur.control.port || next.config.control.address !== cur.control.address) fixed.push('control.port and control.address');
     if (next.config.executor.kind !== cur.executor.kind) fixed.push('executor.kind');
     if (next.config.worker.user !== cur.worker.user) fixed.push('worker.user');
     if (fixed.length) return { ok: false, error: `${fixed.join(', ')} cannot change on reload; restart warden to apply` };

@@ -35,10 +35,20 @@ function readToken(file: string, configPath: string): string {
   return token;
 }
 
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+}
+
 export function buildChannels(a: AlertsConfig, configPath: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): ChannelSetup {
   const channels: AlertChannel[] = [];
   const warnings: string[] = [];
-  if (a.ntfyUrl) channels.push(new NtfyChannel(a.ntfyUrl, a.ntfyTokenFile ? readToken(a.ntfyTokenFile, configPath) : null));
+  if (a.ntfyUrl) {
+    channels.push(new NtfyChannel(a.ntfyUrl, a.ntfyTokenFile ? readToken(a.ntfyTokenFile, configPath) : null));
+    const u = new URL(a.ntfyUrl);
+    if (a.ntfyTokenFile && u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
+      warnings.push(`alerts: ntfy_url is plain http to ${u.hostname}: the access token crosses the network unencrypted; use https`);
+    }
+  }
   if (a.notifySend) {
     const bus = findSessionBus(a.sessionBus, env, uid);
     if (bus.address === null) warnings.push(`alerts: notify-send is on, but ${bus.why}; desktop notifications will not be shown`);

@@ -178,7 +178,8 @@ const controlSchema = z.strictObject({
 function isHttpUrl(text: string): boolean {
   try {
     const u = new URL(text);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.pathname.length > 1;
+    // no user:password@ in the URL: it would end up in logs; a token goes in ntfy_token_file
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.pathname.length > 1 && !u.username && !u.password;
   } catch {
     return false;
   }
@@ -186,7 +187,7 @@ function isHttpUrl(text: string): boolean {
 
 const alertsSchema = z
   .strictObject({
-    ntfy_url: z.string({ error: 'expected a URL' }).refine(isHttpUrl, { message: 'expected the http(s) URL of an ntfy server plus topic, e.g. "https://ntfy.sh/my-warden-alerts"' }).optional(),
+    ntfy_url: z.string({ error: 'expected a URL' }).refine(isHttpUrl, { message: 'expected the http(s) URL of an ntfy server plus topic, e.g. "https://ntfy.sh/my-warden-alerts", with no credentials in it (use ntfy_token_file)' }).optional(),
     ntfy_token_file: z.string({ error: 'expected an absolute path' }).refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }).optional(),
     notify_send: z.boolean({ error: 'expected true or false' }).default(false),
     session_bus: z.string({ error: 'expected a D-Bus address like "unix:path=/run/user/1000/bus"' }).min(1).optional(),

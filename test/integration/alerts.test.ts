@@ -207,6 +207,22 @@ test('repeat_after for real: the same key within 1.5 s is suppressed, after it i
   await d.stop();
 });
 
+test('the digest job runs on its cron schedule (node-cron) and reports what happened since the last one', async () => {
+  const ntfy = await receiver();
+  const sb = makeSandbox({ alerts: { ntfy_url: ntfy.url('t'), digest: '*/2 * * * * *' } });
+  const d = await startDaemon(sb);
+  assert.match(d.log(), /job scheduled job=digest schedule="\*\/2 \* \* \* \* \*" next=\S+/);
+  await addTask(sb, 'one', 'sleep=1.2 exit=0');
+  const digests = () => ntfy.requests.filter(titled('daily digest'));
+  const p = await waitFor('a digest that reports the success', () => digests().find((x) => /1 succeeded/.test(x.body)) ?? null, 15_000, 50);
+  assert.equal(p.headers.priority, '2');
+  assert.equal(p.headers.tags, 'bar_chart,digest');
+  assert.match(p.body, /^Last \d+(ms|s): \d spawn\(s\), 1 succeeded, 0 dead\.\nNow: 0\/1 workers, 0 queued\. Breaker closed\.\nTasks: succeeded 1\.$/);
+  const spawns = digests().reduce((n, x) => n + Number(/(\d+) spawn/.exec(x.body)![1]), 0);
+  assert.equal(spawns, 1, 'each spawn is in exactly one digest period');
+  await d.stop();
+});
+
 describe('a receiver that fails never holds up spawning; the alert is retried, then dropped', () => {
   const INTERVAL_MS = 1000;
   for (const mode of ['error500', 'hang', 'down'] as const) {

@@ -75,6 +75,7 @@ describe('config problems are caught at load, with the key', () => {
     ['a port out of range', '[control]\nport = 70000\n', /control\.port: expected a port between 1 and 65535/],
     ['a group name with a space', '[control]\ngroup = "wheel users"\n', /control\.group: expected a group name/],
     ['an ntfy URL without a topic', '[alerts]\nntfy_url = "https://ntfy.sh/"\n', /alerts\.ntfy_url: expected the http\(s\) URL of an ntfy server plus topic/],
+    ['an ntfy URL with credentials in it', '[alerts]\nntfy_url = "https://me:secret@ntfy.sh/topic"\n', /alerts\.ntfy_url: .*with no credentials in it \(use ntfy_token_file\)/],
     ['a token file without ntfy_url', '[alerts]\nntfy_token_file = "/etc/warden/token"\n', /alerts\.ntfy_token_file: set ntfy_url too/],
     ['a session bus without notify_send', '[alerts]\nsession_bus = "unix:path=/run/user/1000/bus"\n', /alerts\.session_bus: set notify_send = true too/],
     ['an empty hook command', '[alerts]\ncommand = []\n', /alerts\.command: expected at least the program to run/],
