@@ -4,6 +4,8 @@
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sampleHost, type HostSample } from './admission/sample.js';
+import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from './admission/disk.js';
+import { decodeThrottled, type ThrottledFlags } from './hardware/throttled.js';
 import type { LoadedConfig } from './config/load.js';
 import { formatDuration, formatSize } from './config/units.js';
 import type { AlertSink } from './alerts/dispatcher.js';
@@ -18,7 +20,7 @@ import type { Completion, ExitReport } from './policy/classify.js';
 import {
   addTasks,
   applyCancel,
-  applyDiskCheck,
+  applyDiskHealth,
   applyExit,
   applyInterrupted,
   applyManualPause,
@@ -34,7 +36,7 @@ import {
   type SpawnOrder,
 } from './policy/decide.js';
 import { ensureStateDir, loadState, saveState, statePath, writeFileAtomic } from './state/store.js';
-import { activePauseReasons, type TaskState, type WardenState } from './state/types.js';
+import { activePauseReasons, type PauseReason, type TaskState, type WardenState } from './state/types.js';
 import type { Notifier } from './systemd/notify.js';
 import { promptDir, readQueue, rejectQueued, removeQueued } from './tasks/local-queue.js';
 import { DEFAULT_GH, renderPrompt, type GhOptions, type GhResult, type GithubIssue } from './tasks/github.js';
@@ -86,6 +88,10 @@ export class Supervisor {
   private stopping = false;
   private stallRequested = false;
   private lastSample: HostSample | null = null;
+  private lastDisks: DiskUsage[] = [];
+  private activePauses: readonly PauseReason[] = [];
+  private lastPause: { reason: PauseReason; since: number } | null = null;
+  private readonly unavailable: string[] = [];
   private heldBy: string | null = null;
   private server: ControlServer | null = null;
   private readonly startedAt = Date.now();
@@ -239,16 +245,15 @@ export class Supervisor {
       this.ingestQueue();
       const now = this.now();
       const sample = this.sample(now);
-      const disk = this.workspace.disk();
-      if (disk) {
-        const d = applyDiskCheck(this.state, disk.free, disk.min, disk.path, now);
-        this.commit(d.state, d.events);
-      }
+      const d = applyDiskHealth(this.state, diskProblems(this.readDisks()), now);
+      this.commit(d.state, d.events);
       this.lastSample = sample;
+      this.warnHardwareUnavailable(sample);
       if (!sample.psiAvailable) this.warnOnce('psi', 'PSI is not available (/proc/pressure/memory missing): memory pressure is not part of admission. On a Raspberry Pi add psi=1 to /boot/firmware/cmdline.txt and reboot.');
       for (const e of sample.errors) this.warnOnce(`sample:${e}`, `host sample: ${e}`);
       const r = planTick(this.state, now, sample, this.settings);
       this.commit(r.state, r.events);
+      this.trackPauses(now);
       this.heldBy = r.heldBy;
       wakeAt = r.wakeAt;
       for (const order of r.spawns) {
@@ -478,6 +483,49 @@ export class Supervisor {
     this.deps.alerts?.emit(e);
   }
 
+  /**
+   * Free space and inodes where the state file and the worktrees live. The state_dir needs the
+   * same 256M that `warden doctor` fails below; the worktrees need worktree.min_free_disk.
+   */
+  private readDisks(): { usage: DiskUsage; limits: DiskLimits }[] {
+    const minFreeInodes = this.config.admission.minFreeInodes;
+    const targets: { role: string; path: string; limits: DiskLimits }[] = [
+      { role: 'state_dir', path: this.stateDir, limits: { minFree: STATE_DIR_MIN_FREE, minFreeKey: 'the state_dir minimum', minFreeInodes } },
+    ];
+    const wt = this.workspace.disk(); // creates the worktree base directory
+    if (wt) targets.push({ role: 'worktrees', path: wt.path, limits: { minFree: wt.min, minFreeKey: 'worktree.min_free_disk', minFreeInodes } });
+    const out: { usage: DiskUsage; limits: DiskLimits }[] = [];
+    for (const t of targets) {
+      try {
+        out.push({ usage: readDiskUsage(t.role, t.path), limits: t.limits });
+      } catch (err) {
+        this.warnOnce(`statfs:${t.path}`, `cannot read free disk space of ${t.path}: ${(err as Error).message}`);
+      }
+    }
+    this.lastDisks = out.map((c) => c.usage);
+    return out;
+  }
+
+  /** A machine without a sensor is not failed closed; it is said once, in the log and in status. */
+  private warnHardwareUnavailable(sample: HostSample): void {
+    const missing: [string, boolean, string][] = [
+      ['thermal', sample.thermalZone == null, 'SoC temperature: not available (no CPU thermal zone under /sys/class/thermal); max_temperature is not part of admission'],
+      ['throttled', sample.throttled == null, 'throttled/under-voltage flags: not available (no /sys/devices/platform/soc/soc:firmware/get_throttled; not a Raspberry Pi kernel); power is not part of admission'],
+    ];
+    for (const [key, isMissing, msg] of missing) {
+      if (!isMissing || this.warned.has(`hw:${key}`)) continue;
+      this.unavailable.push(msg);
+      this.warnOnce(`hw:${key}`, msg);
+    }
+  }
+
+  /** Remembers the pause reason that came last, for status and /metrics. */
+  private trackPauses(now: number): void {
+    const active = activePauseReasons(this.state);
+    for (const r of active) if (!this.activePauses.includes(r)) this.lastPause = { reason: r, since: now };
+    this.activePauses = active;
+  }
+
   private warnOnce(key: string, msg: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
@@ -528,7 +576,7 @@ export class Supervisor {
     const head = `${runningCount(this.state)}/${this.config.supervisor.maxConcurrentWorkers} workers, ${counts.pending + counts.retry_wait} queued`;
     if (reasons.length === 0) return this.heldBy ? `${head}, ${this.heldBy}` : head;
     const why = reasons
-      .map((r) => (r === 'breaker' ? `breaker (${this.state.breaker.reason ?? 'open'})` : r === 'pressure' ? `pressure (${this.state.pause.pressure?.reasons[0] ?? ''})` : 'manual'))
+      .map((r) => (r === 'breaker' ? `breaker (${this.state.breaker.reason ?? 'open'})` : r === 'pressure' ? `pressure (${this.state.pause.pressure?.reasons[0] ?? ''})` : r === 'thermal' || r === 'power' ? `${r} (${this.state.pause[r]?.reasons[0] ?? ''})` : r))
       .join(', ');
     return `${head}, paused: ${why}`;
   }
@@ -558,6 +606,15 @@ export class Supervisor {
       breaker: this.state.breaker,
       heldBy: this.heldBy,
       lastSample: this.lastSample,
+      hardware: {
+        temperatureC: this.lastSample?.temperatureC ?? null,
+        thermalZone: this.lastSample?.thermalZone ?? null,
+        maxTemperature: c.admission.maxTemperature,
+        throttled: this.lastSample?.throttled != null ? decodeThrottled(this.lastSample.throttled) : null,
+        notAvailable: [...this.unavailable],
+      },
+      disk: this.lastDisks,
+      lastPause: this.lastPause,
       totalSpawns: this.state.totalSpawns,
     };
   }
@@ -632,6 +689,9 @@ export class Supervisor {
   }
 }
 
+/** Free space the state_dir's filesystem keeps (what `warden doctor` fails below without [worktree]). */
+const STATE_DIR_MIN_FREE = 256 * 1024 * 1024;
+
 /** How long the shutdown waits for alert deliveries in flight. */
 const ALERT_FLUSH_MS = 3000;
 
@@ -647,6 +707,12 @@ export interface StatusReport {
   breaker: WardenState['breaker'];
   heldBy: string | null;
   lastSample: HostSample | null;
+  /** The hardware signals of the last sample; what this machine lacks is named in notAvailable. */
+  hardware: { temperatureC: number | null; thermalZone: string | null; maxTemperature: number; throttled: ThrottledFlags | null; notAvailable: string[] };
+  /** Free space and inodes where the state file and the worktrees live, at the last tick. */
+  disk: DiskUsage[];
+  /** The pause reason that began last (it may be over), and when. */
+  lastPause: { reason: PauseReason; since: number } | null;
   totalSpawns: number;
 }
 

@@ -3,6 +3,7 @@
 // like the kubelet's eviction transition period).
 import { formatSize } from '../config/units.js';
 import type { PressureState } from '../state/types.js';
+import { decodeThrottled } from '../hardware/throttled.js';
 import type { HostSample } from './sample.js';
 
 export interface AdmissionSettings {
@@ -10,6 +11,8 @@ export interface AdmissionSettings {
   maxLoadPerCpu: number;
   maxMemoryPressure: number;
   recoverAfter: number;
+  /** Degrees C; the SoC temperature above it pauses with reason `thermal`. */
+  maxTemperature: number;
 }
 
 /** Human-readable reasons the sample refuses a new worker of `memoryMax` bytes; empty = admit. */
@@ -53,4 +56,24 @@ export function updatePressure(
   }
   if (now - prev.clearSince >= recoverAfter) return { pressure: null, transition: 'left' };
   return { pressure: prev, transition: null };
+}
+
+/**
+ * Reasons the SoC is too hot for another worker (pause reason `thermal`); empty = admit. No
+ * thermal zone means no verdict: a machine without the sensor is not failed closed.
+ */
+export function thermalViolations(sample: HostSample, s: AdmissionSettings): string[] {
+  const t = sample.temperatureC;
+  if (t == null || !(t > s.maxTemperature)) return [];
+  return [`thermal: ${sample.thermalZone ?? 'SoC'} at ${t.toFixed(1)} °C is over max_temperature ${s.maxTemperature} °C`];
+}
+
+/**
+ * Reasons the power supply refuses another worker (pause reason `power`): the firmware reports
+ * under-voltage right now. Under-voltage earlier since boot is reported, not a pause.
+ */
+export function powerViolations(sample: HostSample): string[] {
+  if (sample.throttled == null) return [];
+  const f = decodeThrottled(sample.throttled);
+  return f.now.underVoltage ? [`power: the firmware reports under-voltage now (throttled=0x${f.raw.toString(16)}); check the power supply`] : [];
 }

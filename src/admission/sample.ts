@@ -1,9 +1,12 @@
-// One pre-spawn sample of the host: MemAvailable, the 1-minute load and PSI memory pressure.
+// One pre-spawn sample of the host: MemAvailable, the 1-minute load, PSI memory pressure, the SoC
+// temperature and the Pi firmware's throttled flags.
 // It reads three small /proc files synchronously and spawns no process (systeminformation's
 // currentLoad() runs a shell command and blocks for ~19 ms; this takes well under 1 ms).
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { findCpuThermalZone, parseMillidegrees, type ThermalZone } from '../hardware/thermal.js';
+import { parseThrottled, THROTTLED_SYSFS_PATH } from '../hardware/throttled.js';
 
 export interface HostSample {
   at: number;
@@ -15,15 +18,26 @@ export interface HostSample {
   /** PSI memory "some avg10" percent; null when /proc/pressure/memory is missing (PSI off). */
   memoryPressure: number | null;
   psiAvailable: boolean;
+  /** SoC temperature in degrees C from the CPU thermal zone; null when there is none (not a failure). */
+  temperatureC: number | null;
+  /** The thermal zone's type (cpu-thermal on a Pi); null when there is none. */
+  thermalZone: string | null;
+  /** The Raspberry Pi firmware's throttled word (src/hardware/throttled.ts); null when not a Pi. */
+  throttled: number | null;
   errors: string[];
 }
 
 export interface SampleSource {
   procRoot: string;
   cpus: number;
+  /** Where sysfs is (tests use a fake tree); without it the hardware signals are not read. */
+  sysRoot?: string;
 }
 
-export const hostProc: SampleSource = { procRoot: '/proc', cpus: availableParallelism() };
+export const hostProc: SampleSource = { procRoot: '/proc', cpus: availableParallelism(), sysRoot: '/sys' };
+
+// The CPU zone is looked up once per sysfs root: zone numbers do not change while the system runs.
+const zoneCache = new Map<string, ThermalZone | null>();
 
 export function sampleHost(now: number, src: SampleSource = hostProc): HostSample {
   const errors: string[] = [];
@@ -64,7 +78,34 @@ export function sampleHost(now: number, src: SampleSource = hostProc): HostSampl
     else errors.push(`cannot read pressure/memory: ${(err as Error).message}`);
   }
 
-  return { at: now, memAvailable, memTotal, load1, cpus: src.cpus, memoryPressure, psiAvailable, errors };
+  // Hardware signals: a missing sensor or file is "not available", never an error (a VM, an x86
+  // box without a thermal zone, a Pi kernel without the firmware driver).
+  let temperatureC: number | null = null;
+  let thermalZone: string | null = null;
+  let throttled: number | null = null;
+  if (src.sysRoot !== undefined) {
+    let zone = zoneCache.get(src.sysRoot);
+    if (zone === undefined) {
+      zone = findCpuThermalZone(src.sysRoot);
+      zoneCache.set(src.sysRoot, zone);
+    }
+    if (zone) {
+      thermalZone = zone.type;
+      try {
+        temperatureC = parseMillidegrees(readFileSync(zone.path, 'latin1'));
+        if (temperatureC === null) errors.push(`cannot parse ${zone.type} temperature`);
+      } catch (err) {
+        errors.push(`cannot read ${zone.type} temperature: ${(err as Error).message}`);
+      }
+    }
+    try {
+      throttled = parseThrottled(readFileSync(join(src.sysRoot, THROTTLED_SYSFS_PATH), 'latin1'));
+    } catch {
+      // not a Raspberry Pi kernel (or no firmware driver): power is simply not part of admission
+    }
+  }
+
+  return { at: now, memAvailable, memTotal, load1, cpus: src.cpus, memoryPressure, psiAvailable, temperatureC, thermalZone, throttled, errors };
 }
 
 function meminfoField(text: string, field: string): number | null {

@@ -3,6 +3,7 @@
 // channels) works on the Alert alone.
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../config/units.js';
+import type { HardwarePauseReason } from '../policy/decide.js';
 import { assertNever, describeFailureKind } from '../policy/failure-kind.js';
 import type { DigestSummary, WardenEvent } from './events.js';
 
@@ -164,6 +165,12 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
       );
     case 'disk_paused':
       return pausedAlert('disk', `Low disk space: ${e.reason}. Running workers keep running; no new worker starts until space is freed.`, 4, ctx);
+    case 'hardware_paused':
+      return e.reason === 'power'
+        ? pausedAlert('power', `Under-voltage now: ${e.reasons.join('; ')}. Under-voltage throttles the Pi and corrupts SD cards: use a proper power supply. No new worker starts until it clears.`, 5, ctx)
+        : pausedAlert('thermal', `SoC too hot: ${e.reasons.join('; ')}. Running workers keep running; no new worker starts until it stays cooler for recover_after.`, 4, ctx);
+    case 'hardware_resumed':
+      return resumedAlert(e.reason, e.reason === 'power' ? 'No under-voltage for recover_after; workers start again.' : 'The SoC stayed below max_temperature for recover_after; workers start again.', ctx);
     case 'disk_resumed':
       return resumedAlert('disk', 'Free disk space is back above worktree.min_free_disk; workers start again.', ctx);
     case 'task_blocked':
@@ -172,6 +179,7 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
     case 'task_cancelled':
     case 'breaker_half_open':
     case 'pressure_recovering':
+    case 'hardware_recovering':
     case 'task_spawn':
     case 'task_succeeded':
     case 'task_retry':
@@ -182,14 +190,14 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
   }
 }
 
-function pausedAlert(reason: 'pressure' | 'manual' | 'disk', message: string, priority: AlertPriority, ctx: AlertContext): Alert {
+function pausedAlert(reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason, message: string, priority: AlertPriority, ctx: AlertContext): Alert {
   return finish(
     { kind: 'paused', key: `paused:${reason}`, clears: [`resumed:${reason}`], title: `paused: ${reason}`, message, priority, tags: ['pause_button', 'paused'], fields: { pause_reason: reason } },
     ctx,
   );
 }
 
-function resumedAlert(reason: 'pressure' | 'manual' | 'disk', message: string, ctx: AlertContext): Alert {
+function resumedAlert(reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason, message: string, ctx: AlertContext): Alert {
   return finish(
     { kind: 'resumed', key: `resumed:${reason}`, clears: [`paused:${reason}`], title: `resumed: ${reason} pause ended`, message, priority: 3, tags: ['arrow_forward', 'resumed'], fields: { pause_reason: reason } },
     ctx,

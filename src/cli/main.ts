@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
 import { formatDuration, formatSize } from '../config/units.js';
+import { hostProc, sampleHost } from '../admission/sample.js';
+import { describeThrottled } from '../hardware/throttled.js';
 import { callDaemon, DaemonUnreachable } from '../control/client.js';
 import { DaemonAlreadyRunning } from '../control/server.js';
 import { buildChannels, createDispatcher, dispatcherSettings, sendTestAlert } from '../alerts/channels.js';
@@ -137,6 +139,8 @@ async function run(loaded: LoadedConfig): Promise<number> {
     notifier,
     version: version(),
     debugStallSignal: process.env.WARDEN_DEBUG_STALL === '1',
+    // tests point the hardware signals at a fake sysfs tree (a hot SoC, an under-volted Pi)
+    sample: process.env.WARDEN_SYSFS_ROOT ? (now) => sampleHost(now, { ...hostProc, sysRoot: process.env.WARDEN_SYSFS_ROOT }) : undefined,
     workspace: loaded.config.worktree ? new GitWorkspace(loaded.config.worktree, DEFAULT_GH, log) : undefined,
     alerts,
   });
@@ -235,10 +239,22 @@ async function status(socket: string, json: boolean): Promise<number> {
       `host:     MemAvailable ${x.memAvailable === null ? '?' : formatSize(x.memAvailable)}, load1 ${x.load1 ?? '?'} on ${x.cpus} CPUs, memory PSI ${x.psiAvailable ? `${x.memoryPressure}%` : 'not available (PSI off)'}`,
     );
   }
+  if (s.hardware) lines.push(...hardwareLines(s));
   lines.push(`workers:  ${s.workers.length === 0 ? 'none' : ''}`);
   for (const w of s.workers) lines.push(`  ${w.taskId}  attempt ${w.attempt}  pid ${w.pid}  up ${formatDuration(w.uptimeMs)}${w.unit ? `  ${w.unit}` : ''}`);
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+function hardwareLines(s: StatusReport): string[] {
+  const h = s.hardware;
+  const temp = h.temperatureC === null ? 'not available' : `${h.temperatureC.toFixed(1)} °C (${h.thermalZone}; max_temperature ${h.maxTemperature} °C)`;
+  const flags = h.throttled === null ? 'not available' : `0x${h.throttled.raw.toString(16)}${h.throttled.raw === 0 ? ' (none)' : ` (${describeThrottled(h.throttled).join(', ')})`}`;
+  const lines = [`hardware: SoC temperature ${temp}; throttled ${flags}`];
+  for (const d of s.disk) lines.push(`disk:     ${d.role} ${d.path}: ${formatSize(d.freeBytes)} free, ${d.freeInodes === null ? 'inodes not counted' : `${d.freeInodes} inodes free`}`);
+  if (s.lastPause) lines.push(`last pause: ${s.lastPause.reason} at ${new Date(s.lastPause.since).toISOString()}`);
+  for (const n of h.notAvailable) lines.push(`note:     ${n}`);
+  return lines;
 }
 
 async function tasks(socket: string, json: boolean): Promise<number> {

@@ -147,6 +147,10 @@ const admissionSchema = z.strictObject({
   max_load_per_cpu: num(1.5, 0.01, 1000),
   max_memory_pressure: num(20, 0, 100),
   recover_after: duration('2m', 0, DAY),
+  // degrees C; a Pi 4/5 throttles itself at about 80-85, so pause before the firmware does
+  max_temperature: num(75, 20, 150),
+  // on the filesystems of state_dir and the worktrees; 0 turns the inode check off
+  min_free_inodes: int(10000, 0, 1_000_000_000),
 });
 
 const executorSchema = z.strictObject({
@@ -308,7 +312,7 @@ export interface Config {
   };
   backoff: Record<FailureKind, BackoffSettings>;
   breaker: { failures: number; window: number; cooldown: number };
-  admission: { minAvailableMemory: number; maxLoadPerCpu: number; maxMemoryPressure: number; recoverAfter: number };
+  admission: { minAvailableMemory: number; maxLoadPerCpu: number; maxMemoryPressure: number; recoverAfter: number; maxTemperature: number; minFreeInodes: number };
   executor: { kind: 'auto' | 'systemd' | 'direct'; keepWorkersOnStop: boolean; allowUnenforcedLimits: boolean };
   control: { socket: string; group: string | null; port: number | null; address: string };
   alerts: {
@@ -381,6 +385,8 @@ export function toConfig(raw: RawConfig): Config {
       maxLoadPerCpu: raw.admission.max_load_per_cpu,
       maxMemoryPressure: raw.admission.max_memory_pressure,
       recoverAfter: raw.admission.recover_after,
+      maxTemperature: raw.admission.max_temperature,
+      minFreeInodes: raw.admission.min_free_inodes,
     },
     executor: { kind: raw.executor.kind, keepWorkersOnStop: raw.executor.keep_workers_on_stop, allowUnenforcedLimits: raw.executor.allow_unenforced_limits },
     control: {

@@ -52,6 +52,9 @@ export function countEvent(c: EventCounts, e: WardenEvent): void {
     case 'task_cancelled':
     case 'disk_paused':
     case 'disk_resumed':
+    case 'hardware_paused':
+    case 'hardware_recovering':
+    case 'hardware_resumed':
     case 'unclean_restart':
     case 'config_reload_failed':
     case 'digest':
@@ -124,6 +127,20 @@ export function renderMetrics(m: MetricsInput): string {
     x.metric('warden_host_psi_available', 'gauge', '1 when /proc/pressure/memory exists (PSI on).', [[{}, h.psiAvailable ? 1 : 0]]);
     if (h.memoryPressure !== null) x.metric('warden_host_memory_pressure_some_avg10', 'gauge', 'PSI memory "some avg10", percent, at the last sample.', [[{}, h.memoryPressure]]);
   }
+  const hw = s.hardware; // absent in a status from an older daemon
+  if (hw && hw.temperatureC !== null) x.metric('warden_host_temperature_celsius', 'gauge', 'SoC temperature at the last sample, from the CPU thermal zone.', [[{ zone: hw.thermalZone ?? '' }, hw.temperatureC]]);
+  if (hw) x.metric('warden_host_max_temperature_celsius', 'gauge', 'admission.max_temperature.', [[{}, hw.maxTemperature]]);
+  if (hw && hw.throttled !== null) {
+    const t = hw.throttled;
+    x.metric('warden_host_throttled', 'gauge', 'Raspberry Pi firmware throttled flags (get_throttled): 1 when set, "now" or "since_boot".', [
+      ...(['now', 'sinceBoot'] as const).flatMap((when) =>
+        (Object.keys(t[when]) as (keyof typeof t.now)[]).map((flag): [Record<string, string>, number] => [{ flag, when: when === 'now' ? 'now' : 'since_boot' }, t[when][flag] ? 1 : 0]),
+      ),
+    ]);
+  }
+  x.metric('warden_disk_free_bytes', 'gauge', 'Free bytes (for unprivileged users) on the filesystems of state_dir and the worktrees.', (s.disk ?? []).map((d) => [{ role: d.role, path: d.path }, d.freeBytes]));
+  x.metric('warden_disk_free_inodes', 'gauge', 'Free inodes on the filesystems of state_dir and the worktrees.', (s.disk ?? []).flatMap((d): [Record<string, string>, number][] => (d.freeInodes === null ? [] : [[{ role: d.role, path: d.path }, d.freeInodes]])));
+  if (s.lastPause) x.metric('warden_last_pause_start_seconds', 'gauge', 'When the pause reason that began last began (the reason is the label; it may be over).', [[{ reason: s.lastPause.reason }, s.lastPause.since / 1000]]);
   if (m.alerts) {
     const ch = Object.entries(m.alerts.channels);
     x.metric('warden_alerts_sent_total', 'counter', 'Alert deliveries that succeeded, by channel.', ch.map(([name, c]) => [{ channel: name }, c.sent]));

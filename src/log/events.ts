@@ -40,6 +40,12 @@ export function describeEvent(e: CoreEvent): string {
       return `paused: disk (${e.reason})`;
     case 'disk_resumed':
       return 'resumed: free disk space is back above min_free_disk';
+    case 'hardware_paused':
+      return `paused: ${e.reason} (${e.reasons.join('; ')})`;
+    case 'hardware_recovering':
+      return `${e.reason} cleared; resuming after ${formatDuration(e.recoverAfterMs)} without it`;
+    case 'hardware_resumed':
+      return `resumed: ${e.reason} stayed clear for recover_after`;
     default:
       return assertNever(e, 'event');
   }
@@ -51,6 +57,7 @@ export function eventLevel(e: CoreEvent): Level {
     case 'pressure_entered':
     case 'task_dead':
     case 'disk_paused':
+    case 'hardware_paused':
       return 'error';
     case 'task_retry':
     case 'task_interrupted':
@@ -66,6 +73,8 @@ export function eventLevel(e: CoreEvent): Level {
     case 'task_spawn':
     case 'task_succeeded':
     case 'disk_resumed':
+    case 'hardware_recovering':
+    case 'hardware_resumed':
       return 'info';
     default:
       return assertNever(e, 'event');

@@ -1,7 +1,7 @@
 // The decision core: pure functions of (state, sample, clock). They say which tasks to spawn,
 // how an ended attempt changes a task, and when the supervisor should look again. No I/O here;
 // the supervisor performs what these return. Everything is tested on a fake clock.
-import { admissionViolations, updatePressure, type AdmissionSettings } from '../admission/evaluate.js';
+import { admissionViolations, powerViolations, thermalViolations, updatePressure, type AdmissionSettings } from '../admission/evaluate.js';
 import type { HostSample } from '../admission/sample.js';
 import type { BackoffSettings } from '../config/schema.js';
 import { formatDuration, formatSize } from '../config/units.js';
@@ -33,6 +33,9 @@ export interface CoreSettings {
   admission: AdmissionSettings;
 }
 
+/** Pauses that come from the hardware: heat and under-voltage (admission.max_temperature, get_throttled). */
+export type HardwarePauseReason = 'thermal' | 'power';
+
 export type CoreEvent =
   | { type: 'breaker_opened'; reason: string; cooldownMs: number }
   | { type: 'breaker_half_open' }
@@ -49,6 +52,10 @@ export type CoreEvent =
   | { type: 'task_interrupted'; taskId: string; detail: string }
   | { type: 'task_blocked'; taskId: string; reason: string }
   | { type: 'task_cancelled'; taskId: string; reason: string }
+  /** The SoC is too hot (`thermal`) or the firmware reports under-voltage now (`power`). */
+  | { type: 'hardware_paused'; reason: HardwarePauseReason; reasons: string[] }
+  | { type: 'hardware_recovering'; reason: HardwarePauseReason; recoverAfterMs: number }
+  | { type: 'hardware_resumed'; reason: HardwarePauseReason }
   | { type: 'disk_paused'; reason: string }
   | { type: 'disk_resumed' };
 
@@ -117,6 +124,20 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
     if (transition === 'left') events.push({ type: 'pressure_left' });
   }
   if (state.pause.pressure?.clearSince != null) wakeBy(state.pause.pressure.clearSince + s.admission.recoverAfter);
+  // the same hysteresis for heat and under-voltage, each its own pause reason
+  if (sample !== null) {
+    for (const [reason, violations] of [
+      ['thermal', thermalViolations(sample, s.admission)],
+      ['power', powerViolations(sample)],
+    ] as const) {
+      const { pressure: pause, transition } = updatePressure(state.pause[reason], violations, now, s.admission.recoverAfter);
+      if (pause !== state.pause[reason]) state = { ...state, pause: { ...state.pause, [reason]: pause } };
+      if (transition === 'entered') events.push({ type: 'hardware_paused', reason, reasons: violations });
+      if (transition === 'recovering') events.push({ type: 'hardware_recovering', reason, recoverAfterMs: s.admission.recoverAfter });
+      if (transition === 'left') events.push({ type: 'hardware_resumed', reason });
+    }
+  }
+  for (const p of [state.pause.thermal, state.pause.power]) if (p?.clearSince != null) wakeBy(p.clearSince + s.admission.recoverAfter);
 
   // 3. retry_wait tasks whose backoff has passed become pending again. They are the head of the
   //    index's retry list; the next one after them is the next wake-up.
@@ -139,6 +160,8 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
   // 4. gates, in the order a human would want to read them
   if (state.pause.manual) return hold('paused: manual');
   if (state.pause.pressure) return hold(`paused: pressure (${state.pause.pressure.reasons.join('; ')})`);
+  if (state.pause.thermal) return hold(`paused: thermal (${state.pause.thermal.reasons.join('; ')})`);
+  if (state.pause.power) return hold(`paused: power (${state.pause.power.reasons.join('; ')})`);
   if (state.pause.disk) return hold(`paused: disk (${state.pause.disk.reason})`);
   const gate = breakerGate(state.breaker);
   if (gate.allow === 'none') return hold(state.breaker.phase === 'open' ? `paused: breaker (${state.breaker.reason ?? 'open'})` : 'breaker half-open: probe running');
@@ -322,12 +345,23 @@ export function applyCancel(prev: WardenState, taskId: string, now: number, reas
  * back above it resumes. No hysteresis: space comes back only when someone frees it.
  */
 export function applyDiskCheck(prev: WardenState, free: number, minFree: number, path: string, now: number): { state: WardenState; events: CoreEvent[] } {
-  const low = free < minFree;
-  if (low && !prev.pause.disk) {
-    const reason = `${formatSize(free)} free on ${path}, under min_free_disk ${formatSize(minFree)}`;
+  return applyDiskHealth(prev, free < minFree ? [`${formatSize(free)} free on ${path}, under min_free_disk ${formatSize(minFree)}`] : [], now);
+}
+
+/**
+ * The disk pause from every problem found (space or inodes, on the state and worktree
+ * filesystems; src/admission/disk.ts): any problem pauses with reason `disk`, none resumes.
+ * A different problem while paused updates the reason without a new event.
+ */
+export function applyDiskHealth(prev: WardenState, problems: readonly string[], now: number): { state: WardenState; events: CoreEvent[] } {
+  const reason = problems.join('; ');
+  if (problems.length > 0 && !prev.pause.disk) {
     return { state: { ...prev, pause: { ...prev.pause, disk: { since: now, reason } } }, events: [{ type: 'disk_paused', reason }] };
   }
-  if (!low && prev.pause.disk) return { state: { ...prev, pause: { ...prev.pause, disk: null } }, events: [{ type: 'disk_resumed' }] };
+  if (problems.length > 0 && prev.pause.disk && prev.pause.disk.reason !== reason) {
+    return { state: { ...prev, pause: { ...prev.pause, disk: { ...prev.pause.disk, reason } } }, events: [] };
+  }
+  if (problems.length === 0 && prev.pause.disk) return { state: { ...prev, pause: { ...prev.pause, disk: null } }, events: [{ type: 'disk_resumed' }] };
   return { state: prev, events: [] };
 }
 

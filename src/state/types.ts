@@ -13,7 +13,7 @@ export const TERMINAL_STATES: readonly TaskState[] = ['succeeded', 'dead', 'bloc
 export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 export type BreakerPhase = (typeof BREAKER_STATES)[number];
 
-export const PAUSE_REASONS = ['breaker', 'pressure', 'disk', 'manual'] as const;
+export const PAUSE_REASONS = ['breaker', 'pressure', 'thermal', 'power', 'disk', 'manual'] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 /** How many finished attempts a task keeps in its history. */
@@ -97,6 +97,10 @@ const pauseSchema = z.strictObject({
   pressure: pressureSchema.nullable(),
   /** Too little free disk for worktrees (SD cards are small). Cleared when space is back. */
   disk: z.strictObject({ since: z.number(), reason: z.string() }).nullable().default(null),
+  /** SoC over admission.max_temperature; left after recover_after below it, like pressure. */
+  thermal: pressureSchema.nullable().default(null),
+  /** The Pi firmware reports under-voltage now; left after recover_after without it. */
+  power: pressureSchema.nullable().default(null),
 });
 export type PauseState = z.infer<typeof pauseSchema>;
 
@@ -117,7 +121,7 @@ export function emptyState(cooldownMs: number): WardenState {
     version: 1,
     tasks: {},
     breaker: { phase: 'closed', recentFailures: [], openedAt: null, cooldownMs, probeTaskId: null, reason: null },
-    pause: { manual: null, pressure: null, disk: null },
+    pause: { manual: null, pressure: null, thermal: null, power: null, disk: null },
     lastSpawnAt: null,
     totalSpawns: 0,
     cleanShutdown: true,
@@ -128,6 +132,8 @@ export function activePauseReasons(state: WardenState): PauseReason[] {
   const reasons: PauseReason[] = [];
   if (state.breaker.phase === 'open') reasons.push('breaker');
   if (state.pause.pressure) reasons.push('pressure');
+  if (state.pause.thermal) reasons.push('thermal');
+  if (state.pause.power) reasons.push('power');
   if (state.pause.disk) reasons.push('disk');
   if (state.pause.manual) reasons.push('manual');
   return reasons;

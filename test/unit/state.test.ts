@@ -108,6 +108,8 @@ const pause: fc.Arbitrary<PauseState> = record({
   manual: fc.option(record({ since: time }), { nil: null }),
   pressure: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
   disk: fc.option(record({ since: time, reason: text }), { nil: null }),
+  thermal: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
+  power: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
 });
 
 const wardenState: fc.Arbitrary<WardenState> = record({
@@ -146,7 +148,7 @@ function everyStateExample(): WardenState {
     ...base,
     tasks: Object.fromEntries(TASK_STATES.map((s, i) => [`t-${s}`, mk(s, i)])),
     breaker: { phase: 'open', recentFailures: [1, 2, 3], openedAt: 3, cooldownMs: COOLDOWN * 2, probeTaskId: null, reason: 'probe failed: t-dead: startup_error' },
-    pause: { manual: { since: 5 }, pressure: { since: 6, reasons: ['load: 2.00 per CPU is over max_load_per_cpu 1.5'], clearSince: 7 }, disk: { since: 8, reason: '100M free' } },
+    pause: { manual: { since: 5 }, pressure: { since: 6, reasons: ['load: 2.00 per CPU is over max_load_per_cpu 1.5'], clearSince: 7 }, disk: { since: 8, reason: '100M free' }, thermal: { since: 14, reasons: ['thermal: cpu-thermal at 81.2 °C is over max_temperature 75 °C'], clearSince: null }, power: { since: 15, reasons: ['power: under-voltage now'], clearSince: 16 } },
     lastSpawnAt: 1500,
     totalSpawns: 9,
     cleanShutdown: false,

@@ -1,0 +1,263 @@
+// Edge hardware in admission: the SoC temperature, the Raspberry Pi firmware's throttled flags and
+// disk health, read from fake sysfs and proc trees in temp dirs and decided on a fake clock.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from '../../src/admission/disk.ts';
+import { powerViolations, thermalViolations } from '../../src/admission/evaluate.ts';
+import { sampleHost, type HostSample, type SampleSource } from '../../src/admission/sample.ts';
+import { parseConfigText } from '../../src/config/load.ts';
+import { emptyCounts, renderMetrics } from '../../src/control/metrics.ts';
+import { decodeThrottled, describeThrottled, parseThrottled, THROTTLED_BITS, THROTTLED_SYSFS_PATH } from '../../src/hardware/throttled.ts';
+import { addTask, applyDiskHealth, coreSettingsFrom, planTick, type CoreSettings } from '../../src/policy/decide.ts';
+import { activePauseReasons, emptyState, type WardenState } from '../../src/state/types.ts';
+import type { StatusReport } from '../../src/supervisor.ts';
+
+const MINUTE = 60_000;
+const S: CoreSettings = coreSettingsFrom(parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'minimal.toml'));
+assert.equal(S.admission.maxTemperature, 75);
+
+const tmp = mkdtempSync(join(tmpdir(), 'warden-hardware-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+let hostNo = 0;
+
+interface Machine {
+  /** thermal zones in order: [type, millidegrees] */
+  zones: [string, string][];
+  /** get_throttled file text; null = no such file (not a Pi kernel) */
+  throttled: string | null;
+}
+
+/** A fake host: /proc with an idle machine, /sys with the given zones and firmware file. */
+class FakeHost {
+  readonly proc: string;
+  readonly sys: string;
+  constructor(m: Machine) {
+    const root = join(tmp, `host${++hostNo}`);
+    this.proc = join(root, 'proc');
+    this.sys = join(root, 'sys');
+    mkdirSync(join(this.proc, 'pressure'), { recursive: true });
+    writeFileSync(join(this.proc, 'meminfo'), 'MemTotal:        8039392 kB\nMemAvailable:    7000000 kB\n');
+    writeFileSync(join(this.proc, 'loadavg'), '0.10 0.10 0.10 1/100 1\n');
+    writeFileSync(join(this.proc, 'pressure', 'memory'), 'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n');
+    m.zones.forEach(([type, temp], i) => {
+      const z = join(this.sys, 'class', 'thermal', `thermal_zone${i}`);
+      mkdirSync(z, { recursive: true });
+      writeFileSync(join(z, 'type'), `${type}\n`);
+      writeFileSync(join(z, 'temp'), `${temp}\n`);
+    });
+    if (m.throttled !== null) this.setThrottled(m.throttled);
+  }
+  get src(): SampleSource {
+    return { procRoot: this.proc, cpus: 4, sysRoot: this.sys };
+  }
+  setTemp(zoneIndex: number, millidegrees: string): void {
+    writeFileSync(join(this.sys, 'class', 'thermal', `thermal_zone${zoneIndex}`, 'temp'), `${millidegrees}\n`);
+  }
+  setThrottled(text: string): void {
+    const f = join(this.sys, THROTTLED_SYSFS_PATH);
+    mkdirSync(join(f, '..'), { recursive: true });
+    writeFileSync(f, text);
+  }
+}
+
+// the firmware prints "%x\n": hex without a prefix (raspberrypi/linux drivers/firmware/raspberrypi.c)
+const MACHINES: { name: string; machine: Machine; temp: number | null; heldBy: RegExp | null; sinceBoot: string[] }[] = [
+  { name: 'a cool Pi 5', machine: { zones: [['cpu-thermal', '48350']], throttled: '0\n' }, temp: 48.35, heldBy: null, sinceBoot: [] },
+  {
+    name: 'a hot Pi 4 (soft temperature limit active)',
+    machine: { zones: [['cpu-thermal', '82300']], throttled: '80008\n' },
+    temp: 82.3,
+    heldBy: /^paused: thermal \(thermal: cpu-thermal at 82\.3 °C is over max_temperature 75 °C\)$/,
+    sinceBoot: ['soft temperature limit since boot'],
+  },
+  {
+    name: 'a Pi under-volted now',
+    machine: { zones: [['cpu-thermal', '51000']], throttled: '50005\n' },
+    temp: 51,
+    heldBy: /^paused: power \(power: the firmware reports under-voltage now \(throttled=0x50005\)/,
+    sinceBoot: ['under-voltage since boot', 'throttled since boot'],
+  },
+  {
+    name: 'a Pi under-volted earlier but fine now',
+    machine: { zones: [['cpu-thermal', '51000']], throttled: '50000\n' },
+    temp: 51,
+    heldBy: null,
+    sinceBoot: ['under-voltage since boot', 'throttled since boot'],
+  },
+  { name: 'an x86 machine without a thermal zone or get_throttled', machine: { zones: [], throttled: null }, temp: null, heldBy: null, sinceBoot: [] },
+  {
+    name: 'an x86 machine with a package thermal zone (behind an ACPI zone)',
+    machine: { zones: [['acpitz', '27800'], ['x86_pkg_temp', '90000']], throttled: null },
+    temp: 90,
+    heldBy: /^paused: thermal \(thermal: x86_pkg_temp at 90\.0 °C/,
+    sinceBoot: [],
+  },
+];
+
+const oneTask = (): WardenState => addTask(emptyState(S.breaker.cooldown), { id: 'gh-1', promptFile: '/p/gh-1.md', priority: 2, createdAt: 0 }).state;
+
+describe('fixture machines: the sample, the admission verdict and the since-boot report', () => {
+  for (const { name, machine, temp, heldBy, sinceBoot } of MACHINES) {
+    test(name, () => {
+      const host = new FakeHost(machine);
+      const sample = sampleHost(0, host.src);
+      assert.deepEqual(sample.errors, [], 'a missing sensor is not an error');
+      assert.equal(sample.temperatureC, temp);
+      assert.equal(sample.throttled === null, machine.throttled === null);
+      const r = planTick(oneTask(), 0, sample, S);
+      if (heldBy === null) {
+        assert.equal(r.spawns.length, 1, 'admitted');
+        assert.deepEqual(activePauseReasons(r.state), []);
+      } else {
+        assert.equal(r.spawns.length, 0);
+        assert.match(r.heldBy ?? '', heldBy);
+      }
+      const flags = sample.throttled === null ? [] : describeThrottled(decodeThrottled(sample.throttled)).filter((f) => f.endsWith('since boot'));
+      assert.deepEqual(flags, sinceBoot);
+    });
+  }
+});
+
+describe('the throttled word', () => {
+  // every documented bit: Linux be3035e3627d (bits 0-2, 16-18) and the Raspberry Pi
+  // documentation for vcgencmd get_throttled (bits 3 and 19)
+  const documented: [number, string][] = [
+    [0, 'under-voltage now'],
+    [1, 'arm frequency capped now'],
+    [2, 'throttled now'],
+    [3, 'soft temperature limit now'],
+    [16, 'under-voltage since boot'],
+    [17, 'arm frequency capped since boot'],
+    [18, 'throttled since boot'],
+    [19, 'soft temperature limit since boot'],
+  ];
+  test('each documented bit decodes to its own flag and nothing else', () => {
+    assert.deepEqual(Object.values(THROTTLED_BITS).sort((a, b) => a - b), documented.map(([b]) => b));
+    for (const [b, words] of documented) assert.deepEqual(describeThrottled(decodeThrottled(2 ** b)), [words], `bit ${b}`);
+    assert.deepEqual(describeThrottled(decodeThrottled(0)), []);
+    assert.equal(describeThrottled(decodeThrottled(0xf000f)).length, 8);
+  });
+  test('parses the sysfs text and vcgencmd output; anything else is null', () => {
+    assert.equal(parseThrottled('50005\n'), 0x50005);
+    assert.equal(parseThrottled('0\n'), 0);
+    assert.equal(parseThrottled('throttled=0x50000\n'), 0x50000);
+    assert.equal(parseThrottled(''), null);
+    assert.equal(parseThrottled('VCHI initialization failed'), null);
+  });
+  test('under-voltage since boot only is not a power pause; under-voltage now is', () => {
+    const base: HostSample = sampleHost(0, new FakeHost({ zones: [], throttled: '0' }).src);
+    assert.deepEqual(powerViolations({ ...base, throttled: 0x50000 }), []);
+    assert.equal(powerViolations({ ...base, throttled: 0x1 }).length, 1);
+    assert.deepEqual(thermalViolations({ ...base, temperatureC: 75 }, S.admission), [], 'exactly at max_temperature is admitted');
+  });
+});
+
+describe('hysteresis on a fake clock', () => {
+  test('crossing max_temperature pauses at once and resumes only after recover_after below it', () => {
+    const host = new FakeHost({ zones: [['cpu-thermal', '80000']], throttled: '0' });
+    let state = oneTask();
+    let r = planTick(state, 0, sampleHost(0, host.src), S);
+    assert.deepEqual(r.events.map((e) => e.type), ['hardware_paused']);
+    assert.deepEqual(activePauseReasons(r.state), ['thermal']);
+    state = r.state;
+    host.setTemp(0, '60000');
+    r = planTick(state, 1 * MINUTE, sampleHost(1 * MINUTE, host.src), S);
+    assert.deepEqual(r.events.map((e) => e.type), ['hardware_recovering']);
+    assert.equal(r.spawns.length, 0);
+    assert.equal(r.wakeAt, 1 * MINUTE + S.admission.recoverAfter, 'wakes when recover_after has passed');
+    state = r.state;
+    r = planTick(state, 3 * MINUTE - 1, sampleHost(3 * MINUTE - 1, host.src), S);
+    assert.equal(r.spawns.length, 0, 'still paused 1 ms before recover_after');
+    state = r.state;
+    host.setTemp(0, '76000'); // hot again: the clear period starts over
+    r = planTick(state, 3 * MINUTE, sampleHost(3 * MINUTE, host.src), S);
+    assert.equal(r.state.pause.thermal?.clearSince, null);
+    state = r.state;
+    host.setTemp(0, '70000');
+    r = planTick(state, 4 * MINUTE, sampleHost(4 * MINUTE, host.src), S);
+    state = r.state;
+    r = planTick(state, 6 * MINUTE, sampleHost(6 * MINUTE, host.src), S);
+    assert.deepEqual(r.events.map((e) => e.type), ['hardware_resumed', 'task_spawn']);
+    assert.deepEqual(activePauseReasons(r.state), []);
+  });
+
+  test('under-voltage now pauses with reason power; its clearing waits recover_after too', () => {
+    const host = new FakeHost({ zones: [['cpu-thermal', '50000']], throttled: '50005' });
+    let r = planTick(oneTask(), 0, sampleHost(0, host.src), S);
+    assert.deepEqual(r.events, [{ type: 'hardware_paused', reason: 'power', reasons: [r.state.pause.power!.reasons[0]!] }]);
+    assert.deepEqual(activePauseReasons(r.state), ['power']);
+    host.setThrottled('50000');
+    r = planTick(r.state, MINUTE, sampleHost(MINUTE, host.src), S);
+    assert.deepEqual(activePauseReasons(r.state), ['power']);
+    r = planTick(r.state, MINUTE + S.admission.recoverAfter, sampleHost(0, host.src), S);
+    assert.deepEqual(r.events.map((e) => e.type), ['hardware_resumed', 'task_spawn']);
+  });
+});
+
+describe('disk health', () => {
+  const limits: DiskLimits = { minFree: 256 * 2 ** 20, minFreeKey: 'worktree.min_free_disk', minFreeInodes: 10_000 };
+  const usage = (over: Partial<DiskUsage>): DiskUsage => ({ role: 'worktrees', path: '/srv/trees', freeBytes: 8 * 2 ** 30, freeInodes: 500_000, ...over });
+
+  test('low inodes pause with reason disk, with gigabytes still free; enough again resumes', () => {
+    const problems = diskProblems([{ usage: usage({ freeInodes: 9_999 }), limits }]);
+    assert.deepEqual(problems, ['9999 inodes free on /srv/trees (worktrees), under admission.min_free_inodes 10000']);
+    const paused = applyDiskHealth(oneTask(), problems, 5);
+    assert.deepEqual(activePauseReasons(paused.state), ['disk']);
+    assert.deepEqual(paused.events.map((e) => e.type), ['disk_paused']);
+    assert.equal(planTick(paused.state, 6, null, S).spawns.length, 0);
+    const resumed = applyDiskHealth(paused.state, diskProblems([{ usage: usage({}), limits }]), 7);
+    assert.deepEqual(resumed.events.map((e) => e.type), ['disk_resumed']);
+  });
+
+  test('low space on the state_dir filesystem pauses too; a filesystem that does not count inodes is not judged on them', () => {
+    const problems = diskProblems([
+      { usage: usage({ role: 'state_dir', path: '/var/lib/warden', freeBytes: 100 * 2 ** 20 }), limits: { ...limits, minFreeKey: 'the state_dir minimum' } },
+      { usage: usage({ freeInodes: null }), limits },
+    ]);
+    assert.deepEqual(problems, ['100M free on /var/lib/warden (state_dir), under the state_dir minimum 256M']);
+  });
+
+  test('readDiskUsage is one statfs of a real directory', () => {
+    const u = readDiskUsage('state_dir', tmp);
+    assert.ok(u.freeBytes > 0);
+    assert.ok(u.freeInodes === null || u.freeInodes > 0);
+  });
+});
+
+describe('status and /metrics carry the hardware fields', () => {
+  test('temperature, throttled flags, disk free and the last pause reason are metrics', () => {
+    const sample = sampleHost(1_700_000_000_000, new FakeHost({ zones: [['cpu-thermal', '81000']], throttled: '50005' }).src);
+    const status = {
+      daemon: { pid: 1, version: '0.1.0', startedAt: 0, uptimeMs: 1 },
+      settings: { maxConcurrentWorkers: 1 },
+      workers: [],
+      tasks: { pending: 0, running: 0, succeeded: 0, retry_wait: 0, dead: 0, blocked: 0, cancelled: 0 },
+      totalSpawns: 0,
+      pause: { paused: true, reasons: ['thermal', 'power'], manual: null, pressure: null },
+      breaker: { phase: 'closed' },
+      lastSample: sample,
+      hardware: { temperatureC: sample.temperatureC, thermalZone: sample.thermalZone, maxTemperature: 75, throttled: decodeThrottled(sample.throttled!), notAvailable: [] },
+      disk: [{ role: 'state_dir', path: '/var/lib/warden', freeBytes: 5e9, freeInodes: 123_456 }],
+      lastPause: { reason: 'power', since: 1_700_000_000_000 },
+    } as unknown as StatusReport;
+    const families = parsePrometheusTextFormat(renderMetrics({ status, counts: emptyCounts(), ready: true, alerts: null })) as {
+      name: string;
+      metrics: { value: string; labels?: Record<string, string> }[];
+    }[];
+    const get = (name: string, labels: Record<string, string> = {}) =>
+      Number(families.find((f) => f.name === name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value);
+    assert.equal(get('warden_host_temperature_celsius', { zone: 'cpu-thermal' }), 81);
+    assert.equal(get('warden_host_throttled', { flag: 'underVoltage', when: 'now' }), 1);
+    assert.equal(get('warden_host_throttled', { flag: 'softTempLimit', when: 'since_boot' }), 0);
+    assert.equal(get('warden_host_throttled', { flag: 'throttled', when: 'since_boot' }), 1);
+    assert.equal(get('warden_disk_free_bytes', { role: 'state_dir' }), 5e9);
+    assert.equal(get('warden_disk_free_inodes', { role: 'state_dir' }), 123_456);
+    assert.equal(get('warden_last_pause_start_seconds', { reason: 'power' }), 1_700_000_000);
+    assert.equal(get('warden_paused', { reason: 'thermal' }), 1);
+    assert.equal(get('warden_paused', { reason: 'power' }), 1);
+  });
+});
