@@ -15,7 +15,6 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { createTerminus, HealthCheckError } from '@godaddy/terminus';
 import { ConfigError } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 
@@ -86,6 +85,10 @@ export async function startControlServer(o: ControlOptions): Promise<ControlServ
   }
   rmSync(o.socket, { force: true }); // a stale socket from a crashed daemon
 
+  // loaded here, not at the top: it pulls in node:https (~40 ms), which no CLI command needs
+  const { createTerminus, HealthCheckError } = await import('@godaddy/terminus');
+  const check = (why: string | null, what: string): Promise<void> =>
+    why === null ? Promise.resolve() : Promise.reject(new HealthCheckError(what, { reason: why }));
   const tcpSockets = new WeakSet<Socket>();
   const server = createServer((req, res) => route(req, res, h, tcpSockets.has(req.socket)));
   let received: NodeJS.Signals | null = null;
@@ -144,11 +147,6 @@ export async function startControlServer(o: ControlOptions): Promise<ControlServ
     log.info('control API also on loopback TCP (read-only)', { address: o.address, port: tcpPort });
   }
   return { tcpPort };
-}
-
-function check(why: string | null, what: string): Promise<void> {
-  if (why !== null) return Promise.reject(new HealthCheckError(what, { reason: why }));
-  return Promise.resolve();
 }
 
 function route(req: IncomingMessage, res: ServerResponse, h: ControlHandlers, overTcp: boolean): void {

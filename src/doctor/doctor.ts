@@ -15,6 +15,7 @@ import { describeCgroupMode } from '../systemd/cgroups.js';
 import { report, type Check, type DoctorReport } from './check.js';
 import { locate, runShort, SERVICE_PATH } from './commands.js';
 import { readHostFiles } from './host-files.js';
+import { hardwareChecks, readHardware } from '../hardware/report.js';
 import { PROBE_MEMORY_MAX, runMemoryProbe } from './probe.js';
 import { assessReadiness, cmdlineFix, readinessChecks, type Readiness } from './readiness.js';
 
@@ -68,6 +69,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   checks.push(await probeCheck(pid1, isRoot, host, opts.installer));
   const memoryOptional = executorKind === 'direct' || (config?.executor.allowUnenforcedLimits ?? false);
   checks.push(...readinessChecks(host, { memoryOptional, installer: opts.installer }));
+  checks.push(...hardwareChecks(await readHardware(opts.sysroot ?? '/'), config?.admission.maxTemperature ?? 75));
   checks.push(nodeCheck());
   if (config) checks.push(workerCommandCheck(config));
   const worktree = worktreeOf(config);

@@ -130,8 +130,9 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
       ['thermal', thermalViolations(sample, s.admission)],
       ['power', powerViolations(sample)],
     ] as const) {
-      const { pressure: pause, transition } = updatePressure(state.pause[reason], violations, now, s.admission.recoverAfter);
-      if (pause !== state.pause[reason]) state = { ...state, pause: { ...state.pause, [reason]: pause } };
+      const prevPause = state.pause[reason] ?? null; // a state built before these reasons existed lacks the key
+      const { pressure: pause, transition } = updatePressure(prevPause, violations, now, s.admission.recoverAfter);
+      if (pause !== prevPause) state = { ...state, pause: { ...state.pause, [reason]: pause } };
       if (transition === 'entered') events.push({ type: 'hardware_paused', reason, reasons: violations });
       if (transition === 'recovering') events.push({ type: 'hardware_recovering', reason, recoverAfterMs: s.admission.recoverAfter });
       if (transition === 'left') events.push({ type: 'hardware_resumed', reason });

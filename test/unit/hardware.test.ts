@@ -11,6 +11,7 @@ import { powerViolations, thermalViolations } from '../../src/admission/evaluate
 import { sampleHost, type HostSample, type SampleSource } from '../../src/admission/sample.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import { emptyCounts, renderMetrics } from '../../src/control/metrics.ts';
+import { hardwareChecks, readHardware } from '../../src/hardware/report.ts';
 import { decodeThrottled, describeThrottled, parseThrottled, THROTTLED_BITS, THROTTLED_SYSFS_PATH } from '../../src/hardware/throttled.ts';
 import { addTask, applyDiskHealth, coreSettingsFrom, planTick, type CoreSettings } from '../../src/policy/decide.ts';
 import { activePauseReasons, emptyState, type WardenState } from '../../src/state/types.ts';
@@ -259,5 +260,78 @@ describe('status and /metrics carry the hardware fields', () => {
     assert.equal(get('warden_last_pause_start_seconds', { reason: 'power' }), 1_700_000_000);
     assert.equal(get('warden_paused', { reason: 'thermal' }), 1);
     assert.equal(get('warden_paused', { reason: 'power' }), 1);
+  });
+});
+
+describe('warden doctor: the hardware report from fixture trees', () => {
+  interface Tree {
+    model: string | null;
+    revision: string | null;
+    temp: string | null;
+    throttled: string | null;
+    root: string;
+    swaps: string;
+  }
+  function tree(t: Tree): string {
+    const root = join(tmp, `doctor${++hostNo}`);
+    const w = (p: string, text: string) => {
+      mkdirSync(join(root, p, '..'), { recursive: true });
+      writeFileSync(join(root, p), text);
+    };
+    if (t.model) w('proc/device-tree/model', `${t.model}\0`);
+    w('proc/cpuinfo', `processor\t: 0\nBogoMIPS\t: 108.00\n${t.revision ? `Revision\t: ${t.revision}\nModel\t\t: ${t.model}\n` : ''}`);
+    w('proc/meminfo', 'MemTotal:        8245860 kB\nMemAvailable:    7000000 kB\n');
+    if (t.temp) {
+      w('sys/class/thermal/thermal_zone0/type', 'cpu-thermal\n');
+      w('sys/class/thermal/thermal_zone0/temp', `${t.temp}\n`);
+    }
+    if (t.throttled !== null) w(join('sys', THROTTLED_SYSFS_PATH), t.throttled);
+    w('proc/mounts', `proc /proc proc rw 0 0\n${t.root} / ext4 rw,noatime 0 0\n`);
+    w('proc/swaps', `Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n${t.swaps}`);
+    return root;
+  }
+  const noVcgencmd = async () => null;
+  const byId = (checks: { id: string }[]) => Object.fromEntries(checks.map((c) => [c.id, c])) as Record<string, { status: string; summary: string }>;
+
+  test('a cool Pi 5 on an SD card with zram swap', async () => {
+    const f = await readHardware(tree({ model: 'Raspberry Pi 5 Model B Rev 1.0', revision: 'd04170', temp: '47200', throttled: '0\n', root: '/dev/mmcblk0p2', swaps: '/dev/zram0  partition\t2097148\t0\t100\n' }), noVcgencmd);
+    const c = byId(hardwareChecks(f, 75));
+    assert.equal(c.hardware!.summary, 'Raspberry Pi 5 Model B Rev 1.0, revision d04170, RAM 7.9G, root on /dev/mmcblk0p2 (SD card or eMMC)');
+    assert.deepEqual([c.temperature!.status, c.throttled!.status, c['swap-type']!.status], ['pass', 'pass', 'info']);
+    assert.match(c['swap-type']!.summary, /^swap: zram \/dev\/zram0 2\.0G$/);
+    assert.match(c.throttled!.summary, /never since boot/);
+  });
+
+  test('a hot Pi 4 with a swap file on its SD card, under-volted earlier', async () => {
+    const f = await readHardware(tree({ model: 'Raspberry Pi 4 Model B Rev 1.4', revision: 'd03114', temp: '83100', throttled: '50000\n', root: '/dev/mmcblk0p2', swaps: '/var/swap  file\t102396\t0\t-2\n' }), noVcgencmd);
+    const c = byId(hardwareChecks(f, 75));
+    assert.equal(c.temperature!.status, 'warn');
+    assert.equal(c.throttled!.status, 'warn');
+    assert.match(c.throttled!.summary, /under-voltage since boot, throttled since boot/);
+    assert.equal(c['swap-type']!.status, 'warn');
+  });
+
+  test('a Pi under-volted now fails the throttled check; vcgencmd stands in when sysfs has no get_throttled', async () => {
+    const f = await readHardware(tree({ model: 'Raspberry Pi 4 Model B Rev 1.4', revision: 'd03114', temp: '50000', throttled: null, root: '/dev/sda2', swaps: '' }), async () => 'throttled=0x50005\n');
+    assert.equal(f.throttledSource, 'vcgencmd');
+    const c = byId(hardwareChecks(f, 75));
+    assert.equal(c.throttled!.status, 'fail');
+    assert.match(c.hardware!.summary, /root on \/dev\/sda2 \(USB or SATA disk\)/);
+    assert.equal(c['swap-type']!.summary, 'swap: off');
+  });
+
+  test('an x86 machine: every missing signal is "not available", nothing fails, vcgencmd is not asked', async () => {
+    let asked = false;
+    const f = await readHardware(tree({ model: null, revision: null, temp: null, throttled: null, root: '/dev/nvme0n1p2', swaps: '' }), async () => {
+      asked = true;
+      return null;
+    });
+    assert.equal(asked, false);
+    const checks = hardwareChecks(f, 75);
+    assert.ok(checks.every((c) => c.status === 'info'), JSON.stringify(checks));
+    const c = byId(checks);
+    assert.match(c.temperature!.summary, /not available/);
+    assert.match(c.throttled!.summary, /not available/);
+    assert.match(c.hardware!.summary, /^not a Raspberry Pi .*root on \/dev\/nvme0n1p2 \(NVMe\)$/);
   });
 });
