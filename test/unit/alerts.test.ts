@@ -10,7 +10,7 @@ import { alertDocument, CommandChannel } from '../../src/alerts/command.ts';
 import { AlertDispatcher, MAX_WAITING_RETRIES, type AlertChannel, type Clock, type DispatcherSettings } from '../../src/alerts/dispatcher.ts';
 import type { WardenEvent } from '../../src/alerts/events.ts';
 import { findSessionBus, urgencyFor } from '../../src/alerts/notify-send.ts';
-import { encodeHeaderValue } from '../../src/alerts/ntfy.ts';
+import { encodeHeaderValue, NtfyChannel } from '../../src/alerts/ntfy.ts';
 import { admitAlert, afterDelivery, retryDelay, type DeliveryResult } from '../../src/alerts/policy.ts';
 import { createLogger } from '../../src/log/logger.ts';
 
@@ -333,6 +333,11 @@ describe('channels', () => {
     assert.match(enc, /^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$/);
     assert.equal(Buffer.from(enc.slice(10, -2), 'base64').toString('utf8'), 'pi: tâche morte ☠');
     assert.equal(encodeHeaderValue('two\nlines'), 'two lines', 'no header injection through a newline');
+  });
+
+  test('ntfy over https takes the TLS path (here: nothing listens, so a retryable ECONNREFUSED)', async () => {
+    const r = await new NtfyChannel('https://127.0.0.1:1/topic', 'tk_secret').send(must(DEAD), AbortSignal.timeout(5000));
+    assert.deepEqual(r, { ok: false, retry: true, error: 'POST https://127.0.0.1:1/topic: ECONNREFUSED' });
   });
 
   test('notify-send urgency follows the priority', () => {
