@@ -80,7 +80,13 @@ describe('the control socket keeps out everyone but root and its group', { skip:
     const member = asNobody(sb.socket, [USERS_GID]);
     assert.equal(member.stdout, 'HTTP 200', JSON.stringify(member));
 
-    // and the real CLI, as that outsider: one line, exit 3
+    // and the real CLI, as that outsider: one line, exit 3 (if that user can read this checkout)
+    const readable = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(CLI)})`]).status === 0;
+    if (!readable) {
+      console.log(`### SKIPPED: warden status as nobody (${CLI} is not readable by nobody in this checkout)`);
+      assert.equal((await d.stop()).code, 0);
+      return;
+    }
     const cli = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'status', '--config', sb.configPath], { encoding: 'utf8', timeout: 15_000 });
     assert.equal(cli.status, 3, cli.stderr);
     assert.match(cli.stderr.trim(), /^warden: permission denied on .*warden\.sock \(run as root or a member of the socket's group\)$/);
