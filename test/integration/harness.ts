@@ -53,7 +53,7 @@ export function baseConfig(stateDir: string): ConfigSections {
     supervisor: { state_dir: stateDir, max_concurrent_workers: 1, min_spawn_interval: '0s', poll_interval: '500ms' },
     worker: { command: [process.execPath, FAKE_WORKER], memory_max: '64M', startup_window: '1s', max_runtime: '1m', max_attempts: 3, stop_grace: '2s' },
     breaker: { failures: 100, window: '1m', cooldown: '1h' },
-    admission: { min_available_memory: '0', max_load_per_cpu: 100, max_memory_pressure: 100, recover_after: '0s' },
+    admission: { min_available_memory: '0', max_load_per_cpu: 100, max_memory_pressure: 100, max_temperature: 150, recover_after: '0s' },
     executor: { kind: 'direct' },
   };
 }

@@ -41,7 +41,7 @@ export function writeConfig(dir: string, extra: Record<string, Record<string, un
   const base: Record<string, Record<string, unknown>> = {
     supervisor: { state_dir: `${dir}/state`, min_spawn_interval: '0s', poll_interval: '1s', max_concurrent_workers: 2 },
     worker: { command: [FAKE_WORKER], startup_window: '1s', memory_max: '256M', cpu_quota: '100%', stop_grace: '2s' },
-    admission: { min_available_memory: '0', max_load_per_cpu: 1000, max_memory_pressure: 100 },
+    admission: { min_available_memory: '0', max_load_per_cpu: 1000, max_memory_pressure: 100, max_temperature: 150 },
     executor: { kind: 'systemd' },
   };
   for (const [table, values] of Object.entries(extra)) base[table] = { ...(base[table] ?? {}), ...values };
