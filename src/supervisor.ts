@@ -1,7 +1,7 @@
 // The supervisor ties the pieces together and holds no policy of its own: it reads the queue and
 // the host sample, asks the decision core what to do, writes the state, and then performs the
 // effects (spawn, stop, notify). Every state change is written to disk before its effect runs.
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sampleHost, type HostSample } from './admission/sample.js';
 import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from './admission/disk.js';
@@ -45,6 +45,9 @@ import { reconcileGithub } from './tasks/reconcile.js';
 import { runOnSchedule } from './jobs/run-on-schedule.js';
 import { attemptLogPath, capTaskLogs } from './log/attempt-logs.js';
 import { PlainWorkspace, type Workspace } from './worktree/workspace.js';
+import { LogTail } from './verdict/log-tail.js';
+import type { WorkerVerdict } from './verdict/stream-reader.js';
+import { classifyVerdict, localDay } from './policy/verdict.js';
 
 export interface SupervisorDeps {
   loaded: LoadedConfig;
@@ -72,8 +75,11 @@ interface LiveWorker {
   attempt: number;
   handle: WorkerHandle;
   timeout: NodeJS.Timeout | null;
-  stopReason: 'timeout' | 'shutdown' | 'cancelled' | null;
+  stopReason: 'timeout' | 'stalled' | 'shutdown' | 'cancelled' | null;
   settled: Promise<void>;
+  /** Follows the attempt log for the worker's stream-json verdict and its liveness. */
+  tail: LogTail;
+  stallCheck: NodeJS.Timeout | null;
 }
 
 export class Supervisor {
@@ -340,6 +346,8 @@ export class Supervisor {
     } catch (err) {
       return failed('worktreeError', (err as Error).message);
     }
+    const logFile = attemptLogPath(this.stateDir, task.id, order.attempt);
+    const logOffset = fileSize(logFile); // a refunded attempt number appends to its earlier log
     let handle: WorkerHandle;
     try {
       handle = await executor.spawn({
@@ -348,7 +356,7 @@ export class Supervisor {
         argv: buildWorkerArgv(this.config.worker.command, { promptFile: task.promptFile, taskId: task.id, worktree, permissionMode: this.config.worker.permissionMode }),
         cwd: worktree,
         stdinFile: task.promptFile,
-        logFile: attemptLogPath(this.stateDir, task.id, order.attempt),
+        logFile,
         runBase: this.runBase(task.id, order.attempt),
         memoryMax: this.config.worker.memoryMax,
         cpuQuota: this.config.worker.cpuQuota,
@@ -359,16 +367,26 @@ export class Supervisor {
     }
     this.commit(this.withCurrent(task.id, { pid: handle.pid, pidStartTime: handle.pidStartTime, unit: handle.unit, executor: executor.kind }), []);
     this.deps.log.info('worker started', { task: task.id, attempt: order.attempt, pid: handle.pid, unit: handle.unit ?? undefined, probe: order.probe || undefined });
-    this.watch(task.id, order.attempt, handle);
+    this.watch(task.id, order.attempt, handle, logOffset);
   }
 
   private withCurrent(taskId: string, patch: Partial<NonNullable<WardenState['tasks'][string]['current']>>): WardenState {
     return updateRunningAttempt(this.state, taskId, patch);
   }
 
-  private watch(taskId: string, attempt: number, handle: WorkerHandle): void {
+  private watch(taskId: string, attempt: number, handle: WorkerHandle, logOffset = 0): void {
     const remaining = this.config.worker.maxRuntime - (this.now() - handle.startedAt);
-    const live: LiveWorker = { taskId, attempt, handle, timeout: null, stopReason: null, settled: Promise.resolve() };
+    const tail = new LogTail(attemptLogPath(this.stateDir, taskId, attempt), { fromOffset: logOffset });
+    const live: LiveWorker = { taskId, attempt, handle, timeout: null, stopReason: null, settled: Promise.resolve(), tail, stallCheck: null };
+    // liveness: a worker whose stream stays silent for stall_after is stopped and classified `stalled`
+    const stallAfter = this.config.worker.stallAfter;
+    live.stallCheck = setInterval(() => {
+      tail.drain();
+      if (live.stopReason !== null || Date.now() - tail.lastEventAt < stallAfter) return;
+      live.stopReason = 'stalled';
+      this.deps.log.warn('worker printed no stream event for stall_after; stopping it', { task: taskId, stall_after: formatDuration(stallAfter) });
+      void handle.stop(this.config.worker.stopGrace);
+    }, Math.min(5000, Math.max(100, Math.floor(stallAfter / 5))));
     live.timeout = setTimeout(() => {
       live.stopReason = 'timeout';
       this.deps.log.warn('worker ran past max_runtime; stopping it', { task: taskId, max_runtime: formatDuration(this.config.worker.maxRuntime) });
@@ -376,12 +394,14 @@ export class Supervisor {
     }, Math.max(0, remaining));
     live.settled = handle.exited.then(async (exit) => {
       if (live.timeout) clearTimeout(live.timeout);
+      if (live.stallCheck) clearInterval(live.stallCheck);
+      const verdict = tail.finish();
       // the worker's own verdict (BLOCKED.md, a pull request) counts only if it ended on its own
       const task = this.state.tasks[taskId];
       const ownEnd = live.stopReason === null && !exit.lost && exit.spawnError === null && task !== undefined;
       const completion = ownEnd ? await this.workspace.completion(task, exit.exitCode).catch(() => null) : null;
       this.workers.delete(taskId);
-      this.finish(taskId, handle.startedAt, exit, live.stopReason, completion);
+      this.finish(taskId, handle.startedAt, exit, live.stopReason, completion, {}, verdict);
       capTaskLogs(this.stateDir, taskId, this.config.worker.logMax);
       this.requestTick();
     });
@@ -395,6 +415,7 @@ export class Supervisor {
     stopReason: LiveWorker['stopReason'],
     completion: Completion | null = null,
     errors: Partial<Pick<ExitReport, 'spawnError' | 'worktreeError'>> = {},
+    verdict: WorkerVerdict | null = null,
   ): void {
     const durationMs = exit.endedAt - startedAt;
     if (stopReason === 'shutdown' || stopReason === 'cancelled') {
@@ -414,6 +435,10 @@ export class Supervisor {
       oomKilled: exit.oomKilled,
       lost: exit.lost,
       completion,
+      stalled: stopReason === 'stalled',
+      // the worker's own words count only when it ended on its own
+      verdict: stopReason === null ? classifyVerdict(verdict, this.now()) : null,
+      usage: verdict ? { costUsd: verdict.totalCostUsd, turns: verdict.numTurns, sessionId: verdict.sessionId } : null,
     };
     const r = applyExit(this.state, taskId, report, this.now(), this.settings, this.random);
     this.commit(r.state, r.events);
@@ -616,6 +641,13 @@ export class Supervisor {
       disk: this.lastDisks,
       lastPause: this.lastPause,
       totalSpawns: this.state.totalSpawns,
+      cost: {
+        day: this.state.spend.day,
+        todayUsd: this.state.spend.day === localDay(now) ? this.state.spend.usd : 0,
+        maxDailyCostUsd: c.supervisor.maxDailyCostUsd,
+        totalUsd: Object.values(this.state.tasks).reduce((sum, t) => sum + t.costUsd, 0),
+      },
+      workerPause: { workerAuth: this.state.pause.workerAuth, usageLimit: this.state.pause.usageLimit, budget: this.state.pause.budget },
     };
   }
 
@@ -672,7 +704,11 @@ export class Supervisor {
     const live = [...this.workers.values()];
     if (this.config.executor.keepWorkersOnStop && this.deps.executor.kind === 'systemd') {
       // leave the scopes running; their tasks stay `running` and the next start adopts them
-      for (const w of live) if (w.timeout) clearTimeout(w.timeout);
+      for (const w of live) {
+        if (w.timeout) clearTimeout(w.timeout);
+        if (w.stallCheck) clearInterval(w.stallCheck);
+        w.tail.close();
+      }
       this.commit({ ...this.state, cleanShutdown: true }, []);
       await this.flushAlerts();
       log.info('warden stopped; workers left running (executor.keep_workers_on_stop)', { workers: live.length });
@@ -681,6 +717,7 @@ export class Supervisor {
     for (const w of live) {
       w.stopReason = 'shutdown';
       if (w.timeout) clearTimeout(w.timeout);
+      if (w.stallCheck) clearInterval(w.stallCheck);
     }
     await Promise.all(live.map((w) => w.handle.stop(this.config.worker.stopGrace).then(() => w.settled)));
     this.commit({ ...this.state, cleanShutdown: true }, []);
@@ -714,6 +751,18 @@ export interface StatusReport {
   /** The pause reason that began last (it may be over), and when. */
   lastPause: { reason: PauseReason; since: number } | null;
   totalSpawns: number;
+  /** What the workers reported spending (their stream-json results). */
+  cost: { day: string; todayUsd: number; maxDailyCostUsd: number | null; totalUsd: number };
+  /** Pauses that came from the workers' own reports. */
+  workerPause: Pick<WardenState['pause'], 'workerAuth' | 'usageLimit' | 'budget'>;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { formatDuration } from '../config/units.js';
 import type { HardwarePauseReason } from '../policy/decide.js';
 import { assertNever, describeFailureKind } from '../policy/failure-kind.js';
+import type { WorkerPauseReason } from '../policy/decide.js';
 import type { DigestSummary, WardenEvent } from './events.js';
 
 export const ALERT_KINDS = [
@@ -175,6 +176,10 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
       return resumedAlert('disk', 'Free disk space is back above worktree.min_free_disk; workers start again.', ctx);
     case 'task_blocked':
       return taskBlockedAlert(e.taskId, e.reason, ctx);
+    case 'worker_paused':
+      return pausedAlert(e.reason, workerPauseMessage(e.reason, e.detail, e.until), 4, ctx);
+    case 'worker_resumed':
+      return resumedAlert(e.reason, e.reason === 'budget' ? 'A new day: the daily budget starts again; workers start again.' : `The ${e.reason} pause ended; workers start again.`, ctx);
     // a cancel is the owner's own doing (the label was removed): not news for the phone
     case 'task_cancelled':
     case 'breaker_half_open':
@@ -190,14 +195,22 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
   }
 }
 
-function pausedAlert(reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason, message: string, priority: AlertPriority, ctx: AlertContext): Alert {
+function pausedAlert(reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason | WorkerPauseReason, message: string, priority: AlertPriority, ctx: AlertContext): Alert {
   return finish(
     { kind: 'paused', key: `paused:${reason}`, clears: [`resumed:${reason}`], title: `paused: ${reason}`, message, priority, tags: ['pause_button', 'paused'], fields: { pause_reason: reason } },
     ctx,
   );
 }
 
-function resumedAlert(reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason, message: string, ctx: AlertContext): Alert {
+/** What the owner reads when a worker's own report paused spawning. */
+function workerPauseMessage(reason: WorkerPauseReason, detail: string, until: number | null): string {
+  const till = until === null ? '' : ` until ${new Date(until).toISOString()}`;
+  if (reason === 'worker_auth') return `claude is not logged in / API key invalid (the worker said: ${detail}). No worker starts until you log in as the worker user and run \`warden resume\`.`;
+  if (reason === 'usage_limit') return `The worker hit a usage limit (${detail}). Spawning waits${till}; tasks keep their attempts.`;
+  return `Daily budget reached: ${detail}. Spawning waits${till}.`;
+}
+
+function resumedAlert(reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason | WorkerPauseReason, message: string, ctx: AlertContext): Alert {
   return finish(
     { kind: 'resumed', key: `resumed:${reason}`, clears: [`paused:${reason}`], title: `resumed: ${reason} pause ended`, message, priority: 3, tags: ['arrow_forward', 'resumed'], fields: { pause_reason: reason } },
     ctx,

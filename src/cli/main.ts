@@ -233,6 +233,11 @@ async function status(socket: string, json: boolean): Promise<number> {
     `breaker:  ${s.breaker.phase}${s.breaker.reason ? ` (${s.breaker.reason})` : ''}`,
     `tasks:    ${Object.entries(s.tasks).map(([k, v]) => `${k}=${v}`).join(' ')}`,
   ];
+  const wp = s.workerPause;
+  if (wp?.workerAuth) lines.push(`WARNING:  claude is not logged in / API key invalid (${wp.workerAuth.reason}); log in as the worker user, then \`warden resume\``);
+  if (wp?.usageLimit) lines.push(`limit:    usage limit until ${new Date(wp.usageLimit.until).toLocaleString()} (${wp.usageLimit.reason})`);
+  if (wp?.budget) lines.push(`budget:   paused until ${new Date(wp.budget.until).toLocaleString()} (${wp.budget.reason})`);
+  if (s.cost) lines.push(`cost:     $${s.cost.todayUsd.toFixed(2)} today${s.cost.maxDailyCostUsd === null ? '' : ` of max_daily_cost_usd $${s.cost.maxDailyCostUsd.toFixed(2)}`}, $${s.cost.totalUsd.toFixed(2)} over all tasks`);
   if (s.lastSample) {
     const x = s.lastSample;
     lines.push(
@@ -264,9 +269,9 @@ async function tasks(socket: string, json: boolean): Promise<number> {
     return 0;
   }
   const rows = r.tasks.sort((a, b) => a.priority - b.priority || a.createdAt - b.createdAt);
-  process.stdout.write(`${'TASK'.padEnd(24)} ${'STATE'.padEnd(10)} ${'PRIO'.padEnd(4)} ATTEMPTS  NOTE\n`);
+  process.stdout.write(`${'TASK'.padEnd(24)} ${'STATE'.padEnd(10)} ${'PRIO'.padEnd(4)} ATTEMPTS  ${'COST'.padEnd(8)} TURNS  NOTE\n`);
   for (const t of rows) {
-    process.stdout.write(`${t.id.padEnd(24)} ${t.state.padEnd(10)} ${String(t.priority).padEnd(4)} ${String(t.attempts).padEnd(8)}  ${t.note ?? ''}\n`);
+    process.stdout.write(`${t.id.padEnd(24)} ${t.state.padEnd(10)} ${String(t.priority).padEnd(4)} ${String(t.attempts).padEnd(8)}  ${`$${(t.costUsd ?? 0).toFixed(2)}`.padEnd(8)} ${String(t.turns ?? 0).padEnd(5)}  ${t.note ?? ''}\n`);
   }
   return 0;
 }

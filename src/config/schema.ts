@@ -91,6 +91,8 @@ const supervisorSchema = z.strictObject({
     message: 'expected an absolute path',
   }),
   poll_interval: duration('30s', 100, DAY),
+  // what the workers may report spending per local day before spawning pauses (reason `budget`)
+  max_daily_cost_usd: z.number({ error: 'expected a number of US dollars, e.g. 20' }).positive({ error: 'expected a positive number of US dollars' }).optional(),
 });
 
 const workerSchema = z.strictObject({
@@ -110,6 +112,10 @@ const workerSchema = z.strictObject({
   permission_mode: z.enum(['acceptEdits', 'bypassPermissions', 'default', 'plan'], { error: 'expected one of "acceptEdits", "bypassPermissions", "default", "plan"' }).default('acceptEdits'),
   // the attempt logs of one task together; the oldest attempts' logs are removed first
   log_max: size('10M', 64 * 1024, 10 * GiB),
+  // no stream-json event for this long: warden stops the worker and the attempt is `stalled`
+  stall_after: duration('10m', 500, DAY),
+  // a usage limit whose message names no reset time pauses spawning this long
+  usage_limit_wait: duration('1h', SECOND, 7 * DAY),
 });
 
 export interface BackoffSettings {
@@ -297,6 +303,7 @@ export interface Config {
     minSpawnInterval: number;
     stateDir: string;
     pollInterval: number;
+    maxDailyCostUsd: number | null;
   };
   worker: {
     command: string[];
@@ -309,6 +316,8 @@ export interface Config {
     user: string;
     permissionMode: string;
     logMax: number;
+    stallAfter: number;
+    usageLimitWait: number;
   };
   backoff: Record<FailureKind, BackoffSettings>;
   breaker: { failures: number; window: number; cooldown: number };
@@ -365,6 +374,7 @@ export function toConfig(raw: RawConfig): Config {
       minSpawnInterval: raw.supervisor.min_spawn_interval,
       stateDir: raw.supervisor.state_dir,
       pollInterval: raw.supervisor.poll_interval,
+      maxDailyCostUsd: raw.supervisor.max_daily_cost_usd ?? null,
     },
     worker: {
       command: raw.worker.command,
@@ -377,6 +387,8 @@ export function toConfig(raw: RawConfig): Config {
       user: raw.worker.user,
       permissionMode: raw.worker.permission_mode,
       logMax: raw.worker.log_max,
+      stallAfter: raw.worker.stall_after,
+      usageLimitWait: raw.worker.usage_limit_wait,
     },
     backoff,
     breaker: { ...raw.breaker },

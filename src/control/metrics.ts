@@ -52,6 +52,8 @@ export function countEvent(c: EventCounts, e: WardenEvent): void {
     case 'task_cancelled':
     case 'disk_paused':
     case 'disk_resumed':
+    case 'worker_paused':
+    case 'worker_resumed':
     case 'hardware_paused':
     case 'hardware_recovering':
     case 'hardware_resumed':
@@ -117,6 +119,11 @@ export function renderMetrics(m: MetricsInput): string {
   x.metric('warden_breaker_state', 'gauge', 'The circuit breaker: 1 for its current state, 0 for the others.', BREAKER_STATES.map((b) => [{ state: b }, s.breaker.phase === b ? 1 : 0]));
   x.metric('warden_breaker_opened_total', 'counter', 'Times the breaker opened (or reopened after a failed probe), since the daemon started.', [[{}, m.counts.breakerOpened]]);
   x.metric('warden_paused', 'gauge', 'Spawning paused, by reason (1 = active).', PAUSE_REASONS.map((r) => [{ reason: r }, s.pause.reasons.includes(r) ? 1 : 0]));
+  if (s.cost) {
+    x.metric('warden_cost_usd_today', 'gauge', 'What the workers reported spending (total_cost_usd) on the current local day.', [[{}, s.cost.todayUsd]]);
+    x.metric('warden_cost_usd_tasks', 'gauge', 'What the workers reported spending, summed over the tasks in the state file.', [[{}, s.cost.totalUsd]]);
+    if (s.cost.maxDailyCostUsd !== null) x.metric('warden_max_daily_cost_usd', 'gauge', 'supervisor.max_daily_cost_usd.', [[{}, s.cost.maxDailyCostUsd]]);
+  }
   const h = s.lastSample;
   if (h) {
     x.metric('warden_host_sample_timestamp_seconds', 'gauge', 'When the last pressure sample was taken.', [[{}, h.at / 1000]]);

@@ -40,6 +40,12 @@ export function describeEvent(e: CoreEvent): string {
       return `paused: disk (${e.reason})`;
     case 'disk_resumed':
       return 'resumed: free disk space is back above min_free_disk';
+    case 'worker_paused':
+      return e.reason === 'worker_auth'
+        ? `paused: worker_auth: claude is not logged in / API key invalid (${e.detail}); log in as the worker user, then \`warden resume\``
+        : `paused: ${e.reason} (${e.detail})${e.until === null ? '' : ` until ${new Date(e.until).toISOString()}`}`;
+    case 'worker_resumed':
+      return `resumed: the ${e.reason} pause ended`;
     case 'hardware_paused':
       return `paused: ${e.reason} (${e.reasons.join('; ')})`;
     case 'hardware_recovering':
@@ -57,6 +63,7 @@ export function eventLevel(e: CoreEvent): Level {
     case 'pressure_entered':
     case 'task_dead':
     case 'disk_paused':
+    case 'worker_paused':
     case 'hardware_paused':
       return 'error';
     case 'task_retry':
@@ -73,6 +80,7 @@ export function eventLevel(e: CoreEvent): Level {
     case 'task_spawn':
     case 'task_succeeded':
     case 'disk_resumed':
+    case 'worker_resumed':
     case 'hardware_recovering':
     case 'hardware_resumed':
       return 'info';

@@ -19,6 +19,7 @@ import {
 } from './breaker.js';
 import { classifyExit, describeExit, type ExitReport } from './classify.js';
 import type { FailureKind } from './failure-kind.js';
+import { localDay, nextLocalMidnight, usageLimitUntil } from './verdict.js';
 import { nextSpawnAllowedAt } from './rate-limit.js';
 import { compareTasks, countDue, dueAt, firstOfBoth, rebuildTaskIndex, stillIndexed, taskIndex, withChangedTasks, type TaskIndex } from './task-index.js';
 
@@ -31,7 +32,14 @@ export interface CoreSettings {
   backoff: Record<FailureKind, BackoffSettings>;
   breaker: BreakerSettings;
   admission: AdmissionSettings;
+  /** How long spawning waits after a usage limit that names no reset time. */
+  usageLimitWait: number;
+  /** Spending per local day that pauses spawning (reason `budget`); null: no limit. */
+  maxDailyCostUsd: number | null;
 }
+
+/** Pauses that come from what workers report (not from the host or the operator). */
+export type WorkerPauseReason = 'worker_auth' | 'usage_limit' | 'budget';
 
 /** Pauses that come from the hardware: heat and under-voltage (admission.max_temperature, get_throttled). */
 export type HardwarePauseReason = 'thermal' | 'power';
@@ -57,7 +65,9 @@ export type CoreEvent =
   | { type: 'hardware_recovering'; reason: HardwarePauseReason; recoverAfterMs: number }
   | { type: 'hardware_resumed'; reason: HardwarePauseReason }
   | { type: 'disk_paused'; reason: string }
-  | { type: 'disk_resumed' };
+  | { type: 'disk_resumed' }
+  | { type: 'worker_paused'; reason: WorkerPauseReason; detail: string; until: number | null }
+  | { type: 'worker_resumed'; reason: WorkerPauseReason };
 
 export interface SpawnOrder {
   taskId: string;
@@ -140,6 +150,16 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
   }
   for (const p of [state.pause.thermal, state.pause.power]) if (p?.clearSince != null) wakeBy(p.clearSince + s.admission.recoverAfter);
 
+  // 2b. a usage-limit or budget pause lifts at its time
+  for (const [key, reason] of [['usageLimit', 'usage_limit'], ['budget', 'budget']] as const) {
+    const p = state.pause[key];
+    if (!p) continue;
+    if (now >= p.until) {
+      state = { ...state, pause: { ...state.pause, [key]: null } };
+      events.push({ type: 'worker_resumed', reason });
+    } else wakeBy(p.until);
+  }
+
   // 3. retry_wait tasks whose backoff has passed become pending again. They are the head of the
   //    index's retry list; the next one after them is the next wake-up.
   const due = index.retryWait.slice(0, countDue(index, now));
@@ -164,6 +184,9 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
   if (state.pause.thermal) return hold(`paused: thermal (${state.pause.thermal.reasons.join('; ')})`);
   if (state.pause.power) return hold(`paused: power (${state.pause.power.reasons.join('; ')})`);
   if (state.pause.disk) return hold(`paused: disk (${state.pause.disk.reason})`);
+  if (state.pause.workerAuth) return hold(`paused: worker_auth (${state.pause.workerAuth.reason})`);
+  if (state.pause.usageLimit) return hold(`paused: usage_limit until ${new Date(state.pause.usageLimit.until).toISOString()} (${state.pause.usageLimit.reason})`);
+  if (state.pause.budget) return hold(`paused: budget (${state.pause.budget.reason})`);
   const gate = breakerGate(state.breaker);
   if (gate.allow === 'none') return hold(state.breaker.phase === 'open' ? `paused: breaker (${state.breaker.reason ?? 'open'})` : 'breaker half-open: probe running');
   const slots = s.maxConcurrentWorkers - index.counts.running;
@@ -233,9 +256,40 @@ export function applyExit(
     signal: report.signal,
     durationMs: Math.max(0, Math.round(report.durationMs)),
     detail,
+    costUsd: report.usage?.costUsd ?? null,
+    turns: report.usage?.turns ?? null,
+    sessionId: report.usage?.sessionId ?? null,
   };
   const events: CoreEvent[] = [];
-  const base: Task = { ...task, current: null, history: pushHistory(task, record), updatedAt: now };
+  const base: Task = {
+    ...task,
+    current: null,
+    history: pushHistory(task, record),
+    updatedAt: now,
+    costUsd: task.costUsd + (record.costUsd ?? 0),
+    turns: task.turns + (record.turns ?? 0),
+    sessionId: record.sessionId ?? task.sessionId,
+  };
+  // spending counts whatever the outcome; reaching the daily budget pauses spawning
+  prev = addSpend(prev, record.costUsd ?? 0, now, s, events);
+
+  if (outcome === 'auth_failed' || outcome === 'usage_limit') {
+    // No spawn can work until this clears, so pause everything at once. Not the task's fault:
+    // the attempt is refunded and the breaker counts nothing (as for an interrupted attempt).
+    const reason = report.verdict?.message || describeExitShort(outcome);
+    const next: Task = { ...base, state: 'pending', attempts: Math.max(0, task.attempts - 1), notBefore: null, note: `${outcome}: ${detail}` };
+    let pause = prev.pause;
+    let until: number | null = null;
+    if (outcome === 'auth_failed') pause = { ...pause, workerAuth: pause.workerAuth ?? { since: now, reason } };
+    else {
+      until = usageLimitUntil(report.verdict?.kind === 'usage_limit' ? report.verdict.resetAt : null, now, s.usageLimitWait);
+      pause = { ...pause, usageLimit: { since: pause.usageLimit?.since ?? now, until: Math.max(until, pause.usageLimit?.until ?? 0), reason } };
+    }
+    if (!prev.pause.workerAuth && outcome === 'auth_failed') events.push({ type: 'worker_paused', reason: 'worker_auth', detail: reason, until: null });
+    if (outcome === 'usage_limit' && (!prev.pause.usageLimit || (until ?? 0) > prev.pause.usageLimit.until)) events.push({ type: 'worker_paused', reason: 'usage_limit', detail: reason, until });
+    events.push({ type: 'task_interrupted', taskId, detail: `${outcome}; attempt not counted` });
+    return { state: { ...prev, pause, breaker: breakerProbeAbandoned(prev.breaker, taskId), tasks: withChangedTasks(prev.tasks, [next]) }, events, outcome };
+  }
 
   if (outcome === 'succeeded') {
     const { breaker, transition } = breakerOnSuccess(prev.breaker, s.breaker, taskId);
@@ -283,6 +337,9 @@ export function applyInterrupted(prev: WardenState, taskId: string, now: number,
     signal: null,
     durationMs: Math.max(0, Math.round(durationMs)),
     detail,
+    costUsd: null,
+    turns: null,
+    sessionId: null,
   };
   const next: Task = {
     ...task,
@@ -316,6 +373,15 @@ export function applyResume(prev: WardenState, s: CoreSettings): { state: Warden
   if (state.breaker.phase !== 'closed') {
     state = { ...state, breaker: closedBreaker(s.breaker) };
     events.push({ type: 'breaker_closed', by: 'resume' });
+  }
+  // after `claude /login` (or waiting out a limit by hand) the owner resumes; the budget stays
+  if (state.pause.workerAuth) {
+    state = { ...state, pause: { ...state.pause, workerAuth: null } };
+    events.push({ type: 'worker_resumed', reason: 'worker_auth' });
+  }
+  if (state.pause.usageLimit) {
+    state = { ...state, pause: { ...state.pause, usageLimit: null } };
+    events.push({ type: 'worker_resumed', reason: 'usage_limit' });
   }
   return { state, events };
 }
@@ -403,7 +469,32 @@ function newTask(t: NewTask): Task {
     current: null,
     history: [],
     note: null,
+    costUsd: 0,
+    turns: 0,
+    sessionId: null,
   };
+}
+
+function describeExitShort(kind: 'auth_failed' | 'usage_limit'): string {
+  return kind === 'auth_failed' ? 'claude is not logged in / API key invalid' : 'usage limit reached';
+}
+
+/**
+ * Adds what an attempt cost to the local day's spending; at max_daily_cost_usd spawning pauses
+ * (reason `budget`) until the next local day. A new day starts the count again.
+ */
+export function addSpend(prev: WardenState, usd: number, now: number, s: Pick<CoreSettings, 'maxDailyCostUsd'>, events: CoreEvent[]): WardenState {
+  const day = localDay(now);
+  const spent = (prev.spend.day === day ? prev.spend.usd : 0) + Math.max(0, usd);
+  let state: WardenState = spent === prev.spend.usd && day === prev.spend.day ? prev : { ...prev, spend: { day, usd: spent } };
+  const limit = s.maxDailyCostUsd;
+  if (limit !== null && spent >= limit && !(state.pause.budget && state.pause.budget.until > now)) {
+    const until = nextLocalMidnight(now);
+    const reason = `spent $${spent.toFixed(2)} today, max_daily_cost_usd is $${limit.toFixed(2)}`;
+    state = { ...state, pause: { ...state.pause, budget: { since: now, until, reason } } };
+    events.push({ type: 'worker_paused', reason: 'budget', detail: reason, until });
+  }
+  return state;
 }
 
 /**
@@ -418,8 +509,8 @@ export function updateRunningAttempt(prev: WardenState, taskId: string, patch: P
 }
 
 export function coreSettingsFrom(config: {
-  supervisor: { maxConcurrentWorkers: number; minSpawnInterval: number };
-  worker: { maxAttempts: number; startupWindow: number; memoryMax: number };
+  supervisor: { maxConcurrentWorkers: number; minSpawnInterval: number; maxDailyCostUsd?: number | null };
+  worker: { maxAttempts: number; startupWindow: number; memoryMax: number; usageLimitWait?: number };
   backoff: Record<FailureKind, BackoffSettings>;
   breaker: BreakerSettings;
   admission: AdmissionSettings;
@@ -433,5 +524,10 @@ export function coreSettingsFrom(config: {
     backoff: config.backoff,
     breaker: config.breaker,
     admission: config.admission,
+    usageLimitWait: config.worker.usageLimitWait ?? DEFAULT_USAGE_LIMIT_WAIT,
+    maxDailyCostUsd: config.supervisor.maxDailyCostUsd ?? null,
   };
 }
+
+/** worker.usage_limit_wait's default: a limit message without a reset time waits this long. */
+export const DEFAULT_USAGE_LIMIT_WAIT = 3600_000;

@@ -11,6 +11,12 @@ export const FAILURE_KINDS = [
   'exit_nonzero',
   'worktree_error',
   'no_pr',
+  // from the worker's own stream-json verdict (src/policy/verdict.ts)
+  'auth_failed',
+  'usage_limit',
+  'max_turns',
+  'api_error',
+  'stalled',
   'unknown',
 ] as const;
 
@@ -43,6 +49,16 @@ export function describeFailureKind(kind: FailureKind): string {
       return 'the worktree for the task could not be prepared';
     case 'no_pr':
       return 'the worker exited 0 but opened no pull request from the task branch';
+    case 'auth_failed':
+      return 'claude is not logged in / API key invalid';
+    case 'usage_limit':
+      return 'the worker hit a usage or rate limit';
+    case 'max_turns':
+      return 'the worker stopped at its maximum number of turns';
+    case 'api_error':
+      return 'the worker ended on an API error';
+    case 'stalled':
+      return 'the worker printed no stream event for worker.stall_after and was stopped';
     case 'unknown':
       return 'the attempt ended in a way warden could not classify';
     default:

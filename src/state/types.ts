@@ -13,7 +13,7 @@ export const TERMINAL_STATES: readonly TaskState[] = ['succeeded', 'dead', 'bloc
 export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 export type BreakerPhase = (typeof BREAKER_STATES)[number];
 
-export const PAUSE_REASONS = ['breaker', 'pressure', 'thermal', 'power', 'disk', 'manual'] as const;
+export const PAUSE_REASONS = ['breaker', 'pressure', 'thermal', 'power', 'disk', 'manual', 'worker_auth', 'usage_limit', 'budget'] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 /** How many finished attempts a task keeps in its history. */
@@ -33,6 +33,10 @@ const attemptRecordSchema = z.strictObject({
   signal: z.string().nullable(),
   durationMs: z.number().min(0),
   detail: z.string().nullable(),
+  /** From the worker's stream-json result; null when it reported none. Defaults let older files load. */
+  costUsd: z.number().min(0).nullable().default(null),
+  turns: z.number().int().min(0).nullable().default(null),
+  sessionId: z.string().nullable().default(null),
 });
 export type AttemptRecord = z.infer<typeof attemptRecordSchema>;
 
@@ -69,6 +73,11 @@ const taskSchema = z.strictObject({
   history: z.array(attemptRecordSchema),
   /** Why the task is where it is: the blocked reason, the last failure, who cancelled it. */
   note: z.string().nullable(),
+  /** Summed over every attempt the worker reported on (its stream-json result). */
+  costUsd: z.number().min(0).default(0),
+  turns: z.number().int().min(0).default(0),
+  /** The last session the worker reported, for resuming it. */
+  sessionId: z.string().nullable().default(null),
 });
 export type Task = z.infer<typeof taskSchema>;
 
@@ -97,6 +106,12 @@ const pauseSchema = z.strictObject({
   pressure: pressureSchema.nullable(),
   /** Too little free disk for worktrees (SD cards are small). Cleared when space is back. */
   disk: z.strictObject({ since: z.number(), reason: z.string() }).nullable().default(null),
+  /** The worker said it is not logged in: no spawn can work until someone logs in and resumes. */
+  workerAuth: z.strictObject({ since: z.number(), reason: z.string() }).nullable().default(null),
+  /** The worker hit a usage limit: spawning waits until `until` (its reset time, or usage_limit_wait). */
+  usageLimit: z.strictObject({ since: z.number(), until: z.number(), reason: z.string() }).nullable().default(null),
+  /** supervisor.max_daily_cost_usd reached: spawning waits for the next local day. */
+  budget: z.strictObject({ since: z.number(), until: z.number(), reason: z.string() }).nullable().default(null),
   /** SoC over admission.max_temperature; left after recover_after below it, like pressure. */
   thermal: pressureSchema.nullable().default(null),
   /** The Pi firmware reports under-voltage now; left after recover_after without it. */
@@ -113,6 +128,8 @@ export const stateSchema = z.strictObject({
   totalSpawns: z.number().int().min(0),
   /** false while a daemon runs; true after a clean shutdown. Detects unclean restarts. */
   cleanShutdown: z.boolean(),
+  /** What the workers reported spending on the current local day (max_daily_cost_usd). */
+  spend: z.strictObject({ day: z.string(), usd: z.number().min(0) }).default({ day: '', usd: 0 }),
 });
 export type WardenState = z.infer<typeof stateSchema>;
 
@@ -121,10 +138,11 @@ export function emptyState(cooldownMs: number): WardenState {
     version: 1,
     tasks: {},
     breaker: { phase: 'closed', recentFailures: [], openedAt: null, cooldownMs, probeTaskId: null, reason: null },
-    pause: { manual: null, pressure: null, thermal: null, power: null, disk: null },
+    pause: { manual: null, pressure: null, thermal: null, power: null, disk: null, workerAuth: null, usageLimit: null, budget: null },
     lastSpawnAt: null,
     totalSpawns: 0,
     cleanShutdown: true,
+    spend: { day: '', usd: 0 },
   };
 }
 
@@ -136,5 +154,8 @@ export function activePauseReasons(state: WardenState): PauseReason[] {
   if (state.pause.power) reasons.push('power');
   if (state.pause.disk) reasons.push('disk');
   if (state.pause.manual) reasons.push('manual');
+  if (state.pause.workerAuth) reasons.push('worker_auth');
+  if (state.pause.usageLimit) reasons.push('usage_limit');
+  if (state.pause.budget) reasons.push('budget');
   return reasons;
 }

@@ -60,6 +60,9 @@ const attemptRecord: fc.Arbitrary<AttemptRecord> = record({
   signal: fc.option(fc.constantFrom('SIGKILL', 'SIGTERM', 'SIGSEGV', 'SIGABRT'), { nil: null }),
   durationMs: nonNegative,
   detail: nullableText,
+  costUsd: fc.option(nonNegative, { nil: null }),
+  turns: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }),
+  sessionId: nullableText,
 });
 
 const runningAttempt: fc.Arbitrary<RunningAttempt> = record({
@@ -88,6 +91,9 @@ const task = (id: string): fc.Arbitrary<Task> =>
     current: fc.option(runningAttempt, { nil: null }),
     history: fc.array(attemptRecord, { maxLength: 20 }),
     note: nullableText,
+    costUsd: nonNegative,
+    turns: fc.integer({ min: 0, max: 1_000_000 }),
+    sessionId: nullableText,
   });
 
 const tasks: fc.Arbitrary<Record<string, Task>> = fc
@@ -108,6 +114,9 @@ const pause: fc.Arbitrary<PauseState> = record({
   manual: fc.option(record({ since: time }), { nil: null }),
   pressure: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
   disk: fc.option(record({ since: time, reason: text }), { nil: null }),
+  workerAuth: fc.option(record({ since: time, reason: text }), { nil: null }),
+  usageLimit: fc.option(record({ since: time, until: time, reason: text }), { nil: null }),
+  budget: fc.option(record({ since: time, until: time, reason: text }), { nil: null }),
   thermal: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
   power: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
 });
@@ -120,6 +129,7 @@ const wardenState: fc.Arbitrary<WardenState> = record({
   lastSpawnAt: fc.option(time, { nil: null }),
   totalSpawns: fc.integer({ min: 0, max: 1_000_000 }),
   cleanShutdown: fc.boolean(),
+  spend: record({ day: fc.stringMatching(/^(\d{4}-\d{2}-\d{2})?$/), usd: nonNegative }),
 });
 
 /** One hand-written state with a task in each of the 7 states, so every state is always covered. */
@@ -139,19 +149,23 @@ function everyStateExample(): WardenState {
     notBefore: state === 'retry_wait' ? 999_999 : null,
     current: state === 'running' ? { attempt: 1, claimedAt: 1500, pid: 4242, pidStartTime: '123456', unit: null, executor: 'direct', probe: false } : null,
     history: [
-      { attempt: 1, startedAt: 10, endedAt: 20, outcome: 'interrupted', exitCode: null, signal: null, durationMs: 10, detail: 'warden stopped' },
-      { attempt: 1, startedAt: 30, endedAt: 31, outcome: 'startup_error', exitCode: 1, signal: null, durationMs: 1000, detail: 'exit 1 after 1.0s' },
+      { attempt: 1, startedAt: 10, endedAt: 20, outcome: 'interrupted', exitCode: null, signal: null, durationMs: 10, detail: 'warden stopped', costUsd: null, turns: null, sessionId: null },
+      { attempt: 1, startedAt: 30, endedAt: 31, outcome: 'auth_failed', exitCode: 1, signal: null, durationMs: 1000, detail: 'exit 1 after 1.0s', costUsd: 0, turns: 1, sessionId: '0b6c3f0e' },
     ],
     note: state === 'blocked' ? 'blocked: needs a human' : null,
+    costUsd: state === 'succeeded' ? 0.0421 : 0,
+    turns: state === 'succeeded' ? 3 : 1,
+    sessionId: state === 'succeeded' ? '5f1e2d3c' : null,
   });
   return {
     ...base,
     tasks: Object.fromEntries(TASK_STATES.map((s, i) => [`t-${s}`, mk(s, i)])),
     breaker: { phase: 'open', recentFailures: [1, 2, 3], openedAt: 3, cooldownMs: COOLDOWN * 2, probeTaskId: null, reason: 'probe failed: t-dead: startup_error' },
-    pause: { manual: { since: 5 }, pressure: { since: 6, reasons: ['load: 2.00 per CPU is over max_load_per_cpu 1.5'], clearSince: 7 }, disk: { since: 8, reason: '100M free' }, thermal: { since: 14, reasons: ['thermal: cpu-thermal at 81.2 °C is over max_temperature 75 °C'], clearSince: null }, power: { since: 15, reasons: ['power: under-voltage now'], clearSince: 16 } },
+    pause: { manual: { since: 5 }, pressure: { since: 6, reasons: ['load: 2.00 per CPU is over max_load_per_cpu 1.5'], clearSince: 7 }, disk: { since: 8, reason: '100M free' }, workerAuth: { since: 9, reason: 'Not logged in · Please run /login' }, usageLimit: { since: 10, until: 11, reason: 'Claude AI usage limit reached|1755615600' }, budget: { since: 12, until: 13, reason: 'spent $20.10 today' }, thermal: { since: 14, reasons: ['thermal: cpu-thermal at 81.2 °C is over max_temperature 75 °C'], clearSince: null }, power: { since: 15, reasons: ['power: under-voltage now'], clearSince: 16 } },
     lastSpawnAt: 1500,
     totalSpawns: 9,
     cleanShutdown: false,
+    spend: { day: '2026-11-27', usd: 20.1 },
   };
 }
 
@@ -282,5 +296,25 @@ describe('older state files', () => {
     assert.equal(state.tasks.a?.prUrl, null);
     assert.equal(state.pause.disk, null);
     assert.equal(state.breaker.phase, 'open');
+  });
+
+  test('a state file written before cost accounting existed loads with zero cost and no worker pauses', () => {
+    const dir = freshDir();
+    const record = { attempt: 1, startedAt: 1, endedAt: 2, outcome: 'exit_nonzero', exitCode: 1, signal: null, durationMs: 1, detail: 'exit 1' };
+    const old = {
+      version: 1,
+      tasks: { a: { id: 'a', source: 'local', issue: null, prUrl: null, promptFile: '/p', priority: 2, createdAt: 1, updatedAt: 1, state: 'retry_wait', attempts: 1, notBefore: 5, current: null, history: [record], note: 'x' } },
+      breaker: { phase: 'closed', recentFailures: [], openedAt: null, cooldownMs: 5, probeTaskId: null, reason: null },
+      pause: { manual: null, pressure: null, disk: null },
+      lastSpawnAt: 1,
+      totalSpawns: 1,
+      cleanShutdown: true,
+    };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(old));
+    const { state } = loadState(dir, COOLDOWN);
+    assert.deepEqual([state.tasks.a?.costUsd, state.tasks.a?.turns, state.tasks.a?.sessionId], [0, 0, null]);
+    assert.deepEqual([state.tasks.a?.history[0]?.costUsd, state.tasks.a?.history[0]?.turns, state.tasks.a?.history[0]?.sessionId], [null, null, null]);
+    assert.deepEqual([state.pause.workerAuth, state.pause.usageLimit, state.pause.budget], [null, null, null]);
+    assert.deepEqual(state.spend, { day: '', usd: 0 });
   });
 });

@@ -1,0 +1,157 @@
+// Reads Claude Code's `--output-format stream-json --verbose` output as it arrives: one JSON event
+// per line. Chunks may split a line (or a UTF-8 character) anywhere, so bytes are kept until the
+// newline comes; a line longer than `maxLineBytes` is dropped rather than buffered, so a runaway
+// worker cannot make warden hold its whole log. Non-JSON lines (stderr noise, warnings) and event
+// types this does not know are counted and skipped, never an error.
+
+/** What the worker said about its own run; every field stays null until an event carries it. */
+export interface WorkerVerdict {
+  sessionId: string | null;
+  /** The final `result` event was seen. */
+  sawResult: boolean;
+  subtype: string | null;
+  isError: boolean | null;
+  numTurns: number | null;
+  totalCostUsd: number | null;
+  durationMs: number | null;
+  /** The last `error` field of an assistant event (e.g. `authentication_failed`, `rate_limit`). */
+  error: string | null;
+  /** The final result text (truncated to TEXT_LIMIT). */
+  resultText: string | null;
+  /** The last non-JSON line, for limit messages printed as plain text (truncated). */
+  lastNoise: string | null;
+  events: number;
+  noiseLines: number;
+  unknownEvents: number;
+  droppedLongLines: number;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+const TEXT_LIMIT = 2000;
+const NEWLINE = 0x0a;
+
+export function emptyVerdict(): WorkerVerdict {
+  return {
+    sessionId: null,
+    sawResult: false,
+    subtype: null,
+    isError: null,
+    numTurns: null,
+    totalCostUsd: null,
+    durationMs: null,
+    error: null,
+    resultText: null,
+    lastNoise: null,
+    events: 0,
+    noiseLines: 0,
+    unknownEvents: 0,
+    droppedLongLines: 0,
+  };
+}
+
+export class StreamVerdictReader {
+  private readonly verdict = emptyVerdict();
+  /** Bytes of the line in progress (several chunks). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The line in progress ran past the limit: skip to its newline. */
+  private skipping = false;
+
+  constructor(private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
+    if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
+  }
+
+  /** Feeds bytes; returns how many complete JSON events they finished (0 for noise only). */
+  push(chunk: Uint8Array): number {
+    const before = this.verdict.events;
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      const end = nl === -1 ? chunk.length : nl;
+      this.take(chunk.subarray(start, end));
+      if (nl === -1) break;
+      this.endLine();
+      start = nl + 1;
+    }
+    return this.verdict.events - before;
+  }
+
+  /** The stream ended: a last line without a newline still counts. */
+  end(): number {
+    const before = this.verdict.events;
+    if (this.pendingBytes > 0 || this.skipping) this.endLine();
+    return this.verdict.events - before;
+  }
+
+  result(): WorkerVerdict {
+    return { ...this.verdict };
+  }
+
+  private take(part: Uint8Array): void {
+    if (this.skipping || part.length === 0) return;
+    if (this.pendingBytes + part.length > this.maxLineBytes) {
+      this.skipping = true;
+      this.pending = [];
+      this.pendingBytes = 0;
+      return;
+    }
+    this.pending.push(Buffer.from(part)); // a copy: the caller may reuse its read buffer
+    this.pendingBytes += part.length;
+  }
+
+  private endLine(): void {
+    if (this.skipping) {
+      this.verdict.droppedLongLines++;
+      this.skipping = false;
+      return;
+    }
+    const line = (this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes)).toString('utf8').trim();
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (line.length > 0) this.line(line);
+  }
+
+  private line(text: string): void {
+    const v = this.verdict;
+    let event: unknown = undefined;
+    if (text.startsWith('{')) {
+      try {
+        event = JSON.parse(text);
+      } catch {
+        event = undefined;
+      }
+    }
+    if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string') {
+      v.noiseLines++;
+      v.lastNoise = text.slice(0, TEXT_LIMIT);
+      return;
+    }
+    v.events++;
+    const e = event as Record<string, unknown>;
+    if (typeof e.session_id === 'string') v.sessionId = e.session_id;
+    switch (e.type) {
+      case 'system':
+      case 'user':
+      case 'stream_event':
+        return;
+      case 'assistant':
+        if (typeof e.error === 'string') v.error = e.error;
+        return;
+      case 'result':
+        v.sawResult = true;
+        if (typeof e.subtype === 'string') v.subtype = e.subtype;
+        if (typeof e.is_error === 'boolean') v.isError = e.is_error;
+        if (isCount(e.num_turns)) v.numTurns = e.num_turns;
+        if (typeof e.total_cost_usd === 'number' && Number.isFinite(e.total_cost_usd) && e.total_cost_usd >= 0) v.totalCostUsd = e.total_cost_usd;
+        if (isCount(e.duration_ms)) v.durationMs = e.duration_ms;
+        v.resultText = typeof e.result === 'string' ? e.result.slice(0, TEXT_LIMIT) : v.resultText;
+        return;
+      default:
+        v.unknownEvents++;
+    }
+  }
+}
+
+function isCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0;
+}
