@@ -1,7 +1,7 @@
 // The supervisor ties the pieces together and holds no policy of its own: it reads the queue and
 // the host sample, asks the decision core what to do, writes the state, and then performs the
 // effects (spawn, stop, notify). Every state change is written to disk before its effect runs.
-import { copyFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { sampleHost, type HostSample } from './admission/sample.js';
 import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from './admission/disk.js';
@@ -38,7 +38,7 @@ import {
 import { ensureStateDir, loadState, saveState, statePath, writeFileAtomic } from './state/store.js';
 import { activePauseReasons, type PauseReason, type TaskState, type WardenState } from './state/types.js';
 import type { Notifier } from './systemd/notify.js';
-import { promptDir, readQueue, rejectQueued, removeQueued } from './tasks/local-queue.js';
+import { promptDir, queueDir, readQueue, rejectQueued, removeQueued } from './tasks/local-queue.js';
 import { DEFAULT_GH, renderPrompt, type GhOptions, type GhResult, type GithubIssue } from './tasks/github.js';
 import { GithubPoller } from './tasks/github-source.js';
 import { reconcileGithub } from './tasks/reconcile.js';
@@ -113,6 +113,7 @@ export class Supervisor {
   private poller: GithubPoller | null = null;
   private pruneJob: { stop(): void } | null = null;
   private ghCause: string | null = null;
+  private queueWatcher: FSWatcher | null = null;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.loaded = deps.loaded;
@@ -192,6 +193,10 @@ export class Supervisor {
         this.stallRequested = true;
       });
     }
+    // a queued task wakes the loop at once (inotify), rather than waiting for the next poll
+    mkdirSync(queueDir(this.stateDir), { recursive: true, mode: 0o750 });
+    this.queueWatcher = watch(queueDir(this.stateDir), () => this.requestTick());
+    this.queueWatcher.on('error', (err) => log.warn('cannot watch the queue directory; tasks are picked up on the next poll', { error: err.message }));
     const gh = c.github;
     if (gh) {
       this.poller = new GithubPoller(gh, this.gh, (r) => this.onGithubPoll(r), log);
@@ -700,6 +705,7 @@ export class Supervisor {
     if (this.tickTimer) clearTimeout(this.tickTimer);
     this.poller?.stop();
     this.pruneJob?.stop();
+    this.queueWatcher?.close();
     await Promise.allSettled([...this.launching]);
     const live = [...this.workers.values()];
     if (this.config.executor.keepWorkersOnStop && this.deps.executor.kind === 'systemd') {
