@@ -56,6 +56,14 @@ async function prCompletion(task: Task, gh: GhOptions, log: Logger): Promise<Com
   return { kind: 'unchecked', reason: `could not check for a pull request (${last})` };
 }
 
+/** BLOCKED.md in the worker's directory first (any task); then, for a GitHub task that exited 0, its PR. */
+async function workerVerdict(dir: string, task: Task, exitCode: number | null, gh: GhOptions, log: Logger): Promise<Completion | null> {
+  const blocked = readBlocked(dir);
+  if (blocked !== null) return { kind: 'blocked', reason: blocked };
+  if (exitCode === 0 && task.source === 'github') return prCompletion(task, gh, log);
+  return null;
+}
+
 export class PlainWorkspace implements Workspace {
   constructor(
     private readonly stateDir: string,
@@ -73,11 +81,8 @@ export class PlainWorkspace implements Workspace {
     return dir;
   }
 
-  async completion(task: Task, exitCode: number | null): Promise<Completion | null> {
-    const blocked = readBlocked(this.pathOf(task.id));
-    if (blocked !== null) return { kind: 'blocked', reason: blocked };
-    if (exitCode === 0 && task.source === 'github') return prCompletion(task, this.gh, this.log);
-    return null;
+  completion(task: Task, exitCode: number | null): Promise<Completion | null> {
+    return workerVerdict(this.pathOf(task.id), task, exitCode, this.gh, this.log);
   }
 
   async release(task: Task): Promise<void> {
@@ -107,11 +112,8 @@ export class GitWorkspace implements Workspace {
     return ensureWorktree(this.s, taskId);
   }
 
-  async completion(task: Task, exitCode: number | null): Promise<Completion | null> {
-    const blocked = readBlocked(this.pathOf(task.id));
-    if (blocked !== null) return { kind: 'blocked', reason: blocked };
-    if (exitCode === 0 && task.source === 'github') return prCompletion(task, this.gh, this.log);
-    return null;
+  completion(task: Task, exitCode: number | null): Promise<Completion | null> {
+    return workerVerdict(this.pathOf(task.id), task, exitCode, this.gh, this.log);
   }
 
   async release(task: Task): Promise<void> {
