@@ -13,6 +13,7 @@ import type { WardenEvent } from './alerts/events.js';
 import { countEvent, emptyCounts, renderMetrics, type EventCounts } from './control/metrics.js';
 import { DaemonAlreadyRunning, socketAnswers, startControlServer, type ControlServer } from './control/server.js';
 import { buildWorkerArgv } from './executors/worker-command.js';
+import { resumeArgs, sessionToResume } from './policy/resume.js';
 import type { Executor, WorkerExit, WorkerHandle } from './executors/types.js';
 import type { Logger } from './log/logger.js';
 import { describeEvent, eventLevel } from './log/events.js';
@@ -358,7 +359,10 @@ export class Supervisor {
       handle = await executor.spawn({
         taskId: task.id,
         attempt: order.attempt,
-        argv: buildWorkerArgv(this.config.worker.command, { promptFile: task.promptFile, taskId: task.id, worktree, permissionMode: this.config.worker.permissionMode }),
+        argv: [
+          ...buildWorkerArgv(this.config.worker.command, { promptFile: task.promptFile, taskId: task.id, worktree, permissionMode: this.config.worker.permissionMode }),
+          ...resumeArgs(sessionToResume(task, this.config.worker.resumeSessions)),
+        ],
         cwd: worktree,
         stdinFile: task.promptFile,
         logFile,

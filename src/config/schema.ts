@@ -116,6 +116,9 @@ const workerSchema = z.strictObject({
   stall_after: duration('10m', 500, DAY),
   // a usage limit whose message names no reset time pauses spawning this long
   usage_limit_wait: duration('1h', SECOND, 7 * DAY),
+  // a retry after stalled, api_error or usage_limit continues the worker's last session
+  // (Claude Code's `--resume <session id>` is appended to the command)
+  resume_sessions: z.boolean({ error: 'expected true or false' }).default(false),
 });
 
 export interface BackoffSettings {
@@ -318,6 +321,7 @@ export interface Config {
     logMax: number;
     stallAfter: number;
     usageLimitWait: number;
+    resumeSessions: boolean;
   };
   backoff: Record<FailureKind, BackoffSettings>;
   breaker: { failures: number; window: number; cooldown: number };
@@ -389,6 +393,7 @@ export function toConfig(raw: RawConfig): Config {
       logMax: raw.worker.log_max,
       stallAfter: raw.worker.stall_after,
       usageLimitWait: raw.worker.usage_limit_wait,
+      resumeSessions: raw.worker.resume_sessions,
     },
     backoff,
     breaker: { ...raw.breaker },

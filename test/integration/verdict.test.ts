@@ -108,6 +108,30 @@ describe('worker verdicts with a real daemon', () => {
     await d.stop();
   });
 
+  test('with resume_sessions, the retry after a stall resumes the stalled session (--resume <id>)', async () => {
+    const sb = sandbox({
+      worker: { command: [process.execPath, FAKE], startup_window: '0s', stall_after: '1500ms', stop_grace: '1s', resume_sessions: true },
+      'backoff.stalled': { base: '0s', max: '0s' },
+      breaker: { failures: 100, window: '10m', cooldown: '1h' },
+    });
+    const runs = join(sb.dir, 'runs');
+    const argvFile = join(sb.dir, 'argv');
+    const d = await startDaemon(sb);
+    await addTask(sb, 'r', `stream=stalled sleep=60 runs=${runs} then=success argv=${argvFile}`);
+    const t = await waitFor('resumed run succeeded', async () => {
+      const x = await task(sb, 'r');
+      return x?.state === 'succeeded' ? x : null;
+    }, 20_000);
+    const stalled = t.history[0] as unknown as { outcome: string; sessionId: string | null };
+    assert.equal(stalled.outcome, 'stalled');
+    assert.ok(stalled.sessionId, 'the stalled attempt recorded its session');
+    const argvs = readFileSync(argvFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    assert.equal(argvs.length, 2);
+    assert.ok(!argvs[0]!.includes('--resume'), 'the first attempt starts fresh');
+    assert.deepEqual(argvs[1]!.slice(-2), ['--resume', stalled.sessionId], 'the retry resumes the stalled session');
+    await d.stop();
+  });
+
   test('costs appear in tasks --json, status and /metrics; max_daily_cost_usd pauses with reason budget', async () => {
     const sb = sandbox({ supervisor: { max_daily_cost_usd: 0.05 } });
     const d = await startDaemon(sb);
