@@ -1,7 +1,7 @@
 // Synthetic but realistic warden states for the benchmark: task IDs, prompt paths, histories and
 // notes shaped like the ones the daemon writes, in a mix of every common task state.
 import type { HostSample } from '../src/admission/sample.js';
-import type { AttemptRecord, Task, WardenState } from '../src/state/types.js';
+import { emptyState, type AttemptRecord, type Task, type WardenState } from '../src/state/types.js';
 
 export interface Mix {
   pending: number;
@@ -41,6 +41,9 @@ function record(attempt: number, startedAt: number, outcome: AttemptRecord['outc
     signal: null,
     durationMs,
     detail: `exit ${exitCode ?? '?'} after ${(durationMs / 1000).toFixed(1)}s`,
+    costUsd: null,
+    turns: null,
+    sessionId: null,
   };
 }
 
@@ -57,6 +60,9 @@ export function makeState(mix: Mix, now: number, cooldownMs = 15 * 60_000): Ward
       source: 'local',
       issue: null,
       prUrl: null,
+      costUsd: 0,
+      turns: 0,
+      sessionId: null,
       promptFile: `/var/lib/warden/prompts/${id}.prompt`,
       priority: i % 7 === 0 ? 1 : i % 5 === 0 ? 3 : 2,
       createdAt,
@@ -111,11 +117,11 @@ export function makeState(mix: Mix, now: number, cooldownMs = 15 * 60_000): Ward
       }
     });
   }
+  // every field the state file has today comes from emptyState; the bench sets what it varies
   return {
-    version: 1,
+    ...emptyState(cooldownMs),
     tasks,
     breaker: { phase: 'closed', recentFailures: [now - 600_000], openedAt: null, cooldownMs, probeTaskId: null, reason: null },
-    pause: { manual: null, pressure: null, disk: null },
     lastSpawnAt: now - 5 * 60_000,
     totalSpawns: mix.succeeded + mix.dead * 3 + mix.retryWait + mix.running,
     cleanShutdown: false,
@@ -124,7 +130,7 @@ export function makeState(mix: Mix, now: number, cooldownMs = 15 * 60_000): Ward
 
 /** A healthy Raspberry Pi 5 (8 GB): nothing in it should trip admission. */
 export function healthySample(now: number): HostSample {
-  return { at: now, memAvailable: 6 * 1024 ** 3, memTotal: 7.7 * 1024 ** 3, load1: 0.3, cpus: 4, memoryPressure: 0, psiAvailable: true, errors: [] };
+  return { at: now, memAvailable: 6 * 1024 ** 3, memTotal: 7.7 * 1024 ** 3, load1: 0.3, cpus: 4, memoryPressure: 0, psiAvailable: true, temperatureC: 52, thermalZone: 'cpu-thermal', throttled: 0, errors: [] };
 }
 
 /** The config the tick benchmark runs with: the defaults, but two worker slots so a spawn fits. */
