@@ -21,7 +21,8 @@ export interface Job {
   run(): void | Promise<void>;
 }
 
-function cronLogger(log: Logger, job: string): CronLogger {
+/** node-cron's logger, routed into warden's log. */
+export function cronLogger(log: Logger, job: string): CronLogger {
   const text = (m: string | Error) => (m instanceof Error ? m.message : m);
   return {
     info: (m) => log.debug(`cron: ${m}`, { job }),

@@ -4,6 +4,7 @@
 import cron from 'node-cron';
 import type { Schedule } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
+import { cronLogger } from './cron.js';
 
 export interface ScheduledJob {
   stop(): void;
@@ -34,14 +35,8 @@ export function runOnSchedule(schedule: Schedule, job: () => Promise<unknown> | 
       };
     }
     case 'cron': {
-      const logger = {
-        info: (m: unknown) => log.debug(`cron ${name}: ${String(m)}`),
-        warn: (m: unknown) => log.warn(`cron ${name}: ${String(m)}`),
-        error: (m: unknown) => log.error(`cron ${name}: ${String(m)}`),
-        debug: (m: unknown) => log.debug(`cron ${name}: ${String(m)}`),
-      };
-      const task = cron.schedule(schedule.expression, run, { name, noOverlap: true, logger } as Parameters<typeof cron.schedule>[2]);
-      return { stop: () => void task.stop() };
+      const task = cron.schedule(schedule.expression, run, { name, noOverlap: true, logger: cronLogger(log, name) });
+      return { stop: () => void task.destroy() };
     }
   }
 }

@@ -1,14 +1,15 @@
-// Polls GitHub on the configured schedule: a node-cron expression (with noOverlap) or a plain
-// interval (the next poll is scheduled when the last one has finished, so polls never overlap).
-import cron from 'node-cron';
+// Polls GitHub on the configured schedule (see jobs/run-on-schedule.ts: node-cron with noOverlap
+// for an expression, a chained timer for a duration; polls never overlap either way), and once
+// at start so a fresh daemon does not wait a whole period for its first tasks.
 import type { GithubSettings } from '../config/schema.js';
+import { runOnSchedule, type ScheduledJob } from '../jobs/run-on-schedule.js';
 import type { Logger } from '../log/logger.js';
 import { listLabelledIssues, type GhOptions, type GhResult, type GithubIssue } from './github.js';
 
 export class GithubPoller {
-  private timer: NodeJS.Timeout | null = null;
-  private task: { stop(): void } | null = null;
+  private job: ScheduledJob | null = null;
   private stopped = false;
+  private polling = false;
 
   constructor(
     private readonly settings: GithubSettings,
@@ -18,40 +19,25 @@ export class GithubPoller {
   ) {}
 
   start(): void {
-    const poll = this.settings.poll;
-    switch (poll.kind) {
-      case 'every':
-        void this.loop(poll.ms);
-        break;
-      case 'cron': {
-        void this.pollOnce();
-        const logger = {
-          info: (m: string) => this.log.debug(`cron github: ${m}`),
-          warn: (m: string) => this.log.warn(`cron github: ${m}`),
-          error: (m: string | Error) => this.log.error(`cron github: ${String(m)}`),
-          debug: (m: string) => this.log.debug(`cron github: ${m}`),
-        };
-        this.task = cron.schedule(poll.expression, () => this.pollOnce(), { name: 'github-poll', noOverlap: true, logger } as Parameters<typeof cron.schedule>[2]);
-        break;
-      }
-    }
+    void this.pollOnce();
+    this.job = runOnSchedule(this.settings.poll, () => this.pollOnce(), this.log, 'github-poll');
   }
 
-  private async loop(ms: number): Promise<void> {
-    if (this.stopped) return;
-    await this.pollOnce();
-    if (!this.stopped) this.timer = setTimeout(() => void this.loop(ms), ms);
-  }
-
+  /** One poll; skipped while the previous one (the start-up poll, say) is still running. */
   async pollOnce(): Promise<void> {
-    const s = this.settings;
-    const r = await listLabelledIssues(s.repo, s.label, s.limit, this.gh);
-    if (!this.stopped) await this.onResult(r);
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    try {
+      const s = this.settings;
+      const r = await listLabelledIssues(s.repo, s.label, s.limit, this.gh);
+      if (!this.stopped) await this.onResult(r);
+    } finally {
+      this.polling = false;
+    }
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.task?.stop();
+    this.job?.stop();
   }
 }
