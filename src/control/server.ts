@@ -11,11 +11,12 @@
 // hooks (the process would die by SIGTERM instead of exiting 0) and gives requests only 1000 ms.
 // Both are set here. The TCP port is read-only: the unix socket's file mode is the only access
 // control there is, and a TCP port on loopback is open to every local user.
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { ConfigError } from '../config/load.js';
+import { lookupGroupId } from '../executors/users.js';
 import type { Logger } from '../log/logger.js';
 
 export interface ControlHandlers {
@@ -56,21 +57,6 @@ export class DaemonAlreadyRunning extends Error {}
 export interface ControlServer {
   /** The TCP port actually bound (useful with port 0 in tests), or null. */
   readonly tcpPort: number | null;
-}
-
-/** The numeric ID of a group, from /etc/group (no child process, no NSS daemon needed). */
-export function lookupGroupId(name: string, groupFile = '/etc/group'): number | null {
-  let text: string;
-  try {
-    text = readFileSync(groupFile, 'utf8');
-  } catch {
-    return null;
-  }
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f[0] === name && f.length >= 3 && /^\d+$/.test(f[2] ?? '')) return Number(f[2]);
-  }
-  return null;
 }
 
 export async function startControlServer(o: ControlOptions): Promise<ControlServer> {

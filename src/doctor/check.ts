@@ -1,6 +1,8 @@
 // One line of `warden doctor`: a named check, its verdict, what was found and, when it is not a
 // pass, what to do about it. `info` is a neutral line (nothing to judge, e.g. "daemon not running").
 
+import { assertNever } from '../policy/failure-kind.js';
+
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'info';
 
 export interface Check {
@@ -36,10 +38,8 @@ function label(status: CheckStatus): string {
       return 'FAIL';
     case 'info':
       return ' -- ';
-    default: {
-      const never: never = status;
-      return never;
-    }
+    default:
+      return assertNever(status, 'check status');
   }
 }
 

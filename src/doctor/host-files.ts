@@ -1,16 +1,10 @@
 // Reads the files readiness.ts judges, under a sysroot (`/` in production, a fixture tree in tests).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCgroupFiles } from '../systemd/cgroups.js';
 import type { HostFiles } from './readiness.js';
+import { readOrNull } from '../host/read-file.js';
 
-function readOrNull(path: string): string | null {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch {
-    return null;
-  }
-}
 
 export function readHostFiles(sysroot = '/'): HostFiles {
   const at = (p: string) => join(sysroot, p);

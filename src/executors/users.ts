@@ -1,5 +1,6 @@
-// Resolves the worker user from /etc/passwd (no child process, no NSS daemon needed).
-import { readFileSync } from 'node:fs';
+// Resolves users and groups from /etc/passwd and /etc/group (no child process, no NSS daemon
+// needed): the worker user for the systemd executor, the control socket's group.
+import { readOrNull } from '../host/read-file.js';
 
 export interface UserIds {
   name: string;
@@ -7,16 +8,24 @@ export interface UserIds {
   gid: number;
 }
 
-export function lookupUser(name: string, passwd = '/etc/passwd'): UserIds | null {
-  let text: string;
-  try {
-    text = readFileSync(passwd, 'utf8');
-  } catch {
-    return null;
-  }
+/** The colon-separated fields of `name`'s line in a passwd-style file, if it has `minFields`. */
+function accountFields(file: string, name: string, minFields: number): string[] | null {
+  const text = readOrNull(file, 'utf8');
+  if (text === null) return null;
   for (const line of text.split('\n')) {
     const f = line.split(':');
-    if (f[0] === name && f.length >= 4) return { name, uid: Number(f[2]), gid: Number(f[3]) };
+    if (f[0] === name && f.length >= minFields) return f;
   }
   return null;
+}
+
+export function lookupUser(name: string, passwd = '/etc/passwd'): UserIds | null {
+  const f = accountFields(passwd, name, 4);
+  return f ? { name, uid: Number(f[2]), gid: Number(f[3]) } : null;
+}
+
+/** The numeric ID of a group, from /etc/group. */
+export function lookupGroupId(name: string, groupFile = '/etc/group'): number | null {
+  const f = accountFields(groupFile, name, 3);
+  return f && /^\d+$/.test(f[2] ?? '') ? Number(f[2]) : null;
 }

@@ -8,12 +8,12 @@
 // processes() runs ps; see FACTS), and it would be one more dependency in the offline bundle for
 // a handful of lines. vcgencmd (a child process) is used only where sysfs lacks get_throttled.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatSize } from '../config/units.js';
 import type { Check } from '../doctor/check.js';
 import { findCpuThermalZone, parseMillidegrees } from './thermal.js';
 import { decodeThrottled, describeThrottled, parseThrottled, THROTTLED_SYSFS_PATH } from './throttled.js';
+import { readOrNull } from '../host/read-file.js';
 
 export interface HardwareFacts {
   /** /proc/device-tree/model, e.g. "Raspberry Pi 5 Model B Rev 1.0"; null on x86. */
@@ -32,13 +32,6 @@ export interface HardwareFacts {
   swaps: { type: 'zram' | 'file' | 'partition'; name: string; size: number }[];
 }
 
-function readOrNull(path: string): string | null {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch {
-    return null;
-  }
-}
 
 /** Reads the facts under `sysroot`; `vcgencmd` is asked only when sysfs has no get_throttled. */
 export async function readHardware(sysroot = '/', vcgencmd: () => Promise<string | null> = runVcgencmd): Promise<HardwareFacts> {

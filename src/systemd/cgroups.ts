@@ -4,8 +4,10 @@
 //
 // The decision is a pure function of a few files' contents (testable with fixture trees); the
 // edge reads them under a sysroot, `/` in production.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readOrNull } from '../host/read-file.js';
+import { assertNever } from '../policy/failure-kind.js';
 
 export type MemoryControllerState = { enabled: true } | { enabled: false; why: string };
 
@@ -39,10 +41,8 @@ export function describeCgroupMode(mode: CgroupMode): string {
       return 'cgroup v1, hybrid';
     case 'v1':
       return 'cgroup v1';
-    default: {
-      const never: never = mode;
-      return never;
-    }
+    default:
+      return assertNever(mode, 'cgroup mode');
   }
 }
 
@@ -64,13 +64,6 @@ export function memoryControllerFrom(f: CgroupFiles): MemoryControllerState {
   return { enabled: true };
 }
 
-function readOrNull(path: string): string | null {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch {
-    return null;
-  }
-}
 
 export function readCgroupFiles(sysroot = '/'): CgroupFiles {
   return {
