@@ -526,7 +526,7 @@ export class Supervisor {
     const targets: { role: string; path: string; limits: DiskLimits }[] = [
       { role: 'state_dir', path: this.stateDir, limits: { minFree: STATE_DIR_MIN_FREE, minFreeKey: 'the state_dir minimum', minFreeInodes } },
     ];
-    const wt = this.workspace.disk(); // creates the worktree base directory
+    const wt = this.workspace.diskTarget();
     if (wt) targets.push({ role: 'worktrees', path: wt.path, limits: { minFree: wt.min, minFreeKey: 'worktree.min_free_disk', minFreeInodes } });
     const out: { usage: DiskUsage; limits: DiskLimits }[] = [];
     for (const t of targets) {

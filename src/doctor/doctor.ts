@@ -3,7 +3,8 @@
 // in pure functions (readiness.ts, parseProbeOutput, diskCheck); this file runs the effects: a real
 // probe scope, the tools on the service's PATH, the daemon's socket.
 import { spawn } from 'node:child_process';
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readDiskUsage } from '../admission/disk.js';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { configSchema, type Config } from '../config/schema.js';
@@ -217,8 +218,7 @@ export function freeBytes(dir: string): { path: string; free: number } | null {
   let p = dir;
   while (!existsSync(p) && p !== dirname(p)) p = dirname(p);
   try {
-    const s = statfsSync(p);
-    return { path: p, free: s.bavail * s.bsize };
+    return { path: p, free: readDiskUsage('doctor', p).freeBytes };
   } catch {
     return null;
   }

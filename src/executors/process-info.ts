@@ -1,35 +1,26 @@
 // Small /proc helpers shared by the executors: a PID's start time (to tell a recycled PID from
 // our worker), liveness, signal names, and the exit-status file the worker wrapper writes.
-import { readFileSync } from 'node:fs';
+import { readOrNull } from '../host/read-file.js';
 import { constants } from 'node:os';
+
+/** The fields of /proc/PID/stat after `comm` (state first); null if the PID is gone. */
+function statFields(pid: number): string[] | null {
+  const stat = readOrNull(`/proc/${pid}/stat`);
+  // comm (field 2) may contain spaces and parentheses: split after the last ')'
+  return stat === null ? null : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
 
 /** Field 22 of /proc/PID/stat: start time in clock ticks since boot; null if the PID is gone. */
 export function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // comm (field 2) may contain spaces and parentheses: split after the last ')'
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19] ?? null;
-  } catch {
-    return null;
-  }
+  return statFields(pid)?.[19] ?? null;
 }
 
-/** True when `pid` runs and is the same process that was recorded (same start time). */
+/** True when `pid` runs (not a zombie) and is the process that was recorded (same start time). */
 export function isSameProcessAlive(pid: number, startTime: string | null): boolean {
-  const now = processStartTime(pid);
-  if (now === null) return false;
-  if (isZombie(pid)) return false;
-  return startTime === null || now === startTime;
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
+  const f = statFields(pid);
+  if (f === null || f[0] === 'Z') return false;
+  const now = f[19] ?? null;
+  return now !== null && (startTime === null || now === startTime);
 }
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, num]) => [num as number, name]));
@@ -56,12 +47,8 @@ export interface ExitRecord {
 
 /** Parses `<rc> oom_kill=N peak=N limit=N` (fields may be `-`), as written by WRAPPER_SCRIPT. */
 export function readExitFile(runBase: string): ExitRecord | null {
-  let text: string;
-  try {
-    text = readFileSync(`${runBase}.exit`, 'latin1').trim();
-  } catch {
-    return null;
-  }
+  const text = readOrNull(`${runBase}.exit`)?.trim();
+  if (text === undefined) return null;
   const [rcText, ...fields] = text.split(/\s+/);
   if (!rcText || !/^\d+$/.test(rcText)) return null;
   const kv = Object.fromEntries(fields.map((f) => f.split('=') as [string, string]));
@@ -70,12 +57,8 @@ export function readExitFile(runBase: string): ExitRecord | null {
 }
 
 export function readPidFile(runBase: string): number | null {
-  try {
-    const text = readFileSync(`${runBase}.pid`, 'latin1').trim();
-    return /^\d+$/.test(text) ? Number(text) : null;
-  } catch {
-    return null;
-  }
+  const text = readOrNull(`${runBase}.pid`)?.trim();
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : null;
 }
 
 /**

@@ -64,7 +64,6 @@ export function memoryControllerFrom(f: CgroupFiles): MemoryControllerState {
   return { enabled: true };
 }
 
-
 export function readCgroupFiles(sysroot = '/'): CgroupFiles {
   return {
     rootControllers: readOrNull(join(sysroot, 'sys/fs/cgroup/cgroup.controllers')),

@@ -1,7 +1,7 @@
 // One git worktree per task: `<base_dir>/<task-id>` on branch `warden/<task-id>`, made from the
 // local clone `repo`. Reused on retry, so a worker's partial work survives into its next attempt.
 // git runs through execa with an argv, never a shell; task IDs are checked before they get here.
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
@@ -60,10 +60,4 @@ export async function removeWorktree(s: WorktreeSettings, taskId: string, opts: 
 
 export async function pruneWorktrees(s: WorktreeSettings): Promise<void> {
   await git(['worktree', 'prune'], s.repo);
-}
-
-/** Free bytes for unprivileged users on the filesystem holding `path` (statfs, no child process). */
-export function freeBytes(path: string): number {
-  const st = statfsSync(path);
-  return Number(st.bavail) * Number(st.bsize);
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { Completion } from '../policy/classify.js';
 import type { Task, WardenState } from '../state/types.js';
 import { findPullRequest, type GhOptions } from '../tasks/github.js';
-import { branchName, ensureWorktree, freeBytes, isDirty, listWorktrees, pruneWorktrees, removeWorktree, worktreePath } from './git-worktree.js';
+import { branchName, ensureWorktree, isDirty, listWorktrees, pruneWorktrees, removeWorktree, worktreePath } from './git-worktree.js';
 import { worktreesToRemove } from './retention.js';
 
 /** The reason in BLOCKED.md is recorded in state and status: keep it to one screenful. */
@@ -25,8 +25,8 @@ export interface Workspace {
   completion(task: Task, exitCode: number | null): Promise<Completion | null>;
   /** After a task reached a terminal state: remove what is no longer needed. */
   release(task: Task): Promise<void>;
-  /** Free bytes where worktrees live, with the configured minimum; null when not checked. */
-  disk(): { free: number; min: number; path: string } | null;
+  /** The filesystem where worktrees live and the free space it must keep; null when not checked. */
+  diskTarget(): { path: string; min: number } | null;
   /** The scheduled clean-up: retention of failed tasks' worktrees, strays, `git worktree prune`. */
   prune(state: WardenState, now: number): Promise<void>;
 }
@@ -89,7 +89,7 @@ export class PlainWorkspace implements Workspace {
     if (task.state === 'succeeded' || task.state === 'cancelled') rmSync(this.pathOf(task.id), { recursive: true, force: true });
   }
 
-  disk(): null {
+  diskTarget(): null {
     return null;
   }
 
@@ -121,9 +121,13 @@ export class GitWorkspace implements Workspace {
     if (task.state === 'succeeded' || task.state === 'cancelled') await removeWorktree(this.s, task.id, { force: true });
   }
 
-  disk(): { free: number; min: number; path: string } {
-    mkdirSync(this.s.baseDir, { recursive: true });
-    return { free: freeBytes(this.s.baseDir), min: this.s.minFreeDisk, path: this.s.baseDir };
+  private baseDirMade = false;
+
+  diskTarget(): { path: string; min: number } {
+    // the base directory must exist to be statfs'd; made once, not on every tick
+    if (!this.baseDirMade) mkdirSync(this.s.baseDir, { recursive: true });
+    this.baseDirMade = true;
+    return { path: this.s.baseDir, min: this.s.minFreeDisk };
   }
 
   async prune(state: WardenState, now: number): Promise<void> {

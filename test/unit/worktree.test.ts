@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ensureWorktree, freeBytes, isDirty, listWorktrees, removeWorktree, worktreePath } from '../../src/worktree/git-worktree.ts';
+import { readDiskUsage } from '../../src/admission/disk.ts';
+import { ensureWorktree, isDirty, listWorktrees, removeWorktree, worktreePath } from '../../src/worktree/git-worktree.ts';
 import { worktreesToRemove } from '../../src/worktree/retention.ts';
 
 function repo() {
@@ -54,7 +55,7 @@ describe('git worktrees', () => {
   });
 
   test('free disk space comes from statfs', () => {
-    assert.ok(freeBytes(tmpdir()) > 0);
+    assert.ok(readDiskUsage('worktrees', tmpdir()).freeBytes > 0);
   });
 });
 
