@@ -3,7 +3,7 @@
 // a prompt file, never in an argv or a shell. Every failure is classified into a cause, so the
 // supervisor can log it once per distinct cause and retry on the next poll; none of them changes a
 // task's state.
-import { execa } from 'execa';
+import { loadExeca } from '../host/execa.js';
 import { z } from 'zod';
 
 export const GH_FAILURES = ['not_installed', 'not_authenticated', 'network', 'rate_limited', 'malformed_json', 'failed'] as const;
@@ -44,6 +44,7 @@ export function classifyGhFailure(f: { notFound?: boolean; timedOut?: boolean; s
 }
 
 async function runGh(args: string[], o: GhOptions): Promise<GhResult<unknown>> {
+  const execa = await loadExeca();
   const r = await execa(o.bin, args, { reject: false, timeout: o.timeoutMs, env: o.env, extendEnv: true, stdin: 'ignore', maxBuffer: 64 * 1024 * 1024 });
   const notFound = (r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(r.message ?? ''));
   if (r.failed) {

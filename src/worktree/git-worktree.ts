@@ -3,7 +3,7 @@
 // git runs through execa with an argv, never a shell; task IDs are checked before they get here.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { loadExeca } from '../host/execa.js';
 
 export interface WorktreeSettings {
   repo: string;
@@ -23,6 +23,7 @@ export function branchName(taskId: string): string {
 export class WorktreeError extends Error {}
 
 async function git(args: string[], cwd: string): Promise<string> {
+  const execa = await loadExeca();
   const r = await execa('git', args, { cwd, reject: false, stdin: 'ignore', timeout: 120_000, env: { GIT_TERMINAL_PROMPT: '0' } });
   if (r.failed) throw new WorktreeError(`git ${args.join(' ')}: ${String(r.stderr || r.shortMessage).trim().split('\n').slice(-2).join(' ')}`);
   return String(r.stdout);
@@ -40,6 +41,7 @@ export async function ensureWorktree(s: WorktreeSettings, taskId: string): Promi
   if (existsSync(path) && (await listWorktrees(s)).has(path)) return path;
   if (existsSync(path)) throw new WorktreeError(`${path} exists but is not a worktree of ${s.repo}; move it aside`);
   const branch = branchName(taskId);
+  const execa = await loadExeca();
   const hasBranch = (await execa('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: s.repo, reject: false })).exitCode === 0;
   await git(hasBranch ? ['worktree', 'add', path, branch] : ['worktree', 'add', '-b', branch, path, s.base], s.repo);
   return path;
