@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, rmSync, statSync, watch, type FSWatcher } from
 import { join } from 'node:path';
 import { sampleHost, type HostSample } from './admission/sample.js';
 import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from './admission/disk.js';
+import { pauseDueNow } from './admission/evaluate.js';
 import { decodeThrottled, type ThrottledFlags } from './hardware/throttled.js';
 import type { LoadedConfig } from './config/load.js';
 import { formatDuration, formatSize } from './config/units.js';
@@ -115,6 +116,10 @@ export class Supervisor {
   private pruneJob: { stop(): void } | null = null;
   private ghCause: string | null = null;
   private queueWatcher: FSWatcher | null = null;
+  private pressureWatch: NodeJS.Timeout | null = null;
+  private pressureWatchEvery = 0;
+  /** A sample the pressure watch took that crossed a threshold: the tick it brings forward decides on it. */
+  private watchedSample: HostSample | null = null;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.loaded = deps.loaded;
@@ -256,7 +261,8 @@ export class Supervisor {
       if (this.stallRequested) await new Promise<never>(() => {}); // wedged on purpose: no heartbeat
       this.ingestQueue();
       const now = this.now();
-      const sample = this.sample(now);
+      const sample = this.watchedSample ?? this.sample(now);
+      this.watchedSample = null;
       const d = applyDiskHealth(this.state, diskProblems(this.readDisks()), now);
       this.commit(d.state, d.events);
       this.lastSample = sample;
@@ -298,6 +304,33 @@ export class Supervisor {
     if (wakeAt !== null) delay = Math.min(delay, Math.max(0, wakeAt - now) + 5);
     if (this.tickTimer) clearTimeout(this.tickTimer);
     this.tickTimer = setTimeout(() => void this.tick(), delay);
+  }
+
+  /**
+   * While workers run, sample the host every admission.watch_interval between ticks: workers are
+   * what use memory up, so a threshold crossed pauses within about that interval (and alerts),
+   * not at the next tick, which may be 15 s or poll_interval away. With no worker, nothing runs
+   * here: an idle warden wakes only for its tick.
+   */
+  private updatePressureWatch(): void {
+    const every = this.config.admission.watchInterval;
+    const wanted = every > 0 && this.workers.size > 0 && !this.stopping;
+    if (this.pressureWatch && (!wanted || this.pressureWatchEvery !== every)) {
+      clearInterval(this.pressureWatch);
+      this.pressureWatch = null;
+    }
+    if (wanted && !this.pressureWatch) {
+      this.pressureWatchEvery = every;
+      this.pressureWatch = setInterval(() => this.watchPressure(), every);
+    }
+  }
+
+  private watchPressure(): void {
+    if (this.ticking || this.watchedSample) return;
+    const sample = this.sample(this.now());
+    if (!pauseDueNow(this.state.pause, sample, this.settings.admission, this.settings.memoryMax)) return;
+    this.watchedSample = sample;
+    this.requestTick();
   }
 
   private ingestQueue(): void {
@@ -389,13 +422,22 @@ export class Supervisor {
     const live: LiveWorker = { taskId, attempt, handle, timeout: null, stopReason: null, settled: Promise.resolve(), tail, stallCheck: null };
     // liveness: a worker whose stream stays silent for stall_after is stopped and classified `stalled`
     const stallAfter = this.config.worker.stallAfter;
-    live.stallCheck = setInterval(() => {
+    // one timer per worker, due when the stream would have been silent for stall_after: a worker
+    // that prints wakes warden once per stall_after, an idle one once
+    const checkStall = () => {
       tail.drain();
-      if (live.stopReason !== null || Date.now() - tail.lastEventAt < stallAfter) return;
+      if (live.stopReason !== null) return;
+      const silentFor = Date.now() - tail.lastEventAt;
+      if (silentFor < stallAfter) {
+        live.stallCheck = setTimeout(checkStall, stallAfter - silentFor);
+        return;
+      }
+      live.stallCheck = null;
       live.stopReason = 'stalled';
       this.deps.log.warn('worker printed no stream event for stall_after; stopping it', { task: taskId, stall_after: formatDuration(stallAfter) });
       void handle.stop(this.config.worker.stopGrace);
-    }, Math.min(5000, Math.max(100, Math.floor(stallAfter / 5))));
+    };
+    live.stallCheck = setTimeout(checkStall, stallAfter);
     live.timeout = setTimeout(() => {
       live.stopReason = 'timeout';
       this.deps.log.warn('worker ran past max_runtime; stopping it', { task: taskId, max_runtime: formatDuration(this.config.worker.maxRuntime) });
@@ -403,18 +445,20 @@ export class Supervisor {
     }, Math.max(0, remaining));
     live.settled = handle.exited.then(async (exit) => {
       if (live.timeout) clearTimeout(live.timeout);
-      if (live.stallCheck) clearInterval(live.stallCheck);
+      if (live.stallCheck) clearTimeout(live.stallCheck);
       const verdict = tail.finish();
       // the worker's own verdict (BLOCKED.md, a pull request) counts only if it ended on its own
       const task = this.state.tasks[taskId];
       const ownEnd = live.stopReason === null && !exit.lost && exit.spawnError === null && task !== undefined;
       const completion = ownEnd ? await this.workspace.completion(task, exit.exitCode).catch(() => null) : null;
       this.workers.delete(taskId);
+      this.updatePressureWatch();
       this.finish(taskId, handle.startedAt, exit, live.stopReason, completion, {}, verdict);
       capTaskLogs(this.stateDir, taskId, this.config.worker.logMax);
       this.requestTick();
     });
     this.workers.set(taskId, live);
+    this.updatePressureWatch();
   }
 
   private finish(
@@ -579,6 +623,7 @@ export class Supervisor {
     if (fixed.length) return { ok: false, error: `${fixed.join(', ')} cannot change on reload; restart warden to apply` };
     this.loaded = next;
     this.settings = coreSettingsFrom(next.config);
+    this.updatePressureWatch();
     this.deps.log.info('config reloaded', {
       config: next.path,
       config_sha256: next.sha256,
@@ -707,6 +752,7 @@ export class Supervisor {
     log.info('warden stopping', { signal, workers: this.workers.size });
     notifier.stopping(`stopping (${signal})`);
     if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.updatePressureWatch();
     this.poller?.stop();
     this.pruneJob?.stop();
     this.queueWatcher?.close();
@@ -716,7 +762,7 @@ export class Supervisor {
       // leave the scopes running; their tasks stay `running` and the next start adopts them
       for (const w of live) {
         if (w.timeout) clearTimeout(w.timeout);
-        if (w.stallCheck) clearInterval(w.stallCheck);
+        if (w.stallCheck) clearTimeout(w.stallCheck);
         w.tail.close();
       }
       this.commit({ ...this.state, cleanShutdown: true }, []);
@@ -727,7 +773,7 @@ export class Supervisor {
     for (const w of live) {
       w.stopReason = 'shutdown';
       if (w.timeout) clearTimeout(w.timeout);
-      if (w.stallCheck) clearInterval(w.stallCheck);
+      if (w.stallCheck) clearTimeout(w.stallCheck);
     }
     await Promise.all(live.map((w) => w.handle.stop(this.config.worker.stopGrace).then(() => w.settled)));
     this.commit({ ...this.state, cleanShutdown: true }, []);

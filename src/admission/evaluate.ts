@@ -2,7 +2,7 @@
 // hysteresis (enter at once, leave only after `recover_after` continuously under every threshold,
 // like the kubelet's eviction transition period).
 import { formatSize } from '../config/units.js';
-import type { PressureState } from '../state/types.js';
+import type { PauseState, PressureState } from '../state/types.js';
 import { decodeThrottled } from '../hardware/throttled.js';
 import type { HostSample } from './sample.js';
 
@@ -76,4 +76,18 @@ export function powerViolations(sample: HostSample): string[] {
   if (sample.throttled == null) return [];
   const f = decodeThrottled(sample.throttled);
   return f.now.underVoltage ? [`power: the firmware reports under-voltage now (throttled=0x${f.raw.toString(16)}); check the power supply`] : [];
+}
+
+/**
+ * Whether a sample taken between ticks (the pressure watch, while workers run) must bring the tick
+ * forward: it crosses a threshold whose pause is not in force, or is only recovering. A pause already
+ * in force needs nothing: it holds spawning until the tick that ends it.
+ */
+export function pauseDueNow(pause: Pick<PauseState, 'pressure' | 'thermal' | 'power'>, sample: HostSample, s: AdmissionSettings, memoryMax: number): boolean {
+  const notInForce = (p: PressureState | null | undefined) => p == null || p.clearSince !== null;
+  return (
+    (notInForce(pause.pressure) && admissionViolations(sample, s, memoryMax).length > 0) ||
+    (notInForce(pause.thermal) && thermalViolations(sample, s).length > 0) ||
+    (notInForce(pause.power) && powerViolations(sample).length > 0)
+  );
 }

@@ -156,6 +156,9 @@ const admissionSchema = z.strictObject({
   max_load_per_cpu: num(1.5, 0.01, 1000),
   max_memory_pressure: num(20, 0, 100),
   recover_after: duration('2m', 0, DAY),
+  // while workers run, sample the host this often between ticks, so that crossing a threshold pauses
+  // within about this long rather than at the next tick (0 turns the watch off)
+  watch_interval: duration('1s', 0, HOUR).refine((ms) => ms === 0 || ms >= 100, { error: 'expected "0s" (off) or at least "100ms"' }),
   // degrees C; a Pi 4/5 throttles itself at about 80-85, so pause before the firmware does
   max_temperature: num(75, 20, 150),
   // on the filesystems of state_dir and the worktrees; 0 turns the inode check off
@@ -325,7 +328,7 @@ export interface Config {
   };
   backoff: Record<FailureKind, BackoffSettings>;
   breaker: { failures: number; window: number; cooldown: number };
-  admission: { minAvailableMemory: number; maxLoadPerCpu: number; maxMemoryPressure: number; recoverAfter: number; maxTemperature: number; minFreeInodes: number };
+  admission: { minAvailableMemory: number; maxLoadPerCpu: number; maxMemoryPressure: number; recoverAfter: number; watchInterval: number; maxTemperature: number; minFreeInodes: number };
   executor: { kind: 'auto' | 'systemd' | 'direct'; keepWorkersOnStop: boolean; allowUnenforcedLimits: boolean };
   control: { socket: string; group: string | null; port: number | null; address: string };
   alerts: {
@@ -402,6 +405,7 @@ export function toConfig(raw: RawConfig): Config {
       maxLoadPerCpu: raw.admission.max_load_per_cpu,
       maxMemoryPressure: raw.admission.max_memory_pressure,
       recoverAfter: raw.admission.recover_after,
+      watchInterval: raw.admission.watch_interval,
       maxTemperature: raw.admission.max_temperature,
       minFreeInodes: raw.admission.min_free_inodes,
     },

@@ -4,8 +4,9 @@
 // (an fd warden opens and the worker inherits). That is what lets a worker outlive a warden
 // restart and be adopted, and what keeps systemd scopes independent of warden's process. A pipe
 // would die with warden (and SIGPIPE the worker). So warden reads the file from a remembered
-// position, on inotify (fs.watch) plus a slow poll as a fallback (fs.watch can miss events on some
-// filesystems), in fixed-size reads: memory stays bounded whatever the log's size.
+// position, on inotify (fs.watch), in fixed-size reads: memory stays bounded whatever the log's
+// size. A poll replaces inotify only where fs.watch fails; where inotify misses an event (some
+// network filesystems), the stall check drains the log before it decides (src/supervisor.ts).
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { StreamVerdictReader, type WorkerVerdict } from './stream-reader.js';
 
@@ -14,7 +15,7 @@ const READ_SIZE = 64 * 1024;
 export interface LogTailOptions {
   /** Where the attempt's output starts (the log is appended to when an attempt number repeats). */
   fromOffset: number;
-  /** Fallback poll while no inotify event arrives. */
+  /** The poll's period where fs.watch cannot watch the log. */
   pollMs?: number;
   maxLineBytes?: number;
   now?: () => number;
@@ -40,15 +41,26 @@ export class LogTail {
     this.position = opts.fromOffset;
     this.now = opts.now ?? Date.now;
     this.lastEventAt = this.now();
+    const pollMs = opts.pollMs ?? 1000;
     try {
       this.watcher = watch(path, () => this.drain());
-      this.watcher.on('error', () => this.watcher?.close());
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = null;
+        this.startPoll(pollMs);
+      });
     } catch {
-      this.watcher = null; // the poll still reads it
+      this.watcher = null;
+      this.startPoll(pollMs);
     }
-    this.poll = setInterval(() => this.drain(), opts.pollMs ?? 1000);
-    this.poll.unref();
     this.drain();
+  }
+
+  /** Without inotify on the log, read it on a timer instead. With it, no timer: an idle worker costs no wakeup. */
+  private startPoll(ms: number): void {
+    if (this.closed || this.poll) return;
+    this.poll = setInterval(() => this.drain(), ms);
+    this.poll.unref();
   }
 
   /** Reads whatever the worker wrote since the last read. */

@@ -70,6 +70,51 @@ describe('hardware admission in the real daemon, on a fake sysfs', () => {
     await d.stop();
   });
 
+  // The pressure watch (admission.watch_interval): while a worker runs, warden samples between
+  // ticks, so a threshold crossed pauses (and alerts) within about the interval. poll_interval is
+  // 10 minutes here, so without the watch the pause would wait for the next tick.
+  test('with a worker running, a threshold crossed between ticks pauses within watch_interval, and alerts', async () => {
+    setTemp(50_000);
+    setThrottled('0');
+    const ntfy = await startNtfyReceiver('ok');
+    receivers.push(ntfy);
+    const sb = makeSandbox({
+      supervisor: { poll_interval: '10m' },
+      admission: { watch_interval: '200ms', recover_after: '0s', max_temperature: 75 },
+      alerts: { ntfy_url: ntfy.url('warden-watch'), retry_base: '200ms' },
+    });
+    process.env.WARDEN_SYSFS_ROOT = sys;
+    const d = await startDaemon(sb);
+    delete process.env.WARDEN_SYSFS_ROOT;
+    await addTask(sb, 'watch-1', `sleep=60 count=${sb.countFile}`);
+    await waitForStarts(sb.countFile, 1, 15_000);
+    await waitFor('the worker to run', async () => ((await status(sb)).workers.length === 1 ? true : null));
+    const heatedAt = Date.now();
+    setTemp(85_000);
+    await waitFor('the thermal pause, long before the next tick', async () => ((await status(sb)).pause.reasons.includes('thermal') ? true : null), 8_000, 20);
+    const pausedAfter = Date.now() - heatedAt;
+    assert.ok(pausedAfter < 8_000, `paused ${pausedAfter} ms after the crossing; the next tick was 10 minutes away`);
+    await waitFor('ntfy to receive paused: thermal', () => ntfy.requests.find(titled('paused: thermal')) ?? null, 10_000, 25);
+    assert.equal((await status(sb)).workers.length, 1, 'the pause holds spawning; it does not stop the running worker');
+    await d.stop();
+  });
+
+  test('with watch_interval = "0s", the same crossing waits for the next tick', async () => {
+    setTemp(50_000);
+    setThrottled('0');
+    const sb = makeSandbox({ supervisor: { poll_interval: '10m' }, admission: { watch_interval: '0s', recover_after: '0s', max_temperature: 75 } });
+    process.env.WARDEN_SYSFS_ROOT = sys;
+    const d = await startDaemon(sb);
+    delete process.env.WARDEN_SYSFS_ROOT;
+    await addTask(sb, 'nowatch-1', `sleep=60 count=${sb.countFile}`);
+    await waitForStarts(sb.countFile, 1, 15_000);
+    await waitFor('the worker to run', async () => ((await status(sb)).workers.length === 1 ? true : null));
+    setTemp(85_000);
+    await new Promise((r) => setTimeout(r, 2_000));
+    assert.deepEqual((await status(sb)).pause.reasons, [], 'no tick ran, so nothing sampled the heat');
+    await d.stop();
+  });
+
   test('under-voltage now pauses with reason power; since boot only does not', async () => {
     setTemp(50_000);
     setThrottled('50005');

@@ -8,7 +8,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { admissionViolations } from '../../src/admission/evaluate.ts';
+import { admissionViolations, pauseDueNow } from '../../src/admission/evaluate.ts';
 import { sampleHost, type SampleSource } from '../../src/admission/sample.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import { addTask, coreSettingsFrom, planTick, type CoreSettings } from '../../src/policy/decide.ts';
@@ -154,6 +154,40 @@ for (const th of thresholds) {
     });
   });
 }
+
+describe('the pressure watch between ticks (pauseDueNow)', () => {
+  const healthy = sampleHost(1000, new FakeProc(AT_THRESHOLDS).src);
+  const empty = emptyState(S.breaker.cooldown).pause;
+  for (const th of thresholds) {
+    test(`${th.name}: crossed with no pause in force brings the tick forward; that tick enters the pause`, () => {
+      const over = sampleHost(1000, new FakeProc(th.over).src);
+      assert.equal(pauseDueNow(empty, over, S.admission, S.memoryMax), true);
+      const tick = planTick(oneTask(), 1000, over, S);
+      assert.ok(tick.state.pause.pressure, 'the tick the watch asked for pauses');
+      assert.equal(pauseDueNow(tick.state.pause, over, S.admission, S.memoryMax), false, 'a pause in force needs no further tick');
+    });
+  }
+  test('a healthy sample never brings the tick forward, paused or not', () => {
+    assert.equal(pauseDueNow(empty, healthy, S.admission, S.memoryMax), false);
+    const paused = { ...empty, pressure: { since: 1, reasons: ['x'], clearSince: null } };
+    assert.equal(pauseDueNow(paused, healthy, S.admission, S.memoryMax), false);
+  });
+  test('a crossing while the pause is only recovering brings the tick forward, which restarts recover_after', () => {
+    const recovering = { ...empty, pressure: { since: 1, reasons: ['x'], clearSince: 500 } };
+    const over = sampleHost(1000, new FakeProc(thresholds[0]!.over).src);
+    assert.equal(pauseDueNow(recovering, over, S.admission, S.memoryMax), true);
+    const state = { ...oneTask(), pause: recovering };
+    assert.equal(planTick(state, 1000, over, S).state.pause.pressure?.clearSince, null);
+  });
+  test('heat and under-voltage count too, each against its own pause', () => {
+    const hot = { ...healthy, temperatureC: 90, thermalZone: 'cpu-thermal' };
+    assert.equal(pauseDueNow(empty, hot, S.admission, S.memoryMax), true);
+    assert.equal(pauseDueNow({ ...empty, thermal: { since: 1, reasons: ['t'], clearSince: null } }, hot, S.admission, S.memoryMax), false);
+    const underVolted = { ...healthy, throttled: 0x1 };
+    assert.equal(pauseDueNow(empty, underVolted, S.admission, S.memoryMax), true);
+    assert.equal(pauseDueNow({ ...empty, power: { since: 1, reasons: ['p'], clearSince: null } }, underVolted, S.admission, S.memoryMax), false);
+  });
+});
 
 test('a missing /proc/pressure/memory means psiAvailable false and no pressure violation', () => {
   const proc = new FakeProc({ ...AT_THRESHOLDS, psiSomeAvg10: null });

@@ -101,8 +101,8 @@ describe('defaults', () => {
   test('breaker defaults to 3 failures in 10m, cooldown 15m', () => {
     assert.deepEqual(c.breaker, { failures: 3, window: 10 * MINUTE, cooldown: 15 * MINUTE });
   });
-  test('admission defaults to 768M available, 1.5 load per CPU, 20% PSI, recover after 2m', () => {
-    assert.deepEqual(c.admission, { minAvailableMemory: 768 * MiB, maxLoadPerCpu: 1.5, maxMemoryPressure: 20, recoverAfter: 2 * MINUTE, maxTemperature: 75, minFreeInodes: 10_000 });
+  test('admission defaults to 768M available, 1.5 load per CPU, 20% PSI, recover after 2m, watch every 1s', () => {
+    assert.deepEqual(c.admission, { minAvailableMemory: 768 * MiB, maxLoadPerCpu: 1.5, maxMemoryPressure: 20, recoverAfter: 2 * MINUTE, watchInterval: 1000, maxTemperature: 75, minFreeInodes: 10_000 });
   });
   test('executor defaults to auto', () => assert.equal(c.executor.kind, 'auto'));
 });
@@ -144,6 +144,11 @@ describe('malformed configs via the real CLI exit 78 with one line per problem a
       name: 'negative size: memory_max = "-1G"',
       text: MINIMAL + '[worker]\nmemory_max = "-1G"\n',
       expect: /:4:1: worker\.memory_max: expected a non-negative size, got "-1G"/,
+    },
+    {
+      name: 'a busy-poll pressure watch: watch_interval = "10ms"',
+      text: MINIMAL + '[admission]\nwatch_interval = "10ms"\n',
+      expect: /:4:1: admission\.watch_interval: expected "0s" \(off\) or at least "100ms"/,
     },
     {
       name: 'out of range: max_concurrent_workers = 0',
