@@ -3,7 +3,7 @@
 // change and "opens a PR" through the fake gh.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,7 +58,13 @@ function world(extra: Record<string, Record<string, string | number | boolean | 
     worktree: { repo, base_dir: trees, min_free_disk: '0', prune: '1s', keep_failed: 5, keep_failed_for: '1d' },
     ...extra,
   });
-  return { sb, gh, repo, trees, prompts, setIssues: (list) => writeFileSync(join(gh, 'issues.json'), JSON.stringify(list)) };
+  return { sb, gh, repo, trees, prompts, setIssues: (list) => {
+      // atomically: a poll's fake gh must never read a half-written file (that is a malformed_json
+      // failure the test did not ask for, and it made the once-per-cause count flaky under load)
+      writeFileSync(join(gh, 'issues.json.tmp'), JSON.stringify(list));
+      renameSync(join(gh, 'issues.json.tmp'), join(gh, 'issues.json'));
+    },
+  };
 }
 
 // writeConfig lives in the harness; imported lazily to keep the import list above readable
