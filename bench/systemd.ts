@@ -11,9 +11,11 @@
 //      here, src/ untouched), plus extra interleaved series that run systemd-run directly with
 //      parts of warden's arguments (limits, --uid, the sh wrapper) to see what each one costs.
 //   2. idle cost of the shipped warden.service (Type=notify, WatchdogSec=30s, poll_interval 30s),
-//      with 0 and with 3 long-running workers, against a bare `node -e "setInterval(()=>{},1000)"`
-//      started as a transient service and measured over the same windows: RSS, RssAnon, CPU and
-//      voluntary context switches (wakeups) per second, from /proc.
+//      with 0 and with 3 long-running `sleep` workers, side by side with a bare
+//      `node -e "setInterval(()=>{},1000)"`, the PM2 daemon and supervisord (3 `sleep` programs
+//      each), sampled over the same windows: RSS, PSS, RssAnon, CPU and voluntary context
+//      switches (wakeups) per second, from /proc. That part lives in bench/peers.ts (measureIdle),
+//      which also runs alone; its result is the JSON's `idle` key.
 // It prints tables and writes bench/results/<YYYY-MM-DD>-<hostname>-systemd.json. BENCH_QUICK=1
 // runs fewer iterations and shorter windows, to check the script itself.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
@@ -67,13 +69,13 @@ const probe: Probe = { armed: false, watchAt: null, spawnCallAt: null, spawnRetu
 const resetProbe = () => Object.assign(probe, { armed: true, watchAt: null, spawnCallAt: null, spawnReturnAt: null, pidEventAt: null, pidEventType: null });
 
 const { execFileSync, spawn, spawnSync } = await import('node:child_process');
-const { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+const { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
 const { hostname, loadavg } = await import('node:os');
 const { join } = await import('node:path');
-const { setTimeout: sleep } = await import('node:timers/promises');
 const { fileURLToPath } = await import('node:url');
 const { machineInfo } = await import('./machine.js');
 const { percentile } = await import('./stats.js');
+const { measureIdle, printIdle, readOr, sh, table: tableTo, unitProps, fmtX } = await import('./peers.js');
 
 const root = new URL('..', import.meta.url);
 const ROOT = fileURLToPath(root).replace(/\/$/, '');
@@ -85,6 +87,7 @@ const loadMod = (await import(dist('config/load.js'))) as typeof import('../src/
 type WorkerSpec = import('../src/executors/types.js').WorkerSpec;
 
 const log = (s = '') => process.stdout.write(s + '\n');
+const table = (head: string[], rows: string[][]) => tableTo(log, head, rows);
 const quick = process.env.BENCH_QUICK === '1';
 
 if (readFileSync('/proc/1/comm', 'latin1').trim() !== 'systemd' || process.getuid?.() !== 0) {
@@ -112,18 +115,9 @@ const container = existsSync('/run/systemd/container') ? readFileSync('/run/syst
 const systemdVersion = (spawnSync('systemctl', ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] ?? '?';
 const cgroupMode = existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2 (unified)' : existsSync('/sys/fs/cgroup/unified') ? 'hybrid (v1 controllers)' : 'v1';
 
-function table(head: string[], rows: string[][]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
-  log(line(head));
-  log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) log(line(r));
-}
 
 const ms = (ns: bigint | number) => Number(ns) / 1e6;
 const fmtMs = (x: number) => (Number.isFinite(x) ? (x >= 100 ? `${x.toFixed(0)} ms` : x >= 10 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`) : '-');
-const fmtX = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '-');
-const fmtKiB = (k: number) => `${Math.round(k).toLocaleString('en')} KiB`;
 
 interface Dist {
   n: number;
@@ -139,21 +133,6 @@ function dist_(xs: readonly number[]): Dist {
   return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), max: s[s.length - 1] ?? NaN, min: s[0] ?? NaN, mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
 }
 
-function sh(cmd: string, args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-function unitProps(unit: string, ...props: string[]): Record<string, string> {
-  const r = sh('systemctl', ['show', unit, ...props.map((p) => `-p${p}`)]);
-  return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
-function readOr(path: string): string | null {
-  try {
-    return readFileSync(path, 'latin1').trim();
-  } catch {
-    return null;
-  }
-}
 
 // The worker user: the default config's `warden`, created as install.sh tells users to.
 const WORKER_USER = 'warden';
@@ -441,285 +420,13 @@ for (const line of sh('systemctl', ['list-units', '--type=scope', '--all', '--pl
 }
 
 // ---------------------------------------------------------------------------------------------
-// 2. idle cost of warden.service
+// 2. idle cost: warden.service with 0 and 3 workers, side by side with bare node, the PM2 daemon
+//    and supervisord, over the same windows (bench/peers.ts)
 // ---------------------------------------------------------------------------------------------
-const SETTLE_S = quick ? 3 : 20;
-const WINDOW_S = quick ? 6 : 30;
-const CLK_TCK = 100; // USER_HZ on Linux
-const CLI = join(ROOT, 'dist/cli/main.js');
-const CONFIG = '/etc/warden/config.toml';
-const STATE_DIR = '/var/lib/warden';
-const FAKE_WORKER = join(ROOT, 'scripts/fake-worker');
-
-function installService(): void {
-  let unit = readFileSync(join(ROOT, 'systemd/warden.service'), 'utf8');
-  unit = unit.replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${CLI} run --config ${CONFIG}`);
-  writeFileSync('/run/systemd/system/warden.service', unit);
-  execFileSync('systemctl', ['daemon-reload']);
-}
-
-mkdirSync('/etc/warden', { recursive: true });
-writeFileSync(
-  CONFIG,
-  [
-    '# warden.service idle benchmark: defaults except the fake worker, 3 slots, no spawn spacing,',
-    '# and admission thresholds this shared machine does not trip',
-    '[supervisor]',
-    `state_dir = "${STATE_DIR}"`,
-    'max_concurrent_workers = 3',
-    'min_spawn_interval = "0s"',
-    '',
-    '[worker]',
-    `command = ["${FAKE_WORKER}"]`,
-    '',
-    '[admission]',
-    'min_available_memory = "0"',
-    'max_load_per_cpu = 1000',
-    'max_memory_pressure = 100',
-    '',
-    '[executor]',
-    'kind = "systemd"',
-    '',
-  ].join('\n'),
-);
-installService();
-
-interface ProcSnap {
-  atNs: bigint;
-  rssKiB: number;
-  rssAnonKiB: number;
-  rssFileKiB: number;
-  threads: number;
-  volMain: number;
-  nonvolMain: number;
-  volAll: number;
-  ticks: number; // utime + stime (all threads)
-  childTicks: number; // cutime + cstime (reaped children)
-}
-function snap(pid: number): ProcSnap {
-  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
-  const field = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  let volAll = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const t = readOr(`/proc/${pid}/task/${tid}/status`);
-    volAll += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(t ?? '')?.[1] ?? 0);
-  }
-  return {
-    atNs: nowNs(),
-    rssKiB: field('VmRSS'),
-    rssAnonKiB: field('RssAnon'),
-    rssFileKiB: field('RssFile'),
-    threads: field('Threads'),
-    volMain: field('voluntary_ctxt_switches'),
-    nonvolMain: field('nonvoluntary_ctxt_switches'),
-    volAll,
-    ticks: Number(f[11]) + Number(f[12]),
-    childTicks: Number(f[13]) + Number(f[14]),
-  };
-}
-
-interface IdleFigures {
-  pid: number;
-  windowS: number;
-  rssKiB: { start: number; end: number; min: number; max: number; mean: number };
-  rssAnonKiB: { start: number; end: number; min: number; max: number; mean: number };
-  rssFileKiB: { start: number; end: number; min: number; max: number; mean: number };
-  threads: number;
-  cpuPct: number; // utime+stime delta over the window, % of one core
-  cpuPctWithChildren: number; // plus cutime+cstime (children reaped in the window, e.g. systemd-notify)
-  wakeupsPerS: number; // voluntary context switches of the main thread per second
-  wakeupsAllThreadsPerS: number;
-  nonvoluntaryPerS: number;
-  /**
-   * The largest one-second RSS drop in the window, when over 1 MiB: V8's memory reducer runs a
-   * few full GCs some tens of seconds after start, once. `steady` are the rates without that second.
-   */
-  gc: { atS: number; rssDropKiB: number; ticks: number; wakeupsAllThreads: number; steady: { cpuPctWithChildren: number; wakeupsPerS: number; wakeupsAllThreadsPerS: number } } | null;
-  /** once a second: seconds into the window, RSS, RssAnon, and counters since the window began */
-  series: { t: number; rssKiB: number; rssAnonKiB: number; ticks: number; childTicks: number; volMain: number; volAll: number }[];
-}
-
-/** Samples every subject once a second over the same window. */
-async function measureWindow(pids: Record<string, number>, seconds: number): Promise<Record<string, IdleFigures>> {
-  const series: Record<string, ProcSnap[]> = Object.fromEntries(Object.keys(pids).map((k) => [k, []]));
-  for (let s = 0; s <= seconds; s++) {
-    for (const [k, pid] of Object.entries(pids)) series[k]!.push(snap(pid));
-    if (s < seconds) await sleep(1000);
-  }
-  const out: Record<string, IdleFigures> = {};
-  for (const [k, xs] of Object.entries(series)) {
-    const a = xs[0]!;
-    const b = xs[xs.length - 1]!;
-    const wall = Number(b.atNs - a.atNs) / 1e9;
-    const agg = (sel: (x: ProcSnap) => number) => {
-      const v = xs.map(sel);
-      return { start: v[0]!, end: v[v.length - 1]!, min: Math.min(...v), max: Math.max(...v), mean: v.reduce((p, q) => p + q, 0) / v.length };
-    };
-    let gc: IdleFigures['gc'] = null;
-    for (let i = 1; i < xs.length; i++) {
-      const drop = xs[i - 1]!.rssKiB - xs[i]!.rssKiB;
-      if (drop > 1024 && (gc === null || drop > gc.rssDropKiB)) {
-        const p = xs[i - 1]!;
-        const q = xs[i]!;
-        const rest = wall - Number(q.atNs - p.atNs) / 1e9;
-        gc = {
-          atS: Math.round(Number(q.atNs - a.atNs) / 1e6) / 1000,
-          rssDropKiB: drop,
-          ticks: q.ticks - p.ticks,
-          wakeupsAllThreads: q.volAll - p.volAll,
-          steady: {
-            cpuPctWithChildren: ((b.ticks - a.ticks + b.childTicks - a.childTicks - (q.ticks - p.ticks + q.childTicks - p.childTicks)) / CLK_TCK / rest) * 100,
-            wakeupsPerS: (b.volMain - a.volMain - (q.volMain - p.volMain)) / rest,
-            wakeupsAllThreadsPerS: (b.volAll - a.volAll - (q.volAll - p.volAll)) / rest,
-          },
-        };
-      }
-    }
-    out[k] = {
-      pid: pids[k]!,
-      gc,
-      windowS: wall,
-      rssKiB: agg((x) => x.rssKiB),
-      rssAnonKiB: agg((x) => x.rssAnonKiB),
-      rssFileKiB: agg((x) => x.rssFileKiB),
-      threads: b.threads,
-      cpuPct: ((b.ticks - a.ticks) / CLK_TCK / wall) * 100,
-      cpuPctWithChildren: ((b.ticks - a.ticks + b.childTicks - a.childTicks) / CLK_TCK / wall) * 100,
-      wakeupsPerS: (b.volMain - a.volMain) / wall,
-      wakeupsAllThreadsPerS: (b.volAll - a.volAll) / wall,
-      nonvoluntaryPerS: (b.nonvolMain - a.nonvolMain) / wall,
-      series: xs.map((x) => ({
-        t: Math.round(Number(x.atNs - a.atNs) / 1e6) / 1000,
-        rssKiB: x.rssKiB,
-        rssAnonKiB: x.rssAnonKiB,
-        ticks: x.ticks - a.ticks,
-        childTicks: x.childTicks - a.childTicks,
-        volMain: x.volMain - a.volMain,
-        volAll: x.volAll - a.volAll,
-      })),
-    };
-  }
-  return out;
-}
-
-function wardenCli(...args: string[]) {
-  return sh(process.execPath, [CLI, '--config', CONFIG, ...args]);
-}
-function wardenStatus(): { workers: { taskId: string; pid: number; unit: string | null }[]; summary: string; daemon: { pid: number } } | null {
-  const r = wardenCli('status', '--json');
-  return r.code === 0 ? JSON.parse(r.stdout) : null;
-}
-/** RSS of every process in the worker scopes (context: the workers' cost, not warden's). */
-function workerScopesRssKiB(): { scopes: number; processes: number; rssKiB: number } {
-  let scopes = 0;
-  let processes = 0;
-  let rssKiB = 0;
-  for (const line of sh('systemctl', ['list-units', '--type=scope', '--state=active', '--plain', '--no-legend', 'warden-*.scope']).stdout.split('\n')) {
-    const u = line.trim().split(/\s+/)[0];
-    if (!u) continue;
-    scopes++;
-    const cg = unitProps(u, 'ControlGroup').ControlGroup ?? '';
-    for (const root of ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup']) {
-      const procs = readOr(`${root}${cg}/cgroup.procs`);
-      if (procs === null) continue;
-      for (const pid of procs.split('\n').filter(Boolean)) {
-        processes++;
-        rssKiB += Number(/^VmRSS:\s+(\d+)/m.exec(readOr(`/proc/${pid}/status`) ?? '')?.[1] ?? 0);
-      }
-      break;
-    }
-  }
-  return { scopes, processes, rssKiB };
-}
-
-const FLOOR_UNIT = 'floor.service';
-sh('systemctl', ['stop', 'warden.service', FLOOR_UNIT]);
-sh('systemctl', ['reset-failed', 'warden.service', FLOOR_UNIT]);
-const floorStart = sh('systemd-run', ['--unit=floor', '--quiet', process.execPath, '-e', 'setInterval(()=>{},1000)']);
-if (floorStart.code !== 0) throw new Error(`systemd-run --unit=floor failed: ${floorStart.stderr}`);
-const tStart = nowNs();
-const started = sh('systemctl', ['start', 'warden.service']); // Type=notify: returns after READY=1
-const serviceStartMs = ms(nowNs() - tStart);
-if (started.code !== 0) throw new Error(`systemctl start warden.service failed: ${started.stderr}\n${sh('journalctl', ['-u', 'warden.service', '--no-pager', '-n', '30']).stdout}`);
-const wardenProps = unitProps('warden.service', 'MainPID', 'WatchdogUSec', 'NRestarts', 'MemoryMax', 'CPUQuotaPerSecUSec');
-const wardenPid = Number(wardenProps.MainPID);
-const floorPid = Number(unitProps(FLOOR_UNIT, 'MainPID').MainPID);
-if (!wardenPid || !floorPid) throw new Error(`no MainPID: warden ${wardenPid}, floor ${floorPid}`);
 log('');
-log(`2. Idle cost of warden.service (shipped unit, ExecStart -> ${process.execPath} ${CLI}; Type=notify, WatchdogSec ${Number(wardenProps.WatchdogUSec) / 1e6 || wardenProps.WatchdogUSec}, poll_interval 30s)`);
-log(`   systemctl start returned after ${fmtMs(serviceStartMs)} (READY=1); warden pid ${wardenPid}, floor pid ${floorPid} (systemd-run --unit=floor node -e "setInterval(()=>{},1000)")`);
-log(`   settle ${SETTLE_S} s, then sample both once a second for ${WINDOW_S} s`);
-await sleep(SETTLE_S * 1000);
-const idle0 = await measureWindow({ warden: wardenPid, floor: floorPid }, WINDOW_S);
-
-const WORKER_TASKS = ['idle-a', 'idle-b', 'idle-c'];
-for (const id of WORKER_TASKS) {
-  const r = wardenCli('task', 'add', id, '--prompt', 'sleep=120');
-  if (r.code !== 0) throw new Error(`task add ${id}: ${r.stderr}`);
-}
-const tAdd = nowNs();
-let running: ReturnType<typeof wardenStatus> = null;
-while (ms(nowNs() - tAdd) < 60_000) {
-  running = wardenStatus();
-  if (running && running.workers.length === 3) break;
-  await sleep(250);
-}
-if (!running || running.workers.length !== 3) throw new Error(`3 workers did not start: ${JSON.stringify(running)}`);
-const pickupS = ms(nowNs() - tAdd) / 1000;
-log(`   3 workers running ${pickupS.toFixed(1)} s after \`warden task add\` (picked up at the next tick); settle ${SETTLE_S} s, then ${WINDOW_S} s`);
-await sleep(SETTLE_S * 1000);
-const idle3 = await measureWindow({ warden: wardenPid, floor: floorPid }, WINDOW_S);
-const scopesCtx = workerScopesRssKiB();
-const stillRunning = wardenStatus()?.workers.length ?? 0;
-const finalProps = unitProps('warden.service', 'MainPID', 'NRestarts', 'ActiveState');
-if (finalProps.MainPID !== String(wardenPid) || finalProps.NRestarts !== '0') log(`   *** warden restarted during the run: ${JSON.stringify(finalProps)} ***`);
-if (stillRunning !== 3) log(`   *** only ${stillRunning} workers were still running at the end of the window ***`);
-
-const idleRows: string[][] = [];
-const ratioRow = (label: string, w: IdleFigures, f: IdleFigures) => [
-  label,
-  fmtX(w.rssKiB.mean / f.rssKiB.mean),
-  fmtX(w.rssAnonKiB.mean / f.rssAnonKiB.mean),
-  '-',
-  '-',
-  fmtX(w.wakeupsPerS / f.wakeupsPerS),
-  fmtX(w.wakeupsAllThreadsPerS / f.wakeupsAllThreadsPerS),
-];
-const figRow = (label: string, x: IdleFigures) => [
-  label,
-  fmtKiB(x.rssKiB.mean),
-  fmtKiB(x.rssAnonKiB.mean),
-  x.cpuPct.toFixed(2),
-  x.cpuPctWithChildren.toFixed(2),
-  x.wakeupsPerS.toFixed(2),
-  x.wakeupsAllThreadsPerS.toFixed(2),
-];
-idleRows.push(figRow('floor: bare node (window 1)', idle0.floor!), figRow('warden, 0 workers', idle0.warden!), ratioRow('  ratio to floor', idle0.warden!, idle0.floor!));
-idleRows.push(figRow('floor: bare node (window 2)', idle3.floor!), figRow('warden, 3 workers', idle3.warden!), ratioRow('  ratio to floor', idle3.warden!, idle3.floor!));
-table(['subject', 'RSS (mean)', 'RssAnon (mean)', 'CPU % core', 'CPU % +children', 'wakeups/s main', 'wakeups/s all thr.'], idleRows);
-log(
-  `   RSS range in the windows: warden ${fmtKiB(idle0.warden!.rssKiB.min)}-${fmtKiB(idle0.warden!.rssKiB.max)} (0 workers), ${fmtKiB(idle3.warden!.rssKiB.min)}-${fmtKiB(idle3.warden!.rssKiB.max)} (3 workers); ` +
-    `floor ${fmtKiB(Math.min(idle0.floor!.rssKiB.min, idle3.floor!.rssKiB.min))}-${fmtKiB(Math.max(idle0.floor!.rssKiB.max, idle3.floor!.rssKiB.max))}; threads: warden ${idle3.warden!.threads}, floor ${idle3.floor!.threads}`,
-);
-for (const [label, x] of [['0 workers', idle0.warden!], ['3 workers', idle3.warden!]] as const) {
-  if (!x.gc) continue;
-  log(
-    `   warden, ${label}: a one-off GC ${x.gc.atS} s into the window (RSS -${fmtKiB(x.gc.rssDropKiB)}, ${x.gc.ticks} CPU ticks, ${x.gc.wakeupsAllThreads} wakeups on all threads in that second); ` +
-      `without that second: CPU +children ${x.gc.steady.cpuPctWithChildren.toFixed(2)} %, wakeups/s main ${x.gc.steady.wakeupsPerS.toFixed(2)}, all threads ${x.gc.steady.wakeupsAllThreadsPerS.toFixed(2)}`,
-  );
-}
-log(
-  `   file-backed RSS (RssFile: the node binary and libraries): warden ${fmtKiB(idle0.warden!.rssFileKiB.mean)} / ${fmtKiB(idle3.warden!.rssFileKiB.mean)}, floor ${fmtKiB(idle0.floor!.rssFileKiB.mean)} / ${fmtKiB(idle3.floor!.rssFileKiB.mean)} (0 / 3 workers)`,
-);
-log(`   CPU is counted in 10 ms ticks (${(100 / CLK_TCK / WINDOW_S).toFixed(3)} % resolution over ${WINDOW_S} s); "+children" adds reaped children (systemd-notify heartbeats)`);
-log(`   context: the 3 worker scopes hold ${scopesCtx.processes} processes with ${fmtKiB(scopesCtx.rssKiB)} RSS in total (the workers' own cost, not warden's)`);
-
-sh('systemctl', ['stop', 'warden.service', FLOOR_UNIT]);
-sh('systemctl', ['reset-failed', 'warden.service', FLOOR_UNIT]);
-const leftover = sh('systemctl', ['list-units', '--type=scope', '--all', '--plain', '--no-legend', 'warden-*.scope']).stdout.trim();
-if (leftover) log(`   *** scopes left after stopping warden: ${leftover} ***`);
+log('2. Idle cost of warden.service side by side with bare node, the PM2 daemon and supervisord (bench/peers.ts)');
+const idle = await measureIdle({ quick, root: ROOT, log });
+printIdle(idle, log);
 
 // ---------------------------------------------------------------------------------------------
 // results
@@ -760,22 +467,7 @@ const result = {
       wardenExactScopeArgs: prof.exact,
     },
   },
-  idle: {
-    method:
-      'shipped systemd/warden.service (ExecStart rewritten to this checkout) and a transient `systemd-run --unit=floor node -e "setInterval(()=>{},1000)"`, sampled together once a second from /proc/<MainPID>/status and /stat',
-    settleS: SETTLE_S,
-    windowS: WINDOW_S,
-    serviceStartMs,
-    unit: wardenProps,
-    config: readFileSync(CONFIG, 'utf8'),
-    zeroWorkers: { warden: idle0.warden, floor: idle0.floor },
-    threeWorkers: { warden: idle3.warden, floor: idle3.floor, workersPickedUpAfterS: pickupS, workerScopes: scopesCtx, workersStillRunningAtEnd: stillRunning },
-    ratios: {
-      zeroWorkers: { rss: idle0.warden!.rssKiB.mean / idle0.floor!.rssKiB.mean, rssAnon: idle0.warden!.rssAnonKiB.mean / idle0.floor!.rssAnonKiB.mean, wakeups: idle0.warden!.wakeupsPerS / idle0.floor!.wakeupsPerS },
-      threeWorkers: { rss: idle3.warden!.rssKiB.mean / idle3.floor!.rssKiB.mean, rssAnon: idle3.warden!.rssAnonKiB.mean / idle3.floor!.rssAnonKiB.mean, wakeups: idle3.warden!.wakeupsPerS / idle3.floor!.wakeupsPerS },
-    },
-    restarted: finalProps.NRestarts !== '0' || finalProps.MainPID !== String(wardenPid),
-  },
+  idle,
 };
 const resultsDir = new URL('bench/results/', root);
 mkdirSync(resultsDir, { recursive: true });
