@@ -21,6 +21,7 @@ import { alignLines } from './align.js';
 import { BENCH_CONFIG_TOML, healthySample, makeState, mixAroundPending, mixForTotal, mixTotal } from './fixtures.js';
 import { filesystemOf, machineInfo } from './machine.js';
 import { profileLines, type LineProfile } from './profile.js';
+import { measureDirectSpawn } from './spawn-direct.js';
 import { fmtBytes, fmtRatio, fmtUs, summarize, timeEach, timeInterleaved, type Summary } from './stats.js';
 
 const guard = installSpawnGuard();
@@ -351,6 +352,25 @@ table(
 );
 
 // ---------------------------------------------------------------------------------------------
+// 4. spawn cost with the direct executor (the systemd executor's is measured by bench/systemd.ts)
+// ---------------------------------------------------------------------------------------------
+const directSpawn = await measureDirectSpawn({ quick, root });
+log('');
+log(`4. Spawn cost, direct executor: DirectExecutor.spawn(/bin/true) vs bare child_process.spawn(/bin/true), interleaved, ${directSpawn.iterations} each after ${directSpawn.warmup} warm-up`);
+log('   warden runs the command through its sh wrapper (pid and exit files): to running stops at the child\'s spawn event');
+log('   plus one /proc read; to exit includes the wrapper and the exit record. Goal: within 1.5x of the floor.');
+table(
+  ['subject', 'p50', 'p99', 'max', 'ratio p50'],
+  [
+    ['warden: spawn() resolved (running)', fmtUs(directSpawn.toRunning.warden.p50), fmtUs(directSpawn.toRunning.warden.p99), fmtUs(directSpawn.toRunning.warden.max), fmtRatio(directSpawn.toRunning.ratioP50)],
+    ['floor: spawn event', fmtUs(directSpawn.toRunning.floor.p50), fmtUs(directSpawn.toRunning.floor.p99), fmtUs(directSpawn.toRunning.floor.max), '1.00x'],
+    ['warden: exited (classified input ready)', fmtUs(directSpawn.toExit.warden.p50), fmtUs(directSpawn.toExit.warden.p99), fmtUs(directSpawn.toExit.warden.max), fmtRatio(directSpawn.toExit.ratioP50)],
+    ['floor: exit event', fmtUs(directSpawn.toExit.floor.p50), fmtUs(directSpawn.toExit.floor.p99), fmtUs(directSpawn.toExit.floor.max), '1.00x'],
+  ],
+);
+log(`   goal (to running within 1.5x): ${directSpawn.goal.met ? 'met' : 'NOT met'} (${fmtRatio(directSpawn.toRunning.ratioP50)})`);
+
+// ---------------------------------------------------------------------------------------------
 // results
 // ---------------------------------------------------------------------------------------------
 const finishedAt = new Date();
@@ -386,6 +406,7 @@ const result = {
     transitions: { ...transitions, ingestRequests: INGEST, calls: TRANSITION_N, ingestLoopCalls: INGEST_LOOP_N },
   },
   stateFile: { filesystem: fsType, warmup: 3, floor: 'writeFileSync(path, sameText) without fsync, interleaved with saveState', sizes: saves },
+  directSpawn,
 };
 const resultsDir = new URL('bench/results/', root);
 mkdirSync(resultsDir, { recursive: true });

@@ -118,6 +118,7 @@ export class Supervisor {
   private queueWatcher: FSWatcher | null = null;
   private pressureWatch: NodeJS.Timeout | null = null;
   private pressureWatchEvery = 0;
+  private costSum: { tasks: WardenState['tasks']; usd: number } | null = null;
   /** A sample the pressure watch took that crossed a threshold: the tick it brings forward decides on it. */
   private watchedSample: HostSample | null = null;
 
@@ -699,10 +700,21 @@ export class Supervisor {
         day: this.state.spend.day,
         todayUsd: this.state.spend.day === localDay(now) ? this.state.spend.usd : 0,
         maxDailyCostUsd: c.supervisor.maxDailyCostUsd,
-        totalUsd: Object.values(this.state.tasks).reduce((sum, t) => sum + t.costUsd, 0),
+        totalUsd: this.totalCostUsd(),
       },
       workerPause: { workerAuth: this.state.pause.workerAuth, usageLimit: this.state.pause.usageLimit, budget: this.state.pause.budget },
     };
+  }
+
+  /** Spend over all tasks, summed once per task map (a status request at 10,000 tasks was 93 % this sum). */
+  private totalCostUsd(): number {
+    const tasks = this.state.tasks;
+    if (this.costSum?.tasks !== tasks) {
+      let usd = 0;
+      for (const id in tasks) usd += tasks[id]!.costUsd;
+      this.costSum = { tasks, usd };
+    }
+    return this.costSum.usd;
   }
 
   /** GET /healthz: the loop must have turned recently. A wedged loop fails it, as it fails the watchdog. */

@@ -38,6 +38,8 @@ export const hostProc: SampleSource = { procRoot: '/proc', cpus: availableParall
 
 // The CPU zone is looked up once per sysfs root: zone numbers do not change while the system runs.
 const zoneCache = new Map<string, ThermalZone | null>();
+// Likewise the firmware's get_throttled: a kernel without it does not grow it at run time.
+const noThrottledFile = new Set<string>();
 
 export function sampleHost(now: number, src: SampleSource = hostProc): HostSample {
   const errors: string[] = [];
@@ -98,10 +100,14 @@ export function sampleHost(now: number, src: SampleSource = hostProc): HostSampl
         errors.push(`cannot read ${zone.type} temperature: ${(err as Error).message}`);
       }
     }
-    try {
-      throttled = parseThrottled(readFileSync(join(src.sysRoot, THROTTLED_SYSFS_PATH), 'latin1'));
-    } catch {
-      // not a Raspberry Pi kernel (or no firmware driver): power is simply not part of admission
+    if (!noThrottledFile.has(src.sysRoot)) {
+      try {
+        throttled = parseThrottled(readFileSync(join(src.sysRoot, THROTTLED_SYSFS_PATH), 'latin1'));
+      } catch (err) {
+        // not a Raspberry Pi kernel (or no firmware driver): power is simply not part of admission,
+        // and the file is not looked for again (a failed read costs an exception on every sample)
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') noThrottledFile.add(src.sysRoot);
+      }
     }
   }
 

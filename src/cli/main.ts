@@ -4,26 +4,16 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
+// The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
+// `task add` should not pay for the supervisor, the executors, alerts and jobs (docs/benchmarks.md).
 import { formatDuration, formatSize } from '../config/units.js';
-import { hostProc, sampleHost } from '../admission/sample.js';
 import { describeThrottled } from '../hardware/throttled.js';
-import { callDaemon, DaemonUnreachable } from '../control/client.js';
-import { DaemonAlreadyRunning } from '../control/server.js';
-import { buildChannels, createDispatcher, dispatcherSettings, sendTestAlert } from '../alerts/channels.js';
-import { CronJobs } from '../jobs/cron.js';
-import { daemonJobs, DigestReporter } from '../jobs/digest.js';
-import { chooseExecutor } from '../executors/choose.js';
-import { createLogger } from '../log/logger.js';
+import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
 import { loadState, StateError } from '../state/store.js';
 import type { Task } from '../state/types.js';
-import { createNotifier } from '../systemd/notify.js';
 import type { StatusReport } from '../supervisor.js';
-import { Supervisor } from '../supervisor.js';
 import { DEFAULT_PRIORITY, enqueueTask, QueueError } from '../tasks/local-queue.js';
 import { checkTaskId } from '../tasks/task-id.js';
-import { doctorCommand } from '../doctor/cli.js';
-import { DEFAULT_GH } from '../tasks/github.js';
-import { GitWorkspace } from '../worktree/workspace.js';
 import { LogsError, showLogs } from './logs.js';
 
 export const EX_USAGE = 2;
@@ -84,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   const configPath = resolveConfigPath(values.config);
   switch (cmd) {
     case 'doctor':
-      return doctorCommand(configPath, version(), { json: values.json, sendTest: values['send-test'], readiness: values.readiness, sysroot: values.sysroot });
+      return (await import('../doctor/cli.js')).doctorCommand(configPath, version(), { json: values.json, sendTest: values['send-test'], readiness: values.readiness, sysroot: values.sysroot });
     case 'version':
       process.stdout.write(`warden ${version()}\n`);
       return 0;
@@ -92,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
       if (sub !== 'check') throw new UsageError(`unknown command "config ${sub ?? ''}": did you mean "config check"?`);
       return configCheck(configPath);
     case 'run':
-      return run(loadConfig(configPath));
+      return (await import('./run.js')).run(loadConfig(configPath), version());
     case 'status':
       return status(socketFor(configPath), values.json);
     case 'tasks':
@@ -126,57 +116,8 @@ function configCheck(path: string): number {
   return 0;
 }
 
-async function run(loaded: LoadedConfig): Promise<number> {
-  const log = createLogger({ level: process.env.WARDEN_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
-  const { executor, warnings } = chooseExecutor(loaded.config, loaded.path);
-  const notifier = createNotifier(process.env, 'systemd-notify', (m) => log.warn(m));
-  const alerts = createDispatcher(loaded.config, loaded.path, log);
-  const supervisor = new Supervisor({
-    loaded,
-    executor,
-    executorWarnings: warnings,
-    log,
-    notifier,
-    version: version(),
-    debugStallSignal: process.env.WARDEN_DEBUG_STALL === '1',
-    // tests point the hardware signals at a fake sysfs tree (a hot SoC, an under-volted Pi)
-    sample: process.env.WARDEN_SYSFS_ROOT ? (now) => sampleHost(now, { ...hostProc, sysRoot: process.env.WARDEN_SYSFS_ROOT }) : undefined,
-    workspace: loaded.config.worktree ? new GitWorkspace(loaded.config.worktree, DEFAULT_GH, log) : undefined,
-    alerts,
-  });
-  const jobs = new CronJobs(log);
-  let digest: DigestReporter | null = null;
-  process.on('SIGHUP', () => {
-    notifier.reloading();
-    let result: { ok: true } | { ok: false; error: string };
-    try {
-      const next = loadConfig(loaded.path);
-      const channels = buildChannels(next.config.alerts, next.path); // an unreadable token file fails the reload
-      result = supervisor.reload(next);
-      if (result.ok) {
-        alerts.reconfigure(channels.channels, dispatcherSettings(next.config.alerts));
-        for (const w of channels.warnings) log.warn(w);
-        if (digest) jobs.replace(daemonJobs(next.config, digest));
-      }
-    } catch (err) {
-      result = { ok: false, error: err instanceof ConfigError ? err.message : (err as Error).message };
-    }
-    if (!result.ok) {
-      log.error('config reload failed; keeping the running config', { error: result.error });
-      alerts.emit({ type: 'config_reload_failed', error: result.error });
-    }
-    notifier.ready(supervisor.statusLine());
-  });
-  await supervisor.start();
-  digest = new DigestReporter(supervisor, alerts);
-  jobs.replace(daemonJobs(loaded.config, digest));
-  // SIGTERM and SIGINT belong to terminus on the control server (src/control/server.ts): it runs
-  // Supervisor.shutdown, closes the socket and exits 0, or 1 if the shutdown failed. That is the
-  // only way out of `run`, so this promise never settles.
-  return new Promise<number>(() => {});
-}
-
 async function alertTest(loaded: LoadedConfig): Promise<number> {
+  const { sendTestAlert } = await import('../alerts/channels.js');
   const { results, warnings } = await sendTestAlert(loaded.config.alerts, loaded.path);
   for (const w of warnings) process.stderr.write(`warden: ${w}\n`);
   if (results.length === 0) {

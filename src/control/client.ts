@@ -29,3 +29,6 @@ export function callDaemon<T = unknown>(socketPath: string, method: 'GET' | 'POS
     req.end();
   });
 }
+
+/** Another warden already answers on the control socket (thrown by the server at start). */
+export class DaemonAlreadyRunning extends Error {}

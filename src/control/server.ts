@@ -52,7 +52,8 @@ export const CLOSE_GRACE_MS = 5000;
 export const SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 /** Another daemon already answers on the control socket: it owns the state directory. */
-export class DaemonAlreadyRunning extends Error {}
+export { DaemonAlreadyRunning } from './client.js';
+import { DaemonAlreadyRunning } from './client.js';
 
 export interface ControlServer {
   /** The TCP port actually bound (useful with port 0 in tests), or null. */
