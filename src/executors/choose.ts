@@ -2,7 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { memoryController, PI_CMDLINE_HINT, type MemoryControllerState } from '../systemd/cgroups.js';
+import { readOrNull } from '../host/read-file.js';
+import { cgroupMode, memoryController, PI_CMDLINE_HINT, readCgroupFiles, type MemoryControllerState } from '../systemd/cgroups.js';
 import { DirectExecutor } from './direct.js';
 import { SystemdExecutor } from './systemd-scope.js';
 import type { Executor } from './types.js';
@@ -16,6 +17,13 @@ export function systemdIsPid1(): boolean {
   }
 }
 
+/** Swap is on and the cgroup hierarchy is v1 or hybrid (see HostForExecutor.swapUncapped). */
+function swapUncapped(): boolean {
+  if (cgroupMode(readCgroupFiles()) === 'v2') return false;
+  const swapKb = Number(/^SwapTotal:\s+(\d+)/m.exec(readOrNull('/proc/meminfo') ?? '')?.[1] ?? 0);
+  return swapKb > 0;
+}
+
 export interface ExecutorChoice {
   executor: Executor;
   /** Loud warnings to log at start (and show in status): limits not enforced, and why. */
@@ -25,6 +33,11 @@ export interface ExecutorChoice {
 export interface HostForExecutor {
   systemdPid1: boolean;
   memory: MemoryControllerState;
+  /**
+   * cgroup v1 (or hybrid) with swap on: systemd applies MemorySwapMax only on cgroup v2, so a
+   * worker at memory_max swaps instead of being OOM-killed (checked on systemd 252, hybrid).
+   */
+  swapUncapped?: boolean;
 }
 
 export type ExecutorPlan = { kind: 'direct'; warnings: string[] } | { kind: 'systemd'; warnings: string[]; memoryEnforced: boolean };
@@ -66,13 +79,18 @@ export function planExecutor(config: Config, configPath: string, host: HostForEx
         }
         warnings.push(`worker memory_max is NOT enforced: ${host.memory.why} (allowed by [executor] allow_unenforced_limits = true). On a Raspberry Pi, ${PI_CMDLINE_HINT}`);
       }
+      if (host.memory.enabled && host.swapUncapped) {
+        warnings.push(
+          'worker swap is NOT capped: on cgroup v1 systemd ignores MemorySwapMax=0, so a worker at memory_max pushes its memory to swap instead of being OOM-killed (slow, and it wears an SD card). Turn swap off, or boot with the unified cgroup hierarchy (systemd.unified_cgroup_hierarchy=1)',
+        );
+      }
       return { kind, warnings, memoryEnforced: host.memory.enabled };
     }
   }
 }
 
 export function chooseExecutor(config: Config, configPath: string): ExecutorChoice {
-  const plan = planExecutor(config, configPath, { systemdPid1: systemdIsPid1(), memory: memoryController() });
+  const plan = planExecutor(config, configPath, { systemdPid1: systemdIsPid1(), memory: memoryController(), swapUncapped: swapUncapped() });
   if (plan.kind === 'direct') return { executor: new DirectExecutor(), warnings: plan.warnings };
   let user = null;
   if (config.worker.user !== 'root') {

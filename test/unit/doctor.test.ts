@@ -84,6 +84,18 @@ test('the report: one line per check, the fix under each warn and fail, a count,
   );
 });
 
+describe('the systemd executor on cgroup v1 with swap on', () => {
+  const cfg = parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n[executor]\nkind = "systemd"\n', 'c.toml');
+  test('warns loudly that MemorySwapMax is not applied there, and runs', () => {
+    const p = planExecutor(cfg, 'c.toml', { systemdPid1: true, memory: { enabled: true }, swapUncapped: true });
+    assert.equal(p.kind, 'systemd');
+    assert.match(p.warnings.join('\n'), /worker swap is NOT capped: on cgroup v1 systemd ignores MemorySwapMax=0/);
+  });
+  test('says nothing on cgroup v2 or without swap', () => {
+    assert.deepEqual(planExecutor(cfg, 'c.toml', { systemdPid1: true, memory: { enabled: true }, swapUncapped: false }).warnings, []);
+  });
+});
+
 describe('the systemd executor without a memory controller', () => {
   const off = { enabled: false as const, why: 'cgroup v2: "memory" is not in /sys/fs/cgroup/cgroup.controllers' };
   const cfg = (executor: string) => parseConfigText(`[supervisor]\nstate_dir = "/var/lib/warden"\n[executor]\n${executor}\n`, '/etc/warden/config.toml');
