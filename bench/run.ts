@@ -6,13 +6,20 @@
 //      line when the largest spawn tick is over its 1 ms goal), and the transitions that copy
 //      the task map (applyExit, addTask, ingesting 1,000 requests one by one or as a batch);
 //   3. saveState (serialise, write, fsync file + directory, rename) vs writeFileSync of the
-//      same bytes without fsync.
+//      same bytes without fsync;
+//   4. spawn cost with the direct executor vs a bare child_process.spawn (bench/spawn-direct.ts);
+//   5. reaction: worker death -> classification, pressure -> pause + alert (bench/reaction.ts);
+//   6. scale: `warden status` with 10 / 1,000 / 10,000 tasks (bench/scale.ts);
+//   7. when this host can boot the real-systemd container (root, systemd-nspawn): spawn latency
+//      vs `systemd-run --scope true`, idle cost beside bare node, PM2 and supervisord, and host
+//      survival under a memory hog (bench/systemd.ts, bench/peers.ts, bench/survival.ts).
 // It runs the compiled dist/ code (what ships), prints a table and writes
 // bench/results/<YYYY-MM-DD>-<hostname>.json. This machine may be shared and noisy: compare the
 // ratios, which are measured interleaved or back to back, more than the absolute figures.
 import { describeChildren, installSpawnGuard, liveChildren } from './spawn-guard.js'; // first: before any code under test loads
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +29,8 @@ import { BENCH_CONFIG_TOML, healthySample, makeState, mixAroundPending, mixForTo
 import { filesystemOf, machineInfo } from './machine.js';
 import { profileLines, type LineProfile } from './profile.js';
 import { measureDirectSpawn } from './spawn-direct.js';
+import { measureReaction, printReaction } from './reaction.js';
+import { measureScale, printScale } from './scale.js';
 import { fmtBytes, fmtRatio, fmtUs, summarize, timeEach, timeInterleaved, type Summary } from './stats.js';
 
 const guard = installSpawnGuard();
@@ -371,6 +380,26 @@ table(
 log(`   goal (to running within 1.5x): ${directSpawn.goal.met ? 'met' : 'NOT met'} (${fmtRatio(directSpawn.toRunning.ratioP50)})`);
 
 // ---------------------------------------------------------------------------------------------
+// 5. reaction (death -> classification, pressure -> pause + alert) and 6. scale (warden status
+//    at 10 / 1,000 / 10,000 tasks): real daemons on this host, direct executor
+// ---------------------------------------------------------------------------------------------
+const ROOT = fileURLToPath(root).replace(/\/$/, '');
+log('');
+log('5. Reaction times (bench/reaction.ts)');
+const reaction = await measureReaction({ quick, root: ROOT, log });
+printReaction(reaction, log);
+log('');
+log('6. Scale: warden status with 10 / 1,000 / 10,000 tasks (bench/scale.ts)');
+const scale = await measureScale({ quick, root: ROOT, log });
+printScale(scale, log);
+
+// ---------------------------------------------------------------------------------------------
+// 7. the systemd part (spawn latency against systemd-run, idle cost beside PM2 and supervisord,
+//    host survival) inside the project's real-systemd container, when this host can boot one
+// ---------------------------------------------------------------------------------------------
+const systemd = runSystemdPart();
+
+// ---------------------------------------------------------------------------------------------
 // results
 // ---------------------------------------------------------------------------------------------
 const finishedAt = new Date();
@@ -407,6 +436,9 @@ const result = {
   },
   stateFile: { filesystem: fsType, warmup: 3, floor: 'writeFileSync(path, sameText) without fsync, interleaved with saveState', sizes: saves },
   directSpawn,
+  reaction,
+  scale,
+  systemd,
 };
 const resultsDir = new URL('bench/results/', root);
 mkdirSync(resultsDir, { recursive: true });
@@ -414,3 +446,36 @@ const out = new URL(`${result.date}-${machine.hostname}${quick ? '-quick' : ''}.
 writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 log('');
 log(`results: ${fileURLToPath(out)} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
+
+/**
+ * Runs bench/systemd.ts in scripts/with-systemd.sh (NAME=warden-bench) and returns its results, or
+ * why it was skipped. BENCH_SYSTEMD=0 skips it; without root or systemd-nspawn it is skipped with
+ * the reason printed, and the spawn cost above (direct executor) is the only one measured.
+ */
+function runSystemdPart(): { skipped: string } | { results: unknown } {
+  const why =
+    process.env.BENCH_SYSTEMD === '0'
+      ? 'BENCH_SYSTEMD=0'
+      : process.getuid?.() !== 0
+        ? 'not root (systemd-nspawn needs root)'
+        : spawnSync('sh', ['-c', 'command -v systemd-nspawn']).status !== 0
+          ? 'systemd-nspawn is not installed (apt-get install --no-install-recommends systemd-container)'
+          : null;
+  log('');
+  if (why) {
+    log(`7. systemd part SKIPPED: ${why}`);
+    return { skipped: why };
+  }
+  log('7. The systemd part, in a throw-away systemd 252 container (bench/systemd.ts)');
+  const part = join(ROOT, 'bench', 'results', `.systemd-part-${process.pid}.json`);
+  const env = `BENCH_QUICK=${quick ? 1 : 0} BENCH_OUT=${part}`;
+  const r = spawnSync(join(ROOT, 'scripts/with-systemd.sh'), ['test', 'sh', '-c', `${env} node --import tsx bench/systemd.ts`], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NAME: 'warden-bench' },
+  });
+  if (r.status !== 0 || !existsSync(part)) return { skipped: `bench/systemd.ts failed (exit ${r.status ?? r.signal})` };
+  const results = JSON.parse(readFileSync(part, 'utf8')) as unknown;
+  rmSync(part, { force: true });
+  return { results };
+}

@@ -1,6 +1,6 @@
 // warden's systemd benchmark (`npm run bench:systemd`; not part of `npm test`). It runs INSIDE the
 // throw-away systemd 252 container that scripts/with-systemd.sh boots (systemd is PID 1 there, as
-// root), against the compiled dist/ code (what ships), and measures two things, each against a
+// root), against the compiled dist/ code (what ships), and measures three things, each against a
 // floor taken in the same run:
 //   1. spawn latency: from calling SystemdExecutor.spawn(spec) until it resolves, i.e. until the
 //      worker wrapper runs inside its capped scope and has written its pid file; against the floor
@@ -16,6 +16,8 @@
 //      each), sampled over the same windows: RSS, PSS, RssAnon, CPU and voluntary context
 //      switches (wakeups) per second, from /proc. That part lives in bench/peers.ts (measureIdle),
 //      which also runs alone; its result is the JSON's `idle` key.
+//   3. host survival: a worker allocating 2x MemAvailable in its capped scope while a probe
+//      outside warden's slice times itself (bench/survival.ts); the JSON's `survival` key.
 // It prints tables and writes bench/results/<YYYY-MM-DD>-<hostname>-systemd.json. BENCH_QUICK=1
 // runs fewer iterations and shorter windows, to check the script itself.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
@@ -429,6 +431,16 @@ const idle = await measureIdle({ quick, root: ROOT, log });
 printIdle(idle, log);
 
 // ---------------------------------------------------------------------------------------------
+// 3. host survival: a worker allocating 2x MemAvailable in its capped scope, a probe outside the
+//    slice (bench/survival.ts; SURVIVAL_MEMORY_MAX / SURVIVAL_CPU_QUOTA pick other limits)
+// ---------------------------------------------------------------------------------------------
+log('');
+log('3. Host survival under a memory hog (bench/survival.ts)');
+const { measureSurvival, printSurvival } = await import('./survival.js');
+const survival = await measureSurvival({ quick, root: ROOT, log });
+printSurvival(survival, log);
+
+// ---------------------------------------------------------------------------------------------
 // results
 // ---------------------------------------------------------------------------------------------
 const finishedAt = new Date();
@@ -468,10 +480,12 @@ const result = {
     },
   },
   idle,
+  survival,
 };
 const resultsDir = new URL('bench/results/', root);
 mkdirSync(resultsDir, { recursive: true });
-const out = new URL(`${result.date}-${hostname()}-systemd${quick ? '-quick' : ''}.json`, resultsDir);
+// BENCH_OUT: where `npm run bench` (bench/run.ts) wants this part, to merge it into its own file
+const out = process.env.BENCH_OUT ? new URL(`file://${process.env.BENCH_OUT}`) : new URL(`${result.date}-${hostname()}-systemd${quick ? '-quick' : ''}.json`, resultsDir);
 writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 log('');
 const psiEnd = result.machine.cpuPressureAtEnd;
