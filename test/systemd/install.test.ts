@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inHarness, ROOT, sh, waitFor } from './harness.ts';
@@ -76,6 +76,13 @@ describe('install.sh on a fresh machine', { skip }, () => {
 
   before(() => {
     clearTestUnits();
+    // an earlier test's warden.service leaves an empty /etc/warden behind (ConfigurationDirectory=):
+    // that is not an installation, and install.sh must be tested on a machine without the directory
+    try {
+      rmdirSync('/etc/warden');
+    } catch {
+      // absent, or not empty (then the assertion below says so)
+    }
     assert.ok(!existsSync('/opt/warden') && !existsSync('/etc/warden'), 'the container must start without an installation');
     userExistedBefore = sh('id', ['-u', 'warden']).code === 0;
   });
