@@ -240,11 +240,5 @@ export function fmtMs(ms: number): string {
   return `${ms.toFixed(2)} ms`;
 }
 
-/** A plain table for the console: the first column left-aligned, the rest right-aligned. */
-export function table(log: (s: string) => void, head: string[], rows: string[][]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
-  log(line(head));
-  log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) log(line(r));
-}
+import { table } from './table.js';
+export { table };

@@ -58,14 +58,8 @@ export function unitProps(unit: string, ...props: string[]): Record<string, stri
   const r = sh('systemctl', ['show', unit, ...props.map((p) => `-p${p}`)]);
   return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
-export function table(log: (s: string) => void, head: string[], rows: string[][]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
-  log(line(head));
-  log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) log(line(r));
-}
-export const fmtX = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '-');
+import { fmtX, table } from './table.js';
+export { fmtX, table };
 export const fmtKiB = (k: number) => (Number.isFinite(k) ? `${Math.round(k).toLocaleString('en')} KiB` : '-');
 /** A synchronous pause, for the cleanup that must also run from a signal handler. */
 const sleepSync = (msecs: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msecs);

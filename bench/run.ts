@@ -25,6 +25,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alignLines } from './align.js';
+import { table as tableTo } from './table.js';
 import { BENCH_CONFIG_TOML, healthySample, makeState, mixAroundPending, mixForTotal, mixTotal } from './fixtures.js';
 import { filesystemOf, machineInfo } from './machine.js';
 import { profileLines, type LineProfile } from './profile.js';
@@ -51,15 +52,7 @@ const machine = machineInfo();
 const startedAt = new Date();
 const log = (s = '') => process.stdout.write(s + '\n');
 
-/** Columns are right-aligned except the first and any listed in `left`. */
-function table(head: string[], rows: string[][], left: number[] = []): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    '  ' + cells.map((c, i) => (i === 0 || left.includes(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
-  log(line(head));
-  log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) log(line(r));
-}
+const table = (head: string[], rows: string[][], left: number[] = []) => tableTo(log, head, rows, left);
 
 const row = (name: string, s: Summary) => [name, fmtUs(s.p50), fmtUs(s.p99), fmtUs(s.max)];
 

@@ -37,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { machineInfo } from './machine.js';
 import { percentile } from './stats.js';
 import { addTask, cli, ensureWorkerUser, freshDir, installService, status, stopService, tasks, unitProps, writeConfig } from '../test/systemd/harness.ts';
+import { fmtMs, fmtX, table } from './table.js';
 import { HOG, probeAlive, readProbe, startProbe, stopProbe, type ProbeHandle, type ProbeSample } from '../test/systemd/fixtures/survival.ts';
 
 export interface SurvivalOptions {
@@ -428,16 +429,7 @@ export async function measureSurvival(opts: SurvivalOptions): Promise<SurvivalRe
   }
 }
 
-export const fmtMs = (x: number) => (Number.isFinite(x) ? (x >= 100 ? `${x.toFixed(0)} ms` : x >= 10 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`) : '-');
-const fmtX = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '-');
-
-function table(log: (s: string) => void, head: string[], rows: string[][]): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
-  log(line(head));
-  log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) log(line(row));
-}
+export { fmtMs };
 
 export function printSurvival(r: SurvivalResult, log: (s: string) => void): void {
   const names: [WindowName, string][] = [

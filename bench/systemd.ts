@@ -119,7 +119,7 @@ const cgroupMode = existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2 (unifie
 
 
 const ms = (ns: bigint | number) => Number(ns) / 1e6;
-const fmtMs = (x: number) => (Number.isFinite(x) ? (x >= 100 ? `${x.toFixed(0)} ms` : x >= 10 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`) : '-');
+const { fmtMs } = await import('./table.js');
 
 interface Dist {
   n: number;
