@@ -12,7 +12,8 @@ import { formatDuration, formatSize } from './config/units.js';
 import type { AlertSink } from './alerts/dispatcher.js';
 import type { WardenEvent } from './alerts/events.js';
 import { countEvent, emptyCounts, renderMetrics, type EventCounts } from './control/metrics.js';
-import { DaemonAlreadyRunning, socketAnswers, startControlServer, type ControlServer } from './control/server.js';
+import { DaemonAlreadyRunning } from './control/client.js';
+import { socketAnswers, startControlServer, type ControlServer } from './control/server.js';
 import { buildWorkerArgv } from './executors/worker-command.js';
 import { resumeArgs, sessionToResume } from './policy/resume.js';
 import type { Executor, WorkerExit, WorkerHandle } from './executors/types.js';
@@ -117,7 +118,6 @@ export class Supervisor {
   private ghCause: string | null = null;
   private queueWatcher: FSWatcher | null = null;
   private pressureWatch: NodeJS.Timeout | null = null;
-  private pressureWatchEvery = 0;
   private costSum: { tasks: WardenState['tasks']; usd: number } | null = null;
   /** A sample the pressure watch took that crossed a threshold: the tick it brings forward decides on it. */
   private watchedSample: HostSample | null = null;
@@ -313,17 +313,14 @@ export class Supervisor {
    * not at the next tick, which may be 15 s or poll_interval away. With no worker, nothing runs
    * here: an idle warden wakes only for its tick.
    */
-  private updatePressureWatch(): void {
+  private updatePressureWatch(restart = false): void {
     const every = this.config.admission.watchInterval;
     const wanted = every > 0 && this.workers.size > 0 && !this.stopping;
-    if (this.pressureWatch && (!wanted || this.pressureWatchEvery !== every)) {
+    if (this.pressureWatch && (!wanted || restart)) {
       clearInterval(this.pressureWatch);
       this.pressureWatch = null;
     }
-    if (wanted && !this.pressureWatch) {
-      this.pressureWatchEvery = every;
-      this.pressureWatch = setInterval(() => this.watchPressure(), every);
-    }
+    if (wanted && !this.pressureWatch) this.pressureWatch = setInterval(() => this.watchPressure(), every);
   }
 
   private watchPressure(): void {
@@ -624,7 +621,7 @@ export class Supervisor {
     if (fixed.length) return { ok: false, error: `${fixed.join(', ')} cannot change on reload; restart warden to apply` };
     this.loaded = next;
     this.settings = coreSettingsFrom(next.config);
-    this.updatePressureWatch();
+    this.updatePressureWatch(true); // watch_interval may have changed
     this.deps.log.info('config reloaded', {
       config: next.path,
       config_sha256: next.sha256,

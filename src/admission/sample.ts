@@ -114,7 +114,8 @@ export function sampleHost(now: number, src: SampleSource = hostProc): HostSampl
   return { at: now, memAvailable, memTotal, load1, cpus: src.cpus, memoryPressure, psiAvailable, temperatureC, thermalZone, throttled, errors };
 }
 
-function meminfoField(text: string, field: string): number | null {
+/** A /proc/meminfo field in bytes, or null when the line is missing. */
+export function meminfoField(text: string, field: string): number | null {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
   return m ? Number(m[1]) * 1024 : null;
 }

@@ -4,8 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
-// The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
-// `task add` should not pay for the supervisor, the executors, alerts and jobs (docs/benchmarks.md).
 import { formatDuration, formatSize } from '../config/units.js';
 import { describeThrottled } from '../hardware/throttled.js';
 import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
@@ -15,6 +13,8 @@ import type { StatusReport } from '../supervisor.js';
 import { DEFAULT_PRIORITY, enqueueTask, QueueError } from '../tasks/local-queue.js';
 import { checkTaskId } from '../tasks/task-id.js';
 import { LogsError, showLogs } from './logs.js';
+// The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
+// `task add` should not pay for the supervisor, the executors, alerts and jobs (docs/benchmarks.md).
 
 export const EX_USAGE = 2;
 export const EX_NOT_RUNNING = 3;

@@ -30,5 +30,6 @@ export function callDaemon<T = unknown>(socketPath: string, method: 'GET' | 'POS
   });
 }
 
-/** Another warden already answers on the control socket (thrown by the server at start). */
+/** Another daemon already answers on the control socket: it owns the state directory. Here, not in the
+ * server, so that the CLI can recognise it without loading the server (terminus, node:http server). */
 export class DaemonAlreadyRunning extends Error {}

@@ -18,6 +18,7 @@ import { dirname } from 'node:path';
 import { ConfigError } from '../config/load.js';
 import { lookupGroupId } from '../executors/users.js';
 import type { Logger } from '../log/logger.js';
+import { DaemonAlreadyRunning } from './client.js';
 
 export interface ControlHandlers {
   status(): unknown;
@@ -50,10 +51,6 @@ export interface ControlOptions {
 export const CLOSE_GRACE_MS = 5000;
 
 export const SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-
-/** Another daemon already answers on the control socket: it owns the state directory. */
-export { DaemonAlreadyRunning } from './client.js';
-import { DaemonAlreadyRunning } from './client.js';
 
 export interface ControlServer {
   /** The TCP port actually bound (useful with port 0 in tests), or null. */

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { readOrNull } from '../host/read-file.js';
-import { cgroupMode, memoryController, PI_CMDLINE_HINT, readCgroupFiles, type MemoryControllerState } from '../systemd/cgroups.js';
+import { meminfoField } from '../admission/sample.js';
+import { cgroupMode, memoryControllerFrom, PI_CMDLINE_HINT, readCgroupFiles, type CgroupFiles, type MemoryControllerState } from '../systemd/cgroups.js';
 import { DirectExecutor } from './direct.js';
 import { SystemdExecutor } from './systemd-scope.js';
 import type { Executor } from './types.js';
@@ -18,10 +19,8 @@ export function systemdIsPid1(): boolean {
 }
 
 /** Swap is on and the cgroup hierarchy is v1 or hybrid (see HostForExecutor.swapUncapped). */
-function swapUncapped(): boolean {
-  if (cgroupMode(readCgroupFiles()) === 'v2') return false;
-  const swapKb = Number(/^SwapTotal:\s+(\d+)/m.exec(readOrNull('/proc/meminfo') ?? '')?.[1] ?? 0);
-  return swapKb > 0;
+function swapUncapped(cgroups: CgroupFiles): boolean {
+  return cgroupMode(cgroups) !== 'v2' && (meminfoField(readOrNull('/proc/meminfo') ?? '', 'SwapTotal') ?? 0) > 0;
 }
 
 export interface ExecutorChoice {
@@ -90,7 +89,8 @@ export function planExecutor(config: Config, configPath: string, host: HostForEx
 }
 
 export function chooseExecutor(config: Config, configPath: string): ExecutorChoice {
-  const plan = planExecutor(config, configPath, { systemdPid1: systemdIsPid1(), memory: memoryController(), swapUncapped: swapUncapped() });
+  const cgroups = readCgroupFiles();
+  const plan = planExecutor(config, configPath, { systemdPid1: systemdIsPid1(), memory: memoryControllerFrom(cgroups), swapUncapped: swapUncapped(cgroups) });
   if (plan.kind === 'direct') return { executor: new DirectExecutor(), warnings: plan.warnings };
   let user = null;
   if (config.worker.user !== 'root') {
