@@ -1,4 +1,5 @@
 // What the benchmark ran on, read from /proc and node:os (no child process).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, hostname, loadavg, machine, release, totalmem } from 'node:os';
 
@@ -36,7 +37,7 @@ export function machineInfo(): MachineInfo {
     ramBytes: totalmem(),
     kernel: release(),
     node: process.version,
-    loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+    loadavgAtStart: loadNow(),
   };
 }
 
@@ -54,4 +55,27 @@ export function filesystemOf(path: string): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** The load averages now, to two decimals (the machine is shared: every results file records them). */
+export function loadNow(): number[] {
+  return loadavg().map((x) => Math.round(x * 100) / 100);
+}
+
+/** When a run started and how long it took, as every results file opens. */
+export function runSpan(startedAt: Date): { date: string; startedAt: string; durationMs: number } {
+  return { date: startedAt.toISOString().slice(0, 10), startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime() };
+}
+
+/** Which code ran: the checkout's commit and any uncommitted changes under src/ (built into dist/). */
+export function gitInfo(root: string): { commit: string | null; srcChanges: string[] } {
+  const g = (...args: string[]) => spawnSync('git', ['-c', `safe.directory=${root}`, '-C', root, ...args], { encoding: 'utf8' });
+  const head = g('rev-parse', 'HEAD');
+  const st = g('status', '--porcelain', '--', 'src');
+  return { commit: head.status === 0 ? head.stdout.trim() : null, srcChanges: st.status === 0 ? st.stdout.split('\n').filter(Boolean) : [] };
+}
+
+/** One line naming the machine, as every benchmark prints it first. */
+export function machineLine(m: MachineInfo): string {
+  return `machine: ${m.hostname}, ${m.arch}, ${m.cpuModel}, nproc ${m.nproc}, RAM ${(m.ramBytes / 1024 ** 3).toFixed(1)} GiB, kernel ${m.kernel}, node ${m.node}`;
 }

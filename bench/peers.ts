@@ -31,11 +31,11 @@
 // backstop), and cleans up on error and on SIGINT/SIGTERM.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { machineInfo } from './machine.js';
+import { loadNow, runSpan } from './machine.js';
+import { isMain, startInContainer, writeResults } from './standalone.js';
 
 // ---------------------------------------------------------------------------------------------
 // small helpers, shared with bench/systemd.ts
@@ -331,7 +331,7 @@ function ratios(x: IdleFigures, to: IdleFigures): Ratios {
   };
 }
 const perSubject = <T>(f: (s: Subject) => T): PerSubject<T> => Object.fromEntries(SUBJECTS.map((s) => [s, f(s)])) as PerSubject<T>;
-const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
+const load = loadNow;
 
 /** Why this process may not run the measurement, or null: it installs warden.service and /etc/warden. */
 export function whyNotHere(): string | null {
@@ -713,41 +713,17 @@ export function printIdle(r: IdleResult, log: (s: string) => void): void {
 // ---------------------------------------------------------------------------------------------
 // run alone: node --import tsx bench/peers.ts (inside scripts/with-systemd.sh)
 // ---------------------------------------------------------------------------------------------
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const why = whyNotHere();
-  if (why) {
-    process.stderr.write(
-      `bench/peers.ts must run as root inside the real-systemd container (${why}):\n` +
-        '  npm run build && NAME=warden-peers scripts/with-systemd.sh test node --import tsx bench/peers.ts\n',
-    );
-    process.exit(2);
-  }
-  const log = (s = '') => process.stdout.write(s + '\n');
-  const quick = process.env.BENCH_QUICK === '1';
-  const root = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-  const machine = machineInfo();
-  const startedAt = new Date();
-  log(`warden idle cost side by side with PM2, supervisord and bare node, ${startedAt.toISOString()}${quick ? ' (BENCH_QUICK)' : ''}`);
-  log(`machine: ${machine.hostname}, ${machine.arch}, ${machine.cpuModel}, nproc ${machine.nproc}, RAM ${(machine.ramBytes / 1024 ** 3).toFixed(1)} GiB, kernel ${machine.kernel}, node ${machine.node}`);
-  log(`load average at start: ${machine.loadavgAtStart.join(' ')} (a shared machine: compare the ratios measured in the same window)`);
-  const idle = await measureIdle({ quick, root, log });
-  printIdle(idle, log);
-  const finishedAt = new Date();
+if (isMain(import.meta.url)) {
+  const { o, machine, startedAt } = startInContainer('peers', 'warden idle cost side by side with PM2, supervisord and bare node', whyNotHere());
+  const idle = await measureIdle(o);
+  printIdle(idle, o.log);
   const result = {
-    date: startedAt.toISOString().slice(0, 10),
-    startedAt: startedAt.toISOString(),
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
-    quick,
-    machine: { ...machine, systemd: (sh('systemctl', ['--version']).stdout.split('\n')[0] ?? '?'), loadavgAtEnd: load() },
+    ...runSpan(startedAt),
+    quick: o.quick,
+    machine: { ...machine, systemd: sh('systemctl', ['--version']).stdout.split('\n')[0] ?? '?', loadavgAtEnd: loadNow() },
     units: 'KiB for memory, % of one core, events per second',
     idle,
   };
-  const dir = join(root, 'bench/results');
-  mkdirSync(dir, { recursive: true });
   const watch = process.env.BENCH_WATCH_INTERVAL ? `-watch-${process.env.BENCH_WATCH_INTERVAL}` : '';
-  const out = join(dir, `${result.date}-${hostname()}-peers${watch}${quick ? '-quick' : ''}.json`);
-  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  log('');
-  log(`load average at end: ${result.machine.loadavgAtEnd.join(' ')}`);
-  log(`results: ${out} (${(result.durationMs / 1000).toFixed(1)} s)`);
+  writeResults(o, `${result.date}-${hostname()}-peers${watch}${o.quick ? '-quick' : ''}.json`, result);
 }

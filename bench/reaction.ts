@@ -11,10 +11,9 @@
 // starts only the processes it tracks, ends them by PID, and cleans up on error.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { startNtfyReceiver, type NtfyReceiver } from '../test/integration/ntfy-receiver.js';
 import {
   childrenOf,
@@ -34,7 +33,8 @@ import {
   type BenchDaemon,
   type ConfigSections,
 } from './daemons.js';
-import { machineInfo, type MachineInfo } from './machine.js';
+import { loadNow, machineInfo, type MachineInfo } from './machine.js';
+import { isMain, standaloneOptions } from './standalone.js';
 
 type Stats = ReturnType<typeof summarizeMs>;
 
@@ -449,7 +449,7 @@ export async function measureReaction(opts: { quick: boolean; root: string; log:
     const death = await measureDeath(root, quick ? 5 : 20, log);
     log('reaction: pressure -> pause + alert');
     const pressure = await measurePressure(root, quick, log);
-    return { startedAt, machine, loadavgStart: machine.loadavgAtStart, loadavgEnd: loadavg().map((x) => Math.round(x * 100) / 100), quick, death, pressure };
+    return { startedAt, machine, loadavgStart: machine.loadavgAtStart, loadavgEnd: loadNow(), quick, death, pressure };
   } finally {
     await cleanup();
   }
@@ -496,15 +496,12 @@ export function printReaction(r: ReactionResults, log: (s: string) => void): voi
   }
 }
 
-const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
-if (isMain) {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const log = (s: string) => process.stdout.write(s + '\n');
-  const quick = process.env.BENCH_QUICK === '1';
+if (isMain(import.meta.url)) {
+  const o = standaloneOptions();
   try {
-    const r = await measureReaction({ quick, root, log });
-    log('');
-    printReaction(r, log);
+    const r = await measureReaction(o);
+    o.log('');
+    printReaction(r, o.log);
     if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, JSON.stringify(r, null, 2) + '\n');
   } catch (err) {
     process.stderr.write(`reaction benchmark failed: ${(err as Error).stack ?? String(err)}\n`);

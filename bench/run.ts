@@ -21,13 +21,13 @@ import { describeChildren, installSpawnGuard, liveChildren } from './spawn-guard
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alignLines } from './align.js';
 import { table as tableTo } from './table.js';
 import { BENCH_CONFIG_TOML, healthySample, makeState, mixAroundPending, mixForTotal, mixTotal } from './fixtures.js';
-import { filesystemOf, machineInfo } from './machine.js';
+import { filesystemOf, loadNow, machineInfo, machineLine, runSpan } from './machine.js';
 import { profileLines, type LineProfile } from './profile.js';
 import { measureDirectSpawn } from './spawn-direct.js';
 import { measureReaction, printReaction } from './reaction.js';
@@ -57,7 +57,7 @@ const table = (head: string[], rows: string[][], left: number[] = []) => tableTo
 const row = (name: string, s: Summary) => [name, fmtUs(s.p50), fmtUs(s.p99), fmtUs(s.max)];
 
 log(`warden benchmark, ${startedAt.toISOString()}`);
-log(`machine: ${machine.hostname}, ${machine.arch}, ${machine.cpuModel}, nproc ${machine.nproc}, RAM ${fmtBytes(machine.ramBytes)}, kernel ${machine.kernel}, node ${machine.node}`);
+log(machineLine(machine));
 log(`load average at start: ${machine.loadavgAtStart.join(' ')} (a shared machine: trust ratios more than absolute figures)`);
 
 // ---------------------------------------------------------------------------------------------
@@ -395,13 +395,10 @@ const systemd = runSystemdPart();
 // ---------------------------------------------------------------------------------------------
 // results
 // ---------------------------------------------------------------------------------------------
-const finishedAt = new Date();
 const result = {
-  date: startedAt.toISOString().slice(0, 10),
-  startedAt: startedAt.toISOString(),
-  durationMs: finishedAt.getTime() - startedAt.getTime(),
+  ...runSpan(startedAt),
   quick,
-  machine: { ...machine, loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
+  machine: { ...machine, loadavgAtEnd: loadNow() },
   units: 'microseconds (bytes for sizes)',
   admissionSample: {
     warmup: SAMPLE_WARMUP,
@@ -438,7 +435,7 @@ mkdirSync(resultsDir, { recursive: true });
 const out = new URL(`${result.date}-${machine.hostname}${quick ? '-quick' : ''}.json`, resultsDir);
 writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 log('');
-log(`results: ${fileURLToPath(out)} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
+log(`results: ${fileURLToPath(out)} (${(result.durationMs / 1000).toFixed(1)} s)`);
 
 /**
  * Runs bench/systemd.ts in scripts/with-systemd.sh (NAME=warden-bench) and returns its results, or

@@ -12,12 +12,13 @@
 // only the processes it tracks, ends them by PID, and cleans up on error.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { makeState, mixForTotal, mixTotal } from './fixtures.js';
 import { cleanup, cliPath, fmtMs, makeSandbox, type BenchSandbox, querySocket, rssOf, startDaemon, summarizeMs, table, timeCommand, wardenEnv, writeConfig } from './daemons.js';
-import { machineInfo, type MachineInfo } from './machine.js';
+import { loadNow, machineInfo, type MachineInfo } from './machine.js';
+import { isMain, standaloneOptions } from './standalone.js';
 import { fmtBytes, fmtRatio } from './stats.js';
 
 type Stats = ReturnType<typeof summarizeMs>;
@@ -221,7 +222,7 @@ export async function measureScale(opts: { quick: boolean; root: string; log: (s
   } finally {
     await cleanup();
   }
-  return { startedAt, machine, loadavgStart: machine.loadavgAtStart, loadavgEnd: loadavg().map((x) => Math.round(x * 100) / 100), quick, cliRuns, socketRuns, sizes, goalStatusMs: STATUS_GOAL_MS, profiles };
+  return { startedAt, machine, loadavgStart: machine.loadavgAtStart, loadavgEnd: loadNow(), quick, cliRuns, socketRuns, sizes, goalStatusMs: STATUS_GOAL_MS, profiles };
 }
 
 export function printScale(r: ScaleResults, log: (s: string) => void): void {
@@ -263,15 +264,12 @@ export function printScale(r: ScaleResults, log: (s: string) => void): void {
   }
 }
 
-const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
-if (isMain) {
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const log = (s: string) => process.stdout.write(s + '\n');
-  const quick = process.env.BENCH_QUICK === '1';
+if (isMain(import.meta.url)) {
+  const o = standaloneOptions();
   try {
-    const r = await measureScale({ quick, root, log });
-    log('');
-    printScale(r, log);
+    const r = await measureScale(o);
+    o.log('');
+    printScale(r, o.log);
     if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, JSON.stringify(r, null, 2) + '\n');
   } catch (err) {
     process.stderr.write(`scale benchmark failed: ${(err as Error).stack ?? String(err)}\n`);

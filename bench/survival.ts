@@ -28,13 +28,13 @@
 // It starts only the processes it tracks (the probe, warden.service), ends them by PID (warden
 // stops its own worker scopes on SIGTERM; the harness's stopService is the backstop), and cleans
 // up on error and on SIGINT/SIGTERM.
-import { existsSync, readdirSync, readFileSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { machineInfo } from './machine.js';
+import { gitInfo, loadNow, runSpan } from './machine.js';
+import { isMain, startInContainer, writeResults } from './standalone.js';
 import { percentile } from './stats.js';
 import { addTask, cli, ensureWorkerUser, freshDir, installService, status, stopService, tasks, unitProps, writeConfig } from '../test/systemd/harness.ts';
 import { fmtMs, fmtX, table } from './table.js';
@@ -176,14 +176,6 @@ function ratios(h: WindowResult, b: WindowResult): Record<'late' | 'alloc' | 're
   const q = (a: number, b: number) => (b >= 0.1 ? a / b : NaN);
   const r = (x: Dist, y: Dist) => ({ p50: q(x.p50, y.p50), p99: q(x.p99, y.p99), max: q(x.max, y.max) });
   return { late: r(h.lateMs, b.lateMs), alloc: r(h.allocMs, b.allocMs), response: r(h.responseMs, b.responseMs) };
-}
-
-/** Which code ran: the checkout's commit and any uncommitted changes under src/ (built into dist/). */
-function gitInfo(root: string): { commit: string | null; srcChanges: string[] } {
-  const g = (...args: string[]) => spawnSync('git', ['-c', `safe.directory=${root}`, '-C', root, ...args], { encoding: 'utf8' });
-  const head = g('rev-parse', 'HEAD');
-  const st = g('status', '--porcelain', '--', 'src');
-  return { commit: head.status === 0 ? head.stdout.trim() : null, srcChanges: st.status === 0 ? st.stdout.split('\n').filter(Boolean) : [] };
 }
 
 export function whyNotHere(): string | null {
@@ -465,41 +457,17 @@ export function printSurvival(r: SurvivalResult, log: (s: string) => void): void
 // ---------------------------------------------------------------------------------------------
 // run alone: node --import tsx bench/survival.ts (inside scripts/with-systemd.sh)
 // ---------------------------------------------------------------------------------------------
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const why = whyNotHere();
-  if (why) {
-    process.stderr.write(
-      `bench/survival.ts must run as root inside the real-systemd container (${why}):\n` +
-        '  npm run build && NAME=warden-survival scripts/with-systemd.sh test node --import tsx bench/survival.ts\n',
-    );
-    process.exit(2);
-  }
-  const log = (s = '') => process.stdout.write(s + '\n');
-  const quick = process.env.BENCH_QUICK === '1';
-  const root = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
-  const machine = machineInfo();
-  const startedAt = new Date();
-  log(`warden host survival under a memory hog, ${startedAt.toISOString()}${quick ? ' (BENCH_QUICK)' : ''}`);
-  log(`machine: ${machine.hostname}, ${machine.arch}, ${machine.cpuModel}, nproc ${machine.nproc}, RAM ${(machine.ramBytes / 1024 ** 3).toFixed(1)} GiB, kernel ${machine.kernel}, node ${machine.node}`);
-  log(`load average at start: ${machine.loadavgAtStart.join(' ')}`);
-  const survival = await measureSurvival({ quick, root, log });
-  printSurvival(survival, log);
-  const finishedAt = new Date();
+if (isMain(import.meta.url)) {
+  const { o, machine, startedAt } = startInContainer('survival', 'warden host survival under a memory hog', whyNotHere());
+  const survival = await measureSurvival(o);
+  printSurvival(survival, o.log);
   const result = {
-    date: startedAt.toISOString().slice(0, 10),
-    startedAt: startedAt.toISOString(),
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
-    quick,
-    code: gitInfo(root),
-    machine: { ...machine, systemd: sh('systemctl', ['--version']).stdout.split('\n')[0] ?? '?', loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
+    ...runSpan(startedAt),
+    quick: o.quick,
+    code: gitInfo(o.root),
+    machine: { ...machine, systemd: sh('systemctl', ['--version']).stdout.split('\n')[0] ?? '?', loadavgAtEnd: loadNow() },
     units: 'ms; MiB',
     survival,
   };
-  const dir = join(root, 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, `${result.date}-${hostname()}-survival-${survival.config.memoryMax}-cpu${survival.config.cpuQuota.replace('%', '')}${quick ? '-quick' : ''}.json`);
-  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  log('');
-  log(`load average at end: ${result.machine.loadavgAtEnd.join(' ')}`);
-  log(`results: ${out} (${(result.durationMs / 1000).toFixed(1)} s)`);
+  writeResults(o, `${result.date}-${hostname()}-survival-${survival.config.memoryMax}-cpu${survival.config.cpuQuota.replace('%', '')}${o.quick ? '-quick' : ''}.json`, result);
 }

@@ -72,10 +72,10 @@ const resetProbe = () => Object.assign(probe, { armed: true, watchAt: null, spaw
 
 const { execFileSync, spawn, spawnSync } = await import('node:child_process');
 const { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
-const { hostname, loadavg } = await import('node:os');
+const { hostname } = await import('node:os');
 const { join } = await import('node:path');
 const { fileURLToPath } = await import('node:url');
-const { machineInfo } = await import('./machine.js');
+const { gitInfo, loadNow, machineInfo, runSpan } = await import('./machine.js');
 const { percentile } = await import('./stats.js');
 const { measureIdle, printIdle, readOr, sh, table: tableTo, unitProps, fmtX } = await import('./peers.js');
 
@@ -104,14 +104,7 @@ const cpuPressure = () => {
   return m ? { avg10: Number(m[1]), avg60: Number(m[2]), avg300: Number(m[3]) } : null;
 };
 const cpuPressureAtStart = cpuPressure();
-/** Which code ran: the checkout's commit and any uncommitted changes under src/ (built into dist/). */
-function gitInfo(): { commit: string | null; srcChanges: string[] } {
-  const g = (...args: string[]) => spawnSync('git', ['-c', `safe.directory=${ROOT}`, '-C', ROOT, ...args], { encoding: 'utf8' });
-  const head = g('rev-parse', 'HEAD');
-  const st = g('status', '--porcelain', '--', 'src');
-  return { commit: head.status === 0 ? head.stdout.trim() : null, srcChanges: st.status === 0 ? st.stdout.split('\n').filter(Boolean) : [] };
-}
-const git = gitInfo();
+const git = gitInfo(ROOT);
 const startedAt = new Date();
 const container = existsSync('/run/systemd/container') ? readFileSync('/run/systemd/container', 'latin1').trim() : null;
 const systemdVersion = (spawnSync('systemctl', ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] ?? '?';
@@ -443,14 +436,11 @@ printSurvival(survival, log);
 // ---------------------------------------------------------------------------------------------
 // results
 // ---------------------------------------------------------------------------------------------
-const finishedAt = new Date();
 const result = {
-  date: startedAt.toISOString().slice(0, 10),
-  startedAt: startedAt.toISOString(),
-  durationMs: finishedAt.getTime() - startedAt.getTime(),
+  ...runSpan(startedAt),
   quick,
   git,
-  machine: { ...machine, container, systemd: systemdVersion, cgroupMode, memoryController: memCtl, loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100), cpuPressureAtStart, cpuPressureAtEnd: cpuPressure() },
+  machine: { ...machine, container, systemd: systemdVersion, cgroupMode, memoryController: memCtl, loadavgAtEnd: loadNow(), cpuPressureAtStart, cpuPressureAtEnd: cpuPressure() },
   units: 'milliseconds for latencies, KiB for memory, % of one core, events per second',
   spawn: {
     method:
@@ -490,4 +480,4 @@ writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 log('');
 const psiEnd = result.machine.cpuPressureAtEnd;
 log(`load average at end: ${result.machine.loadavgAtEnd.join(' ')}; CPU pressure avg10/60/300 at end: ${psiEnd ? `${psiEnd.avg10}/${psiEnd.avg60}/${psiEnd.avg300} %` : 'n/a'}`);
-log(`results: ${fileURLToPath(out)} (${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s)`);
+log(`results: ${fileURLToPath(out)} (${(result.durationMs / 1000).toFixed(1)} s)`);
