@@ -8,7 +8,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { THROTTLED_SYSFS_PATH } from '../../src/hardware/throttled.ts';
-import { addTask, cleanupAll, cli, countLines, makeSandbox, startDaemon, status, waitFor, waitForStarts } from './harness.ts';
+import { addTask, cleanupAll, cli, countLines, makeSandbox, startDaemon, status, waitFor, waitForStarts, writeConfig, type Daemon, type Sandbox } from './harness.ts';
 import { decodeTitle, startNtfyReceiver, type NtfyReceiver, type Published } from './ntfy-receiver.ts';
 
 after(cleanupAll);
@@ -29,6 +29,25 @@ const setThrottled = (hex: string) => writeFileSync(throttledFile, `${hex}\n`);
 
 const titled = (title: string) => (p: Published) => decodeTitle(p.headers.title) === `${hostname()}: ${title}`;
 
+/** A daemon whose hardware signals are read from the fake sysfs tree. */
+async function startOnFakeSysfs(sb: Sandbox): Promise<Daemon> {
+  process.env.WARDEN_SYSFS_ROOT = sys;
+  try {
+    return await startDaemon(sb);
+  } finally {
+    delete process.env.WARDEN_SYSFS_ROOT;
+  }
+}
+
+/** Queues a minute-long task and waits until its worker runs (the pressure watch runs only then). */
+async function runOneWorker(sb: Sandbox, id: string): Promise<void> {
+  await addTask(sb, id, `sleep=60 count=${sb.countFile}`);
+  await waitForStarts(sb.countFile, 1, 15_000);
+  await waitFor('the worker to run', async () => ((await status(sb)).workers.length === 1 ? true : null));
+}
+
+const paused = (sb: Sandbox, reason: string) => async () => ((await status(sb)).pause.reasons.includes(reason) ? true : null);
+
 describe('hardware admission in the real daemon, on a fake sysfs', () => {
   test('a hot SoC pauses with reason thermal and alerts; cooled for recover_after, the task spawns', async () => {
     setTemp(82_000);
@@ -36,9 +55,7 @@ describe('hardware admission in the real daemon, on a fake sysfs', () => {
     const ntfy = await startNtfyReceiver('ok');
     receivers.push(ntfy);
     const sb = makeSandbox({ admission: { recover_after: '2s', max_temperature: 75 }, alerts: { ntfy_url: ntfy.url('warden-hw'), retry_base: '200ms' } });
-    process.env.WARDEN_SYSFS_ROOT = sys;
-    const d = await startDaemon(sb);
-    delete process.env.WARDEN_SYSFS_ROOT;
+    const d = await startOnFakeSysfs(sb);
     await addTask(sb, 'hot-1', `sleep=0.1 count=${sb.countFile}`);
     const paused = await waitFor('the thermal pause', async () => {
       const s = await status(sb);
@@ -83,15 +100,11 @@ describe('hardware admission in the real daemon, on a fake sysfs', () => {
       admission: { watch_interval: '200ms', recover_after: '0s', max_temperature: 75 },
       alerts: { ntfy_url: ntfy.url('warden-watch'), retry_base: '200ms' },
     });
-    process.env.WARDEN_SYSFS_ROOT = sys;
-    const d = await startDaemon(sb);
-    delete process.env.WARDEN_SYSFS_ROOT;
-    await addTask(sb, 'watch-1', `sleep=60 count=${sb.countFile}`);
-    await waitForStarts(sb.countFile, 1, 15_000);
-    await waitFor('the worker to run', async () => ((await status(sb)).workers.length === 1 ? true : null));
+    const d = await startOnFakeSysfs(sb);
+    await runOneWorker(sb, 'watch-1');
     const heatedAt = Date.now();
     setTemp(85_000);
-    await waitFor('the thermal pause, long before the next tick', async () => ((await status(sb)).pause.reasons.includes('thermal') ? true : null), 8_000, 20);
+    await waitFor('the thermal pause, long before the next tick', paused(sb, 'thermal'), 8_000, 20);
     const pausedAfter = Date.now() - heatedAt;
     assert.ok(pausedAfter < 8_000, `paused ${pausedAfter} ms after the crossing; the next tick was 10 minutes away`);
     await waitFor('ntfy to receive paused: thermal', () => ntfy.requests.find(titled('paused: thermal')) ?? null, 10_000, 25);
@@ -103,15 +116,26 @@ describe('hardware admission in the real daemon, on a fake sysfs', () => {
     setTemp(50_000);
     setThrottled('0');
     const sb = makeSandbox({ supervisor: { poll_interval: '10m' }, admission: { watch_interval: '0s', recover_after: '0s', max_temperature: 75 } });
-    process.env.WARDEN_SYSFS_ROOT = sys;
-    const d = await startDaemon(sb);
-    delete process.env.WARDEN_SYSFS_ROOT;
-    await addTask(sb, 'nowatch-1', `sleep=60 count=${sb.countFile}`);
-    await waitForStarts(sb.countFile, 1, 15_000);
-    await waitFor('the worker to run', async () => ((await status(sb)).workers.length === 1 ? true : null));
+    const d = await startOnFakeSysfs(sb);
+    await runOneWorker(sb, 'nowatch-1');
     setTemp(85_000);
     await new Promise((r) => setTimeout(r, 2_000));
     assert.deepEqual((await status(sb)).pause.reasons, [], 'no tick ran, so nothing sampled the heat');
+    await d.stop();
+  });
+
+  test('a reload that turns the watch on applies it to the worker already running', async () => {
+    setTemp(50_000);
+    setThrottled('0');
+    const sections = { supervisor: { poll_interval: '10m' }, admission: { watch_interval: '0s', recover_after: '0s', max_temperature: 75 } };
+    const sb = makeSandbox(sections);
+    const d = await startOnFakeSysfs(sb);
+    await runOneWorker(sb, 'reload-1');
+    writeConfig(sb, { ...sections, admission: { ...sections.admission, watch_interval: '200ms' } });
+    process.kill(d.pid, 'SIGHUP');
+    await waitFor('the reload to be logged', () => d.log().includes('config reloaded'));
+    setTemp(85_000);
+    await waitFor('the thermal pause from the reloaded watch, long before the next tick', paused(sb, 'thermal'), 8_000, 20);
     await d.stop();
   });
 
@@ -119,11 +143,9 @@ describe('hardware admission in the real daemon, on a fake sysfs', () => {
     setTemp(50_000);
     setThrottled('50005');
     const sb = makeSandbox({ admission: { recover_after: '0s' } });
-    process.env.WARDEN_SYSFS_ROOT = sys;
-    const d = await startDaemon(sb);
-    delete process.env.WARDEN_SYSFS_ROOT;
+    const d = await startOnFakeSysfs(sb);
     await addTask(sb, 'uv-1', `sleep=0.1 count=${sb.countFile}`);
-    await waitFor('the power pause', async () => ((await status(sb)).pause.reasons.includes('power') ? true : null));
+    await waitFor('the power pause', paused(sb, 'power'));
     assert.equal(countLines(sb.countFile).length, 0);
     setThrottled('50000');
     await waitForStarts(sb.countFile, 1, 10_000);
