@@ -80,15 +80,28 @@ export function makeSandbox(prefix: string): BenchSandbox {
 export function writeConfig(sb: BenchSandbox, overrides: ConfigSections): void {
   const sections: ConfigSections = {
     supervisor: { state_dir: sb.stateDir, max_concurrent_workers: 1, min_spawn_interval: '0s', poll_interval: '30s' },
-    worker: { command: ['sleep', '3600'], memory_max: '16M', startup_window: '200ms', max_runtime: '1h', max_attempts: 1, stop_grace: '1s' },
+    worker: {
+      command: ['sleep', '3600'],
+      memory_max: '16M',
+      startup_window: '200ms',
+      max_runtime: '1h',
+      max_attempts: 1,
+      stop_grace: '1s',
+    },
     breaker: { failures: 1000, window: '1m', cooldown: '1h' },
     admission: { min_available_memory: '0', max_load_per_cpu: 1000, max_memory_pressure: 100, max_temperature: 150, recover_after: '0s' },
     executor: { kind: 'direct' },
   };
   for (const [name, values] of Object.entries(overrides)) sections[name] = { ...(sections[name] ?? {}), ...values };
-  const value = (v: TomlValue): string => (Array.isArray(v) ? `[${v.map((s) => JSON.stringify(s)).join(', ')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v));
+  const value = (v: TomlValue): string =>
+    Array.isArray(v) ? `[${v.map((s) => JSON.stringify(s)).join(', ')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v);
   const text = Object.entries(sections)
-    .map(([name, kv]) => `[${name}]\n${Object.entries(kv).map(([k, v]) => `${k} = ${value(v)}`).join('\n')}\n`)
+    .map(
+      ([name, kv]) =>
+        `[${name}]\n${Object.entries(kv)
+          .map(([k, v]) => `${k} = ${value(v)}`)
+          .join('\n')}\n`,
+    )
     .join('\n');
   writeFileSync(sb.configPath, text);
 }
@@ -96,7 +109,8 @@ export function writeConfig(sb: BenchSandbox, overrides: ConfigSections): void {
 /** The environment for warden processes: no systemd notify socket, no config from outside. */
 export function wardenEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['WARDEN_CONFIG', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'WARDEN_DEBUG_STALL', 'JOURNAL_STREAM']) delete env[k];
+  for (const k of ['WARDEN_CONFIG', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'WARDEN_DEBUG_STALL', 'JOURNAL_STREAM'])
+    delete env[k];
   return env;
 }
 
@@ -111,7 +125,7 @@ export function querySocket<T = unknown>(socket: string, path: string, timeoutMs
         try {
           resolve({ code: res.statusCode ?? 0, text, body: JSON.parse(text) as T });
         } catch (err) {
-          reject(err as Error);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       });
     });
@@ -122,11 +136,18 @@ export function querySocket<T = unknown>(socket: string, path: string, timeoutMs
 }
 
 /** Starts `warden run` and waits until its control socket answers with this daemon's PID. */
-export async function startDaemon(root: string, sb: BenchSandbox, timeoutMs = 30_000, nodeArgs: string[] = []): Promise<{ daemon: BenchDaemon; startMs: number }> {
+export async function startDaemon(
+  root: string,
+  sb: BenchSandbox,
+  timeoutMs = 30_000,
+  nodeArgs: string[] = [],
+): Promise<{ daemon: BenchDaemon; startMs: number }> {
   const cli = cliPath(root);
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const t0 = performance.now();
-  const proc = track(spawn(process.execPath, [...nodeArgs, cli, 'run', '--config', sb.configPath], { env: wardenEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const proc = track(
+    spawn(process.execPath, [...nodeArgs, cli, 'run', '--config', sb.configPath], { env: wardenEnv(), stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   let text = '';
   proc.stdout?.on('data', (d: Buffer) => (text += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (text += d.toString()));
@@ -164,7 +185,12 @@ export async function startDaemon(root: string, sb: BenchSandbox, timeoutMs = 30
 }
 
 /** Polls until `probe` returns something other than null/undefined/false. */
-export async function waitFor<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs: number, intervalMs = 10): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  timeoutMs: number,
+  intervalMs = 10,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -175,7 +201,11 @@ export async function waitFor<T>(what: string, probe: () => T | null | undefined
 }
 
 /** Runs a command to completion; returns its wall time (ms, from spawn to 'close'), exit code and stdout. */
-export function timeCommand(argv: string[], env: NodeJS.ProcessEnv = wardenEnv(), timeoutMs = 60_000): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+export function timeCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv = wardenEnv(),
+  timeoutMs = 60_000,
+): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = track(spawn(argv[0] as string, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -228,8 +258,16 @@ export function memAvailable(): number {
 /** Nearest-rank percentiles of plain numbers (ms here, unlike stats.ts which takes ns). */
 export function summarizeMs(xs: readonly number[]): { n: number; p50: number; p99: number; max: number; min: number; mean: number } {
   const s = [...xs].sort((a, b) => a - b);
-  const pct = (p: number) => (s.length === 0 ? NaN : (s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number));
-  return { n: s.length, p50: pct(50), p99: pct(99), max: s[s.length - 1] ?? NaN, min: s[0] ?? NaN, mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
+  const pct = (p: number) =>
+    s.length === 0 ? NaN : (s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number);
+  return {
+    n: s.length,
+    p50: pct(50),
+    p99: pct(99),
+    max: s[s.length - 1] ?? NaN,
+    min: s[0] ?? NaN,
+    mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length),
+  };
 }
 
 export function fmtMs(ms: number): string {

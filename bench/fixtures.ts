@@ -31,7 +31,13 @@ export function mixTotal(m: Mix): number {
 
 const HOUR = 3_600_000;
 
-function record(attempt: number, startedAt: number, outcome: AttemptRecord['outcome'], durationMs: number, exitCode: number | null): AttemptRecord {
+function record(
+  attempt: number,
+  startedAt: number,
+  outcome: AttemptRecord['outcome'],
+  durationMs: number,
+  exitCode: number | null,
+): AttemptRecord {
   return {
     attempt,
     startedAt,
@@ -88,12 +94,19 @@ export function makeState(mix: Mix, now: number, cooldownMs = 15 * 60_000): Ward
       const s0 = t.createdAt + 60_000;
       switch (state) {
         case 'succeeded': {
-          const history = i % 5 === 0 ? [record(1, s0, 'startup_error', 1_600, 1), record(2, s0 + 400_000, 'succeeded', 612_300, 0)] : [record(1, s0, 'succeeded', 845_100, 0)];
+          const history =
+            i % 5 === 0
+              ? [record(1, s0, 'startup_error', 1_600, 1), record(2, s0 + 400_000, 'succeeded', 612_300, 0)]
+              : [record(1, s0, 'succeeded', 845_100, 0)];
           const last = history[history.length - 1] as AttemptRecord;
           return { ...t, state, updatedAt: last.endedAt, history, note: last.detail };
         }
         case 'dead': {
-          const history = [record(1, s0, 'startup_error', 1_600, 1), record(2, s0 + 300_000, 'startup_error', 1_500, 1), record(3, s0 + 900_000, 'startup_error', 1_700, 1)];
+          const history = [
+            record(1, s0, 'startup_error', 1_600, 1),
+            record(2, s0 + 300_000, 'startup_error', 1_500, 1),
+            record(3, s0 + 900_000, 'startup_error', 1_700, 1),
+          ];
           return { ...t, state, attempts: 3, updatedAt: s0 + 901_700, history, note: 'startup_error on attempt 3/3: exit 1 after 1.7s' };
         }
         case 'running':
@@ -102,11 +115,27 @@ export function makeState(mix: Mix, now: number, cooldownMs = 15 * 60_000): Ward
             state,
             attempts: 1,
             updatedAt: now - 120_000,
-            current: { attempt: 1, claimedAt: now - 120_000, pid: 40_000 + i, pidStartTime: String(9_000_000 + i), unit: null, executor: 'direct', probe: false },
+            current: {
+              attempt: 1,
+              claimedAt: now - 120_000,
+              pid: 40_000 + i,
+              pidStartTime: String(9_000_000 + i),
+              unit: null,
+              executor: 'direct',
+              probe: false,
+            },
           };
         case 'retry_wait': {
           const history = [record(1, now - 600_000, 'exit_nonzero', 95_000, 2)];
-          return { ...t, state, attempts: 1, notBefore: now + 60_000 + (i % 29) * 60_000, updatedAt: now - 505_000, history, note: `exit_nonzero: ${history[0]?.detail}` };
+          return {
+            ...t,
+            state,
+            attempts: 1,
+            notBefore: now + 60_000 + (i % 29) * 60_000,
+            updatedAt: now - 505_000,
+            history,
+            note: `exit_nonzero: ${history[0]?.detail}`,
+          };
         }
         default: {
           // pending; a few were interrupted by a restart of warden
@@ -130,7 +159,19 @@ export function makeState(mix: Mix, now: number, cooldownMs = 15 * 60_000): Ward
 
 /** A healthy Raspberry Pi 5 (8 GB): nothing in it should trip admission. */
 export function healthySample(now: number): HostSample {
-  return { at: now, memAvailable: 6 * 1024 ** 3, memTotal: 7.7 * 1024 ** 3, load1: 0.3, cpus: 4, memoryPressure: 0, psiAvailable: true, temperatureC: 52, thermalZone: 'cpu-thermal', throttled: 0, errors: [] };
+  return {
+    at: now,
+    memAvailable: 6 * 1024 ** 3,
+    memTotal: 7.7 * 1024 ** 3,
+    load1: 0.3,
+    cpus: 4,
+    memoryPressure: 0,
+    psiAvailable: true,
+    temperatureC: 52,
+    thermalZone: 'cpu-thermal',
+    throttled: 0,
+    errors: [],
+  };
 }
 
 /** The config the tick benchmark runs with: the defaults, but two worker slots so a spawn fits. */

@@ -72,7 +72,10 @@ export function gitInfo(root: string): { commit: string | null; srcChanges: stri
   const g = (...args: string[]) => spawnSync('git', ['-c', `safe.directory=${root}`, '-C', root, ...args], { encoding: 'utf8' });
   const head = g('rev-parse', 'HEAD');
   const st = g('status', '--porcelain', '--', 'src');
-  return { commit: head.status === 0 ? head.stdout.trim() : null, srcChanges: st.status === 0 ? st.stdout.split('\n').filter(Boolean) : [] };
+  return {
+    commit: head.status === 0 ? head.stdout.trim() : null,
+    srcChanges: st.status === 0 ? st.stdout.split('\n').filter(Boolean) : [],
+  };
 }
 
 /** One line naming the machine, as every benchmark prints it first. */

@@ -56,7 +56,12 @@ export function sh(cmd: string, args: string[], env?: Record<string, string>): {
 }
 export function unitProps(unit: string, ...props: string[]): Record<string, string> {
   const r = sh('systemctl', ['show', unit, ...props.map((p) => `-p${p}`)]);
-  return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 import { fmtX, table } from './table.js';
 export { fmtX, table };
@@ -143,9 +148,25 @@ export interface IdleFigures {
    * The largest one-second RSS drop in the window, when over 1 MiB: V8's memory reducer runs a
    * few full GCs some tens of seconds after start, once. `steady` are the rates without that second.
    */
-  gc: { atS: number; rssDropKiB: number; ticks: number; wakeupsAllThreads: number; steady: { cpuPctWithChildren: number; wakeupsPerS: number; wakeupsAllThreadsPerS: number } } | null;
+  gc: {
+    atS: number;
+    rssDropKiB: number;
+    ticks: number;
+    wakeupsAllThreads: number;
+    steady: { cpuPctWithChildren: number; wakeupsPerS: number; wakeupsAllThreadsPerS: number };
+  } | null;
   /** once a second: seconds into the window, RSS, RssAnon, PSS, and counters since the window began */
-  series: { t: number; rssKiB: number; rssAnonKiB: number; pssKiB: number; ticks: number; childTicks: number; runMs: number; volMain: number; volAll: number }[];
+  series: {
+    t: number;
+    rssKiB: number;
+    rssAnonKiB: number;
+    pssKiB: number;
+    ticks: number;
+    childTicks: number;
+    runMs: number;
+    volMain: number;
+    volAll: number;
+  }[];
 }
 
 /** Samples every subject once a second over the same window. */
@@ -162,7 +183,13 @@ export async function measureWindow(pids: Record<string, number>, seconds: numbe
     const wall = Number(b.atNs - a.atNs) / 1e9;
     const agg = (sel: (x: ProcSnap) => number): Agg => {
       const v = xs.map(sel);
-      return { start: v[0]!, end: v[v.length - 1]!, min: Math.min(...v), max: Math.max(...v), mean: v.reduce((p, q) => p + q, 0) / v.length };
+      return {
+        start: v[0]!,
+        end: v[v.length - 1]!,
+        min: Math.min(...v),
+        max: Math.max(...v),
+        mean: v.reduce((p, q) => p + q, 0) / v.length,
+      };
     };
     let gc: IdleFigures['gc'] = null;
     for (let i = 1; i < xs.length; i++) {
@@ -177,7 +204,9 @@ export async function measureWindow(pids: Record<string, number>, seconds: numbe
           ticks: q.ticks - p.ticks,
           wakeupsAllThreads: q.volAll - p.volAll,
           steady: {
-            cpuPctWithChildren: ((b.ticks - a.ticks + b.childTicks - a.childTicks - (q.ticks - p.ticks + q.childTicks - p.childTicks)) / CLK_TCK / rest) * 100,
+            cpuPctWithChildren:
+              ((b.ticks - a.ticks + b.childTicks - a.childTicks - (q.ticks - p.ticks + q.childTicks - p.childTicks)) / CLK_TCK / rest) *
+              100,
             wakeupsPerS: (b.volMain - a.volMain - (q.volMain - p.volMain)) / rest,
             wakeupsAllThreadsPerS: (b.volAll - a.volAll - (q.volAll - p.volAll)) / rest,
           },
@@ -302,10 +331,20 @@ export interface IdleResult {
     /** window 2: warden with 3 workers */
     threeWorkers: PerSubject<IdleFigures>;
   };
-  ratios: { zeroWorkers: { toNode: PerSubject<Ratios>; toPm2: PerSubject<Ratios> }; threeWorkers: { toNode: PerSubject<Ratios>; toPm2: PerSubject<Ratios> } };
+  ratios: {
+    zeroWorkers: { toNode: PerSubject<Ratios>; toPm2: PerSubject<Ratios> };
+    threeWorkers: { toNode: PerSubject<Ratios>; toPm2: PerSubject<Ratios> };
+  };
   /** each subject's descendants at the end of window 2: its workers, not its own cost */
   workers: PerSubject<WorkersFigures>;
-  warden: { unit: Record<string, string>; config: string; workersPickedUpAfterS: number; workerScopes: number; workersStillRunningAtEnd: number; restarted: boolean };
+  warden: {
+    unit: Record<string, string>;
+    config: string;
+    workersPickedUpAfterS: number;
+    workerScopes: number;
+    workersStillRunningAtEnd: number;
+    restarted: boolean;
+  };
   goals: Goal[];
   problems: string[];
 }
@@ -338,7 +377,8 @@ export function whyNotHere(): string | null {
   if (readOr('/proc/1/comm') !== 'systemd') return 'PID 1 is not systemd';
   if (process.getuid?.() !== 0) return 'not root';
   // it writes /etc/warden/config.toml and /run/systemd/system/warden.service: only in a throw-away container
-  if (!existsSync('/run/systemd/container')) return 'not inside a container (it would replace this machine\'s warden.service and /etc/warden/config.toml)';
+  if (!existsSync('/run/systemd/container'))
+    return "not inside a container (it would replace this machine's warden.service and /etc/warden/config.toml)";
   return null;
 }
 
@@ -351,7 +391,11 @@ export async function measureIdle(opts: IdleOptions): Promise<IdleResult> {
   const CLI = join(root, 'dist/cli/main.js');
   const PM2 = join(root, 'node_modules/.bin/pm2');
   const SUPERVISORD = '/usr/bin/supervisord';
-  for (const p of [CLI, PM2, SUPERVISORD]) if (!existsSync(p)) throw new Error(`missing ${p}${p === CLI ? ' (npm run build)' : p === PM2 ? ' (npm ci)' : ' (apt-get install --no-install-recommends supervisor)'}`);
+  for (const p of [CLI, PM2, SUPERVISORD])
+    if (!existsSync(p))
+      throw new Error(
+        `missing ${p}${p === CLI ? ' (npm run build)' : p === PM2 ? ' (npm ci)' : ' (apt-get install --no-install-recommends supervisor)'}`,
+      );
   const problems: string[] = [];
   const loadAtStart = load();
   const watchInterval = process.env.BENCH_WATCH_INTERVAL ?? '';
@@ -388,7 +432,9 @@ export async function measureIdle(opts: IdleOptions): Promise<IdleResult> {
     }
     sh('systemctl', ['stop', FLOOR_UNIT, PM2_UNIT, SUPERVISORD_UNIT]);
     sh('systemctl', ['reset-failed', WARDEN_UNIT, FLOOR_UNIT, PM2_UNIT, SUPERVISORD_UNIT]);
-    for (const line of sh('systemctl', ['list-units', '--type=scope', '--all', '--plain', '--no-legend', 'warden-*.scope']).stdout.split('\n')) {
+    for (const line of sh('systemctl', ['list-units', '--type=scope', '--all', '--plain', '--no-legend', 'warden-*.scope']).stdout.split(
+      '\n',
+    )) {
       const u = line.trim().split(/\s+/)[0];
       if (u) sh('systemctl', ['stop', u]);
     }
@@ -410,7 +456,10 @@ export async function measureIdle(opts: IdleOptions): Promise<IdleResult> {
     }
     mkdirSync('/run/systemd/system', { recursive: true });
     writeFileSync('/run/systemd/system/warden-workers.slice', readFileSync(join(root, 'systemd/warden-workers.slice'), 'utf8'));
-    const unitText = readFileSync(join(root, 'systemd/warden.service'), 'utf8').replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${CLI} run --config ${CONFIG}`);
+    const unitText = readFileSync(join(root, 'systemd/warden.service'), 'utf8').replace(
+      /^ExecStart=.*$/m,
+      `ExecStart=${process.execPath} ${CLI} run --config ${CONFIG}`,
+    );
     writeFileSync('/run/systemd/system/warden.service', unitText);
     mkdirSync('/etc/warden', { recursive: true });
     const config = [
@@ -447,7 +496,16 @@ export async function measureIdle(opts: IdleOptions): Promise<IdleResult> {
     mkdirSync(PM2_HOME, { recursive: true });
     writeFileSync(join(PM2_HOME, 'touch'), ''); // FACTS.md: without it the CLI's first use phones home
     const pm2Apps = join(tmp, 'pm2-apps.json');
-    writeFileSync(pm2Apps, JSON.stringify({ apps: ['s1', 's2', 's3'].map((name) => ({ name, script: '/bin/sleep', args: ['3600'], interpreter: 'none', exec_mode: 'fork' })) }, null, 2));
+    writeFileSync(
+      pm2Apps,
+      JSON.stringify(
+        {
+          apps: ['s1', 's2', 's3'].map((name) => ({ name, script: '/bin/sleep', args: ['3600'], interpreter: 'none', exec_mode: 'fork' })),
+        },
+        null,
+        2,
+      ),
+    );
     // ---- supervisord: everything in tmp
     const supConf = join(tmp, 'supervisord.conf');
     writeFileSync(
@@ -492,13 +550,29 @@ export async function measureIdle(opts: IdleOptions): Promise<IdleResult> {
       const t0 = nowNs();
       const r = sh('systemctl', ['start', WARDEN_UNIT]); // Type=notify: returns after READY=1
       const startMs = Number(nowNs() - t0) / 1e6;
-      if (r.code !== 0) throw new Error(`systemctl start warden.service: ${r.stderr}\n${sh('journalctl', ['-u', WARDEN_UNIT, '--no-pager', '-n', '30']).stdout}`);
+      if (r.code !== 0)
+        throw new Error(
+          `systemctl start warden.service: ${r.stderr}\n${sh('journalctl', ['-u', WARDEN_UNIT, '--no-pager', '-n', '30']).stdout}`,
+        );
       const pid = Number(unitProps(WARDEN_UNIT, 'MainPID').MainPID);
       if (!pid) throw new Error('warden.service: no MainPID');
       started.warden = { pid, startMs }; // stopped with systemctl stop (its own ExecStop path), not tracked for kill
     }
     // PM2 the way `pm2 startup systemd` runs it: Type=forking, PIDFile=$PM2_HOME/pm2.pid
-    startUnit('pm2', PM2_UNIT, ['-p', 'Type=forking', '-p', `PIDFile=${PM2_HOME}/pm2.pid`, '-E', `PM2_HOME=${PM2_HOME}`, '-E', `HOME=${tmp}`, `--working-directory=${tmp}`, PM2, 'start', pm2Apps]);
+    startUnit('pm2', PM2_UNIT, [
+      '-p',
+      'Type=forking',
+      '-p',
+      `PIDFile=${PM2_HOME}/pm2.pid`,
+      '-E',
+      `PM2_HOME=${PM2_HOME}`,
+      '-E',
+      `HOME=${tmp}`,
+      `--working-directory=${tmp}`,
+      PM2,
+      'start',
+      pm2Apps,
+    ]);
     const pm2PidFile = Number(readOr(join(PM2_HOME, 'pm2.pid')));
     if (pm2PidFile !== started.pm2!.pid) problems.push(`PM2: MainPID ${started.pm2!.pid} but pm2.pid says ${pm2PidFile}`);
     startUnit('supervisord', SUPERVISORD_UNIT, [SUPERVISORD, '-n', '-c', supConf]);
@@ -522,7 +596,9 @@ export async function measureIdle(opts: IdleOptions): Promise<IdleResult> {
       version: versions[s],
       startMs: started[s]!.startMs,
     }));
-    log(`   started: ${SUBJECTS.map((s) => `${s} pid ${pids[s]} (${subjects[s].version}, ${subjects[s].startMs.toFixed(0)} ms)`).join('; ')}`);
+    log(
+      `   started: ${SUBJECTS.map((s) => `${s} pid ${pids[s]} (${subjects[s].version}, ${subjects[s].startMs.toFixed(0)} ms)`).join('; ')}`,
+    );
 
     // the peers' 3 programs must be running before the first window
     for (let i = 0; i < 50; i++) {
@@ -535,7 +611,9 @@ export async function measureIdle(opts: IdleOptions): Promise<IdleResult> {
     }
 
     // ---- window 1: warden with 0 workers
-    log(`   settle ${SETTLE_S} s, then sample all four once a second for ${WINDOW_S} s (window 1: warden with 0 workers; PM2 and supervisord with their 3 programs)`);
+    log(
+      `   settle ${SETTLE_S} s, then sample all four once a second for ${WINDOW_S} s (window 1: warden with 0 workers; PM2 and supervisord with their 3 programs)`,
+    );
     await sleep(SETTLE_S * 1000);
     const loadW1 = load();
     const w1 = (await measureWindow(pids, WINDOW_S)) as PerSubject<IdleFigures>;
@@ -561,10 +639,18 @@ export async function measureIdle(opts: IdleOptions): Promise<IdleResult> {
       await sleep(250);
       running = status();
     }
-    if ((running?.workers.length ?? 0) !== 3) throw new Error(`3 warden workers did not start within 60 s: ${JSON.stringify(running)}\n${sh('journalctl', ['-u', WARDEN_UNIT, '--no-pager', '-n', '30']).stdout}`);
+    if ((running?.workers.length ?? 0) !== 3)
+      throw new Error(
+        `3 warden workers did not start within 60 s: ${JSON.stringify(running)}\n${sh('journalctl', ['-u', WARDEN_UNIT, '--no-pager', '-n', '30']).stdout}`,
+      );
     const pickupS = Number(nowNs() - tAdd) / 1e9;
-    const scopes = () => sh('systemctl', ['list-units', '--type=scope', '--state=active', '--plain', '--no-legend', 'warden-*.scope']).stdout.split('\n').filter((l) => l.trim()).length;
-    log(`   3 warden workers running ${pickupS.toFixed(1)} s after \`warden task add\` (${scopes()} active warden-*.scope); settle ${SETTLE_S} s, then window 2 (${WINDOW_S} s)`);
+    const scopes = () =>
+      sh('systemctl', ['list-units', '--type=scope', '--state=active', '--plain', '--no-legend', 'warden-*.scope'])
+        .stdout.split('\n')
+        .filter((l) => l.trim()).length;
+    log(
+      `   3 warden workers running ${pickupS.toFixed(1)} s after \`warden task add\` (${scopes()} active warden-*.scope); settle ${SETTLE_S} s, then window 2 (${WINDOW_S} s)`,
+    );
     await sleep(SETTLE_S * 1000);
     const loadW2 = load();
     const w2 = (await measureWindow(pids, WINDOW_S)) as PerSubject<IdleFigures>;
@@ -575,17 +661,22 @@ export async function measureIdle(opts: IdleOptions): Promise<IdleResult> {
     const restarted = unit.MainPID !== String(pids.warden) || unit.NRestarts !== '0';
     if (restarted) problems.push(`warden restarted during the run: ${JSON.stringify(unit)}`);
     if (stillRunning !== 3) problems.push(`only ${stillRunning} warden workers still running at the end of window 2`);
-    for (const s of ['pm2', 'supervisord'] as const) if (workers[s].sleeps !== 3) problems.push(`${s}: ${workers[s].sleeps} sleep programs at the end of window 2`);
+    for (const s of ['pm2', 'supervisord'] as const)
+      if (workers[s].sleeps !== 3) problems.push(`${s}: ${workers[s].sleeps} sleep programs at the end of window 2`);
     if (Number(readOr(join(PM2_HOME, 'pm2.pid'))) !== pids.pm2) problems.push('PM2 God daemon pid changed during the run');
 
-    const ratiosOf = (w: PerSubject<IdleFigures>) => ({ toNode: perSubject((s) => ratios(w[s], w.node)), toPm2: perSubject((s) => ratios(w[s], w.pm2)) });
+    const ratiosOf = (w: PerSubject<IdleFigures>) => ({
+      toNode: perSubject((s) => ratios(w[s], w.node)),
+      toPm2: perSubject((s) => ratios(w[s], w.pm2)),
+    });
     const result: IdleResult = {
       method:
-        'all four started back to back as units of the container\'s systemd (transient services; warden.service installed), then sampled together once a second from /proc/<MainPID>/{status,stat,smaps_rollup,task/*/status,task/*/schedstat} over the same windows',
+        "all four started back to back as units of the container's systemd (transient services; warden.service installed), then sampled together once a second from /proc/<MainPID>/{status,stat,smaps_rollup,task/*/status,task/*/schedstat} over the same windows",
       quick,
       settleS: SETTLE_S,
       windowS: WINDOW_S,
-      workload: '3 long-running `sleep 3600` programs per supervisor (warden: 3 tasks, worker.command ["sleep", "3600"], each in its warden-<task>.scope)',
+      workload:
+        '3 long-running `sleep 3600` programs per supervisor (warden: 3 tasks, worker.command ["sleep", "3600"], each in its warden-<task>.scope)',
       subjects,
       loadavg: { atStart: loadAtStart, beforeWindow1: loadW1, beforeWindow2: loadW2, atEnd: load() },
       windows: { zeroWorkers: w1, threeWorkers: w2 },
@@ -628,14 +719,37 @@ function gitHead(root: string): string | null {
 
 function goals(r: IdleResult): Goal[] {
   const out: Goal[] = [];
-  for (const [label, w] of [['0 workers', r.windows.zeroWorkers], ['3 workers', r.windows.threeWorkers]] as const) {
+  for (const [label, w] of [
+    ['0 workers', r.windows.zeroWorkers],
+    ['3 workers', r.windows.threeWorkers],
+  ] as const) {
     const wd = w.warden;
     const rss = wd.rssKiB.mean / w.node.rssKiB.mean;
-    out.push({ goal: `warden RSS at most 1.2x bare node (${label})`, value: `${fmtX(rss)} (${fmtKiB(wd.rssKiB.mean)} vs ${fmtKiB(w.node.rssKiB.mean)})`, met: rss <= 1.2 });
-    out.push({ goal: `warden RSS below the PM2 daemon's, same window (${label})`, value: `${fmtKiB(wd.rssKiB.mean)} vs ${fmtKiB(w.pm2.rssKiB.mean)} (${fmtX(wd.rssKiB.mean / w.pm2.rssKiB.mean)})`, met: wd.rssKiB.mean < w.pm2.rssKiB.mean });
-    out.push({ goal: `warden CPU under 0.1 % of a core, own threads (${label})`, value: `${wd.cpuPctSchedstat.toFixed(3)} % (schedstat), ${wd.cpuPct.toFixed(2)} % (ticks)`, met: wd.cpuPctSchedstat < 0.1 });
-    out.push({ goal: `warden CPU under 0.1 % of a core, with its children (heartbeats) (${label})`, value: `${wd.cpuPctWithChildren.toFixed(2)} % (ticks)`, met: wd.cpuPctWithChildren < 0.1 });
-    out.push({ goal: `warden at most 2 wakeups/s (${label})`, value: `${wd.wakeupsPerS.toFixed(2)}/s main thread, ${wd.wakeupsAllThreadsPerS.toFixed(2)}/s all threads`, met: wd.wakeupsAllThreadsPerS <= 2 });
+    out.push({
+      goal: `warden RSS at most 1.2x bare node (${label})`,
+      value: `${fmtX(rss)} (${fmtKiB(wd.rssKiB.mean)} vs ${fmtKiB(w.node.rssKiB.mean)})`,
+      met: rss <= 1.2,
+    });
+    out.push({
+      goal: `warden RSS below the PM2 daemon's, same window (${label})`,
+      value: `${fmtKiB(wd.rssKiB.mean)} vs ${fmtKiB(w.pm2.rssKiB.mean)} (${fmtX(wd.rssKiB.mean / w.pm2.rssKiB.mean)})`,
+      met: wd.rssKiB.mean < w.pm2.rssKiB.mean,
+    });
+    out.push({
+      goal: `warden CPU under 0.1 % of a core, own threads (${label})`,
+      value: `${wd.cpuPctSchedstat.toFixed(3)} % (schedstat), ${wd.cpuPct.toFixed(2)} % (ticks)`,
+      met: wd.cpuPctSchedstat < 0.1,
+    });
+    out.push({
+      goal: `warden CPU under 0.1 % of a core, with its children (heartbeats) (${label})`,
+      value: `${wd.cpuPctWithChildren.toFixed(2)} % (ticks)`,
+      met: wd.cpuPctWithChildren < 0.1,
+    });
+    out.push({
+      goal: `warden at most 2 wakeups/s (${label})`,
+      value: `${wd.wakeupsPerS.toFixed(2)}/s main thread, ${wd.wakeupsAllThreadsPerS.toFixed(2)}/s all threads`,
+      met: wd.wakeupsAllThreadsPerS <= 2,
+    });
   }
   return out;
 }
@@ -657,11 +771,23 @@ export function printIdle(r: IdleResult, log: (s: string) => void): void {
     log(`   ${name} (${w.node.windowS.toFixed(1)} s; load average before it: ${la.join(' ')}): figures`);
     table(
       log,
-      ['subject', 'RSS', 'PSS', 'RssAnon', 'RssFile', 'CPU % own (sched)', 'own (ticks)', '+children (ticks)', 'wakeups/s main', 'all thr.', 'threads'],
+      [
+        'subject',
+        'RSS',
+        'PSS',
+        'RssAnon',
+        'RssFile',
+        'CPU % own (sched)',
+        'own (ticks)',
+        '+children (ticks)',
+        'wakeups/s main',
+        'all thr.',
+        'threads',
+      ],
       SUBJECTS.map((s) => {
         const x = w[s];
         return [
-          LABEL[s][li]!,
+          LABEL[s][li],
           fmtKiB(x.rssKiB.mean),
           fmtKiB(x.pssKiB.mean),
           fmtKiB(x.rssAnonKiB.mean),
@@ -682,7 +808,19 @@ export function printIdle(r: IdleResult, log: (s: string) => void): void {
       SUBJECTS.map((s) => {
         const a = rat.toNode[s];
         const b = rat.toPm2[s];
-        return [LABEL[s][li]!, fmtX(a.rss), fmtX(b.rss), fmtX(a.pss), fmtX(b.pss), fmtX(a.rssAnon), fmtX(b.rssAnon), fmtX(a.cpuSchedstat), fmtX(b.cpuSchedstat), fmtX(a.wakeups), fmtX(b.wakeups)];
+        return [
+          LABEL[s][li],
+          fmtX(a.rss),
+          fmtX(b.rss),
+          fmtX(a.pss),
+          fmtX(b.pss),
+          fmtX(a.rssAnon),
+          fmtX(b.rssAnon),
+          fmtX(a.cpuSchedstat),
+          fmtX(b.cpuSchedstat),
+          fmtX(a.wakeups),
+          fmtX(b.wakeups),
+        ];
       }),
     );
     for (const s of SUBJECTS) {
@@ -695,16 +833,26 @@ export function printIdle(r: IdleResult, log: (s: string) => void): void {
     }
   }
   log('');
-  log(`   RSS range over both windows: ${SUBJECTS.map((s) => `${s} ${fmtKiB(Math.min(r.windows.zeroWorkers[s].rssKiB.min, r.windows.threeWorkers[s].rssKiB.min))}-${fmtKiB(Math.max(r.windows.zeroWorkers[s].rssKiB.max, r.windows.threeWorkers[s].rssKiB.max))}`).join('; ')}`);
+  log(
+    `   RSS range over both windows: ${SUBJECTS.map((s) => `${s} ${fmtKiB(Math.min(r.windows.zeroWorkers[s].rssKiB.min, r.windows.threeWorkers[s].rssKiB.min))}-${fmtKiB(Math.max(r.windows.zeroWorkers[s].rssKiB.max, r.windows.threeWorkers[s].rssKiB.max))}`).join('; ')}`,
+  );
   log(`   the workers (descendants at the end of window 2; their own cost, not the supervisor's):`);
   for (const s of SUBJECTS) {
     const x = r.workers[s];
-    const comms = [...new Set(x.processes.map((p) => p.comm))].map((c) => `${x.processes.filter((p) => p.comm === c).length} ${c}`).join(', ');
+    const comms = [...new Set(x.processes.map((p) => p.comm))]
+      .map((c) => `${x.processes.filter((p) => p.comm === c).length} ${c}`)
+      .join(', ');
     log(`     ${s}: ${x.processes.length} processes (${comms || 'none'}), RSS ${fmtKiB(x.rssKiB)}, PSS ${fmtKiB(x.pssKiB)}`);
   }
-  log(`   warden picked the 3 tasks up ${r.warden.workersPickedUpAfterS.toFixed(1)} s after \`warden task add\`; ${r.warden.workerScopes} warden-*.scope active at the end; restarted: ${r.warden.restarted}`);
-  log(`   CPU "own (sched)" is the threads' schedstat run time (ns); "ticks" are 10 ms USER_HZ ticks (${(100 / CLK_TCK / r.windowS).toFixed(3)} % resolution over ${r.windowS} s); "+children" adds reaped children (warden: systemd-notify heartbeats; PM2: df)`);
-  log(`   PSS splits shared pages between the processes mapping them: node, warden and the PM2 daemon all map /usr/bin/node (and this benchmark runs under node too), so their PSS is lower than a lone node daemon's would be`);
+  log(
+    `   warden picked the 3 tasks up ${r.warden.workersPickedUpAfterS.toFixed(1)} s after \`warden task add\`; ${r.warden.workerScopes} warden-*.scope active at the end; restarted: ${r.warden.restarted}`,
+  );
+  log(
+    `   CPU "own (sched)" is the threads' schedstat run time (ns); "ticks" are 10 ms USER_HZ ticks (${(100 / CLK_TCK / r.windowS).toFixed(3)} % resolution over ${r.windowS} s); "+children" adds reaped children (warden: systemd-notify heartbeats; PM2: df)`,
+  );
+  log(
+    `   PSS splits shared pages between the processes mapping them: node, warden and the PM2 daemon all map /usr/bin/node (and this benchmark runs under node too), so their PSS is lower than a lone node daemon's would be`,
+  );
   log('   goals:');
   for (const g of r.goals) log(`     ${g.met ? 'met    ' : 'NOT met'}  ${g.goal}: ${g.value}`);
   for (const p of r.problems) log(`   *** ${p} ***`);
@@ -714,7 +862,11 @@ export function printIdle(r: IdleResult, log: (s: string) => void): void {
 // run alone: node --import tsx bench/peers.ts (inside scripts/with-systemd.sh)
 // ---------------------------------------------------------------------------------------------
 if (isMain(import.meta.url)) {
-  const { o, machine, startedAt } = startInContainer('peers', 'warden idle cost side by side with PM2, supervisord and bare node', whyNotHere());
+  const { o, machine, startedAt } = startInContainer(
+    'peers',
+    'warden idle cost side by side with PM2, supervisord and bare node',
+    whyNotHere(),
+  );
   const idle = await measureIdle(o);
   printIdle(idle, o.log);
   const result = {

@@ -77,8 +77,16 @@ function summarizeProfile(nodes: ProfileNode[], fileUrls: string[]): LineProfile
     }
   }
   const lines = [...byLine.values()]
-    .map(({ file, line, ticks }) => ({ file, line, text: (sources.get(file)?.[line - 1] ?? '').trim(), ticks, share: ticks / Math.max(1, totalTicks) }))
+    .map(({ file, line, ticks }) => ({
+      file,
+      line,
+      text: (sources.get(file)?.[line - 1] ?? '').trim(),
+      ticks,
+      share: ticks / Math.max(1, totalTicks),
+    }))
     .sort((a, b) => b.ticks - a.ticks);
-  const functions = [...byFunction.values()].map((f) => ({ ...f, share: f.selfTicks / Math.max(1, totalTicks) })).sort((a, b) => b.selfTicks - a.selfTicks);
+  const functions = [...byFunction.values()]
+    .map((f) => ({ ...f, share: f.selfTicks / Math.max(1, totalTicks) }))
+    .sort((a, b) => b.selfTicks - a.selfTicks);
   return { totalTicks, lines, functions };
 }

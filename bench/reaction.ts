@@ -156,7 +156,10 @@ async function floorOnce(wrapper: string | null, runBase: string): Promise<Floor
   const env = { ...process.env, FLOOR_WRAPPER: wrapper ?? '', FLOOR_RUNBASE: runBase };
   const parent = track(spawn(process.execPath, ['-e', FLOOR_PARENT], { env, stdio: ['ignore', 'pipe', 'inherit'] }));
   const msgs: Record<string, number>[] = [];
-  parent.stdout?.on('data', lines((l) => msgs.push(JSON.parse(l) as Record<string, number>)));
+  parent.stdout?.on(
+    'data',
+    lines((l) => msgs.push(JSON.parse(l) as Record<string, number>)),
+  );
   const exited = new Promise<void>((resolve) => parent.once('exit', () => resolve()));
   try {
     const first = await waitFor('the floor parent to report its child', () => msgs[0], 10_000, 2);
@@ -207,7 +210,9 @@ async function measureDeath(root: string, n: number, log: (s: string) => void): 
   const sb = makeSandbox('wd-react-');
   writeConfig(sb, {});
   const queue = (await import(pathToFileURL(join(root, 'dist/tasks/local-queue.js')).href)) as typeof import('../src/tasks/local-queue.js');
-  const processInfo = (await import(pathToFileURL(join(root, 'dist/executors/process-info.js')).href)) as typeof import('../src/executors/process-info.js');
+  const processInfo = (await import(
+    pathToFileURL(join(root, 'dist/executors/process-info.js')).href
+  )) as typeof import('../src/executors/process-info.js');
   const warmup = 1;
   const ids = Array.from({ length: n + warmup }, (_, i) => `death-${String(i).padStart(3, '0')}`);
   const t0 = Date.now();
@@ -223,7 +228,12 @@ async function measureDeath(root: string, n: number, log: (s: string) => void): 
       // the floors, interleaved with warden's own kills
       floorBare.push(await floorOnce(null, join(sb.dir, `floor-${i}`)));
       floorWrapper.push(await floorOnce(processInfo.WRAPPER_SCRIPT, join(sb.dir, `floor-${i}`)));
-      const w = await waitFor(`worker of ${id}`, async () => (await querySocket<StatusWorkers>(sb.socket, '/status')).body.workers.find((x) => x.taskId === id), 20_000, 20);
+      const w = await waitFor(
+        `worker of ${id}`,
+        async () => (await querySocket<StatusWorkers>(sb.socket, '/status')).body.workers.find((x) => x.taskId === id),
+        20_000,
+        20,
+      );
       const sleepPid = await waitFor(`the wrapper of ${id} to start its worker`, () => childrenOf(w.pid)[0], 10_000, 5);
       // past startup_window (200 ms), so the exit is a plain `crashed`, not a startup_error
       const wait = w.startedAt + 400 - Date.now();
@@ -232,12 +242,25 @@ async function measureDeath(root: string, n: number, log: (s: string) => void): 
       const killAt = Date.now();
       const killHiRes = wallHiRes();
       process.kill(sleepPid, 'SIGKILL');
-      const loggedAt = await waitFor(`warden to log ${id}'s exit`, () => logLineAt(daemon.log(), logFrom, (l) => l.includes(`task ${id} `)), 20_000, 1);
+      const loggedAt = await waitFor(
+        `warden to log ${id}'s exit`,
+        () => logLineAt(daemon.log(), logFrom, (l) => l.includes(`task ${id} `)),
+        20_000,
+        1,
+      );
       const tasks = (await querySocket<{ tasks: TaskRecord[] }>(sb.socket, '/tasks')).body.tasks;
       const rec = tasks.find((t) => t.id === id)?.history.at(-1);
       if (!rec) throw new Error(`no attempt record for ${id}`);
       if (i < warmup) continue;
-      runs.push({ task: id, killAt, killHiRes, observedAt: w.startedAt + rec.durationMs, classifiedAt: rec.endedAt, loggedAt, outcome: rec.outcome });
+      runs.push({
+        task: id,
+        killAt,
+        killHiRes,
+        observedAt: w.startedAt + rec.durationMs,
+        classifiedAt: rec.endedAt,
+        loggedAt,
+        outcome: rec.outcome,
+      });
     }
   } finally {
     await daemon.stop();
@@ -308,7 +331,13 @@ async function pressureMode(
   const base: ConfigSections = {
     ...config,
     worker: { command: ['sleep', '3600'], memory_max: '16M', max_attempts: 1, ...(config.worker ?? {}) },
-    alerts: { ntfy_url: receiver.url(`bench-${name.replace(/\W+/g, '-')}`), repeat_after: '0s', retry_base: '1s', retry_max: '5s', timeout: '5s' },
+    alerts: {
+      ntfy_url: receiver.url(`bench-${name.replace(/\W+/g, '-')}`),
+      repeat_after: '0s',
+      retry_base: '1s',
+      retry_max: '5s',
+      timeout: '5s',
+    },
   };
   const setThreshold = async (daemon: BenchDaemon | null, minBytes: number) => {
     const admission = { ...(base.admission ?? {}), min_available_memory: String(Math.max(0, Math.floor(minBytes / 1024))) + 'K' };
@@ -326,7 +355,12 @@ async function pressureMode(
   const failures: string[] = [];
   const topicPath = new URL(receiver.url('x')).pathname.slice(0, -1) + `bench-${name.replace(/\W+/g, '-')}`;
   try {
-    await waitFor('the long-running worker', async () => (await querySocket<StatusWorkers>(sb.socket, '/status')).body.workers.length === 1, 20_000, 20);
+    await waitFor(
+      'the long-running worker',
+      async () => (await querySocket<StatusWorkers>(sb.socket, '/status')).body.workers.length === 1,
+      20_000,
+      20,
+    );
     for (let i = 0; i < runsWanted; i++) {
       const threshold = memAvailable() - memMax - gap;
       await setThreshold(daemon, threshold); // the reload ticks at once: the timer phase starts here
@@ -343,19 +377,35 @@ async function pressureMode(
       const reqFrom = receiver.requests.length;
       const alloc = track(
         spawn(process.execPath, ['-e', ALLOCATOR], {
-          env: { ...process.env, TH_MIN: String(threshold), TH_MEMMAX: String(memMax), TH_CAP: String(2 * GiB), TH_EXTRA: String(128 * MiB) },
+          env: {
+            ...process.env,
+            TH_MIN: String(threshold),
+            TH_MEMMAX: String(memMax),
+            TH_CAP: String(2 * GiB),
+            TH_EXTRA: String(128 * MiB),
+          },
           stdio: ['ignore', 'pipe', 'inherit'],
         }),
       );
-      let report: { crossed: { at: number; prevAt: number; memAvailable: number; total: number } | null; total: number; allocMs: number } | null = null;
-      alloc.stdout?.on('data', lines((l) => (report = JSON.parse(l) as typeof report)));
+      let report: {
+        crossed: { at: number; prevAt: number; memAvailable: number; total: number } | null;
+        total: number;
+        allocMs: number;
+      } | null = null;
+      alloc.stdout?.on(
+        'data',
+        lines((l) => (report = JSON.parse(l) as typeof report)),
+      );
       try {
         const r = await waitFor('the allocator', () => report, 60_000, 2);
         if (!r.crossed) {
-          failures.push(`run ${i + 1}: ${Math.round(r.total / MiB)} MiB did not cross the threshold (the neighbours freed memory); skipped`);
+          failures.push(
+            `run ${i + 1}: ${Math.round(r.total / MiB)} MiB did not cross the threshold (the neighbours freed memory); skipped`,
+          );
           continue;
         }
-        const limit = Number(base.supervisor?.poll_interval === undefined ? 30_000 : parseDuration(String(base.supervisor.poll_interval))) + 10_000;
+        const limit =
+          Number(base.supervisor?.poll_interval === undefined ? 30_000 : parseDuration(String(base.supervisor.poll_interval))) + 10_000;
         // a side sampler: did MemAvailable stay under the threshold until the pause (the neighbours may free memory)?
         let backAboveAt: number | null = null;
         let maxAvailable = 0;
@@ -380,24 +430,47 @@ async function pressureMode(
           .finally(() => clearInterval(side));
         const alertReq = await waitFor(
           'the alert at the receiver',
-          () => receiver.requests.slice(reqFrom).find((q) => q.path === topicPath && String(q.headers.title ?? '').includes('paused: pressure')) ?? null,
+          () =>
+            receiver.requests
+              .slice(reqFrom)
+              .find((q) => q.path === topicPath && String(q.headers.title ?? '').includes('paused: pressure')) ?? null,
           15_000,
           5,
         ).catch(() => null);
         const loggedAt = logLineAt(daemon.log(), logFrom, (l) => l.includes('paused: pressure'));
-        runs.push({ crossedAt: r.crossed.at, prevReadAt: r.crossed.prevAt, allocMs: r.allocMs, allocatedBytes: r.total, sampleAt, pausedAt, loggedAt, alertAt: alertReq?.at ?? null, phaseMs });
-        const wentBack = backAboveAt === null ? '' : `; MemAvailable went back above the threshold ${(backAboveAt as number) - r.crossed.at} ms after the crossing (max ${Math.round(maxAvailable / MiB)} MiB vs threshold ${Math.round((threshold + memMax) / MiB)} MiB: the neighbours freed memory)`;
+        runs.push({
+          crossedAt: r.crossed.at,
+          prevReadAt: r.crossed.prevAt,
+          allocMs: r.allocMs,
+          allocatedBytes: r.total,
+          sampleAt,
+          pausedAt,
+          loggedAt,
+          alertAt: alertReq?.at ?? null,
+          phaseMs,
+        });
+        const wentBack =
+          backAboveAt === null
+            ? ''
+            : `; MemAvailable went back above the threshold ${(backAboveAt as number) - r.crossed.at} ms after the crossing (max ${Math.round(maxAvailable / MiB)} MiB vs threshold ${Math.round((threshold + memMax) / MiB)} MiB: the neighbours freed memory)`;
         runs[runs.length - 1]!.backAboveAt = backAboveAt;
         if (pausedAt === null) failures.push(`run ${i + 1}: no pause within ${limit} ms${wentBack}`);
         else if (backAboveAt !== null && (backAboveAt as number) < pausedAt) failures.push(`run ${i + 1}: paused, but${wentBack.slice(1)}`);
         if (alertReq === null) failures.push(`run ${i + 1}: no alert at the receiver`);
       } finally {
         killByPid(alloc.pid); // frees the memory at once
-        await new Promise<void>((resolve) => (alloc.exitCode !== null || alloc.signalCode !== null ? resolve() : alloc.once('exit', () => resolve())));
+        await new Promise<void>((resolve) =>
+          alloc.exitCode !== null || alloc.signalCode !== null ? resolve() : alloc.once('exit', () => resolve()),
+        );
       }
       // threshold back to 0: the reload's tick sees no violation and (recover_after 0s) leaves the pause
       await setThreshold(daemon, 0);
-      await waitFor('the pause to end', async () => (await querySocket<PressureStatus>(sb.socket, '/status')).body.pause.pressure === null, 20_000, 20);
+      await waitFor(
+        'the pause to end',
+        async () => (await querySocket<PressureStatus>(sb.socket, '/status')).body.pause.pressure === null,
+        20_000,
+        20,
+      );
     }
   } finally {
     await daemon.stop();
@@ -405,7 +478,17 @@ async function pressureMode(
   const ok = <K extends keyof PressureRun>(k: K) => runs.filter((r) => r[k] !== null).map((r) => (r[k] as number) - r.crossedAt);
   log(`   pressure (${name}): ${runs.length} runs${failures.length ? `, ${failures.length} problem(s)` : ''}`);
   const prevToPause = runs.filter((r) => r.pausedAt !== null).map((r) => (r.pausedAt as number) - r.prevReadAt);
-  return { name, config, runs, crossingToSample: summarizeMs(ok('sampleAt')), crossingToPause: summarizeMs(ok('pausedAt')), prevReadToPause: summarizeMs(prevToPause), crossingToLog: summarizeMs(ok('loggedAt')), crossingToAlert: summarizeMs(ok('alertAt')), failures };
+  return {
+    name,
+    config,
+    runs,
+    crossingToSample: summarizeMs(ok('sampleAt')),
+    crossingToPause: summarizeMs(ok('pausedAt')),
+    prevReadToPause: summarizeMs(prevToPause),
+    crossingToLog: summarizeMs(ok('loggedAt')),
+    crossingToAlert: summarizeMs(ok('alertAt')),
+    failures,
+  };
 }
 
 function parseDuration(s: string): number {
@@ -418,7 +501,13 @@ async function measurePressure(root: string, quick: boolean, log: (s: string) =>
   const schema = readFileSync(join(root, 'dist/config/schema.js'), 'utf8');
   const watchIntervalSupported = schema.includes('watch_interval');
   const gap = 1 * GiB;
-  if (memAvailable() < 4 * GiB) return { watchIntervalSupported, thresholdGapBytes: gap, modes: [], skipped: `MemAvailable ${Math.round(memAvailable() / MiB)} MiB: too little to allocate safely; skipped` };
+  if (memAvailable() < 4 * GiB)
+    return {
+      watchIntervalSupported,
+      thresholdGapBytes: gap,
+      modes: [],
+      skipped: `MemAvailable ${Math.round(memAvailable() / MiB)} MiB: too little to allocate safely; skipped`,
+    };
   const runs = quick ? 2 : 5;
   const receiver = await startNtfyReceiver('ok');
   const modes: PressureMode[] = [];
@@ -426,11 +515,44 @@ async function measurePressure(root: string, quick: boolean, log: (s: string) =>
     // what the shipped unit gives: the watchdog (WatchdogSec=30s) ticks every 15 s at the latest
     const tickOnly: ConfigSections = { supervisor: { poll_interval: '15s' } };
     if (watchIntervalSupported) tickOnly.admission = { watch_interval: '0s' };
-    modes.push(await pressureMode(root, watchIntervalSupported ? 'watch_interval 0s (off): tick only, poll_interval 15s' : 'tick only, poll_interval 15s', tickOnly, runs, 15_000, gap, receiver, log));
+    modes.push(
+      await pressureMode(
+        root,
+        watchIntervalSupported ? 'watch_interval 0s (off): tick only, poll_interval 15s' : 'tick only, poll_interval 15s',
+        tickOnly,
+        runs,
+        15_000,
+        gap,
+        receiver,
+        log,
+      ),
+    );
     if (watchIntervalSupported) {
-      modes.push(await pressureMode(root, 'watch_interval 1s (the default), poll_interval 15s', { supervisor: { poll_interval: '15s' }, admission: { watch_interval: '1s' } }, runs, 1000, gap, receiver, log));
+      modes.push(
+        await pressureMode(
+          root,
+          'watch_interval 1s (the default), poll_interval 15s',
+          { supervisor: { poll_interval: '15s' }, admission: { watch_interval: '1s' } },
+          runs,
+          1000,
+          gap,
+          receiver,
+          log,
+        ),
+      );
       // what a sub-second worst case would take
-      modes.push(await pressureMode(root, 'watch_interval 500ms, poll_interval 15s', { supervisor: { poll_interval: '15s' }, admission: { watch_interval: '500ms' } }, runs, 1000, gap, receiver, log));
+      modes.push(
+        await pressureMode(
+          root,
+          'watch_interval 500ms, poll_interval 15s',
+          { supervisor: { poll_interval: '15s' }, admission: { watch_interval: '500ms' } },
+          runs,
+          1000,
+          gap,
+          receiver,
+          log,
+        ),
+      );
     }
   } finally {
     await receiver.close();
@@ -459,39 +581,57 @@ const statsRow = (name: string, s: Stats) => [name, String(s.n), fmtMs(s.p50), f
 
 export function printReaction(r: ReactionResults, log: (s: string) => void): void {
   log(`Reaction benchmark, ${r.startedAt}${r.quick ? ' (BENCH_QUICK)' : ''}`);
-  log(`machine: ${r.machine.arch}, ${r.machine.cpuModel}, nproc ${r.machine.nproc}, RAM ${(r.machine.ramBytes / GiB).toFixed(1)} GiB, kernel ${r.machine.kernel}, node ${r.machine.node}`);
+  log(
+    `machine: ${r.machine.arch}, ${r.machine.cpuModel}, nproc ${r.machine.nproc}, RAM ${(r.machine.ramBytes / GiB).toFixed(1)} GiB, kernel ${r.machine.kernel}, node ${r.machine.node}`,
+  );
   log(`load average start / end: ${r.loadavgStart.join(' ')} / ${r.loadavgEnd.join(' ')}`);
   log('');
   const d = r.death;
   log(`a. Death -> classification (SIGKILL of a running worker; goal < ${d.goalMs} ms)`);
-  table(log, ['from SIGKILL to', 'n', 'p50', 'p99', 'max'], [
-    statsRow("warden's exit handler ran (exit observed)", d.killToObserved),
-    statsRow('attempt classified (record endedAt)', d.killToClassified),
-    statsRow('state saved + logged (log line)', d.killToLogged),
-    statsRow('floor: bare Node parent gets exit (ms clock)', d.floorBareMs),
-    statsRow('floor: bare Node parent gets exit (sub-ms)', d.floorBareHiRes),
-    statsRow('floor: Node parent, warden sh wrapper (ms clock)', d.floorWrapperMs),
-    statsRow('floor: Node parent, warden sh wrapper (sub-ms)', d.floorWrapperHiRes),
-  ]);
-  log(`   goal: classification p99 ${fmtMs(d.killToClassified.p99)} ${d.killToClassified.p99 < d.goalMs ? '<' : '>='} ${d.goalMs} ms: ${d.killToClassified.p99 < d.goalMs ? 'MET' : 'NOT MET'}`);
+  table(
+    log,
+    ['from SIGKILL to', 'n', 'p50', 'p99', 'max'],
+    [
+      statsRow("warden's exit handler ran (exit observed)", d.killToObserved),
+      statsRow('attempt classified (record endedAt)', d.killToClassified),
+      statsRow('state saved + logged (log line)', d.killToLogged),
+      statsRow('floor: bare Node parent gets exit (ms clock)', d.floorBareMs),
+      statsRow('floor: bare Node parent gets exit (sub-ms)', d.floorBareHiRes),
+      statsRow('floor: Node parent, warden sh wrapper (ms clock)', d.floorWrapperMs),
+      statsRow('floor: Node parent, warden sh wrapper (sub-ms)', d.floorWrapperHiRes),
+    ],
+  );
+  log(
+    `   goal: classification p99 ${fmtMs(d.killToClassified.p99)} ${d.killToClassified.p99 < d.goalMs ? '<' : '>='} ${d.goalMs} ms: ${d.killToClassified.p99 < d.goalMs ? 'MET' : 'NOT MET'}`,
+  );
   log(`   outcomes: ${[...new Set(d.runs.map((x) => x.outcome))].join(', ')}`);
   log('');
   const p = r.pressure;
-  log(`b. Pressure -> pause + alert (MemAvailable pushed ${(p.thresholdGapBytes / GiB).toFixed(1)} GiB down past min_available_memory; goal pause < ${PAUSE_GOAL_MS} ms)`);
+  log(
+    `b. Pressure -> pause + alert (MemAvailable pushed ${(p.thresholdGapBytes / GiB).toFixed(1)} GiB down past min_available_memory; goal pause < ${PAUSE_GOAL_MS} ms)`,
+  );
   if (p.skipped) log(`   skipped: ${p.skipped}`);
   if (!p.watchIntervalSupported) log('   admission.watch_interval is not in this build: only the tick-driven mode was measured');
   for (const m of p.modes) {
     log(`   mode: ${m.name}`);
-    table(log, ['from the crossing to', 'n', 'p50', 'p99', 'max'], [
-      statsRow("warden's sample that saw it (lastSample.at)", m.crossingToSample),
-      statsRow('pressure pause entered (pause.since)', m.crossingToPause),
-      statsRow('  same, from the last read above (upper bound)', m.prevReadToPause),
-      statsRow('state saved + logged (log line)', m.crossingToLog),
-      statsRow('alert at the ntfy receiver', m.crossingToAlert),
-    ]);
+    table(
+      log,
+      ['from the crossing to', 'n', 'p50', 'p99', 'max'],
+      [
+        statsRow("warden's sample that saw it (lastSample.at)", m.crossingToSample),
+        statsRow('pressure pause entered (pause.since)', m.crossingToPause),
+        statsRow('  same, from the last read above (upper bound)', m.prevReadToPause),
+        statsRow('state saved + logged (log line)', m.crossingToLog),
+        statsRow('alert at the ntfy receiver', m.crossingToAlert),
+      ],
+    );
     const worstWindow = Math.max(...m.runs.map((x) => x.crossedAt - x.prevReadAt));
-    log(`   crossing: the allocator's first /proc/meminfo read under the threshold (reads every 2 MiB chunk; window up to ${fmtMs(worstWindow)}); allocated ${m.runs.map((x) => Math.round(x.allocatedBytes / MiB)).join(', ')} MiB in ${m.runs.map((x) => fmtMs(x.allocMs)).join(', ')}`);
-    log(`   goal: pause max ${fmtMs(m.crossingToPause.max)} ${m.crossingToPause.max < PAUSE_GOAL_MS ? '<' : '>='} ${PAUSE_GOAL_MS} ms: ${m.crossingToPause.max < PAUSE_GOAL_MS ? 'MET' : 'NOT MET'} (earlyoom polls every 100-1000 ms)`);
+    log(
+      `   crossing: the allocator's first /proc/meminfo read under the threshold (reads every 2 MiB chunk; window up to ${fmtMs(worstWindow)}); allocated ${m.runs.map((x) => Math.round(x.allocatedBytes / MiB)).join(', ')} MiB in ${m.runs.map((x) => fmtMs(x.allocMs)).join(', ')}`,
+    );
+    log(
+      `   goal: pause max ${fmtMs(m.crossingToPause.max)} ${m.crossingToPause.max < PAUSE_GOAL_MS ? '<' : '>='} ${PAUSE_GOAL_MS} ms: ${m.crossingToPause.max < PAUSE_GOAL_MS ? 'MET' : 'NOT MET'} (earlyoom polls every 100-1000 ms)`,
+    );
     for (const f of m.failures) log(`   problem: ${f}`);
   }
 }

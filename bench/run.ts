@@ -109,7 +109,8 @@ const sampleMemOnly = summarize(memOnlyNs);
 // systeminformation is the library warden chose not to use; measure it only if someone has it
 let systeminformation: { note: string; mem?: Summary; currentLoad?: Summary; spawns?: number } = { note: '' };
 try {
-  const si = (await import('systeminformation' as string)) as { mem(): Promise<unknown>; currentLoad(): Promise<unknown> };
+  const optional = 'systeminformation'; // not a dependency: a variable keeps tsc from resolving it
+  const si = (await import(optional)) as { mem(): Promise<unknown>; currentLoad(): Promise<unknown> };
   const SI_N = quick ? 10 : 50;
   const timeAsync = async (fn: () => Promise<unknown>) => {
     for (let i = 0; i < 3; i++) await fn();
@@ -127,12 +128,19 @@ try {
   systeminformation = { note: `measured, ${SI_N} calls each after 3 warm-up`, mem, currentLoad, spawns: guard.total() };
 } catch (err) {
   const code = (err as NodeJS.ErrnoException).code;
-  systeminformation = { note: code === 'ERR_MODULE_NOT_FOUND' ? 'systeminformation is not installed: skipped (it is not a dependency of warden)' : `systeminformation failed: ${(err as Error).message}` };
+  systeminformation = {
+    note:
+      code === 'ERR_MODULE_NOT_FOUND'
+        ? 'systeminformation is not installed: skipped (it is not a dependency of warden)'
+        : `systeminformation failed: ${(err as Error).message}`,
+  };
 }
 
 log('');
 log(`1. Admission sample: ${SAMPLE_N} calls after ${SAMPLE_WARMUP} warm-up, interleaved with the floor`);
-log(`   (this host: PSI ${first.psiAvailable ? 'on' : 'off'}, MemAvailable ${first.memAvailable === null ? '?' : fmtBytes(first.memAvailable)}, load1 ${first.load1}${first.errors.length ? `, errors: ${first.errors.join('; ')}` : ''})`);
+log(
+  `   (this host: PSI ${first.psiAvailable ? 'on' : 'off'}, MemAvailable ${first.memAvailable === null ? '?' : fmtBytes(first.memAvailable)}, load1 ${first.load1}${first.errors.length ? `, errors: ${first.errors.join('; ')}` : ''})`,
+);
 table(
   ['subject', 'p50', 'p99', 'max'],
   [
@@ -180,7 +188,9 @@ for (const n of SIZES) {
   const probeSpawn = decideMod.planTick(state, now, hostSample, settings);
   const probeHeld = decideMod.planTick(heldState, now, hostSample, settings);
   if (probeSpawn.spawns.length !== 1 || probeHeld.spawns.length !== 0 || !probeHeld.heldBy?.startsWith('rate limit')) {
-    throw new Error(`tick fixture is wrong at ${n}: spawns ${probeSpawn.spawns.length}/${probeHeld.spawns.length}, held by ${probeHeld.heldBy}`);
+    throw new Error(
+      `tick fixture is wrong at ${n}: spawns ${probeSpawn.spawns.length}/${probeHeld.spawns.length}, held by ${probeHeld.heldBy}`,
+    );
   }
   const spawn = summarize(timeEach(() => decideMod.planTick(state, now, hostSample, settings), TICK_WARMUP, TICK_N));
   const held = summarize(timeEach(() => decideMod.planTick(heldState, now, hostSample, settings), TICK_WARMUP, TICK_N));
@@ -226,7 +236,11 @@ let profile: (Omit<LineProfile, 'lines'> & { lines: SourceLine[] }) | null = nul
 if (!goalMet.spawn) {
   const modules = ['policy/decide', 'policy/task-index'];
   const PROFILE_N = quick ? 20 : 100;
-  const p = await profileLines(() => decideMod.planTick(bigState, now, hostSample, settings), PROFILE_N, modules.map((m) => dist(`${m}.js`)));
+  const p = await profileLines(
+    () => decideMod.planTick(bigState, now, hostSample, settings),
+    PROFILE_N,
+    modules.map((m) => dist(`${m}.js`)),
+  );
   const sources = new Map(
     modules.map((m) => {
       const tsSource = readFileSync(new URL(`src/${m}.ts`, root), 'utf8');
@@ -254,15 +268,19 @@ if (!goalMet.spawn) {
   const lines = [...bySource.values()].sort((a, b) => b.ticks - a.ticks);
   profile = { ...p, lines };
   log('');
-  log(`   profile of the 10,000 spawn tick (V8 sampling profiler, 50 µs interval, ${PROFILE_N} calls, ${p.totalTicks} samples), hottest lines:`);
+  log(
+    `   profile of the 10,000 spawn tick (V8 sampling profiler, 50 µs interval, ${PROFILE_N} calls, ${p.totalTicks} samples), hottest lines:`,
+  );
   table(
     ['source line', 'share', '≈ per tick', 'code'],
-    lines.slice(0, 7).map((l) => [
-      `${l.srcFile}:${l.srcLine ?? `? (dist line ${l.line})`}`,
-      `${(l.share * 100).toFixed(1)}%`,
-      fmtUs(l.estUs),
-      l.text.length > 90 ? l.text.slice(0, 87) + '...' : l.text,
-    ]),
+    lines
+      .slice(0, 7)
+      .map((l) => [
+        `${l.srcFile}:${l.srcLine ?? `? (dist line ${l.line})`}`,
+        `${(l.share * 100).toFixed(1)}%`,
+        fmtUs(l.estUs),
+        l.text.length > 90 ? l.text.slice(0, 87) + '...' : l.text,
+      ]),
     [3],
   );
 }
@@ -272,8 +290,22 @@ if (!goalMet.spawn) {
 // ---------------------------------------------------------------------------------------------
 const INGEST = 1_000;
 const runningId = Object.values(bigState.tasks).find((t) => t.state === 'running')?.id as string;
-const exitReport = { spawnError: null, worktreeError: null, exitCode: 0, signal: null, durationMs: 600_000, timedOut: false, oomKilled: false, lost: false };
-const requests = Array.from({ length: INGEST }, (_, i) => ({ id: `new-${i}`, promptFile: `/var/lib/warden/prompts/new-${i}.prompt`, priority: 2, createdAt: now + i }));
+const exitReport = {
+  spawnError: null,
+  worktreeError: null,
+  exitCode: 0,
+  signal: null,
+  durationMs: 600_000,
+  timedOut: false,
+  oomKilled: false,
+  lost: false,
+};
+const requests = Array.from({ length: INGEST }, (_, i) => ({
+  id: `new-${i}`,
+  promptFile: `/var/lib/warden/prompts/new-${i}.prompt`,
+  priority: 2,
+  createdAt: now + i,
+}));
 const TRANSITION_N = quick ? 10 : 50;
 const INGEST_LOOP_N = quick ? 1 : 3;
 const transitions = {
@@ -281,23 +313,31 @@ const transitions = {
   applyExit: summarize(timeEach(() => decideMod.applyExit(bigState, runningId, exitReport, now, settings, () => 0.5), 5, TRANSITION_N)),
   addTask: summarize(timeEach(() => decideMod.addTask(bigState, requests[0] as (typeof requests)[number]), 5, TRANSITION_N)),
   ingestOneByOne: summarize(
-    timeEach(
-      () => requests.reduce((st, r) => decideMod.addTask(st, r).state, bigState),
-      quick ? 0 : 1,
-      INGEST_LOOP_N,
-    ),
+    timeEach(() => requests.reduce((st, r) => decideMod.addTask(st, r).state, bigState), quick ? 0 : 1, INGEST_LOOP_N),
   ),
   ingestBatch: summarize(timeEach(() => decideMod.addTasks(bigState, requests), 3, TRANSITION_N)),
 };
 log('');
-log(`2b. Transitions on the 10,000-queued state (${transitions.totalTasks.toLocaleString('en')} tasks); each returns a new state and copies the task map once`);
+log(
+  `2b. Transitions on the 10,000-queued state (${transitions.totalTasks.toLocaleString('en')} tasks); each returns a new state and copies the task map once`,
+);
 table(
   ['transition', 'calls', 'p50', 'p99'],
   [
     ['applyExit (the running task succeeds)', String(TRANSITION_N), fmtUs(transitions.applyExit.p50), fmtUs(transitions.applyExit.p99)],
     ['addTask (one request)', String(TRANSITION_N), fmtUs(transitions.addTask.p50), fmtUs(transitions.addTask.p99)],
-    [`ingest ${INGEST.toLocaleString('en')} requests with addTask, one by one`, String(INGEST_LOOP_N), fmtUs(transitions.ingestOneByOne.p50), fmtUs(transitions.ingestOneByOne.p99)],
-    [`ingest ${INGEST.toLocaleString('en')} requests with one addTasks`, String(TRANSITION_N), fmtUs(transitions.ingestBatch.p50), fmtUs(transitions.ingestBatch.p99)],
+    [
+      `ingest ${INGEST.toLocaleString('en')} requests with addTask, one by one`,
+      String(INGEST_LOOP_N),
+      fmtUs(transitions.ingestOneByOne.p50),
+      fmtUs(transitions.ingestOneByOne.p99),
+    ],
+    [
+      `ingest ${INGEST.toLocaleString('en')} requests with one addTasks`,
+      String(TRANSITION_N),
+      fmtUs(transitions.ingestBatch.p50),
+      fmtUs(transitions.ingestBatch.p99),
+    ],
   ],
 );
 
@@ -347,10 +387,22 @@ log('');
 log(`3. State file: saveState (serialise + write + fsync file + rename + fsync dir) vs floor writeFileSync of the same bytes, no fsync`);
 log(`   interleaved, 3 warm-up each; temp dir on ${fsType}; task mix 60% pending, 10% retry_wait, 24% succeeded, 5% dead, 1 running`);
 log('   the ratio is the price of the two fsyncs: on an SD card (the Pi default) one fsync takes milliseconds, and far more on a worn or');
-log('   cheap card, so every state transition costs that; it is what keeps "No lost state" true. Run this on the Pi\'s own card to see it.');
+log(
+  '   cheap card, so every state transition costs that; it is what keeps "No lost state" true. Run this on the Pi\'s own card to see it.',
+);
 table(
   ['tasks', 'file size', 'iter', 'serialise p50', 'saveState p50', 'saveState p99', 'floor p50', 'floor p99', 'ratio p50'],
-  saves.map((s) => [s.tasks.toLocaleString('en'), fmtBytes(s.bytes), String(s.iterations), fmtUs(s.serialize.p50), fmtUs(s.save.p50), fmtUs(s.save.p99), fmtUs(s.floor.p50), fmtUs(s.floor.p99), fmtRatio(s.save.p50 / s.floor.p50)]),
+  saves.map((s) => [
+    s.tasks.toLocaleString('en'),
+    fmtBytes(s.bytes),
+    String(s.iterations),
+    fmtUs(s.serialize.p50),
+    fmtUs(s.save.p50),
+    fmtUs(s.save.p99),
+    fmtUs(s.floor.p50),
+    fmtUs(s.floor.p99),
+    fmtRatio(s.save.p50 / s.floor.p50),
+  ]),
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -358,16 +410,42 @@ table(
 // ---------------------------------------------------------------------------------------------
 const directSpawn = await measureDirectSpawn({ quick, root });
 log('');
-log(`4. Spawn cost, direct executor: DirectExecutor.spawn(/bin/true) vs bare child_process.spawn(/bin/true), interleaved, ${directSpawn.iterations} each after ${directSpawn.warmup} warm-up`);
-log('   warden runs the command through its sh wrapper (pid and exit files): to running stops at the child\'s spawn event');
+log(
+  `4. Spawn cost, direct executor: DirectExecutor.spawn(/bin/true) vs bare child_process.spawn(/bin/true), interleaved, ${directSpawn.iterations} each after ${directSpawn.warmup} warm-up`,
+);
+log("   warden runs the command through its sh wrapper (pid and exit files): to running stops at the child's spawn event");
 log('   plus one /proc read; to exit includes the wrapper and the exit record. Goal: within 1.5x of the floor.');
 table(
   ['subject', 'p50', 'p99', 'max', 'ratio p50'],
   [
-    ['warden: spawn() resolved (running)', fmtUs(directSpawn.toRunning.warden.p50), fmtUs(directSpawn.toRunning.warden.p99), fmtUs(directSpawn.toRunning.warden.max), fmtRatio(directSpawn.toRunning.ratioP50)],
-    ['floor: spawn event', fmtUs(directSpawn.toRunning.floor.p50), fmtUs(directSpawn.toRunning.floor.p99), fmtUs(directSpawn.toRunning.floor.max), '1.00x'],
-    ['warden: exited (classified input ready)', fmtUs(directSpawn.toExit.warden.p50), fmtUs(directSpawn.toExit.warden.p99), fmtUs(directSpawn.toExit.warden.max), fmtRatio(directSpawn.toExit.ratioP50)],
-    ['floor: exit event', fmtUs(directSpawn.toExit.floor.p50), fmtUs(directSpawn.toExit.floor.p99), fmtUs(directSpawn.toExit.floor.max), '1.00x'],
+    [
+      'warden: spawn() resolved (running)',
+      fmtUs(directSpawn.toRunning.warden.p50),
+      fmtUs(directSpawn.toRunning.warden.p99),
+      fmtUs(directSpawn.toRunning.warden.max),
+      fmtRatio(directSpawn.toRunning.ratioP50),
+    ],
+    [
+      'floor: spawn event',
+      fmtUs(directSpawn.toRunning.floor.p50),
+      fmtUs(directSpawn.toRunning.floor.p99),
+      fmtUs(directSpawn.toRunning.floor.max),
+      '1.00x',
+    ],
+    [
+      'warden: exited (classified input ready)',
+      fmtUs(directSpawn.toExit.warden.p50),
+      fmtUs(directSpawn.toExit.warden.p99),
+      fmtUs(directSpawn.toExit.warden.max),
+      fmtRatio(directSpawn.toExit.ratioP50),
+    ],
+    [
+      'floor: exit event',
+      fmtUs(directSpawn.toExit.floor.p50),
+      fmtUs(directSpawn.toExit.floor.p99),
+      fmtUs(directSpawn.toExit.floor.max),
+      '1.00x',
+    ],
   ],
 );
 log(`   goal (to running within 1.5x): ${directSpawn.goal.met ? 'met' : 'NOT met'} (${fmtRatio(directSpawn.toRunning.ratioP50)})`);
@@ -410,7 +488,13 @@ const result = {
     sampleWithoutSysfs: sampleMemOnly,
     floor: { what: "readFileSync('/proc/loadavg', 'latin1')", ...sampleFloor },
     ratio: { p50: sample.p50 / sampleFloor.p50, p99: sample.p99 / sampleFloor.p99 },
-    childProcesses: { total: spawnTotal, byFunction: spawnCounts, liveChildrenBefore: childrenBefore, liveChildrenAfter: childrenAfter, controlCountedOf2: controlCount },
+    childProcesses: {
+      total: spawnTotal,
+      byFunction: spawnCounts,
+      liveChildrenBefore: childrenBefore,
+      liveChildrenAfter: childrenAfter,
+      controlCountedOf2: controlCount,
+    },
     systeminformation,
   },
   tick: {
@@ -424,7 +508,12 @@ const result = {
     profile: profile && { totalTicks: profile.totalTicks, lines: profile.lines.slice(0, 10), functions: profile.functions.slice(0, 10) },
     transitions: { ...transitions, ingestRequests: INGEST, calls: TRANSITION_N, ingestLoopCalls: INGEST_LOOP_N },
   },
-  stateFile: { filesystem: fsType, warmup: 3, floor: 'writeFileSync(path, sameText) without fsync, interleaved with saveState', sizes: saves },
+  stateFile: {
+    filesystem: fsType,
+    warmup: 3,
+    floor: 'writeFileSync(path, sameText) without fsync, interleaved with saveState',
+    sizes: saves,
+  },
   directSpawn,
   reaction,
   scale,

@@ -16,7 +16,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeState, mixForTotal, mixTotal } from './fixtures.js';
-import { cleanup, cliPath, fmtMs, makeSandbox, type BenchSandbox, querySocket, rssOf, startDaemon, summarizeMs, table, timeCommand, wardenEnv, writeConfig } from './daemons.js';
+import {
+  cleanup,
+  cliPath,
+  fmtMs,
+  makeSandbox,
+  type BenchSandbox,
+  querySocket,
+  rssOf,
+  startDaemon,
+  summarizeMs,
+  table,
+  timeCommand,
+  wardenEnv,
+  writeConfig,
+} from './daemons.js';
 import { loadNow, machineInfo, type MachineInfo } from './machine.js';
 import { isMain, standaloneOptions } from './standalone.js';
 import { fmtBytes, fmtRatio } from './stats.js';
@@ -87,7 +101,8 @@ async function measureSize(root: string, tasks: number, cliRuns: number, socketR
   const { daemon, startMs } = await startDaemon(root, sb, 120_000);
   try {
     const st = (await querySocket<{ pause: { reasons: string[] }; workers: unknown[]; totalSpawns: number }>(sb.socket, '/status')).body;
-    if (!st.pause.reasons.includes('manual') || st.workers.length !== 0) throw new Error(`the daemon is not paused as set up: ${JSON.stringify(st.pause)}`);
+    if (!st.pause.reasons.includes('manual') || st.workers.length !== 0)
+      throw new Error(`the daemon is not paused as set up: ${JSON.stringify(st.pause)}`);
     const rssAfterStart = rssOf(daemon.pid)?.rss ?? null;
     const cli = cliPath(root);
     const env = wardenEnv();
@@ -129,10 +144,17 @@ async function measureSize(root: string, tasks: number, cliRuns: number, socketR
       rssAfterStart,
       rssAfterRequests: after?.rss ?? null,
       hwm: after?.hwm ?? null,
-      cli: { nodeFloor: summarizeMs(times.nodeFloor), version: summarizeMs(times.version), status: summarizeMs(times.status), statusJson: summarizeMs(times.statusJson) },
+      cli: {
+        nodeFloor: summarizeMs(times.nodeFloor),
+        version: summarizeMs(times.version),
+        status: summarizeMs(times.status),
+        statusJson: summarizeMs(times.statusJson),
+      },
       socket: { status: summarizeMs(statusMs), statusBytes, tasks: summarizeMs(tasksMs), tasksBytes },
     };
-    log(`   ${tasks} tasks: status p50 ${fmtMs(size.cli.status.p50)} (version ${fmtMs(size.cli.version.p50)}), socket /status p50 ${fmtMs(size.socket.status.p50)}`);
+    log(
+      `   ${tasks} tasks: status p50 ${fmtMs(size.cli.status.p50)} (version ${fmtMs(size.cli.version.p50)}), socket /status p50 ${fmtMs(size.socket.status.p50)}`,
+    );
     return size;
   } finally {
     await daemon.stop(30_000);
@@ -180,7 +202,9 @@ async function profileStatus(root: string, tasks: number, requests: number): Pro
       if (known !== undefined) return known;
       const n = byId.get(id);
       const p = parent.get(id);
-      const v = n !== undefined && ((n.callFrame.functionName === 'route' && n.callFrame.url.endsWith('control/server.js')) || (p !== undefined && inRoute(p)));
+      const v =
+        n !== undefined &&
+        ((n.callFrame.functionName === 'route' && n.callFrame.url.endsWith('control/server.js')) || (p !== undefined && inRoute(p)));
       underRoute.set(id, v);
       return v;
     };
@@ -222,37 +246,88 @@ export async function measureScale(opts: { quick: boolean; root: string; log: (s
   } finally {
     await cleanup();
   }
-  return { startedAt, machine, loadavgStart: machine.loadavgAtStart, loadavgEnd: loadNow(), quick, cliRuns, socketRuns, sizes, goalStatusMs: STATUS_GOAL_MS, profiles };
+  return {
+    startedAt,
+    machine,
+    loadavgStart: machine.loadavgAtStart,
+    loadavgEnd: loadNow(),
+    quick,
+    cliRuns,
+    socketRuns,
+    sizes,
+    goalStatusMs: STATUS_GOAL_MS,
+    profiles,
+  };
 }
 
 export function printScale(r: ScaleResults, log: (s: string) => void): void {
   log(`Scale benchmark, ${r.startedAt}${r.quick ? ' (BENCH_QUICK)' : ''}`);
-  log(`machine: ${r.machine.arch}, ${r.machine.cpuModel}, nproc ${r.machine.nproc}, RAM ${fmtBytes(r.machine.ramBytes)}, kernel ${r.machine.kernel}, node ${r.machine.node}`);
+  log(
+    `machine: ${r.machine.arch}, ${r.machine.cpuModel}, nproc ${r.machine.nproc}, RAM ${fmtBytes(r.machine.ramBytes)}, kernel ${r.machine.kernel}, node ${r.machine.node}`,
+  );
   log(`load average start / end: ${r.loadavgStart.join(' ')} / ${r.loadavgEnd.join(' ')}`);
   log('');
   log(`1. The whole CLI, ${r.cliRuns} runs of each after 2 warm-up rounds, interleaved (spawn to close)`);
   const rows: string[][] = [];
   for (const s of r.sizes) {
     const c = s.cli;
-    rows.push([`${s.tasks.toLocaleString('en')} tasks`, `${fmtMs(c.nodeFloor.p50)} / ${fmtMs(c.nodeFloor.p99)}`, `${fmtMs(c.version.p50)} / ${fmtMs(c.version.p99)}`, `${fmtMs(c.status.p50)} / ${fmtMs(c.status.p99)}`, `${fmtMs(c.statusJson.p50)} / ${fmtMs(c.statusJson.p99)}`, fmtRatio(c.status.p50 / c.version.p50), fmtRatio(c.status.p50 / c.nodeFloor.p50), `${fmtMs(c.status.p50 - c.version.p50)}`]);
+    rows.push([
+      `${s.tasks.toLocaleString('en')} tasks`,
+      `${fmtMs(c.nodeFloor.p50)} / ${fmtMs(c.nodeFloor.p99)}`,
+      `${fmtMs(c.version.p50)} / ${fmtMs(c.version.p99)}`,
+      `${fmtMs(c.status.p50)} / ${fmtMs(c.status.p99)}`,
+      `${fmtMs(c.statusJson.p50)} / ${fmtMs(c.statusJson.p99)}`,
+      fmtRatio(c.status.p50 / c.version.p50),
+      fmtRatio(c.status.p50 / c.nodeFloor.p50),
+      `${fmtMs(c.status.p50 - c.version.p50)}`,
+    ]);
   }
-  table(log, ['state', "node -e '' p50/p99", 'version p50/p99', 'status p50/p99', 'status --json p50/p99', 'status/version', "status/node -e ''", 'status - version'], rows);
+  table(
+    log,
+    [
+      'state',
+      "node -e '' p50/p99",
+      'version p50/p99',
+      'status p50/p99',
+      'status --json p50/p99',
+      'status/version',
+      "status/node -e ''",
+      'status - version',
+    ],
+    rows,
+  );
   log('');
   log(`2. The control socket alone, from this process (request to last byte): /status ${r.socketRuns} times, /tasks for contrast`);
   table(
     log,
     ['state', 'GET /status p50', 'p99', 'max', 'bytes', 'GET /tasks p50', 'p99', 'bytes'],
-    r.sizes.map((s) => [`${s.tasks.toLocaleString('en')} tasks`, fmtMs(s.socket.status.p50), fmtMs(s.socket.status.p99), fmtMs(s.socket.status.max), fmtBytes(s.socket.statusBytes), fmtMs(s.socket.tasks.p50), fmtMs(s.socket.tasks.p99), fmtBytes(s.socket.tasksBytes)]),
+    r.sizes.map((s) => [
+      `${s.tasks.toLocaleString('en')} tasks`,
+      fmtMs(s.socket.status.p50),
+      fmtMs(s.socket.status.p99),
+      fmtMs(s.socket.status.max),
+      fmtBytes(s.socket.statusBytes),
+      fmtMs(s.socket.tasks.p50),
+      fmtMs(s.socket.tasks.p99),
+      fmtBytes(s.socket.tasksBytes),
+    ]),
   );
   log('');
   log('3. The daemon at each size');
   table(
     log,
     ['state', 'state file', 'start to socket', 'RSS after start', 'RSS after requests', 'peak RSS (VmHWM)'],
-    r.sizes.map((s) => [`${s.tasks.toLocaleString('en')} tasks`, fmtBytes(s.stateFileBytes), fmtMs(s.daemonStartMs), s.rssAfterStart === null ? '-' : fmtBytes(s.rssAfterStart), s.rssAfterRequests === null ? '-' : fmtBytes(s.rssAfterRequests), s.hwm === null ? '-' : fmtBytes(s.hwm)]),
+    r.sizes.map((s) => [
+      `${s.tasks.toLocaleString('en')} tasks`,
+      fmtBytes(s.stateFileBytes),
+      fmtMs(s.daemonStartMs),
+      s.rssAfterStart === null ? '-' : fmtBytes(s.rssAfterStart),
+      s.rssAfterRequests === null ? '-' : fmtBytes(s.rssAfterRequests),
+      s.hwm === null ? '-' : fmtBytes(s.hwm),
+    ]),
   );
   log('');
-  log('4. Where GET /status spends its CPU (node --cpu-prof on the daemon, samples under the control server\'s route, per request)');
+  log("4. Where GET /status spends its CPU (node --cpu-prof on the daemon, samples under the control server's route, per request)");
   for (const p of r.profiles) {
     log(`   ${p.tasks.toLocaleString('en')} tasks, ${p.requests} requests: ${fmtMs(p.handlerMsPerRequest)} CPU per request in the handler`);
     for (const t of p.top) log(`     ${fmtMs(t.msPerRequest).padStart(8)}  ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.frame}`);
@@ -260,7 +335,9 @@ export function printScale(r: ScaleResults, log: (s: string) => void): void {
   const big = r.sizes.find((s) => s.tasks === 10_000);
   if (big) {
     const met = big.cli.status.p99 < r.goalStatusMs;
-    log(`   goal: \`warden status\` p99 at 10,000 tasks ${fmtMs(big.cli.status.p99)} ${met ? '<' : '>='} ${r.goalStatusMs} ms: ${met ? 'MET' : 'NOT MET'}; the socket request alone: p99 ${fmtMs(big.socket.status.p99)}`);
+    log(
+      `   goal: \`warden status\` p99 at 10,000 tasks ${fmtMs(big.cli.status.p99)} ${met ? '<' : '>='} ${r.goalStatusMs} ms: ${met ? 'MET' : 'NOT MET'}; the socket request alone: p99 ${fmtMs(big.socket.status.p99)}`,
+    );
   }
 }
 

@@ -40,7 +40,11 @@ export function writeResults(o: StandaloneOptions, file: string, result: { durat
  * The start of a part run alone inside the real-systemd container: refuse (exit 2, with the command
  * that works) when `why` says this is not the place, else print the title, the machine and the load.
  */
-export function startInContainer(part: string, title: string, why: string | null): { o: StandaloneOptions; machine: MachineInfo; startedAt: Date } {
+export function startInContainer(
+  part: string,
+  title: string,
+  why: string | null,
+): { o: StandaloneOptions; machine: MachineInfo; startedAt: Date } {
   if (why) {
     process.stderr.write(
       `bench/${part}.ts must run as root inside the real-systemd container (${why}):\n` +

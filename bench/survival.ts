@@ -36,9 +36,28 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gitInfo, loadNow, runSpan } from './machine.js';
 import { isMain, startInContainer, writeResults } from './standalone.js';
 import { percentile } from './stats.js';
-import { addTask, cli, ensureWorkerUser, freshDir, installService, status, stopService, tasks, unitProps, writeConfig } from '../test/systemd/harness.ts';
+import {
+  addTask,
+  cli,
+  ensureWorkerUser,
+  freshDir,
+  installService,
+  status,
+  stopService,
+  tasks,
+  unitProps,
+  writeConfig,
+} from '../test/systemd/harness.ts';
 import { fmtMs, fmtX, table } from './table.js';
-import { HOG, probeAlive, readProbe, startProbe, stopProbe, type ProbeHandle, type ProbeSample } from '../test/systemd/fixtures/survival.ts';
+import {
+  HOG,
+  probeAlive,
+  readProbe,
+  startProbe,
+  stopProbe,
+  type ProbeHandle,
+  type ProbeSample,
+} from '../test/systemd/fixtures/survival.ts';
 
 export interface SurvivalOptions {
   quick: boolean;
@@ -85,13 +104,25 @@ export interface WindowResult {
   allocMs: Dist;
   responseMs: Dist;
   longestGapMs: number;
-  host: { memAvailableMiB: { min: number; max: number }; psiMemSomeAvg10Max: number | null; psiCpuSomeAvg10Max: number | null; load1: { start: number; end: number } };
+  host: {
+    memAvailableMiB: { min: number; max: number };
+    psiMemSomeAvg10Max: number | null;
+    psiCpuSomeAvg10Max: number | null;
+    load1: { start: number; end: number };
+  };
 }
 
 export interface SurvivalResult {
   startedAt: string;
   quick: boolean;
-  config: { memoryMax: string; memoryMaxBytes: number; cpuQuota: string; windowS: number; probeIntervalMs: number; probeAllocBytes: number };
+  config: {
+    memoryMax: string;
+    memoryMaxBytes: number;
+    cpuQuota: string;
+    windowS: number;
+    probeIntervalMs: number;
+    probeAllocBytes: number;
+  };
   cgroupMode: string;
   swap: { totalKiB: number };
   memTotalMiB: number;
@@ -120,7 +151,15 @@ export interface SurvivalResult {
      */
     lateByPhase: Record<'nearKill' | 'nearSpawn' | 'allocating', Dist>;
   };
-  warden: { mainPidBefore: number; mainPidAfter: number; nRestarts: number; activeAfter: string; answeredDuringHog: number; statusCalls: number; statusCallsOther: Record<'baseline' | 'after', { n: number; answered: number }> };
+  warden: {
+    mainPidBefore: number;
+    mainPidAfter: number;
+    nRestarts: number;
+    activeAfter: string;
+    answeredDuringHog: number;
+    statusCalls: number;
+    statusCallsOther: Record<'baseline' | 'after', { n: number; answered: number }>;
+  };
   goals: { goal: string; met: boolean; value: string }[];
   problems: string[];
 }
@@ -157,7 +196,13 @@ function hostSnap(): HostSnap {
 }
 function dist(xs: readonly number[]): Dist {
   const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN, mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p99: percentile(s, 99),
+    max: s[s.length - 1] ?? NaN,
+    mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length),
+  };
 }
 function longestGap(samples: readonly ProbeSample[], from: number, to: number): number {
   const points = [from, ...samples.filter((s) => s.wall >= from && s.wall <= to).map((s) => s.wall), to];
@@ -168,7 +213,9 @@ function longestGap(samples: readonly ProbeSample[], from: number, to: number): 
 function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMGT]?)$/i.exec(text);
   if (!m) throw new Error(`bad size ${text}`);
-  return Math.floor(Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 } as Record<string, number>)[m[2]!.toUpperCase()]!);
+  return Math.floor(
+    Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 } as Record<string, number>)[m[2]!.toUpperCase()]!,
+  );
 }
 
 function ratios(h: WindowResult, b: WindowResult): Record<'late' | 'alloc' | 'response', { p50: number; p99: number; max: number }> {
@@ -196,15 +243,27 @@ export async function measureSurvival(opts: SurvivalOptions): Promise<SurvivalRe
   const cpuQuota = opts.cpuQuota ?? process.env.SURVIVAL_CPU_QUOTA ?? '100%';
   const meminfo = readOr('/proc/meminfo') ?? '';
   const memTotal = kb(meminfo, 'MemTotal') * 1024;
-  if (memoryMaxBytes > memTotal / 2) throw new Error(`memory_max ${memoryMax} is more than half of MemTotal: the hog would refuse, and rightly`);
-  const cgroupMode = existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2 (unified)' : existsSync('/sys/fs/cgroup/unified') ? 'hybrid (v1 controllers)' : 'v1';
+  if (memoryMaxBytes > memTotal / 2)
+    throw new Error(`memory_max ${memoryMax} is more than half of MemTotal: the hog would refuse, and rightly`);
+  const cgroupMode = existsSync('/sys/fs/cgroup/cgroup.controllers')
+    ? 'v2 (unified)'
+    : existsSync('/sys/fs/cgroup/unified')
+      ? 'hybrid (v1 controllers)'
+      : 'v1';
   const problems: string[] = [];
 
   ensureWorkerUser();
   const dir = freshDir('survival-bench');
   const config = writeConfig(dir, {
     supervisor: { max_concurrent_workers: 1, min_spawn_interval: '0s', poll_interval: '1s' },
-    worker: { command: [process.execPath, HOG], memory_max: memoryMax, cpu_quota: cpuQuota, max_attempts: ATTEMPTS, startup_window: '1s', stop_grace: '2s' },
+    worker: {
+      command: [process.execPath, HOG],
+      memory_max: memoryMax,
+      cpu_quota: cpuQuota,
+      max_attempts: ATTEMPTS,
+      startup_window: '1s',
+      stop_grace: '2s',
+    },
     // retry an OOM-killed hog at once, and never pause for it: the pressure must last the window
     'backoff.oom_killed': { base: '0s', factor: 1, max: '0s' },
     breaker: { failures: 1000, window: '1s', cooldown: '0s' },
@@ -234,13 +293,16 @@ export async function measureSurvival(opts: SurvivalOptions): Promise<SurvivalRe
 
   try {
     const memAvailableAtStart = kb(meminfo, 'MemAvailable') * 1024;
-    log(`survival: cgroup ${cgroupMode}; MemTotal ${(memTotal / 1024 ** 3).toFixed(1)} GiB, MemAvailable ${(memAvailableAtStart / 1024 ** 3).toFixed(1)} GiB, swap ${kb(meminfo, 'SwapTotal')} kB; worker.memory_max ${memoryMax}, cpu_quota ${cpuQuota}; windows ${windowS} s`);
+    log(
+      `survival: cgroup ${cgroupMode}; MemTotal ${(memTotal / 1024 ** 3).toFixed(1)} GiB, MemAvailable ${(memAvailableAtStart / 1024 ** 3).toFixed(1)} GiB, swap ${kb(meminfo, 'SwapTotal')} kB; worker.memory_max ${memoryMax}, cpu_quota ${cpuQuota}; windows ${windowS} s`,
+    );
 
     probe = await startProbe(`${dir}/probe.log`, `${process.pid}-${Date.now().toString(36)}`, PROBE_INTERVAL_MS);
     log(`probe: pid ${probe.pid}, ${probe.unit}, cgroup ${probe.controlGroup}`);
 
     installService(config);
-    if (sh('systemctl', ['start', 'warden.service']).code !== 0) throw new Error(`warden.service did not start: ${sh('journalctl', ['-u', 'warden.service', '-n', '30', '--no-pager']).stdout}`);
+    if (sh('systemctl', ['start', 'warden.service']).code !== 0)
+      throw new Error(`warden.service did not start: ${sh('journalctl', ['-u', 'warden.service', '-n', '30', '--no-pager']).stdout}`);
     wardenPid = Number(unitProps('warden.service', 'MainPID').MainPID);
     for (let i = 0; i < 300 && status(config)?.daemon.pid !== wardenPid; i++) await sleep(100);
     if (status(config)?.daemon.pid !== wardenPid) throw new Error('warden does not answer');
@@ -277,10 +339,14 @@ export async function measureSurvival(opts: SurvivalOptions): Promise<SurvivalRe
     const base = await windowOf('baseline', statusCall('baseline'));
 
     log(`hog: ${TASKS} tasks x ${ATTEMPTS} attempts, each attempt allocating 2x MemAvailable under memory_max ${memoryMax}`);
-    for (let i = 1; i <= TASKS; i++) addTask(config, `hog${String(i).padStart(2, '0')}`, 'allocate twice the machine\'s free memory');
+    for (let i = 1; i <= TASKS; i++) addTask(config, `hog${String(i).padStart(2, '0')}`, "allocate twice the machine's free memory");
     // the window starts when the first hog scope runs
     const t0 = Date.now();
-    while (Date.now() - t0 < 60_000 && !sh('systemctl', ['list-units', '--type=scope', '--plain', '--no-legend', 'warden-hog*.scope']).stdout.includes('warden-hog')) await sleep(50);
+    while (
+      Date.now() - t0 < 60_000 &&
+      !sh('systemctl', ['list-units', '--type=scope', '--plain', '--no-legend', 'warden-hog*.scope']).stdout.includes('warden-hog')
+    )
+      await sleep(50);
     if (t0 + 60_000 <= Date.now()) problems.push('no hog scope appeared within 60 s');
     const hog = await windowOf('hog', statusCall('hog'));
     const answered = calls.hog.answered;
@@ -362,10 +428,13 @@ export async function measureSurvival(opts: SurvivalOptions): Promise<SurvivalRe
     const other: Record<string, number> = {};
     for (const a of inWindow) if (a.outcome !== 'oom_killed') other[a.outcome] = (other[a.outcome] ?? 0) + 1;
     if (Object.keys(other).length) problems.push(`attempts in the hog window not classified oom_killed: ${JSON.stringify(other)}`);
-    if (kernelKills !== classified) problems.push(`kernel OOM kills (${kernelKills}) and warden's oom_killed (${classified}) differ in the hog window`);
+    if (kernelKills !== classified)
+      problems.push(`kernel OOM kills (${kernelKills}) and warden's oom_killed (${classified}) differ in the hog window`);
     if (classified === 0) problems.push('no OOM kill in the hog window');
     if (![...limits].every((l) => l === memoryMaxBytes)) problems.push(`a scope had another memory limit: ${[...limits].join(', ')}`);
-    const spawnTimes = attempts.map((a) => (a as unknown as { startedAt: number }).startedAt).filter((t) => t >= hog.from - 1000 && t <= hog.to);
+    const spawnTimes = attempts
+      .map((a) => (a as unknown as { startedAt: number }).startedAt)
+      .filter((t) => t >= hog.from - 1000 && t <= hog.to);
     const phase = { nearKill: [] as number[], nearSpawn: [] as number[], allocating: [] as number[] };
     for (const smp of samples.filter((x) => x.wall >= hog.from && x.wall <= hog.to)) {
       const late = Math.max(0, smp.lateMs);
@@ -400,16 +469,44 @@ export async function measureSurvival(opts: SurvivalOptions): Promise<SurvivalRe
         hogLifetimeMs: dist(inWindow.map((a) => a.durationMs)),
         lateByPhase: { nearKill: dist(phase.nearKill), nearSpawn: dist(phase.nearSpawn), allocating: dist(phase.allocating) },
       },
-      warden: { mainPidBefore: wardenPid, mainPidAfter, nRestarts, activeAfter: after.ActiveState ?? '?', answeredDuringHog: answered, statusCalls, statusCallsOther: { baseline: calls.baseline, after: calls.after } },
+      warden: {
+        mainPidBefore: wardenPid,
+        mainPidAfter,
+        nRestarts,
+        activeAfter: after.ActiveState ?? '?',
+        answeredDuringHog: answered,
+        statusCalls,
+        statusCallsOther: { baseline: calls.baseline, after: calls.after },
+      },
       goals: [],
       problems,
     };
     r.goals = [
-      { goal: 'the hog is OOM-killed inside its scope (kernel OOM kills in the window, every one classified oom_killed)', met: kernelKills > 0 && kernelKills === classified && Object.keys(other).length === 0, value: `${kernelKills} kernel, ${classified} classified` },
-      { goal: 'warden stays up (same MainPID, NRestarts=0, active, answered every status call)', met: mainPidAfter === wardenPid && nRestarts === 0 && after.ActiveState === 'active' && answered === statusCalls && !pidChanged, value: `MainPID ${wardenPid} -> ${mainPidAfter}, NRestarts ${nRestarts}, ${after.ActiveState}, answered ${answered}/${statusCalls}` },
-      { goal: 'the probe outside warden\'s slice ran throughout', met: probeInfo.aliveAtEnd && wh.longestGapMs < 10 * PROBE_INTERVAL_MS, value: `alive ${probeInfo.aliveAtEnd}, ${wh.samples}/${wh.expected} wake-ups, longest gap ${wh.longestGapMs} ms` },
-      { goal: 'probe p99 lateness under 50 ms with the hog', met: wh.lateMs.p99 < 50, value: `${fmtMs(wh.lateMs.p99)} (idle before ${fmtMs(wb.lateMs.p99)}, after ${fmtMs(wa.lateMs.p99)})` },
-      { goal: 'probe p99 response (lateness + 1 MiB allocation) under 50 ms with the hog', met: wh.responseMs.p99 < 50, value: `${fmtMs(wh.responseMs.p99)} (idle before ${fmtMs(wb.responseMs.p99)}, after ${fmtMs(wa.responseMs.p99)})` },
+      {
+        goal: 'the hog is OOM-killed inside its scope (kernel OOM kills in the window, every one classified oom_killed)',
+        met: kernelKills > 0 && kernelKills === classified && Object.keys(other).length === 0,
+        value: `${kernelKills} kernel, ${classified} classified`,
+      },
+      {
+        goal: 'warden stays up (same MainPID, NRestarts=0, active, answered every status call)',
+        met: mainPidAfter === wardenPid && nRestarts === 0 && after.ActiveState === 'active' && answered === statusCalls && !pidChanged,
+        value: `MainPID ${wardenPid} -> ${mainPidAfter}, NRestarts ${nRestarts}, ${after.ActiveState}, answered ${answered}/${statusCalls}`,
+      },
+      {
+        goal: "the probe outside warden's slice ran throughout",
+        met: probeInfo.aliveAtEnd && wh.longestGapMs < 10 * PROBE_INTERVAL_MS,
+        value: `alive ${probeInfo.aliveAtEnd}, ${wh.samples}/${wh.expected} wake-ups, longest gap ${wh.longestGapMs} ms`,
+      },
+      {
+        goal: 'probe p99 lateness under 50 ms with the hog',
+        met: wh.lateMs.p99 < 50,
+        value: `${fmtMs(wh.lateMs.p99)} (idle before ${fmtMs(wb.lateMs.p99)}, after ${fmtMs(wa.lateMs.p99)})`,
+      },
+      {
+        goal: 'probe p99 response (lateness + 1 MiB allocation) under 50 ms with the hog',
+        met: wh.responseMs.p99 < 50,
+        value: `${fmtMs(wh.responseMs.p99)} (idle before ${fmtMs(wb.responseMs.p99)}, after ${fmtMs(wa.responseMs.p99)})`,
+      },
     ];
     return r;
   } catch (err) {
@@ -430,25 +527,68 @@ export function printSurvival(r: SurvivalResult, log: (s: string) => void): void
     ['after', 'idle again (warden paused)'],
   ];
   log('');
-  log(`Host survival: a probe in system.slice, every ${r.config.probeIntervalMs} ms, while warden's worker tries to allocate 2x MemAvailable (${(r.hogTargetMiB / 1024).toFixed(1)} GiB) under memory_max ${r.config.memoryMax}, cpu_quota ${r.config.cpuQuota}`);
+  log(
+    `Host survival: a probe in system.slice, every ${r.config.probeIntervalMs} ms, while warden's worker tries to allocate 2x MemAvailable (${(r.hogTargetMiB / 1024).toFixed(1)} GiB) under memory_max ${r.config.memoryMax}, cpu_quota ${r.config.cpuQuota}`,
+  );
   log(`(${r.config.windowS} s per window, back to back; cgroup ${r.cgroupMode}; swap ${r.swap.totalKiB} kB)`);
   table(
     log,
-    ['window', 'late p50', 'late p99', 'late max', 'alloc p50', 'alloc p99', 'alloc max', 'resp p99', 'resp max', 'wake-ups', 'gap max', 'load1', 'PSI cpu'],
+    [
+      'window',
+      'late p50',
+      'late p99',
+      'late max',
+      'alloc p50',
+      'alloc p99',
+      'alloc max',
+      'resp p99',
+      'resp max',
+      'wake-ups',
+      'gap max',
+      'load1',
+      'PSI cpu',
+    ],
     names.map(([k, label]) => {
       const w = r.windows[k];
-      return [label, fmtMs(w.lateMs.p50), fmtMs(w.lateMs.p99), fmtMs(w.lateMs.max), fmtMs(w.allocMs.p50), fmtMs(w.allocMs.p99), fmtMs(w.allocMs.max), fmtMs(w.responseMs.p99), fmtMs(w.responseMs.max), `${w.samples}/${w.expected}`, `${w.longestGapMs} ms`, `${w.host.load1.start}-${w.host.load1.end}`, `${w.host.psiCpuSomeAvg10Max ?? '-'} %`];
+      return [
+        label,
+        fmtMs(w.lateMs.p50),
+        fmtMs(w.lateMs.p99),
+        fmtMs(w.lateMs.max),
+        fmtMs(w.allocMs.p50),
+        fmtMs(w.allocMs.p99),
+        fmtMs(w.allocMs.max),
+        fmtMs(w.responseMs.p99),
+        fmtMs(w.responseMs.max),
+        `${w.samples}/${w.expected}`,
+        `${w.longestGapMs} ms`,
+        `${w.host.load1.start}-${w.host.load1.end}`,
+        `${w.host.psiCpuSomeAvg10Max ?? '-'} %`,
+      ];
     }),
   );
   const rr = (x: { p50: number; p99: number; max: number }) => `${fmtX(x.p50)} / ${fmtX(x.p99)} / ${fmtX(x.max)}`;
-  log(`  hog / idle before (p50 / p99 / max): lateness ${rr(r.ratio.vsBaseline.late)}; alloc ${rr(r.ratio.vsBaseline.alloc)}; response ${rr(r.ratio.vsBaseline.response)}`);
-  log(`  hog / idle after  (p50 / p99 / max): lateness ${rr(r.ratio.vsAfter.late)}; alloc ${rr(r.ratio.vsAfter.alloc)}; response ${rr(r.ratio.vsAfter.response)}`);
-  const m = (k: WindowName) => `${r.windows[k].host.memAvailableMiB.min.toFixed(0)}-${r.windows[k].host.memAvailableMiB.max.toFixed(0)} MiB`;
-  log(`  host: MemAvailable ${names.map(([k]) => `${k} ${m(k)}`).join(', ')}; PSI memory some avg10 max ${names.map(([k]) => `${k} ${r.windows[k].host.psiMemSomeAvg10Max ?? 'n/a'} %`).join(', ')}`);
-  log(`  OOM kills in the hog window: ${r.oom.kernelKillsInWindow} by the kernel (scope OOM counter, SIGKILL), ${r.oom.classifiedInWindow} classified oom_killed by warden; hog lifetime p50 ${fmtMs(r.oom.hogLifetimeMs.p50)}, max ${fmtMs(r.oom.hogLifetimeMs.max)}; scope limit ${r.oom.limitSeen.map((l) => `${l / 1024 ** 2} MiB`).join(', ')}, peak ${r.oom.peakMiB.min.toFixed(0)}-${r.oom.peakMiB.max.toFixed(0)} MiB`);
+  log(
+    `  hog / idle before (p50 / p99 / max): lateness ${rr(r.ratio.vsBaseline.late)}; alloc ${rr(r.ratio.vsBaseline.alloc)}; response ${rr(r.ratio.vsBaseline.response)}`,
+  );
+  log(
+    `  hog / idle after  (p50 / p99 / max): lateness ${rr(r.ratio.vsAfter.late)}; alloc ${rr(r.ratio.vsAfter.alloc)}; response ${rr(r.ratio.vsAfter.response)}`,
+  );
+  const m = (k: WindowName) =>
+    `${r.windows[k].host.memAvailableMiB.min.toFixed(0)}-${r.windows[k].host.memAvailableMiB.max.toFixed(0)} MiB`;
+  log(
+    `  host: MemAvailable ${names.map(([k]) => `${k} ${m(k)}`).join(', ')}; PSI memory some avg10 max ${names.map(([k]) => `${k} ${r.windows[k].host.psiMemSomeAvg10Max ?? 'n/a'} %`).join(', ')}`,
+  );
+  log(
+    `  OOM kills in the hog window: ${r.oom.kernelKillsInWindow} by the kernel (scope OOM counter, SIGKILL), ${r.oom.classifiedInWindow} classified oom_killed by warden; hog lifetime p50 ${fmtMs(r.oom.hogLifetimeMs.p50)}, max ${fmtMs(r.oom.hogLifetimeMs.max)}; scope limit ${r.oom.limitSeen.map((l) => `${l / 1024 ** 2} MiB`).join(', ')}, peak ${r.oom.peakMiB.min.toFixed(0)}-${r.oom.peakMiB.max.toFixed(0)} MiB`,
+  );
   const ph = (d: Dist) => `${d.n} wake-ups, p50 ${fmtMs(d.p50)}, p99 ${fmtMs(d.p99)}, max ${fmtMs(d.max)}`;
-  log(`  probe lateness by hog phase: within 200 ms of an OOM kill ${ph(r.oom.lateByPhase.nearKill)}; 1 s after a spawn ${ph(r.oom.lateByPhase.nearSpawn)}; the rest (allocating) ${ph(r.oom.lateByPhase.allocating)}`);
-  log(`  warden: MainPID ${r.warden.mainPidBefore} -> ${r.warden.mainPidAfter}, NRestarts ${r.warden.nRestarts}, ${r.warden.activeAfter}; answered ${r.warden.answeredDuringHog}/${r.warden.statusCalls} status calls during the hog window`);
+  log(
+    `  probe lateness by hog phase: within 200 ms of an OOM kill ${ph(r.oom.lateByPhase.nearKill)}; 1 s after a spawn ${ph(r.oom.lateByPhase.nearSpawn)}; the rest (allocating) ${ph(r.oom.lateByPhase.allocating)}`,
+  );
+  log(
+    `  warden: MainPID ${r.warden.mainPidBefore} -> ${r.warden.mainPidAfter}, NRestarts ${r.warden.nRestarts}, ${r.warden.activeAfter}; answered ${r.warden.answeredDuringHog}/${r.warden.statusCalls} status calls during the hog window`,
+  );
   log('  goals:');
   for (const g of r.goals) log(`    ${g.met ? 'met    ' : 'NOT met'}  ${g.goal}: ${g.value}`);
   for (const p of r.problems) log(`  *** ${p} ***`);
@@ -469,5 +609,9 @@ if (isMain(import.meta.url)) {
     units: 'ms; MiB',
     survival,
   };
-  writeResults(o, `${result.date}-${hostname()}-survival-${survival.config.memoryMax}-cpu${survival.config.cpuQuota.replace('%', '')}${o.quick ? '-quick' : ''}.json`, result);
+  writeResults(
+    o,
+    `${result.date}-${hostname()}-survival-${survival.config.memoryMax}-cpu${survival.config.cpuQuota.replace('%', '')}${o.quick ? '-quick' : ''}.json`,
+    result,
+  );
 }

@@ -68,11 +68,13 @@ const probe: Probe = { armed: false, watchAt: null, spawnCallAt: null, spawnRetu
   };
   syncBuiltinESMExports();
 }
-const resetProbe = () => Object.assign(probe, { armed: true, watchAt: null, spawnCallAt: null, spawnReturnAt: null, pidEventAt: null, pidEventType: null });
+const resetProbe = () =>
+  Object.assign(probe, { armed: true, watchAt: null, spawnCallAt: null, spawnReturnAt: null, pidEventAt: null, pidEventType: null });
 
 const { execFileSync, spawn, spawnSync } = await import('node:child_process');
 const { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
 const { hostname } = await import('node:os');
+// eslint-disable-next-line @typescript-eslint/unbound-method -- path.join does not use `this`
 const { join } = await import('node:path');
 const { fileURLToPath } = await import('node:url');
 const { gitInfo, loadNow, machineInfo, runSpan } = await import('./machine.js');
@@ -108,8 +110,11 @@ const git = gitInfo(ROOT);
 const startedAt = new Date();
 const container = existsSync('/run/systemd/container') ? readFileSync('/run/systemd/container', 'latin1').trim() : null;
 const systemdVersion = (spawnSync('systemctl', ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] ?? '?';
-const cgroupMode = existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2 (unified)' : existsSync('/sys/fs/cgroup/unified') ? 'hybrid (v1 controllers)' : 'v1';
-
+const cgroupMode = existsSync('/sys/fs/cgroup/cgroup.controllers')
+  ? 'v2 (unified)'
+  : existsSync('/sys/fs/cgroup/unified')
+    ? 'hybrid (v1 controllers)'
+    : 'v1';
 
 const ms = (ns: bigint | number) => Number(ns) / 1e6;
 const { fmtMs } = await import('./table.js');
@@ -125,9 +130,15 @@ interface Dist {
 /** Milliseconds in, summary in milliseconds (nearest-rank percentiles). */
 function dist_(xs: readonly number[]): Dist {
   const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), max: s[s.length - 1] ?? NaN, min: s[0] ?? NaN, mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    max: s[s.length - 1] ?? NaN,
+    min: s[0] ?? NaN,
+    mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length),
+  };
 }
-
 
 // The worker user: the default config's `warden`, created as install.sh tells users to.
 const WORKER_USER = 'warden';
@@ -140,8 +151,13 @@ if (!user) throw new Error('could not create the worker user');
 const defaults = loadMod.parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'bench-defaults');
 const memoryMax = defaults.worker.memoryMax;
 const cpuQuota = defaults.worker.cpuQuota;
-const memCtl = cgroupsMod.memoryController();
-const ex = new scopeMod.SystemdExecutor({ user, maxRuntimeMs: defaults.worker.maxRuntime, stopGraceMs: defaults.worker.stopGrace, memoryEnforced: memCtl.enabled });
+const memCtl = cgroupsMod.memoryControllerFrom(cgroupsMod.readCgroupFiles('/'));
+const ex = new scopeMod.SystemdExecutor({
+  user,
+  maxRuntimeMs: defaults.worker.maxRuntime,
+  stopGraceMs: defaults.worker.stopGrace,
+  memoryEnforced: memCtl.enabled,
+});
 
 // the shipped worker slice, installed as installService in test/systemd/harness.ts does
 mkdirSync('/run/systemd/system', { recursive: true });
@@ -149,10 +165,16 @@ writeFileSync('/run/systemd/system/warden-workers.slice', readFileSync(join(ROOT
 execFileSync('systemctl', ['daemon-reload']);
 
 log(`warden systemd benchmark, ${startedAt.toISOString()}`);
-log(`machine: ${machine.hostname}${container ? ` (${container} container on this host's kernel)` : ''}, ${machine.arch}, ${machine.cpuModel}, nproc ${machine.nproc}, kernel ${machine.kernel}, node ${machine.node}`);
+log(
+  `machine: ${machine.hostname}${container ? ` (${container} container on this host's kernel)` : ''}, ${machine.arch}, ${machine.cpuModel}, nproc ${machine.nproc}, kernel ${machine.kernel}, node ${machine.node}`,
+);
 log(`${systemdVersion}, cgroup ${cgroupMode}, memory controller ${memCtl.enabled ? 'on' : `OFF (${memCtl.why})`}`);
-log(`code: ${git.commit ?? 'unknown commit'}${git.srcChanges.length ? ` plus ${git.srcChanges.length} uncommitted change(s) under src/ (built into dist/)` : ''}`);
-log(`load average at start: ${machine.loadavgAtStart.join(' ')}; CPU pressure (PSI some) avg10/60/300: ${cpuPressureAtStart ? `${cpuPressureAtStart.avg10}/${cpuPressureAtStart.avg60}/${cpuPressureAtStart.avg300} %` : 'n/a'} (a shared machine: trust the interleaved ratios more than absolute figures)`);
+log(
+  `code: ${git.commit ?? 'unknown commit'}${git.srcChanges.length ? ` plus ${git.srcChanges.length} uncommitted change(s) under src/ (built into dist/)` : ''}`,
+);
+log(
+  `load average at start: ${machine.loadavgAtStart.join(' ')}; CPU pressure (PSI some) avg10/60/300: ${cpuPressureAtStart ? `${cpuPressureAtStart.avg10}/${cpuPressureAtStart.avg60}/${cpuPressureAtStart.avg300} %` : 'n/a'} (a shared machine: trust the interleaved ratios more than absolute figures)`,
+);
 
 // ---------------------------------------------------------------------------------------------
 // 1. spawn latency
@@ -184,7 +206,11 @@ function makeSpec(worker = WORKER_ARGV): WorkerSpec {
     runBase: join(base, 'run', `${taskId}.1`),
     memoryMax,
     cpuQuota,
-    env: { ...(Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined))), WARDEN_TASK_ID: taskId, WARDEN_ATTEMPT: '1' },
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+      WARDEN_TASK_ID: taskId,
+      WARDEN_ATTEMPT: '1',
+    },
   };
 }
 
@@ -221,11 +247,23 @@ async function wardenOnce(): Promise<WardenSample> {
   const call = at(p.spawnCallAt, t0);
   const ret = at(p.spawnReturnAt, call);
   const ev = at(p.pidEventAt, t1);
-  return { totalMs: ms(t1 - t0), prepMs: ms(call - t0), forkMs: ms(ret - call), scopeMs: ms(ev - ret), resolveMs: ms(t1 - ev), eventType: p.pidEventType };
+  return {
+    totalMs: ms(t1 - t0),
+    prepMs: ms(call - t0),
+    forkMs: ms(ret - call),
+    scopeMs: ms(ev - ret),
+    resolveMs: ms(t1 - ev),
+    eventType: p.pidEventType,
+  };
 }
 
 /** Runs a command to its exit; returns the wall time in ms (throws on a non-zero exit). */
-function runToExit(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}, forkMs?: number[]): Promise<number> {
+function runToExit(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+  forkMs?: number[],
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = nowNs();
     const c = spawn(cmd, args, { stdio: 'ignore', ...opts });
@@ -305,7 +343,9 @@ const eventTypes = [...new Set(wardenSamples.map((s) => s.eventType ?? 'none'))]
 
 log('');
 log(`1. Spawn latency: ${SPAWN_N} each after ${SPAWN_WARMUP} warm-up, interleaved (floor, warden, floor, warden, ...)`);
-log(`   warden: SystemdExecutor.spawn(spec) from dist/, worker ${JSON.stringify(WORKER_ARGV)}, worker user "${WORKER_USER}" (uid ${user.uid}), memory_max ${memoryMax} B, cpu_quota ${cpuQuota}%, timed until spawn() resolves`);
+log(
+  `   warden: SystemdExecutor.spawn(spec) from dist/, worker ${JSON.stringify(WORKER_ARGV)}, worker user "${WORKER_USER}" (uid ${user.uid}), memory_max ${memoryMax} B, cpu_quota ${cpuQuota}%, timed until spawn() resolves`,
+);
 log(`   floor: systemd-run ${FLOOR_ARGS.join(' ')}, timed from child_process.spawn to exit`);
 table(
   ['subject', 'p50', 'p90', 'max', 'min'],
@@ -324,7 +364,7 @@ log(
   `   live scope: ${live.unit} ${live.activeState} in ${live.slice}; pid ${live.pid} (${live.comm}, uid ${live.uid}) in its cgroup: ${live.pidInScope}; ` +
     `${live.memoryLimitFile} = ${live.memoryLimit}; ${live.cpuQuotaFile} = ${live.cpuQuota}`,
 );
-log('   where warden\'s time goes (p50 of each phase, from probes around child_process.spawn and fs.watch):');
+log("   where warden's time goes (p50 of each phase, from probes around child_process.spawn and fs.watch):");
 table(
   ['phase', 'p50', 'p90', 'max'],
   [
@@ -367,7 +407,13 @@ function unitSliceLimitsOnly(args: string[], withUid: boolean): string[] {
   }
   return [...out, 'true'];
 }
-const profileSeries = { floor: [] as number[], exact: [] as number[], nolimits: [] as number[], rootNoWrapper: [] as number[], uidNoWrapper: [] as number[] };
+const profileSeries = {
+  floor: [] as number[],
+  exact: [] as number[],
+  nolimits: [] as number[],
+  rootNoWrapper: [] as number[],
+  uidNoWrapper: [] as number[],
+};
 for (let i = 0; i < PROFILE_N + 2; i++) {
   const a = makeSpec();
   const b = makeSpec();
@@ -401,15 +447,41 @@ table(
   ['systemd-run variant', 'p50', 'p90', 'max', 'ratio p50 to floor'],
   [
     ['floor: --scope --quiet true', fmtMs(prof.floor.p50), fmtMs(prof.floor.p90), fmtMs(prof.floor.max), '1.00x'],
-    ['warden unit+slice+limits, root, true', fmtMs(prof.rootNoWrapper.p50), fmtMs(prof.rootNoWrapper.p90), fmtMs(prof.rootNoWrapper.max), fmtX(prof.rootNoWrapper.p50 / prof.floor.p50)],
-    ['  the same with --uid/--gid', fmtMs(prof.uidNoWrapper.p50), fmtMs(prof.uidNoWrapper.p90), fmtMs(prof.uidNoWrapper.max), fmtX(prof.uidNoWrapper.p50 / prof.floor.p50)],
-    ['warden args (uid, sh wrapper) without -p limits', fmtMs(prof.nolimits.p50), fmtMs(prof.nolimits.p90), fmtMs(prof.nolimits.max), fmtX(prof.nolimits.p50 / prof.floor.p50)],
-    ["warden's exact scopeArgs(spec), wrapper runs true", fmtMs(prof.exact.p50), fmtMs(prof.exact.p90), fmtMs(prof.exact.max), fmtX(prof.exact.p50 / prof.floor.p50)],
+    [
+      'warden unit+slice+limits, root, true',
+      fmtMs(prof.rootNoWrapper.p50),
+      fmtMs(prof.rootNoWrapper.p90),
+      fmtMs(prof.rootNoWrapper.max),
+      fmtX(prof.rootNoWrapper.p50 / prof.floor.p50),
+    ],
+    [
+      '  the same with --uid/--gid',
+      fmtMs(prof.uidNoWrapper.p50),
+      fmtMs(prof.uidNoWrapper.p90),
+      fmtMs(prof.uidNoWrapper.max),
+      fmtX(prof.uidNoWrapper.p50 / prof.floor.p50),
+    ],
+    [
+      'warden args (uid, sh wrapper) without -p limits',
+      fmtMs(prof.nolimits.p50),
+      fmtMs(prof.nolimits.p90),
+      fmtMs(prof.nolimits.max),
+      fmtX(prof.nolimits.p50 / prof.floor.p50),
+    ],
+    [
+      "warden's exact scopeArgs(spec), wrapper runs true",
+      fmtMs(prof.exact.p50),
+      fmtMs(prof.exact.p90),
+      fmtMs(prof.exact.max),
+      fmtX(prof.exact.p50 / prof.floor.p50),
+    ],
   ],
 );
 
 // leave no scope behind
-for (const line of sh('systemctl', ['list-units', '--type=scope', '--all', '--plain', '--no-legend', 'warden-*.scope']).stdout.split('\n')) {
+for (const line of sh('systemctl', ['list-units', '--type=scope', '--all', '--plain', '--no-legend', 'warden-*.scope']).stdout.split(
+  '\n',
+)) {
   const u = line.trim().split(/\s+/)[0];
   if (u) sh('systemctl', ['stop', u]);
 }
@@ -440,7 +512,16 @@ const result = {
   ...runSpan(startedAt),
   quick,
   git,
-  machine: { ...machine, container, systemd: systemdVersion, cgroupMode, memoryController: memCtl, loadavgAtEnd: loadNow(), cpuPressureAtStart, cpuPressureAtEnd: cpuPressure() },
+  machine: {
+    ...machine,
+    container,
+    systemd: systemdVersion,
+    cgroupMode,
+    memoryController: memCtl,
+    loadavgAtEnd: loadNow(),
+    cpuPressureAtStart,
+    cpuPressureAtEnd: cpuPressure(),
+  },
   units: 'milliseconds for latencies, KiB for memory, % of one core, events per second',
   spawn: {
     method:
@@ -456,7 +537,14 @@ const result = {
     warden,
     floor: { what: `systemd-run ${FLOOR_ARGS.join(' ')}`, ...floor },
     ratio: spawnRatio,
-    verification: { attempts: verified.attempts, limitRecordedInScope: verified.limitOk, exitedZero: verified.rcOk, limitsSeen: [...verified.limitsSeen], failures: verified.failures, liveScope: live },
+    verification: {
+      attempts: verified.attempts,
+      limitRecordedInScope: verified.limitOk,
+      exitedZero: verified.rcOk,
+      limitsSeen: [...verified.limitsSeen],
+      failures: verified.failures,
+      liveScope: live,
+    },
     phases: { ...phases, pidFileEventTypes: eventTypes, floorSpawnCall: floorFork, floorAfterSpawnCall: floorAfterFork },
     samples: { wardenMs: wardenSamples.map((s) => s.totalMs), floorMs },
     profile: {
@@ -475,9 +563,13 @@ const result = {
 const resultsDir = new URL('bench/results/', root);
 mkdirSync(resultsDir, { recursive: true });
 // BENCH_OUT: where `npm run bench` (bench/run.ts) wants this part, to merge it into its own file
-const out = process.env.BENCH_OUT ? new URL(`file://${process.env.BENCH_OUT}`) : new URL(`${result.date}-${hostname()}-systemd${quick ? '-quick' : ''}.json`, resultsDir);
+const out = process.env.BENCH_OUT
+  ? new URL(`file://${process.env.BENCH_OUT}`)
+  : new URL(`${result.date}-${hostname()}-systemd${quick ? '-quick' : ''}.json`, resultsDir);
 writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 log('');
 const psiEnd = result.machine.cpuPressureAtEnd;
-log(`load average at end: ${result.machine.loadavgAtEnd.join(' ')}; CPU pressure avg10/60/300 at end: ${psiEnd ? `${psiEnd.avg10}/${psiEnd.avg60}/${psiEnd.avg300} %` : 'n/a'}`);
+log(
+  `load average at end: ${result.machine.loadavgAtEnd.join(' ')}; CPU pressure avg10/60/300 at end: ${psiEnd ? `${psiEnd.avg10}/${psiEnd.avg60}/${psiEnd.avg300} %` : 'n/a'}`,
+);
 log(`results: ${fileURLToPath(out)} (${(result.durationMs / 1000).toFixed(1)} s)`);

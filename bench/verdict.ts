@@ -10,9 +10,15 @@ import { StreamVerdictReader } from '../src/verdict/stream-reader.ts';
 
 const MB = 1024 * 1024;
 const TARGET = 50 * MB;
-const lines = readFileSync(new URL('../test/fixtures/streams/success.jsonl', import.meta.url), 'utf8').trim().split('\n');
+const lines = readFileSync(new URL('../test/fixtures/streams/success.jsonl', import.meta.url), 'utf8')
+  .trim()
+  .split('\n');
 const pad = 'x'.repeat(4000);
-const body = lines.slice(0, -1).map((l) => l.replace('"text":"', `"text":"${pad}`)).join('\n') + '\n';
+const body =
+  lines
+    .slice(0, -1)
+    .map((l) => l.replace('"text":"', `"text":"${pad}`))
+    .join('\n') + '\n';
 const reps = Math.ceil(TARGET / Buffer.byteLength(body));
 const dir = mkdtempSync(join(tmpdir(), 'wd-bench-'));
 const file = join(dir, '1.log');
@@ -28,10 +34,14 @@ function timeIt(name: string, fn: () => void): void {
   fn();
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const rss1 = process.memoryUsage().rss;
-  console.log(`${name.padEnd(34)} ${(size / MB / (ms / 1000)).toFixed(0).padStart(6)} MB/s  ${ms.toFixed(0).padStart(6)} ms  RSS +${((rss1 - rss0) / MB).toFixed(1)} MB`);
+  console.log(
+    `${name.padEnd(34)} ${(size / MB / (ms / 1000)).toFixed(0).padStart(6)} MB/s  ${ms.toFixed(0).padStart(6)} ms  RSS +${((rss1 - rss0) / MB).toFixed(1)} MB`,
+  );
 }
 
-console.log(`stream: ${(size / MB).toFixed(1)} MB, ${data.toString('latin1').split('\n').length - 1} lines; node ${process.version}, ${process.arch}`);
+console.log(
+  `stream: ${(size / MB).toFixed(1)} MB, ${data.toString('latin1').split('\n').length - 1} lines; node ${process.version}, ${process.arch}`,
+);
 let n = 0;
 timeIt('floor: newline split, 64 KiB chunks', () => {
   for (let at = 0; at < size; at += CHUNK) {

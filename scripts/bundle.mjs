@@ -17,7 +17,17 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { basename, join, relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
-const PAYLOAD = ['dist', 'systemd', 'examples', 'scripts/fake-worker', 'install.sh', 'README.md', 'package.json', 'package-lock.json', 'LICENSE'];
+const PAYLOAD = [
+  'dist',
+  'systemd',
+  'examples',
+  'scripts/fake-worker',
+  'install.sh',
+  'README.md',
+  'package.json',
+  'package-lock.json',
+  'LICENSE',
+];
 
 function die(msg) {
   console.error(`bundle: ${msg}`);
@@ -95,11 +105,15 @@ function stage(dest) {
       if (meta.optional) continue;
       die(`${key} is in package-lock.json but not installed: run \`npm ci\``);
     }
-    if (meta.os || meta.cpu || meta.hasInstallScript) die(`${key} is platform-specific (os/cpu/install script): one bundle could not serve arm64, armhf and x86_64`);
+    if (meta.os || meta.cpu || meta.hasInstallScript)
+      die(`${key} is platform-specific (os/cpu/install script): one bundle could not serve arm64, armhf and x86_64`);
     const native = hasNativeCode(src);
     if (native) die(`${relative(root, native)} is native code: one bundle could not serve arm64, armhf and x86_64`);
     // nested node_modules are lock entries of their own, copied (or left out, if dev) separately
-    cpSync(src, join(dest, key), { recursive: true, filter: (from) => from === src || !relative(src, from).split('/').includes('node_modules') });
+    cpSync(src, join(dest, key), {
+      recursive: true,
+      filter: (from) => from === src || !relative(src, from).split('/').includes('node_modules'),
+    });
   }
   return { version: pkg.version, packages: prod.length, bytes: dirBytes(dest) };
 }
@@ -107,7 +121,9 @@ function stage(dest) {
 const opts = parseArgs(process.argv.slice(2));
 if (opts.stage) {
   const s = stage(opts.stage);
-  console.log(`staged warden ${s.version}: dist + ${s.packages} production packages, ${(s.bytes / 1024 / 1024).toFixed(1)} MB in ${opts.stage}`);
+  console.log(
+    `staged warden ${s.version}: dist + ${s.packages} production packages, ${(s.bytes / 1024 / 1024).toFixed(1)} MB in ${opts.stage}`,
+  );
 } else {
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   const name = `warden-${version}`;
@@ -115,10 +131,14 @@ if (opts.stage) {
   const s = stage(join(work, name));
   mkdirSync(opts.out, { recursive: true });
   const tarball = join(opts.out, `${name}.tar.gz`);
-  const tar = spawnSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, '-C', work, name], { stdio: 'inherit' });
+  const tar = spawnSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, '-C', work, name], {
+    stdio: 'inherit',
+  });
   rmSync(work, { recursive: true, force: true });
   if (tar.status !== 0) die(`tar failed (exit ${tar.status})`);
   const sum = createHash('sha256').update(readFileSync(tarball)).digest('hex');
   writeFileSync(`${tarball}.sha256`, `${sum}  ${basename(tarball)}\n`);
-  console.log(`${relative(process.cwd(), tarball) || tarball}: warden ${s.version}, dist + ${s.packages} production packages, ${(statSync(tarball).size / 1024 / 1024).toFixed(1)} MB (sha256 ${sum.slice(0, 12)}); install: sudo ./install.sh --bundle ${basename(tarball)}`);
+  console.log(
+    `${relative(process.cwd(), tarball) || tarball}: warden ${s.version}, dist + ${s.packages} production packages, ${(statSync(tarball).size / 1024 / 1024).toFixed(1)} MB (sha256 ${sum.slice(0, 12)}); install: sudo ./install.sh --bundle ${basename(tarball)}`,
+  );
 }

@@ -56,7 +56,11 @@ function wardenCli(...args) {
   });
 }
 
-const indent = (text) => text.split('\n').map((l) => `    ${l}`).join('\n');
+const indent = (text) =>
+  text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 
 async function showStatus(title) {
   const r = await wardenCli('status');
@@ -95,7 +99,9 @@ for (const t of TASKS) {
 }
 
 // --- 2. run warden in the foreground and follow its log --------------------------------------
-say(`Starting: warden run --config ${configPath}\nwarden's own log lines follow, marked "|". Expect: fail-at-start fails three times, the breaker opens.`);
+say(
+  `Starting: warden run --config ${configPath}\nwarden's own log lines follow, marked "|". Expect: fail-at-start fails three times, the breaker opens.`,
+);
 const warden = spawn(process.execPath, [cli, 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
 let wardenExited = null;
 const wardenDone = new Promise((resolve) => warden.on('exit', (code, signal) => resolve((wardenExited = { code, signal }))));
@@ -133,7 +139,11 @@ async function onLogLine(line) {
     narrate(() => say('Cooldown over: the breaker is HALF-OPEN. Exactly one probe worker may start; its result decides.'));
   } else if (seen.halfOpen && !seen.probe && line.includes('(breaker probe)')) {
     seen.probe = /spawning (\S+)/.exec(line)?.[1] ?? '?';
-    narrate(() => say(`${seen.probe} is the probe. If it succeeds the breaker closes; if it failed, the breaker would reopen with the cooldown doubled.`));
+    narrate(() =>
+      say(
+        `${seen.probe} is the probe. If it succeeds the breaker closes; if it failed, the breaker would reopen with the cooldown doubled.`,
+      ),
+    );
   } else if (!seen.closed && line.includes('breaker closed')) {
     seen.closed = true;
     seen.closedAt = Date.now();
@@ -182,7 +192,9 @@ async function finish(s) {
         `The demo's files stay in ${dir} (state.json, worker logs under state/logs/); delete them when done.`,
     );
   } else {
-    say(`Every task finished in ${wall} s, but the breaker did ${seen.opened ? 'trip and did not close' : 'not trip'}: the demo did not show what it should. Please report this.`);
+    say(
+      `Every task finished in ${wall} s, but the breaker did ${seen.opened ? 'trip and did not close' : 'not trip'}: the demo did not show what it should. Please report this.`,
+    );
   }
   process.exit(story && exit.code === 0 ? 0 : 1);
 }
@@ -199,19 +211,22 @@ async function stopWarden() {
 // a slow safety net in case a log line was missed
 const poller = setInterval(() => narrate(checkDone), 5000);
 
-const deadline = setTimeout(async () => {
-  if (finished) return;
-  finished = true;
-  clearInterval(poller);
-  say(
-    `TIME LIMIT: the demo has run for ${TIME_LIMIT_MS / 1000} s without finishing ` +
-      `(breaker tripped: ${seen.opened ? 'yes' : 'no'}, closed again: ${seen.closed ? 'yes' : 'no'}). Current state:`,
-  );
-  await showStatus('at the time limit');
-  say(`Stopping warden. Its files are in ${dir}.`);
-  await stopWarden();
-  process.exit(1);
-}, Math.max(0, TIME_LIMIT_MS - (Date.now() - t0)));
+const deadline = setTimeout(
+  async () => {
+    if (finished) return;
+    finished = true;
+    clearInterval(poller);
+    say(
+      `TIME LIMIT: the demo has run for ${TIME_LIMIT_MS / 1000} s without finishing ` +
+        `(breaker tripped: ${seen.opened ? 'yes' : 'no'}, closed again: ${seen.closed ? 'yes' : 'no'}). Current state:`,
+    );
+    await showStatus('at the time limit');
+    say(`Stopping warden. Its files are in ${dir}.`);
+    await stopWarden();
+    process.exit(1);
+  },
+  Math.max(0, TIME_LIMIT_MS - (Date.now() - t0)),
+);
 
 warden.on('exit', (code, signal) => {
   if (finished) return;

@@ -9,7 +9,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const list = (dir) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f)) : []);
+const list = (dir) =>
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir))
+        .filter((f) => f.endsWith('.test.ts'))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
 const only = process.argv.slice(2); // e.g. `npm test -- unit` or `-- systemd`
 const want = (suite) => only.length === 0 || only.includes(suite);
 
@@ -43,11 +49,15 @@ if (want('systemd')) {
       console.error('*** systemd: no test files found ***');
       ok = false;
     } else {
-      const r = spawnSync(join(root, 'scripts/with-systemd.sh'), ['test', process.execPath, '--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
-        cwd: root,
-        stdio: 'inherit',
-        env: { ...process.env, WARDEN_IN_SYSTEMD_HARNESS: '1' },
-      });
+      const r = spawnSync(
+        join(root, 'scripts/with-systemd.sh'),
+        ['test', process.execPath, '--import', 'tsx', '--test', '--test-concurrency=1', ...files],
+        {
+          cwd: root,
+          stdio: 'inherit',
+          env: { ...process.env, WARDEN_IN_SYSTEMD_HARNESS: '1' },
+        },
+      );
       ok = r.status === 0 && ok;
     }
   }

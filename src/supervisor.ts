@@ -163,12 +163,15 @@ export class Supervisor {
     // Refuse before reading or writing the state: it belongs to the running daemon (one writer),
     // and recovery here would adopt that daemon's workers.
     if (await socketAnswers(c.control.socket)) {
-      throw new DaemonAlreadyRunning(`another warden daemon is already running on ${c.control.socket}; not starting a second one on the same state`);
+      throw new DaemonAlreadyRunning(
+        `another warden daemon is already running on ${c.control.socket}; not starting a second one on the same state`,
+      );
     }
     ensureStateDir(this.stateDir);
     const { state, fresh } = loadState(this.stateDir, c.breaker.cooldown);
     if (!fresh) copyFileSync(statePath(this.stateDir), `${statePath(this.stateDir)}.bak`);
-    if (!fresh && !state.cleanShutdown) log.warn('the previous warden run did not shut down cleanly (crash, kill or watchdog); recovering its workers');
+    if (!fresh && !state.cleanShutdown)
+      log.warn('the previous warden run did not shut down cleanly (crash, kill or watchdog); recovering its workers');
     this.state = state;
     this.commit({ ...state, cleanShutdown: false }, []);
     if (!fresh && !state.cleanShutdown) this.observe({ type: 'unclean_restart', runningTasks: runningCount(state) });
@@ -203,16 +206,24 @@ export class Supervisor {
     // a queued task wakes the loop at once (inotify), rather than waiting for the next poll
     mkdirSync(queueDir(this.stateDir), { recursive: true, mode: 0o750 });
     this.queueWatcher = watch(queueDir(this.stateDir), () => this.requestTick());
-    this.queueWatcher.on('error', (err) => log.warn('cannot watch the queue directory; tasks are picked up on the next poll', { error: err.message }));
+    this.queueWatcher.on('error', (err) =>
+      log.warn('cannot watch the queue directory; tasks are picked up on the next poll', { error: err.message }),
+    );
     const gh = c.github;
     if (gh) {
       this.poller = new GithubPoller(gh, this.gh, (r) => this.onGithubPoll(r), log);
       this.poller.start();
     }
-    if (c.worktree) this.pruneJob = runOnSchedule(c.worktree.prune, () => this.workspace.prune(this.state, this.now()), log, 'worktree-prune');
+    if (c.worktree)
+      this.pruneJob = runOnSchedule(c.worktree.prune, () => this.workspace.prune(this.state, this.now()), log, 'worktree-prune');
     this.deps.notifier.ready(this.statusLine());
     this.ready = true;
-    log.info('warden ready', { control_socket: c.control.socket, control_port: this.server.tcpPort ?? undefined, tasks: Object.keys(this.state.tasks).length, running: this.workers.size });
+    log.info('warden ready', {
+      control_socket: c.control.socket,
+      control_port: this.server.tcpPort ?? undefined,
+      tasks: Object.keys(this.state.tasks).length,
+      running: this.workers.size,
+    });
     this.requestTick();
   }
 
@@ -223,7 +234,15 @@ export class Supervisor {
       if (task.state !== 'running' || !task.current) continue;
       const cur = task.current;
       const runBase = this.runBase(task.id, cur.attempt);
-      const result = await executor.adopt({ taskId: task.id, attempt: cur.attempt, pid: cur.pid, pidStartTime: cur.pidStartTime, unit: cur.unit, runBase, startedAt: cur.claimedAt });
+      const result = await executor.adopt({
+        taskId: task.id,
+        attempt: cur.attempt,
+        pid: cur.pid,
+        pidStartTime: cur.pidStartTime,
+        unit: cur.unit,
+        runBase,
+        startedAt: cur.claimedAt,
+      });
       if (result.kind === 'adopted') {
         const h = result.handle;
         log.info('adopted running worker', { task: task.id, attempt: cur.attempt, pid: h.pid, unit: h.unit ?? undefined });
@@ -232,11 +251,21 @@ export class Supervisor {
         }
         this.watch(task.id, cur.attempt, h);
       } else {
-        log.warn('worker of a running task is gone; classifying its attempt', { task: task.id, attempt: cur.attempt, pid: cur.pid ?? undefined });
+        log.warn('worker of a running task is gone; classifying its attempt', {
+          task: task.id,
+          attempt: cur.attempt,
+          pid: cur.pid ?? undefined,
+        });
         this.finish(task.id, cur.claimedAt, result.exit, null);
       }
     }
-    const strays = await executor.strays(new Set(Object.values(this.state.tasks).filter((t) => t.state === 'running').map((t) => t.id)));
+    const strays = await executor.strays(
+      new Set(
+        Object.values(this.state.tasks)
+          .filter((t) => t.state === 'running')
+          .map((t) => t.id),
+      ),
+    );
     for (const name of strays) {
       log.warn('stopping a stray worker that belongs to no running task', { unit: name });
       await executor.stopStray(name, this.config.worker.stopGrace);
@@ -268,7 +297,11 @@ export class Supervisor {
       this.commit(d.state, d.events);
       this.lastSample = sample;
       this.warnHardwareUnavailable(sample);
-      if (!sample.psiAvailable) this.warnOnce('psi', 'PSI is not available (/proc/pressure/memory missing): memory pressure is not part of admission. On a Raspberry Pi add psi=1 to /boot/firmware/cmdline.txt and reboot.');
+      if (!sample.psiAvailable)
+        this.warnOnce(
+          'psi',
+          'PSI is not available (/proc/pressure/memory missing): memory pressure is not part of admission. On a Raspberry Pi add psi=1 to /boot/firmware/cmdline.txt and reboot.',
+        );
       for (const e of sample.errors) this.warnOnce(`sample:${e}`, `host sample: ${e}`);
       const r = planTick(this.state, now, sample, this.settings);
       this.commit(r.state, r.events);
@@ -351,7 +384,11 @@ export class Supervisor {
           continue;
         }
         const dest = rejectQueued(this.stateDir, e.file);
-        this.deps.log.error('rejected a task request: a task with this ID already exists', { task: req.id, state: existing.state, moved_to: dest });
+        this.deps.log.error('rejected a task request: a task with this ID already exists', {
+          task: req.id,
+          state: existing.state,
+          moved_to: dest,
+        });
         continue;
       }
       const promptFile = join(promptDir(this.stateDir), `${req.id}.prompt`);
@@ -375,7 +412,14 @@ export class Supervisor {
     if (!task) return;
     const claimedAt = task.current?.claimedAt ?? this.now();
     const failed = (field: 'spawnError' | 'worktreeError', message: string) =>
-      this.finish(task.id, claimedAt, { spawnError: null, exitCode: null, signal: null, oomKilled: false, lost: false, endedAt: this.now() }, null, null, { [field]: message });
+      this.finish(
+        task.id,
+        claimedAt,
+        { spawnError: null, exitCode: null, signal: null, oomKilled: false, lost: false, endedAt: this.now() },
+        null,
+        null,
+        { [field]: message },
+      );
     let worktree: string;
     try {
       worktree = await this.workspace.prepare(task.id);
@@ -391,7 +435,12 @@ export class Supervisor {
         taskId: task.id,
         attempt: order.attempt,
         argv: [
-          ...buildWorkerArgv(this.config.worker.command, { promptFile: task.promptFile, taskId: task.id, worktree, permissionMode: this.config.worker.permissionMode }),
+          ...buildWorkerArgv(this.config.worker.command, {
+            promptFile: task.promptFile,
+            taskId: task.id,
+            worktree,
+            permissionMode: this.config.worker.permissionMode,
+          }),
           ...resumeArgs(sessionToResume(task, this.config.worker.resumeSessions)),
         ],
         cwd: worktree,
@@ -400,13 +449,28 @@ export class Supervisor {
         runBase: this.runBase(task.id, order.attempt),
         memoryMax: this.config.worker.memoryMax,
         cpuQuota: this.config.worker.cpuQuota,
-        env: { ...stringEnv(process.env), WARDEN_TASK_ID: task.id, WARDEN_ATTEMPT: String(order.attempt), WARDEN_WORKTREE: worktree, WARDEN_PROMPT_FILE: task.promptFile },
+        env: {
+          ...stringEnv(process.env),
+          WARDEN_TASK_ID: task.id,
+          WARDEN_ATTEMPT: String(order.attempt),
+          WARDEN_WORKTREE: worktree,
+          WARDEN_PROMPT_FILE: task.promptFile,
+        },
       });
     } catch (err) {
       return failed('spawnError', (err as Error).message);
     }
-    this.commit(this.withCurrent(task.id, { pid: handle.pid, pidStartTime: handle.pidStartTime, unit: handle.unit, executor: executor.kind }), []);
-    this.deps.log.info('worker started', { task: task.id, attempt: order.attempt, pid: handle.pid, unit: handle.unit ?? undefined, probe: order.probe || undefined });
+    this.commit(
+      this.withCurrent(task.id, { pid: handle.pid, pidStartTime: handle.pidStartTime, unit: handle.unit, executor: executor.kind }),
+      [],
+    );
+    this.deps.log.info('worker started', {
+      task: task.id,
+      attempt: order.attempt,
+      pid: handle.pid,
+      unit: handle.unit ?? undefined,
+      probe: order.probe || undefined,
+    });
     this.watch(task.id, order.attempt, handle, logOffset);
   }
 
@@ -417,7 +481,16 @@ export class Supervisor {
   private watch(taskId: string, attempt: number, handle: WorkerHandle, logOffset = 0): void {
     const remaining = this.config.worker.maxRuntime - (this.now() - handle.startedAt);
     const tail = new LogTail(attemptLogPath(this.stateDir, taskId, attempt), { fromOffset: logOffset });
-    const live: LiveWorker = { taskId, attempt, handle, timeout: null, stopReason: null, settled: Promise.resolve(), tail, stallCheck: null };
+    const live: LiveWorker = {
+      taskId,
+      attempt,
+      handle,
+      timeout: null,
+      stopReason: null,
+      settled: Promise.resolve(),
+      tail,
+      stallCheck: null,
+    };
     // liveness: a worker whose stream stays silent for stall_after is stopped and classified `stalled`
     const stallAfter = this.config.worker.stallAfter;
     // one timer per worker, due when the stream would have been silent for stall_after: a worker
@@ -432,15 +505,24 @@ export class Supervisor {
       }
       live.stallCheck = null;
       live.stopReason = 'stalled';
-      this.deps.log.warn('worker printed no stream event for stall_after; stopping it', { task: taskId, stall_after: formatDuration(stallAfter) });
+      this.deps.log.warn('worker printed no stream event for stall_after; stopping it', {
+        task: taskId,
+        stall_after: formatDuration(stallAfter),
+      });
       void handle.stop(this.config.worker.stopGrace);
     };
     live.stallCheck = setTimeout(checkStall, stallAfter);
-    live.timeout = setTimeout(() => {
-      live.stopReason = 'timeout';
-      this.deps.log.warn('worker ran past max_runtime; stopping it', { task: taskId, max_runtime: formatDuration(this.config.worker.maxRuntime) });
-      void handle.stop(this.config.worker.stopGrace);
-    }, Math.max(0, remaining));
+    live.timeout = setTimeout(
+      () => {
+        live.stopReason = 'timeout';
+        this.deps.log.warn('worker ran past max_runtime; stopping it', {
+          task: taskId,
+          max_runtime: formatDuration(this.config.worker.maxRuntime),
+        });
+        void handle.stop(this.config.worker.stopGrace);
+      },
+      Math.max(0, remaining),
+    );
     live.settled = handle.exited.then(async (exit) => {
       if (live.timeout) clearTimeout(live.timeout);
       if (live.stallCheck) clearTimeout(live.stallCheck);
@@ -470,7 +552,13 @@ export class Supervisor {
   ): void {
     const durationMs = exit.endedAt - startedAt;
     if (stopReason === 'shutdown' || stopReason === 'cancelled') {
-      const r = applyInterrupted(this.state, taskId, this.now(), stopReason === 'shutdown' ? 'warden was stopped' : 'its issue lost the label', durationMs);
+      const r = applyInterrupted(
+        this.state,
+        taskId,
+        this.now(),
+        stopReason === 'shutdown' ? 'warden was stopped' : 'its issue lost the label',
+        durationMs,
+      );
       this.commit(r.state, r.events);
       if (stopReason === 'cancelled') this.cancel(taskId, 'the issue no longer has the label (worker stopped)');
       return;
@@ -506,7 +594,9 @@ export class Supervisor {
   private releaseIfDone(taskId: string): void {
     const task = this.state.tasks[taskId];
     if (!task || (task.state !== 'succeeded' && task.state !== 'cancelled')) return;
-    void this.workspace.release(task).catch((err: Error) => this.deps.log.warn('could not remove the worktree', { task: taskId, error: err.message }));
+    void this.workspace
+      .release(task)
+      .catch((err: Error) => this.deps.log.warn('could not remove the worktree', { task: taskId, error: err.message }));
   }
 
   /** One GitHub poll: new labelled issues become tasks, unlabelled ones are cancelled. */
@@ -515,19 +605,29 @@ export class Supervisor {
     if (!gh || this.stopping) return;
     if (!r.ok) {
       // once per distinct cause: a network outage must not flood the journal every poll
-      if (this.ghCause !== r.cause) this.deps.log.error('GitHub poll failed; tasks are unchanged and the next poll retries', { cause: r.cause, error: r.message });
+      if (this.ghCause !== r.cause)
+        this.deps.log.error('GitHub poll failed; tasks are unchanged and the next poll retries', { cause: r.cause, error: r.message });
       this.ghCause = r.cause;
       return;
     }
     if (this.ghCause !== null) this.deps.log.info('GitHub poll works again', { after: this.ghCause });
     this.ghCause = null;
-    const plan = reconcileGithub(this.state, r.value, { repo: gh.repo, priorityLabels: gh.priorityLabels, cancelRunning: gh.cancelRunning });
+    const plan = reconcileGithub(this.state, r.value, {
+      repo: gh.repo,
+      priorityLabels: gh.priorityLabels,
+      cancelRunning: gh.cancelRunning,
+    });
     for (const n of plan.refused) this.warnOnce(`refused:${n}`, `GitHub issue ${n} does not make a valid task ID; ignored`);
     const now = this.now();
     const fresh: NewTask[] = plan.add.map((t) => {
       const promptFile = join(promptDir(this.stateDir), `${t.id}.prompt`);
       writeFileAtomic(promptFile, renderPrompt(gh.promptTemplate, gh.repo, t.issue, t.id));
-      const issue = { repo: gh.repo, number: t.issue.number, url: t.issue.url ?? `https://github.com/${gh.repo}/issues/${t.issue.number}`, title: t.issue.title };
+      const issue = {
+        repo: gh.repo,
+        number: t.issue.number,
+        url: t.issue.url ?? `https://github.com/${gh.repo}/issues/${t.issue.number}`,
+        title: t.issue.title,
+      };
       this.deps.log.info('task added from GitHub', { task: t.id, priority: t.priority, issue: issue.url });
       return { id: t.id, promptFile, priority: t.priority, createdAt: now, issue };
     });
@@ -566,10 +666,15 @@ export class Supervisor {
   private readDisks(): { usage: DiskUsage; limits: DiskLimits }[] {
     const minFreeInodes = this.config.admission.minFreeInodes;
     const targets: { role: string; path: string; limits: DiskLimits }[] = [
-      { role: 'state_dir', path: this.stateDir, limits: { minFree: STATE_DIR_MIN_FREE, minFreeKey: 'the state_dir minimum', minFreeInodes } },
+      {
+        role: 'state_dir',
+        path: this.stateDir,
+        limits: { minFree: STATE_DIR_MIN_FREE, minFreeKey: 'the state_dir minimum', minFreeInodes },
+      },
     ];
     const wt = this.workspace.diskTarget();
-    if (wt) targets.push({ role: 'worktrees', path: wt.path, limits: { minFree: wt.min, minFreeKey: 'worktree.min_free_disk', minFreeInodes } });
+    if (wt)
+      targets.push({ role: 'worktrees', path: wt.path, limits: { minFree: wt.min, minFreeKey: 'worktree.min_free_disk', minFreeInodes } });
     const out: { usage: DiskUsage; limits: DiskLimits }[] = [];
     for (const t of targets) {
       try {
@@ -585,8 +690,16 @@ export class Supervisor {
   /** A machine without a sensor is not failed closed; it is said once, in the log and in status. */
   private warnHardwareUnavailable(sample: HostSample): void {
     const missing: [string, boolean, string][] = [
-      ['thermal', sample.thermalZone == null, 'SoC temperature: not available (no CPU thermal zone under /sys/class/thermal); max_temperature is not part of admission'],
-      ['throttled', sample.throttled == null, 'throttled/under-voltage flags: not available (no /sys/devices/platform/soc/soc:firmware/get_throttled; not a Raspberry Pi kernel); power is not part of admission'],
+      [
+        'thermal',
+        sample.thermalZone == null,
+        'SoC temperature: not available (no CPU thermal zone under /sys/class/thermal); max_temperature is not part of admission',
+      ],
+      [
+        'throttled',
+        sample.throttled == null,
+        'throttled/under-voltage flags: not available (no /sys/devices/platform/soc/soc:firmware/get_throttled; not a Raspberry Pi kernel); power is not part of admission',
+      ],
     ];
     for (const [key, isMissing, msg] of missing) {
       if (!isMissing || this.warned.has(`hw:${key}`)) continue;
@@ -615,7 +728,8 @@ export class Supervisor {
     if (next.config.supervisor.stateDir !== cur.supervisor.stateDir) fixed.push('supervisor.state_dir');
     if (next.config.control.socket !== cur.control.socket) fixed.push('control.socket');
     if (next.config.control.group !== cur.control.group) fixed.push('control.group');
-    if (next.config.control.port !== cur.control.port || next.config.control.address !== cur.control.address) fixed.push('control.port and control.address');
+    if (next.config.control.port !== cur.control.port || next.config.control.address !== cur.control.address)
+      fixed.push('control.port and control.address');
     if (next.config.executor.kind !== cur.executor.kind) fixed.push('executor.kind');
     if (next.config.worker.user !== cur.worker.user) fixed.push('worker.user');
     if (fixed.length) return { ok: false, error: `${fixed.join(', ')} cannot change on reload; restart warden to apply` };
@@ -653,7 +767,15 @@ export class Supervisor {
     const head = `${runningCount(this.state)}/${this.config.supervisor.maxConcurrentWorkers} workers, ${counts.pending + counts.retry_wait} queued`;
     if (reasons.length === 0) return this.heldBy ? `${head}, ${this.heldBy}` : head;
     const why = reasons
-      .map((r) => (r === 'breaker' ? `breaker (${this.state.breaker.reason ?? 'open'})` : r === 'pressure' ? `pressure (${this.state.pause.pressure?.reasons[0] ?? ''})` : r === 'thermal' || r === 'power' ? `${r} (${this.state.pause[r]?.reasons[0] ?? ''})` : r))
+      .map((r) =>
+        r === 'breaker'
+          ? `breaker (${this.state.breaker.reason ?? 'open'})`
+          : r === 'pressure'
+            ? `pressure (${this.state.pause.pressure?.reasons[0] ?? ''})`
+            : r === 'thermal' || r === 'power'
+              ? `${r} (${this.state.pause[r]?.reasons[0] ?? ''})`
+              : r,
+      )
       .join(', ');
     return `${head}, paused: ${why}`;
   }
@@ -668,7 +790,11 @@ export class Supervisor {
     return {
       daemon: { pid: process.pid, version: this.deps.version, startedAt: this.startedAt, uptimeMs: Date.now() - this.startedAt },
       config: { path: this.loaded.path, sha256: this.loaded.sha256 },
-      executor: { kind: this.deps.executor.kind, enforcesLimits: this.deps.executor.enforcesLimits, warnings: this.deps.executorWarnings ?? [] },
+      executor: {
+        kind: this.deps.executor.kind,
+        enforcesLimits: this.deps.executor.enforcesLimits,
+        warnings: this.deps.executorWarnings ?? [],
+      },
       settings: {
         maxConcurrentWorkers: c.supervisor.maxConcurrentWorkers,
         minSpawnIntervalMs: c.supervisor.minSpawnInterval,
@@ -677,9 +803,21 @@ export class Supervisor {
         maxAttempts: c.worker.maxAttempts,
       },
       summary: this.statusLine(),
-      workers: [...this.workers.values()].map((w) => ({ taskId: w.taskId, attempt: w.attempt, pid: w.handle.pid, unit: w.handle.unit, startedAt: w.handle.startedAt, uptimeMs: now - w.handle.startedAt })),
+      workers: [...this.workers.values()].map((w) => ({
+        taskId: w.taskId,
+        attempt: w.attempt,
+        pid: w.handle.pid,
+        unit: w.handle.unit,
+        startedAt: w.handle.startedAt,
+        uptimeMs: now - w.handle.startedAt,
+      })),
       tasks: this.taskCounts(),
-      pause: { paused: activePauseReasons(this.state).length > 0, reasons: activePauseReasons(this.state), manual: this.state.pause.manual, pressure: this.state.pause.pressure },
+      pause: {
+        paused: activePauseReasons(this.state).length > 0,
+        reasons: activePauseReasons(this.state),
+        manual: this.state.pause.manual,
+        pressure: this.state.pause.pressure,
+      },
       breaker: this.state.breaker,
       heldBy: this.heldBy,
       lastSample: this.lastSample,
@@ -732,7 +870,12 @@ export class Supervisor {
   }
 
   metrics(): string {
-    return renderMetrics({ status: this.status(), counts: this.counts, ready: this.ready && !this.stopping, alerts: this.deps.alerts?.stats() ?? null });
+    return renderMetrics({
+      status: this.status(),
+      counts: this.counts,
+      ready: this.ready && !this.stopping,
+      alerts: this.deps.alerts?.stats() ?? null,
+    });
   }
 
   /** Event counts since the daemon started; the digest reports how they changed over its period. */
@@ -810,7 +953,13 @@ export interface StatusReport {
   heldBy: string | null;
   lastSample: HostSample | null;
   /** The hardware signals of the last sample; what this machine lacks is named in notAvailable. */
-  hardware: { temperatureC: number | null; thermalZone: string | null; maxTemperature: number; throttled: ThrottledFlags | null; notAvailable: string[] };
+  hardware: {
+    temperatureC: number | null;
+    thermalZone: string | null;
+    maxTemperature: number;
+    throttled: ThrottledFlags | null;
+    notAvailable: string[];
+  };
   /** Free space and inodes where the state file and the worktrees live, at the last tick. */
   disk: DiskUsage[];
   /** The pause reason that began last (it may be over), and when. */
@@ -832,6 +981,7 @@ function fileSize(path: string): number {
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'NOTIFY_SOCKET' && k !== 'WATCHDOG_USEC' && k !== 'WATCHDOG_PID') out[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (v !== undefined && k !== 'NOTIFY_SOCKET' && k !== 'WATCHDOG_USEC' && k !== 'WATCHDOG_PID') out[k] = v;
   return out;
 }

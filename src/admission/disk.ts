@@ -30,8 +30,10 @@ export function readDiskUsage(role: string, path: string): DiskUsage {
 export function diskProblems(checks: readonly { usage: DiskUsage; limits: DiskLimits }[]): string[] {
   const out: string[] = [];
   for (const { usage: u, limits: l } of checks) {
-    if (u.freeBytes < l.minFree) out.push(`${formatSize(u.freeBytes)} free on ${u.path} (${u.role}), under ${l.minFreeKey} ${formatSize(l.minFree)}`);
-    if (u.freeInodes !== null && u.freeInodes < l.minFreeInodes) out.push(`${u.freeInodes} inodes free on ${u.path} (${u.role}), under admission.min_free_inodes ${l.minFreeInodes}`);
+    if (u.freeBytes < l.minFree)
+      out.push(`${formatSize(u.freeBytes)} free on ${u.path} (${u.role}), under ${l.minFreeKey} ${formatSize(l.minFree)}`);
+    if (u.freeInodes !== null && u.freeInodes < l.minFreeInodes)
+      out.push(`${u.freeInodes} inodes free on ${u.path} (${u.role}), under admission.min_free_inodes ${l.minFreeInodes}`);
   }
   return out;
 }

@@ -75,7 +75,9 @@ export function thermalViolations(sample: HostSample, s: AdmissionSettings): str
 export function powerViolations(sample: HostSample): string[] {
   if (sample.throttled == null) return [];
   const f = decodeThrottled(sample.throttled);
-  return f.now.underVoltage ? [`power: the firmware reports under-voltage now (throttled=0x${f.raw.toString(16)}); check the power supply`] : [];
+  return f.now.underVoltage
+    ? [`power: the firmware reports under-voltage now (throttled=0x${f.raw.toString(16)}); check the power supply`]
+    : [];
 }
 
 /**
@@ -83,7 +85,12 @@ export function powerViolations(sample: HostSample): string[] {
  * forward: it crosses a threshold whose pause is not in force, or is only recovering. A pause already
  * in force needs nothing: it holds spawning until the tick that ends it.
  */
-export function pauseDueNow(pause: Pick<PauseState, 'pressure' | 'thermal' | 'power'>, sample: HostSample, s: AdmissionSettings, memoryMax: number): boolean {
+export function pauseDueNow(
+  pause: Pick<PauseState, 'pressure' | 'thermal' | 'power'>,
+  sample: HostSample,
+  s: AdmissionSettings,
+  memoryMax: number,
+): boolean {
   const notInForce = (p: PressureState | null | undefined) => p == null || p.clearSince !== null;
   return (
     (notInForce(pause.pressure) && admissionViolations(sample, s, memoryMax).length > 0) ||

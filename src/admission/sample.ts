@@ -111,7 +111,19 @@ export function sampleHost(now: number, src: SampleSource = hostProc): HostSampl
     }
   }
 
-  return { at: now, memAvailable, memTotal, load1, cpus: src.cpus, memoryPressure, psiAvailable, temperatureC, thermalZone, throttled, errors };
+  return {
+    at: now,
+    memAvailable,
+    memTotal,
+    load1,
+    cpus: src.cpus,
+    memoryPressure,
+    psiAvailable,
+    temperatureC,
+    thermalZone,
+    throttled,
+    errors,
+  };
 }
 
 /** A /proc/meminfo field in bytes, or null when the line is missing. */

@@ -90,7 +90,12 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
         ctx,
       );
     case 'pressure_entered':
-      return pausedAlert('pressure', `Host under pressure: ${e.reasons.join('; ')}. Running workers keep running; no new worker starts until it clears.`, 4, ctx);
+      return pausedAlert(
+        'pressure',
+        `Host under pressure: ${e.reasons.join('; ')}. Running workers keep running; no new worker starts until it clears.`,
+        4,
+        ctx,
+      );
     case 'pressure_left':
       return resumedAlert('pressure', 'The host stayed below every pressure threshold for recover_after; workers start again.', ctx);
     case 'paused':
@@ -165,13 +170,34 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
         ctx,
       );
     case 'disk_paused':
-      return pausedAlert('disk', `Low disk space: ${e.reason}. Running workers keep running; no new worker starts until space is freed.`, 4, ctx);
+      return pausedAlert(
+        'disk',
+        `Low disk space: ${e.reason}. Running workers keep running; no new worker starts until space is freed.`,
+        4,
+        ctx,
+      );
     case 'hardware_paused':
       return e.reason === 'power'
-        ? pausedAlert('power', `Under-voltage now: ${e.reasons.join('; ')}. Under-voltage throttles the Pi and corrupts SD cards: use a proper power supply. No new worker starts until it clears.`, 5, ctx)
-        : pausedAlert('thermal', `SoC too hot: ${e.reasons.join('; ')}. Running workers keep running; no new worker starts until it stays cooler for recover_after.`, 4, ctx);
+        ? pausedAlert(
+            'power',
+            `Under-voltage now: ${e.reasons.join('; ')}. Under-voltage throttles the Pi and corrupts SD cards: use a proper power supply. No new worker starts until it clears.`,
+            5,
+            ctx,
+          )
+        : pausedAlert(
+            'thermal',
+            `SoC too hot: ${e.reasons.join('; ')}. Running workers keep running; no new worker starts until it stays cooler for recover_after.`,
+            4,
+            ctx,
+          );
     case 'hardware_resumed':
-      return resumedAlert(e.reason, e.reason === 'power' ? 'No under-voltage for recover_after; workers start again.' : 'The SoC stayed below max_temperature for recover_after; workers start again.', ctx);
+      return resumedAlert(
+        e.reason,
+        e.reason === 'power'
+          ? 'No under-voltage for recover_after; workers start again.'
+          : 'The SoC stayed below max_temperature for recover_after; workers start again.',
+        ctx,
+      );
     case 'disk_resumed':
       return resumedAlert('disk', 'Free disk space is back above worktree.min_free_disk; workers start again.', ctx);
     case 'task_blocked':
@@ -179,7 +205,13 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
     case 'worker_paused':
       return pausedAlert(e.reason, workerPauseMessage(e.reason, e.detail, e.until), 4, ctx);
     case 'worker_resumed':
-      return resumedAlert(e.reason, e.reason === 'budget' ? 'A new day: the daily budget starts again; workers start again.' : `The ${e.reason} pause ended; workers start again.`, ctx);
+      return resumedAlert(
+        e.reason,
+        e.reason === 'budget'
+          ? 'A new day: the daily budget starts again; workers start again.'
+          : `The ${e.reason} pause ended; workers start again.`,
+        ctx,
+      );
     // a cancel is the owner's own doing (the label was removed): not news for the phone
     case 'task_cancelled':
     case 'breaker_half_open':
@@ -195,9 +227,23 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
   }
 }
 
-function pausedAlert(reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason | WorkerPauseReason, message: string, priority: AlertPriority, ctx: AlertContext): Alert {
+function pausedAlert(
+  reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason | WorkerPauseReason,
+  message: string,
+  priority: AlertPriority,
+  ctx: AlertContext,
+): Alert {
   return finish(
-    { kind: 'paused', key: `paused:${reason}`, clears: [`resumed:${reason}`], title: `paused: ${reason}`, message, priority, tags: ['pause_button', 'paused'], fields: { pause_reason: reason } },
+    {
+      kind: 'paused',
+      key: `paused:${reason}`,
+      clears: [`resumed:${reason}`],
+      title: `paused: ${reason}`,
+      message,
+      priority,
+      tags: ['pause_button', 'paused'],
+      fields: { pause_reason: reason },
+    },
     ctx,
   );
 }
@@ -205,14 +251,28 @@ function pausedAlert(reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReaso
 /** What the owner reads when a worker's own report paused spawning. */
 function workerPauseMessage(reason: WorkerPauseReason, detail: string, until: number | null): string {
   const till = until === null ? '' : ` until ${new Date(until).toISOString()}`;
-  if (reason === 'worker_auth') return `claude is not logged in / API key invalid (the worker said: ${detail}). No worker starts until you log in as the worker user and run \`warden resume\`.`;
+  if (reason === 'worker_auth')
+    return `claude is not logged in / API key invalid (the worker said: ${detail}). No worker starts until you log in as the worker user and run \`warden resume\`.`;
   if (reason === 'usage_limit') return `The worker hit a usage limit (${detail}). Spawning waits${till}; tasks keep their attempts.`;
   return `Daily budget reached: ${detail}. Spawning waits${till}.`;
 }
 
-function resumedAlert(reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason | WorkerPauseReason, message: string, ctx: AlertContext): Alert {
+function resumedAlert(
+  reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason | WorkerPauseReason,
+  message: string,
+  ctx: AlertContext,
+): Alert {
   return finish(
-    { kind: 'resumed', key: `resumed:${reason}`, clears: [`paused:${reason}`], title: `resumed: ${reason} pause ended`, message, priority: 3, tags: ['arrow_forward', 'resumed'], fields: { pause_reason: reason } },
+    {
+      kind: 'resumed',
+      key: `resumed:${reason}`,
+      clears: [`paused:${reason}`],
+      title: `resumed: ${reason} pause ended`,
+      message,
+      priority: 3,
+      tags: ['arrow_forward', 'resumed'],
+      fields: { pause_reason: reason },
+    },
     ctx,
   );
 }

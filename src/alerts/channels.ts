@@ -26,7 +26,13 @@ function readToken(file: string, configPath: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ file: configPath, key: 'alerts.ntfy_token_file', message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+    throw new ConfigError([
+      {
+        file: configPath,
+        key: 'alerts.ntfy_token_file',
+        message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      },
+    ]);
   }
   const token = text.trim();
   if (token === '' || /\s/.test(token)) {
@@ -39,7 +45,12 @@ function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }
 
-export function buildChannels(a: AlertsConfig, configPath: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): ChannelSetup {
+export function buildChannels(
+  a: AlertsConfig,
+  configPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+  uid = process.getuid?.() ?? 0,
+): ChannelSetup {
   const channels: AlertChannel[] = [];
   const warnings: string[] = [];
   if (a.ntfyUrl) {
@@ -70,7 +81,11 @@ export interface ChannelTestResult {
 }
 
 /** `warden alert test`: one test alert per channel, once each (no dedupe, no retry), in parallel. */
-export async function sendTestAlert(a: AlertsConfig, configPath: string, env: NodeJS.ProcessEnv = process.env): Promise<{ results: ChannelTestResult[]; warnings: string[] }> {
+export async function sendTestAlert(
+  a: AlertsConfig,
+  configPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ results: ChannelTestResult[]; warnings: string[] }> {
   const { channels, warnings } = buildChannels(a, configPath, env);
   const alert = alertFor({ type: 'alert_test' }, { now: Date.now(), host: hostname() })!;
   const results = await Promise.all(

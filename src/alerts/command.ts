@@ -36,7 +36,12 @@ export class CommandChannel implements AlertChannel {
       });
       child.once('close', (code, sig) => {
         if (code === 0) resolve({ ok: true, detail: 'exit 0' });
-        else resolve({ ok: false, retry: true, error: `${program} exited ${code ?? sig}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-1)[0]}` : ''}` });
+        else
+          resolve({
+            ok: false,
+            retry: true,
+            error: `${program} exited ${code ?? sig}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-1)[0]}` : ''}`,
+          });
       });
     });
   }

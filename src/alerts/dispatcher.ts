@@ -118,7 +118,11 @@ export class AlertDispatcher implements AlertSink {
     this.memory = r.memory;
     if (!r.send) {
       this.suppressedCount++;
-      this.log.info('alert not sent again: same key within alerts.repeat_after', { alert: alert.kind, key: alert.key, last_sent: new Date(r.lastSentAt ?? 0).toISOString() });
+      this.log.info('alert not sent again: same key within alerts.repeat_after', {
+        alert: alert.kind,
+        key: alert.key,
+        last_sent: new Date(r.lastSentAt ?? 0).toISOString(),
+      });
       return false;
     }
     this.saveMemory();
@@ -135,14 +139,27 @@ export class AlertDispatcher implements AlertSink {
         const ms = this.clock.now() - started;
         if (result.ok) {
           stats.sent++;
-          this.log.info('alert delivered', { alert: alert.kind, channel: channel.name, attempt, ms, since_event_ms: this.clock.now() - alert.at, detail: result.detail });
+          this.log.info('alert delivered', {
+            alert: alert.kind,
+            channel: channel.name,
+            attempt,
+            ms,
+            since_event_ms: this.clock.now() - alert.at,
+            detail: result.detail,
+          });
           return;
         }
         stats.failed++;
         const step = afterDelivery(attempt, result, this.settings);
         switch (step.action) {
           case 'retry':
-            this.log.warn('alert delivery failed; retrying', { alert: alert.kind, channel: channel.name, attempt, retry_in_ms: step.inMs, error: result.error });
+            this.log.warn('alert delivery failed; retrying', {
+              alert: alert.kind,
+              channel: channel.name,
+              attempt,
+              retry_in_ms: step.inMs,
+              error: result.error,
+            });
             this.wait(channel, alert, attempt + 1, step.inMs);
             return;
           case 'drop':
@@ -153,7 +170,9 @@ export class AlertDispatcher implements AlertSink {
             return;
         }
       })
-      .catch((err: unknown) => this.log.error('alerts: delivery bookkeeping failed', { channel: channel.name, error: (err as Error).message }))
+      .catch((err: unknown) =>
+        this.log.error('alerts: delivery bookkeeping failed', { channel: channel.name, error: (err as Error).message }),
+      )
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
@@ -172,7 +191,11 @@ export class AlertDispatcher implements AlertSink {
       this.clock.clearTimeout(oldest.timer);
       this.waiting.delete(oldest);
       this.statsFor(oldest.channel.name).dropped++;
-      this.log.error('alert dropped: too many retries waiting', { alert: oldest.alert.kind, channel: oldest.channel.name, limit: MAX_WAITING_RETRIES });
+      this.log.error('alert dropped: too many retries waiting', {
+        alert: oldest.alert.kind,
+        channel: oldest.channel.name,
+        limit: MAX_WAITING_RETRIES,
+      });
     }
     const w: Waiting = { channel, alert, attempt, timer: null };
     w.timer = this.clock.setTimeout(() => {
@@ -187,7 +210,10 @@ export class AlertDispatcher implements AlertSink {
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) {
       let t: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (t = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise((r) => (t = setTimeout(r, Math.max(0, deadline - Date.now())))),
+      ]);
       clearTimeout(t);
     }
   }
@@ -197,7 +223,11 @@ export class AlertDispatcher implements AlertSink {
     for (const w of this.waiting) {
       this.clock.clearTimeout(w.timer);
       this.statsFor(w.channel.name).dropped++;
-      this.log.warn('alert dropped at shutdown while waiting to retry', { alert: w.alert.kind, channel: w.channel.name, attempt: w.attempt });
+      this.log.warn('alert dropped at shutdown while waiting to retry', {
+        alert: w.alert.kind,
+        channel: w.channel.name,
+        attempt: w.attempt,
+      });
     }
     this.waiting.clear();
   }
@@ -221,7 +251,8 @@ export class AlertDispatcher implements AlertSink {
       }
       this.log.warn('alerts: ignoring a malformed dedupe file', { file: this.memoryFile });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('alerts: ignoring an unreadable dedupe file', { file: this.memoryFile, error: (err as Error).message });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log.warn('alerts: ignoring an unreadable dedupe file', { file: this.memoryFile, error: (err as Error).message });
     }
     return {};
   }

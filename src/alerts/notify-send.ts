@@ -41,13 +41,24 @@ export class NotifySendChannel implements AlertChannel {
   send(alert: Alert, signal: AbortSignal): Promise<DeliveryResult> {
     const bus = this.bus;
     if (bus.address === null) return Promise.resolve({ ok: false, retry: false, error: bus.why });
-    const args = ['--app-name=warden', `--urgency=${urgencyFor(alert.priority)}`, `--category=warden.${alert.kind}`, alert.title, alert.message];
+    const args = [
+      '--app-name=warden',
+      `--urgency=${urgencyFor(alert.priority)}`,
+      `--category=warden.${alert.kind}`,
+      alert.title,
+      alert.message,
+    ];
     return new Promise((resolve) => {
       let stderr = '';
-      const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus.address }, signal });
+      const child = spawn(this.binary, args, {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus.address },
+        signal,
+      });
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.once('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') resolve({ ok: false, retry: false, error: `${this.binary} not found (Debian: apt-get install libnotify-bin)` });
+        if (err.code === 'ENOENT')
+          resolve({ ok: false, retry: false, error: `${this.binary} not found (Debian: apt-get install libnotify-bin)` });
         else if (err.name === 'AbortError') resolve({ ok: false, retry: false, error: `${this.binary} timed out` });
         else resolve({ ok: false, retry: false, error: err.message });
       });

@@ -17,7 +17,12 @@ export interface AlertPolicySettings {
 /** When each key was last sent (ms since the epoch). Persisted, so a restart loop is not a storm. */
 export type DedupeMemory = Readonly<Record<string, number>>;
 
-export function admitAlert(memory: DedupeMemory, alert: Alert, now: number, repeatAfter: number): { send: boolean; memory: DedupeMemory; lastSentAt: number | null } {
+export function admitAlert(
+  memory: DedupeMemory,
+  alert: Alert,
+  now: number,
+  repeatAfter: number,
+): { send: boolean; memory: DedupeMemory; lastSentAt: number | null } {
   const kept: Record<string, number> = {};
   for (const [k, at] of Object.entries(memory)) if (now - at < repeatAfter && at <= now) kept[k] = at;
   const last = kept[alert.key];

@@ -28,7 +28,12 @@ function copyFrom(path: string, offset: number, out: NodeJS.WritableStream): num
   return offset;
 }
 
-export async function showLogs(stateDir: string, taskId: string, follow: boolean, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function showLogs(
+  stateDir: string,
+  taskId: string,
+  follow: boolean,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   const check = checkTaskId(taskId);
   if (!check.ok) throw new LogsError(check.error);
   const attempts = attemptLogs(stateDir, taskId);

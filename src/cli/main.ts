@@ -74,7 +74,12 @@ async function main(argv: string[]): Promise<number> {
   const configPath = resolveConfigPath(values.config);
   switch (cmd) {
     case 'doctor':
-      return (await import('../doctor/cli.js')).doctorCommand(configPath, version(), { json: values.json, sendTest: values['send-test'], readiness: values.readiness, sysroot: values.sysroot });
+      return (await import('../doctor/cli.js')).doctorCommand(configPath, version(), {
+        json: values.json,
+        sendTest: values['send-test'],
+        readiness: values.readiness,
+        sysroot: values.sysroot,
+      });
     case 'version':
       process.stdout.write(`warden ${version()}\n`);
       return 0;
@@ -172,13 +177,21 @@ async function status(socket: string, json: boolean): Promise<number> {
     ...s.executor.warnings.map((w) => `WARNING:  ${w}`),
     `paused:   ${s.pause.paused ? s.pause.reasons.join(', ') : 'no'}`,
     `breaker:  ${s.breaker.phase}${s.breaker.reason ? ` (${s.breaker.reason})` : ''}`,
-    `tasks:    ${Object.entries(s.tasks).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    `tasks:    ${Object.entries(s.tasks)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
   ];
   const wp = s.workerPause;
-  if (wp?.workerAuth) lines.push(`WARNING:  claude is not logged in / API key invalid (${wp.workerAuth.reason}); log in as the worker user, then \`warden resume\``);
+  if (wp?.workerAuth)
+    lines.push(
+      `WARNING:  claude is not logged in / API key invalid (${wp.workerAuth.reason}); log in as the worker user, then \`warden resume\``,
+    );
   if (wp?.usageLimit) lines.push(`limit:    usage limit until ${new Date(wp.usageLimit.until).toLocaleString()} (${wp.usageLimit.reason})`);
   if (wp?.budget) lines.push(`budget:   paused until ${new Date(wp.budget.until).toLocaleString()} (${wp.budget.reason})`);
-  if (s.cost) lines.push(`cost:     $${s.cost.todayUsd.toFixed(2)} today${s.cost.maxDailyCostUsd === null ? '' : ` of max_daily_cost_usd $${s.cost.maxDailyCostUsd.toFixed(2)}`}, $${s.cost.totalUsd.toFixed(2)} over all tasks`);
+  if (s.cost)
+    lines.push(
+      `cost:     $${s.cost.todayUsd.toFixed(2)} today${s.cost.maxDailyCostUsd === null ? '' : ` of max_daily_cost_usd $${s.cost.maxDailyCostUsd.toFixed(2)}`}, $${s.cost.totalUsd.toFixed(2)} over all tasks`,
+    );
   if (s.lastSample) {
     const x = s.lastSample;
     lines.push(
@@ -187,17 +200,27 @@ async function status(socket: string, json: boolean): Promise<number> {
   }
   if (s.hardware) lines.push(...hardwareLines(s));
   lines.push(`workers:  ${s.workers.length === 0 ? 'none' : ''}`);
-  for (const w of s.workers) lines.push(`  ${w.taskId}  attempt ${w.attempt}  pid ${w.pid}  up ${formatDuration(w.uptimeMs)}${w.unit ? `  ${w.unit}` : ''}`);
+  for (const w of s.workers)
+    lines.push(`  ${w.taskId}  attempt ${w.attempt}  pid ${w.pid}  up ${formatDuration(w.uptimeMs)}${w.unit ? `  ${w.unit}` : ''}`);
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }
 
 function hardwareLines(s: StatusReport): string[] {
   const h = s.hardware;
-  const temp = h.temperatureC === null ? 'not available' : `${h.temperatureC.toFixed(1)} °C (${h.thermalZone}; max_temperature ${h.maxTemperature} °C)`;
-  const flags = h.throttled === null ? 'not available' : `0x${h.throttled.raw.toString(16)}${h.throttled.raw === 0 ? ' (none)' : ` (${describeThrottled(h.throttled).join(', ')})`}`;
+  const temp =
+    h.temperatureC === null
+      ? 'not available'
+      : `${h.temperatureC.toFixed(1)} °C (${h.thermalZone}; max_temperature ${h.maxTemperature} °C)`;
+  const flags =
+    h.throttled === null
+      ? 'not available'
+      : `0x${h.throttled.raw.toString(16)}${h.throttled.raw === 0 ? ' (none)' : ` (${describeThrottled(h.throttled).join(', ')})`}`;
   const lines = [`hardware: SoC temperature ${temp}; throttled ${flags}`];
-  for (const d of s.disk) lines.push(`disk:     ${d.role} ${d.path}: ${formatSize(d.freeBytes)} free, ${d.freeInodes === null ? 'inodes not counted' : `${d.freeInodes} inodes free`}`);
+  for (const d of s.disk)
+    lines.push(
+      `disk:     ${d.role} ${d.path}: ${formatSize(d.freeBytes)} free, ${d.freeInodes === null ? 'inodes not counted' : `${d.freeInodes} inodes free`}`,
+    );
   if (s.lastPause) lines.push(`last pause: ${s.lastPause.reason} at ${new Date(s.lastPause.since).toISOString()}`);
   for (const n of h.notAvailable) lines.push(`note:     ${n}`);
   return lines;
@@ -212,7 +235,9 @@ async function tasks(socket: string, json: boolean): Promise<number> {
   const rows = r.tasks.sort((a, b) => a.priority - b.priority || a.createdAt - b.createdAt);
   process.stdout.write(`${'TASK'.padEnd(24)} ${'STATE'.padEnd(10)} ${'PRIO'.padEnd(4)} ATTEMPTS  ${'COST'.padEnd(8)} TURNS  NOTE\n`);
   for (const t of rows) {
-    process.stdout.write(`${t.id.padEnd(24)} ${t.state.padEnd(10)} ${String(t.priority).padEnd(4)} ${String(t.attempts).padEnd(8)}  ${`$${(t.costUsd ?? 0).toFixed(2)}`.padEnd(8)} ${String(t.turns ?? 0).padEnd(5)}  ${t.note ?? ''}\n`);
+    process.stdout.write(
+      `${t.id.padEnd(24)} ${t.state.padEnd(10)} ${String(t.priority).padEnd(4)} ${String(t.attempts).padEnd(8)}  ${`$${(t.costUsd ?? 0).toFixed(2)}`.padEnd(8)} ${String(t.turns ?? 0).padEnd(5)}  ${t.note ?? ''}\n`,
+    );
   }
   return 0;
 }
@@ -223,7 +248,8 @@ function taskAdd(loaded: LoadedConfig, rest: string[], values: { prompt?: string
   if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   const check = checkTaskId(id);
   if (!check.ok) throw new UsageError(check.error);
-  if ((values.prompt === undefined) === (values['prompt-file'] === undefined)) throw new UsageError('give exactly one of --prompt TEXT or --prompt-file FILE');
+  if ((values.prompt === undefined) === (values['prompt-file'] === undefined))
+    throw new UsageError('give exactly one of --prompt TEXT or --prompt-file FILE');
   let prompt: string;
   if (values['prompt-file'] !== undefined) {
     try {
@@ -235,7 +261,8 @@ function taskAdd(loaded: LoadedConfig, rest: string[], values: { prompt?: string
   if (prompt.trim() === '') throw new UsageError('the prompt is empty');
   let priority = DEFAULT_PRIORITY;
   if (values.priority !== undefined) {
-    if (!/^-?\d+$/.test(values.priority)) throw new UsageError(`--priority must be an integer (lower runs first), got ${JSON.stringify(values.priority)}`);
+    if (!/^-?\d+$/.test(values.priority))
+      throw new UsageError(`--priority must be an integer (lower runs first), got ${JSON.stringify(values.priority)}`);
     priority = Number(values.priority);
   }
   const stateDir = loaded.config.supervisor.stateDir;
@@ -272,7 +299,12 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`warden: ${err.message}\n`);
       process.exit(EX_NOT_RUNNING);
     }
-    if (err instanceof UsageError || err instanceof LogsError || err instanceof QueueError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof UsageError ||
+      err instanceof LogsError ||
+      err instanceof QueueError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`warden: ${(err as Error).message}\n`);
       process.exit(EX_USAGE);
     }

@@ -50,7 +50,12 @@ export function loadConfig(path: string): LoadedConfig {
     bytes = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file (pass --config FILE or set WARDEN_CONFIG)' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file (pass --config FILE or set WARDEN_CONFIG)'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : String((err as Error).message);
     throw new ConfigError([{ file: path, message: `cannot read config: ${why}` }]);
   }
   return { config: parseConfigText(bytes.toString('utf8'), path), path, sha256: sha256(bytes) };
@@ -63,7 +68,9 @@ export function parseConfigText(text: string, file: string): Config {
   } catch (err) {
     if (err instanceof TomlError) {
       const first = String(err.message).split('\n')[0] ?? 'invalid TOML';
-      throw new ConfigError([{ file, line: err.line, column: err.column, message: `invalid TOML: ${first.replace(/^Invalid TOML document: /, '')}` }]);
+      throw new ConfigError([
+        { file, line: err.line, column: err.column, message: `invalid TOML: ${first.replace(/^Invalid TOML document: /, '')}` },
+      ]);
     }
     throw new ConfigError([{ file, message: `invalid TOML: ${(err as Error).message}` }]);
   }
@@ -76,13 +83,23 @@ export function parseConfigText(text: string, file: string): Config {
         // one issue may name several unknown keys: one line each
         for (const k of issue.keys) {
           const pos = locateKey(text, [...path, k]);
-          problems.push({ file, line: pos?.line, column: pos?.column, key: [...path, k].join('.'), message: 'unknown key (check the spelling; see the config reference in README.md)' });
+          problems.push({
+            file,
+            line: pos?.line,
+            column: pos?.column,
+            key: [...path, k].join('.'),
+            message: 'unknown key (check the spelling; see the config reference in README.md)',
+          });
         }
         continue;
       }
       const pos = locateKey(text, path);
       const missing = issue.code === 'invalid_type' && valueAt(doc, path) === undefined;
-      const message = !missing ? issue.message : issue.expected === 'object' ? `required table [${path.join('.')}] is missing` : `required key is missing (${issue.message})`;
+      const message = !missing
+        ? issue.message
+        : issue.expected === 'object'
+          ? `required table [${path.join('.')}] is missing`
+          : `required key is missing (${issue.message})`;
       problems.push({ file, line: pos?.line, column: pos?.column, key: path.join('.') || undefined, message });
     }
     throw new ConfigError(problems.sort((a, b) => (a.line ?? 1e9) - (b.line ?? 1e9)));

@@ -10,7 +10,10 @@ export interface Position {
 }
 
 function stripQuotes(s: string): string {
-  return s.trim().replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
+  return s
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .replace(/^'(.*)'$/, '$1');
 }
 
 export function locateKey(text: string, path: readonly (string | number)[]): Position | undefined {

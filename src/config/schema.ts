@@ -24,7 +24,10 @@ function unitIn(what: string, parse: (t: string) => ParseResult, format: (n: num
       return z.NEVER;
     }
     if (r.value < min || r.value > max) {
-      ctx.addIssue({ code: 'custom', message: `expected a ${what} between ${format(min)} and ${format(max)}, got ${JSON.stringify(text)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a ${what} between ${format(min)} and ${format(max)}, got ${JSON.stringify(text)}`,
+      });
       return z.NEVER;
     }
     return r.value;
@@ -78,26 +81,39 @@ const num = (def: number, min: number, max: number) => {
   return z.number({ error: 'expected a number' }).min(min, range).max(max, range).default(def);
 };
 
-export const PLACEHOLDERS = ['{prompt_file}', '{task_id}', '{worktree}'] as const;
-
-// The prompt reaches `claude -p` on stdin (from {prompt_file}); stream-json output is what a later
-// issue parses for the worker's own verdict.
-export const DEFAULT_WORKER_COMMAND = ['claude', '-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', '{permission_mode}'];
+// The prompt reaches `claude -p` on stdin (from {prompt_file}); its stream-json output carries the
+// worker's own verdict (src/verdict).
+export const DEFAULT_WORKER_COMMAND = [
+  'claude',
+  '-p',
+  '--output-format',
+  'stream-json',
+  '--verbose',
+  '--permission-mode',
+  '{permission_mode}',
+];
 
 const supervisorSchema = z.strictObject({
   max_concurrent_workers: int(1, 1, 64),
   min_spawn_interval: duration('10s', 0, HOUR),
-  state_dir: z.string({ error: 'expected the absolute path of the state directory, e.g. "/var/lib/warden"' }).refine((p) => p.startsWith('/'), {
-    message: 'expected an absolute path',
-  }),
+  state_dir: z
+    .string({ error: 'expected the absolute path of the state directory, e.g. "/var/lib/warden"' })
+    .refine((p) => p.startsWith('/'), {
+      message: 'expected an absolute path',
+    }),
   poll_interval: duration('30s', 100, DAY),
   // what the workers may report spending per local day before spawning pauses (reason `budget`)
-  max_daily_cost_usd: z.number({ error: 'expected a number of US dollars, e.g. 20' }).positive({ error: 'expected a positive number of US dollars' }).optional(),
+  max_daily_cost_usd: z
+    .number({ error: 'expected a number of US dollars, e.g. 20' })
+    .positive({ error: 'expected a positive number of US dollars' })
+    .optional(),
 });
 
 const workerSchema = z.strictObject({
   command: z
-    .array(z.string().min(1, { error: 'expected a non-empty argument' }), { error: 'expected an argv array of strings, e.g. ["claude", "-p"]' })
+    .array(z.string().min(1, { error: 'expected a non-empty argument' }), {
+      error: 'expected an argv array of strings, e.g. ["claude", "-p"]',
+    })
     .min(1, { error: 'expected at least the program to run' })
     .default(DEFAULT_WORKER_COMMAND),
   memory_max: size('2G', 16 * MiB, 1024 * GiB),
@@ -107,9 +123,16 @@ const workerSchema = z.strictObject({
   max_attempts: int(3, 1, 100),
   stop_grace: duration('10s', 0, 10 * MINUTE),
   // systemd executor: workers run as this user; "root" only when written here explicitly
-  user: z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/i, { error: 'expected a user name like "warden"' }).default('warden'),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]*\$?$/i, { error: 'expected a user name like "warden"' })
+    .default('warden'),
   // Claude Code's --permission-mode for headless runs; the default command passes it
-  permission_mode: z.enum(['acceptEdits', 'bypassPermissions', 'default', 'plan'], { error: 'expected one of "acceptEdits", "bypassPermissions", "default", "plan"' }).default('acceptEdits'),
+  permission_mode: z
+    .enum(['acceptEdits', 'bypassPermissions', 'default', 'plan'], {
+      error: 'expected one of "acceptEdits", "bypassPermissions", "default", "plan"',
+    })
+    .default('acceptEdits'),
   // the attempt logs of one task together; the oldest attempts' logs are removed first
   log_max: size('10M', 64 * 1024, 10 * GiB),
   // no stream-json event for this long: warden stops the worker and the attempt is `stalled`
@@ -131,7 +154,11 @@ export interface BackoffSettings {
 // [backoff.startup_error] must keep startup_error's own base/max, not the generic 1m/30m).
 const backoffEntry = z.strictObject({
   base: optionalDuration(0, 7 * DAY),
-  factor: z.number({ error: 'expected a number' }).min(1, { error: 'expected a number between 1 and 100' }).max(100, { error: 'expected a number between 1 and 100' }).optional(),
+  factor: z
+    .number({ error: 'expected a number' })
+    .min(1, { error: 'expected a number between 1 and 100' })
+    .max(100, { error: 'expected a number between 1 and 100' })
+    .optional(),
   max: optionalDuration(0, 30 * DAY),
 });
 
@@ -182,12 +209,25 @@ function isLoopback(address: string): boolean {
 }
 
 const controlSchema = z.strictObject({
-  socket: z.string().refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }).optional(),
-  group: z.string({ error: 'expected a group name like "warden"' }).regex(/^[a-z_][a-z0-9_-]*\$?$/i, { error: 'expected a group name like "warden"' }).optional(),
-  port: z.number({ error: 'expected a TCP port number' }).int({ error: 'expected a TCP port number' }).min(1, { error: 'expected a port between 1 and 65535' }).max(65535, { error: 'expected a port between 1 and 65535' }).optional(),
+  socket: z
+    .string()
+    .refine((p) => p.startsWith('/'), { message: 'expected an absolute path' })
+    .optional(),
+  group: z
+    .string({ error: 'expected a group name like "warden"' })
+    .regex(/^[a-z_][a-z0-9_-]*\$?$/i, { error: 'expected a group name like "warden"' })
+    .optional(),
+  port: z
+    .number({ error: 'expected a TCP port number' })
+    .int({ error: 'expected a TCP port number' })
+    .min(1, { error: 'expected a port between 1 and 65535' })
+    .max(65535, { error: 'expected a port between 1 and 65535' })
+    .optional(),
   address: z
     .string({ error: 'expected a loopback address' })
-    .refine(isLoopback, { message: 'expected a loopback address ("127.0.0.1", "::1" or "localhost"): the control API must not be reachable from the network' })
+    .refine(isLoopback, {
+      message: 'expected a loopback address ("127.0.0.1", "::1" or "localhost"): the control API must not be reachable from the network',
+    })
     .default('127.0.0.1'),
 });
 
@@ -203,12 +243,23 @@ function isHttpUrl(text: string): boolean {
 
 const alertsSchema = z
   .strictObject({
-    ntfy_url: z.string({ error: 'expected a URL' }).refine(isHttpUrl, { message: 'expected the http(s) URL of an ntfy server plus topic, e.g. "https://ntfy.sh/my-warden-alerts", with no credentials in it (use ntfy_token_file)' }).optional(),
-    ntfy_token_file: z.string({ error: 'expected an absolute path' }).refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }).optional(),
+    ntfy_url: z
+      .string({ error: 'expected a URL' })
+      .refine(isHttpUrl, {
+        message:
+          'expected the http(s) URL of an ntfy server plus topic, e.g. "https://ntfy.sh/my-warden-alerts", with no credentials in it (use ntfy_token_file)',
+      })
+      .optional(),
+    ntfy_token_file: z
+      .string({ error: 'expected an absolute path' })
+      .refine((p) => p.startsWith('/'), { message: 'expected an absolute path' })
+      .optional(),
     notify_send: z.boolean({ error: 'expected true or false' }).default(false),
     session_bus: z.string({ error: 'expected a D-Bus address like "unix:path=/run/user/1000/bus"' }).min(1).optional(),
     command: z
-      .array(z.string().min(1, { error: 'expected a non-empty argument' }), { error: 'expected an argv array of strings, e.g. ["/usr/local/bin/page-me"]' })
+      .array(z.string().min(1, { error: 'expected a non-empty argument' }), {
+        error: 'expected an argv array of strings, e.g. ["/usr/local/bin/page-me"]',
+      })
       .min(1, { error: 'expected at least the program to run' })
       .optional(),
     repeat_after: duration('30m', 0, 7 * DAY),
@@ -225,8 +276,10 @@ const alertsSchema = z
       .optional(),
   })
   .superRefine((a, ctx) => {
-    if (a.ntfy_token_file && !a.ntfy_url) ctx.addIssue({ code: 'custom', path: ['ntfy_token_file'], message: 'set ntfy_url too: the token is only sent to ntfy' });
-    if (a.session_bus && !a.notify_send) ctx.addIssue({ code: 'custom', path: ['session_bus'], message: 'set notify_send = true too: the bus is only used by notify-send' });
+    if (a.ntfy_token_file && !a.ntfy_url)
+      ctx.addIssue({ code: 'custom', path: ['ntfy_token_file'], message: 'set ntfy_url too: the token is only sent to ntfy' });
+    if (a.session_bus && !a.notify_send)
+      ctx.addIssue({ code: 'custom', path: ['session_bus'], message: 'set notify_send = true too: the bus is only used by notify-send' });
   });
 
 // A schedule: a duration ("2m": run, then wait that long) or a node-cron expression ("*/5 * * * *").
@@ -278,7 +331,9 @@ const sourceSchema = z.strictObject({
 });
 
 const worktreeSchema = z.strictObject({
-  repo: z.string({ error: 'expected the absolute path of a local clone' }).refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }),
+  repo: z
+    .string({ error: 'expected the absolute path of a local clone' })
+    .refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }),
   base_dir: z.string({ error: 'expected an absolute path' }).refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }),
   base: z.string().min(1).default('HEAD'),
   min_free_disk: size('1G', 0, 1024 * GiB),
@@ -328,7 +383,15 @@ export interface Config {
   };
   backoff: Record<FailureKind, BackoffSettings>;
   breaker: { failures: number; window: number; cooldown: number };
-  admission: { minAvailableMemory: number; maxLoadPerCpu: number; maxMemoryPressure: number; recoverAfter: number; watchInterval: number; maxTemperature: number; minFreeInodes: number };
+  admission: {
+    minAvailableMemory: number;
+    maxLoadPerCpu: number;
+    maxMemoryPressure: number;
+    recoverAfter: number;
+    watchInterval: number;
+    maxTemperature: number;
+    minFreeInodes: number;
+  };
   executor: { kind: 'auto' | 'systemd' | 'direct'; keepWorkersOnStop: boolean; allowUnenforcedLimits: boolean };
   control: { socket: string; group: string | null; port: number | null; address: string };
   alerts: {
@@ -409,7 +472,11 @@ export function toConfig(raw: RawConfig): Config {
       maxTemperature: raw.admission.max_temperature,
       minFreeInodes: raw.admission.min_free_inodes,
     },
-    executor: { kind: raw.executor.kind, keepWorkersOnStop: raw.executor.keep_workers_on_stop, allowUnenforcedLimits: raw.executor.allow_unenforced_limits },
+    executor: {
+      kind: raw.executor.kind,
+      keepWorkersOnStop: raw.executor.keep_workers_on_stop,
+      allowUnenforcedLimits: raw.executor.allow_unenforced_limits,
+    },
     control: {
       socket: raw.control.socket ?? `${raw.supervisor.state_dir.replace(/\/+$/, '')}/warden.sock`,
       group: raw.control.group ?? null,

@@ -60,7 +60,11 @@ export function formatDuration(ms: number): string {
 }
 
 export function formatSize(bytes: number): string {
-  for (const [unit, factor] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+  for (const [unit, factor] of [
+    ['G', 1024 ** 3],
+    ['M', 1024 ** 2],
+    ['K', 1024],
+  ] as const) {
     if (bytes >= factor) {
       const v = bytes / factor;
       return `${Number.isInteger(v) ? v : v.toFixed(1)}${unit}`;

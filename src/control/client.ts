@@ -22,8 +22,10 @@ export function callDaemon<T = unknown>(socketPath: string, method: 'GET' | 'POS
     req.on('timeout', () => req.destroy(new DaemonUnreachable(`the daemon did not answer on ${socketPath} within ${timeoutMs} ms`)));
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof DaemonUnreachable) return reject(err);
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new DaemonUnreachable(`warden is not running (no daemon on ${socketPath})`));
-      else if (err.code === 'EACCES') reject(new DaemonUnreachable(`permission denied on ${socketPath} (run as root or a member of the socket's group)`));
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
+        reject(new DaemonUnreachable(`warden is not running (no daemon on ${socketPath})`));
+      else if (err.code === 'EACCES')
+        reject(new DaemonUnreachable(`permission denied on ${socketPath} (run as root or a member of the socket's group)`));
       else reject(new DaemonUnreachable(`cannot reach the daemon on ${socketPath}: ${err.message}`));
     });
     req.end();

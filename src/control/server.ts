@@ -65,7 +65,13 @@ export async function startControlServer(o: ControlOptions): Promise<ControlServ
   }
   const gid = o.group === null ? null : lookupGroupId(o.group);
   if (o.group !== null && gid === null) {
-    throw new ConfigError([{ file: o.configPath, key: 'control.group', message: `no group named "${o.group}" in /etc/group (create it with groupadd, or remove the key)` }]);
+    throw new ConfigError([
+      {
+        file: o.configPath,
+        key: 'control.group',
+        message: `no group named "${o.group}" in /etc/group (create it with groupadd, or remove the key)`,
+      },
+    ]);
   }
   rmSync(o.socket, { force: true }); // a stale socket from a crashed daemon
 
@@ -110,7 +116,13 @@ export async function startControlServer(o: ControlOptions): Promise<ControlServ
       chownSync(o.socket, -1, gid);
     } catch (err) {
       server.close();
-      throw new ConfigError([{ file: o.configPath, key: 'control.group', message: `cannot give ${o.socket} to group "${o.group}": ${(err as NodeJS.ErrnoException).code} (run warden as root, or as a member of that group)` }]);
+      throw new ConfigError([
+        {
+          file: o.configPath,
+          key: 'control.group',
+          message: `cannot give ${o.socket} to group "${o.group}": ${(err as NodeJS.ErrnoException).code} (run warden as root, or as a member of that group)`,
+        },
+      ]);
     }
   }
   chmodSync(o.socket, 0o660);
@@ -122,7 +134,9 @@ export async function startControlServer(o: ControlOptions): Promise<ControlServ
       server.emit('connection', sock); // one http.Server, so terminus and its shutdown cover both
     });
     await new Promise<void>((resolve, reject) => {
-      t.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${o.address}:${o.port} ([control] port): ${err.code ?? err.message}`)));
+      t.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new Error(`cannot listen on ${o.address}:${o.port} ([control] port): ${err.code ?? err.message}`)),
+      );
       t.listen({ host: o.address, port: o.port }, () => resolve());
     });
     tcp = t;

@@ -50,11 +50,16 @@ export interface RunResult {
 /** Runs a short command (no shell) with a timeout; never throws. */
 export function runShort(cmd: string, args: string[], timeoutMs = 10_000): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, GH_PROMPT_DISABLED: '1', NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
-      const code = e === null ? 0 : typeof e.code === 'number' ? e.code : null;
-      const error = e === null || typeof e.code === 'number' ? null : e.killed ? `timed out after ${timeoutMs} ms` : e.message;
-      resolve({ code, stdout, stderr, error });
-    });
+    execFile(
+      cmd,
+      args,
+      { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, GH_PROMPT_DISABLED: '1', NO_COLOR: '1' } },
+      (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
+        const code = e === null ? 0 : typeof e.code === 'number' ? e.code : null;
+        const error = e === null || typeof e.code === 'number' ? null : e.killed ? `timed out after ${timeoutMs} ms` : e.message;
+        resolve({ code, stdout, stderr, error });
+      },
+    );
   });
 }

@@ -43,7 +43,12 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   let loaded: LoadedConfig | null = null;
   try {
     loaded = loadConfig(opts.configPath);
-    checks.push({ id: 'config', status: 'pass', summary: `${loaded.path} is valid (sha256 ${loaded.sha256.slice(0, 12)})`, data: { path: loaded.path, sha256: loaded.sha256 } });
+    checks.push({
+      id: 'config',
+      status: 'pass',
+      summary: `${loaded.path} is valid (sha256 ${loaded.sha256.slice(0, 12)})`,
+      data: { path: loaded.path, sha256: loaded.sha256 },
+    });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const [first, ...more] = err.message.split('\n');
@@ -91,14 +96,33 @@ function executorCheck(config: Config, path: string): { kind: 'systemd' | 'direc
   try {
     const { executor, warnings } = chooseExecutor(config, path);
     if (executor.kind === 'direct') {
-      return { kind: 'direct', check: { id: 'executor', status: 'warn', summary: warnings.join('; ') || 'direct: no caps', fix: 'use the systemd executor ([executor] kind = "auto" or "systemd") on a host where systemd is PID 1' } };
+      return {
+        kind: 'direct',
+        check: {
+          id: 'executor',
+          status: 'warn',
+          summary: warnings.join('; ') || 'direct: no caps',
+          fix: 'use the systemd executor ([executor] kind = "auto" or "systemd") on a host where systemd is PID 1',
+        },
+      };
     }
     const user = config.worker.user;
-    if (warnings.length > 0) return { kind: 'systemd', check: { id: 'executor', status: 'warn', summary: `systemd scopes, but: ${warnings.join('; ')}` } };
-    return { kind: 'systemd', check: { id: 'executor', status: 'pass', summary: `systemd: each worker in a capped scope in warden-workers.slice, as user ${user}` } };
+    if (warnings.length > 0)
+      return { kind: 'systemd', check: { id: 'executor', status: 'warn', summary: `systemd scopes, but: ${warnings.join('; ')}` } };
+    return {
+      kind: 'systemd',
+      check: { id: 'executor', status: 'pass', summary: `systemd: each worker in a capped scope in warden-workers.slice, as user ${user}` },
+    };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return { kind: null, check: { id: 'executor', status: 'fail', summary: `warden would not start: ${err.problems.map((p) => `${p.key ? `${p.key}: ` : ''}${p.message}`).join('; ')}` } };
+    return {
+      kind: null,
+      check: {
+        id: 'executor',
+        status: 'fail',
+        summary: `warden would not start: ${err.problems.map((p) => `${p.key ? `${p.key}: ` : ''}${p.message}`).join('; ')}`,
+      },
+    };
   }
 }
 
@@ -109,12 +133,24 @@ function stateCheck(config: Config, isRoot: boolean): Check {
     if (fresh) return { id: 'state', status: 'pass', summary: `no state file yet at ${statePath(dir)} (the first start creates it)` };
     const byState: Record<string, number> = {};
     for (const t of Object.values(state.tasks)) byState[t.state] = (byState[t.state] ?? 0) + 1;
-    const counts = Object.entries(byState).map(([k, v]) => `${k}=${v}`).join(' ');
-    return { id: 'state', status: 'pass', summary: `${statePath(dir)} is readable: ${Object.keys(state.tasks).length} tasks${counts ? ` (${counts})` : ''}` };
+    const counts = Object.entries(byState)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    return {
+      id: 'state',
+      status: 'pass',
+      summary: `${statePath(dir)} is readable: ${Object.keys(state.tasks).length} tasks${counts ? ` (${counts})` : ''}`,
+    };
   } catch (err) {
     if (!(err instanceof StateError)) throw err;
-    if (!isRoot && /EACCES|permission denied/i.test(err.message)) return { id: 'state', status: 'warn', summary: `cannot read ${statePath(dir)} as this user`, fix: 'run as root: sudo warden doctor' };
-    return { id: 'state', status: 'fail', summary: err.message.split('\n')[0] ?? err.message, fix: 'restore the state file from its .bak, or move it aside deliberately (warden never starts over from an empty state)' };
+    if (!isRoot && /EACCES|permission denied/i.test(err.message))
+      return { id: 'state', status: 'warn', summary: `cannot read ${statePath(dir)} as this user`, fix: 'run as root: sudo warden doctor' };
+    return {
+      id: 'state',
+      status: 'fail',
+      summary: err.message.split('\n')[0] ?? err.message,
+      fix: 'restore the state file from its .bak, or move it aside deliberately (warden never starts over from an empty state)',
+    };
   }
 }
 
@@ -136,7 +172,13 @@ async function systemdCheck(pid1: boolean, host: Readiness, config: Config | nul
 
 async function probeCheck(pid1: boolean, isRoot: boolean, host: Readiness, installer?: string): Promise<Check> {
   if (!pid1) return { id: 'limit-probe', status: 'info', summary: 'skipped: systemd is not PID 1' };
-  if (!isRoot) return { id: 'limit-probe', status: 'warn', summary: 'skipped: starting a probe scope needs root', fix: 'run as root: sudo warden doctor' };
+  if (!isRoot)
+    return {
+      id: 'limit-probe',
+      status: 'warn',
+      summary: 'skipped: starting a probe scope needs root',
+      fix: 'run as root: sudo warden doctor',
+    };
   const r = await runMemoryProbe();
   const ms = Math.round(r.ms);
   if (r.ok) {
@@ -147,14 +189,25 @@ async function probeCheck(pid1: boolean, isRoot: boolean, host: Readiness, insta
       data: { ms, limit: r.limit, file: r.file, cgroup: r.cgroup },
     };
   }
-  return { id: 'limit-probe', status: 'fail', summary: `probe scope: ${r.why} (${ms} ms)`, fix: cmdlineFix(host, installer) ?? 'turn the memory cgroup controller on (kernel command line: cgroup_enable=memory) and reboot', data: { ms } };
+  return {
+    id: 'limit-probe',
+    status: 'fail',
+    summary: `probe scope: ${r.why} (${ms} ms)`,
+    fix: cmdlineFix(host, installer) ?? 'turn the memory cgroup controller on (kernel command line: cgroup_enable=memory) and reboot',
+    data: { ms },
+  };
 }
 
 function nodeCheck(): Check {
   const v = process.versions.node;
   const major = Number(v.split('.')[0]);
   if (major >= 20) return { id: 'node', status: 'pass', summary: `node v${v} (${process.execPath})` };
-  return { id: 'node', status: 'fail', summary: `node v${v} is too old: warden needs Node.js 20 or newer`, fix: 'install Node.js 20+ (the distribution package where new enough, else NodeSource), then re-run install.sh' };
+  return {
+    id: 'node',
+    status: 'fail',
+    summary: `node v${v} is too old: warden needs Node.js 20 or newer`,
+    fix: 'install Node.js 20+ (the distribution package where new enough, else NodeSource), then re-run install.sh',
+  };
 }
 
 function workerCommandCheck(config: Config): Check {
@@ -169,7 +222,15 @@ function workerCommandCheck(config: Config): Check {
       fix: `write the absolute path in worker.command: ["${where.caller}", ...]`,
     };
   }
-  return { id: 'worker-command', status: 'fail', summary: `worker.command's "${program}" is not found: every spawn would fail`, fix: program === 'claude' ? 'install Claude Code (npm install -g @anthropic-ai/claude-code) or set worker.command' : 'install it or fix worker.command' };
+  return {
+    id: 'worker-command',
+    status: 'fail',
+    summary: `worker.command's "${program}" is not found: every spawn would fail`,
+    fix:
+      program === 'claude'
+        ? 'install Claude Code (npm install -g @anthropic-ai/claude-code) or set worker.command'
+        : 'install it or fix worker.command',
+  };
 }
 
 interface WorktreeView {
@@ -191,7 +252,8 @@ function githubOf(config: Config | null): { repo?: string } | null {
 
 async function gitCheck(required: boolean): Promise<Check> {
   const where = locate('git');
-  if (!where.service) return { id: 'git', status: required ? 'fail' : 'warn', summary: 'git not found: worktrees need it', fix: 'apt-get install git' };
+  if (!where.service)
+    return { id: 'git', status: required ? 'fail' : 'warn', summary: 'git not found: worktrees need it', fix: 'apt-get install git' };
   const v = await runShort(where.service, ['--version'], 5000);
   return { id: 'git', status: 'pass', summary: `${v.stdout.trim() || 'git'} (${where.service})` };
 }
@@ -199,18 +261,47 @@ async function gitCheck(required: boolean): Promise<Check> {
 async function ghCheck(required: boolean): Promise<Check> {
   const where = locate('gh');
   const status = required ? 'fail' : 'warn';
-  if (!where.service) return { id: 'gh', status, summary: `gh not found${required ? '' : ' (needed only for GitHub tasks)'}`, fix: 'apt-get install gh, then: sudo gh auth login' };
+  if (!where.service)
+    return {
+      id: 'gh',
+      status,
+      summary: `gh not found${required ? '' : ' (needed only for GitHub tasks)'}`,
+      fix: 'apt-get install gh, then: sudo gh auth login',
+    };
   const auth = await runShort(where.service, ['auth', 'status'], 10_000);
   if (auth.code === 0) return { id: 'gh', status: 'pass', summary: `gh at ${where.service} is logged in` };
-  const why = auth.error ?? (auth.stderr || auth.stdout).trim().split('\n').find((l) => /not logged|no .*auth|token|failed|error/i.test(l))?.trim() ?? `gh auth status exited ${auth.code}`;
-  return { id: 'gh', status, summary: `gh at ${where.service} is not logged in for this user: ${why}`, fix: 'sudo gh auth login (warden runs gh as root)' };
+  const why =
+    auth.error ??
+    (auth.stderr || auth.stdout)
+      .trim()
+      .split('\n')
+      .find((l) => /not logged|no .*auth|token|failed|error/i.test(l))
+      ?.trim() ??
+    `gh auth status exited ${auth.code}`;
+  return {
+    id: 'gh',
+    status,
+    summary: `gh at ${where.service} is not logged in for this user: ${why}`,
+    fix: 'sudo gh auth login (warden runs gh as root)',
+  };
 }
 
 function claudeCheck(): Check {
   const where = locate('claude');
   if (where.service) return { id: 'claude', status: 'pass', summary: `claude at ${where.service}` };
-  if (where.caller) return { id: 'claude', status: 'warn', summary: `claude at ${where.caller} is not on the service's PATH`, fix: `use the absolute path in worker.command, or link it: sudo ln -s ${where.caller} /usr/local/bin/claude` };
-  return { id: 'claude', status: 'warn', summary: 'claude not found (needed for the default worker)', fix: 'npm install -g @anthropic-ai/claude-code' };
+  if (where.caller)
+    return {
+      id: 'claude',
+      status: 'warn',
+      summary: `claude at ${where.caller} is not on the service's PATH`,
+      fix: `use the absolute path in worker.command, or link it: sudo ln -s ${where.caller} /usr/local/bin/claude`,
+    };
+  return {
+    id: 'claude',
+    status: 'warn',
+    summary: 'claude not found (needed for the default worker)',
+    fix: 'npm install -g @anthropic-ai/claude-code',
+  };
 }
 
 /** Free space where `dir` lives (or would live: its nearest existing ancestor). */
@@ -231,7 +322,14 @@ export function judgeDisk(id: string, dir: string, free: number, minFree: number
   const warn = minFree === null ? GiB : 2 * minFree;
   const summary = `${formatSize(free)} free at ${dir}`;
   const data = { path: dir, free };
-  if (free < fail) return { id, status: 'fail', summary: `${summary}, below ${formatSize(fail)}${minFree !== null ? ' (worktree.min_free_disk: warden pauses)' : ''}`, fix: 'free some space (old worktrees, logs, apt-get clean)', data };
+  if (free < fail)
+    return {
+      id,
+      status: 'fail',
+      summary: `${summary}, below ${formatSize(fail)}${minFree !== null ? ' (worktree.min_free_disk: warden pauses)' : ''}`,
+      fix: 'free some space (old worktrees, logs, apt-get clean)',
+      data,
+    };
   if (free < warn) return { id, status: 'warn', summary: `${summary}, below ${formatSize(warn)}`, fix: 'free some space soon', data };
   return { id, status: 'pass', summary, data };
 }
@@ -251,15 +349,27 @@ interface AlertsView {
 async function alertsCheck(config: Config, opts: DoctorOptions): Promise<Check> {
   if (!('alerts' in configSchema.shape)) return { id: 'alerts', status: 'info', summary: 'this build has no [alerts] table' };
   const a = (config as unknown as { alerts?: AlertsView | null }).alerts ?? {};
-  const channels = [a.ntfyUrl ? 'ntfy' : '', a.notifySend ? 'notify-send' : '', a.command && a.command.length ? 'command' : ''].filter(Boolean);
+  const channels = [a.ntfyUrl ? 'ntfy' : '', a.notifySend ? 'notify-send' : '', a.command && a.command.length ? 'command' : ''].filter(
+    Boolean,
+  );
   if (channels.length === 0) {
-    return { id: 'alerts', status: 'warn', summary: 'no alert channel configured: nobody hears when warden pauses or gives up on a task', fix: 'set ntfy_url (and/or command) in [alerts], then: warden doctor --send-test' };
+    return {
+      id: 'alerts',
+      status: 'warn',
+      summary: 'no alert channel configured: nobody hears when warden pauses or gives up on a task',
+      fix: 'set ntfy_url (and/or command) in [alerts], then: warden doctor --send-test',
+    };
   }
   if (!opts.sendTest) return { id: 'alerts', status: 'pass', summary: `channels: ${channels.join(', ')} (send one with --send-test)` };
   const r = await runCli(opts, ['alert', 'test']);
   const out = (r.stdout + r.stderr).trim().replace(/\s*\n\s*/g, '; ');
   if (r.code === 0) return { id: 'alerts', status: 'pass', summary: `test alert sent: ${out}` };
-  return { id: 'alerts', status: 'fail', summary: `test alert failed (exit ${r.code}): ${out}`, fix: 'check the channel settings in [alerts]' };
+  return {
+    id: 'alerts',
+    status: 'fail',
+    summary: `test alert failed (exit ${r.code}): ${out}`,
+    fix: 'check the channel settings in [alerts]',
+  };
 }
 
 function runCli(opts: DoctorOptions, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -287,15 +397,31 @@ async function daemonCheck(config: Config, pid1: boolean): Promise<Check> {
   const active = pid1 ? (await runShort('systemctl', ['is-active', 'warden.service'], 5000)).stdout.trim() : 'unknown';
   try {
     const s = await callDaemon<StatusView>(socket, 'GET', '/status', 3000);
-    return { id: 'daemon', status: 'pass', summary: `warden ${s.daemon.version} (pid ${s.daemon.pid}) answers on ${socket}: ${s.summary}`, data: { socket, pid: s.daemon.pid } };
+    return {
+      id: 'daemon',
+      status: 'pass',
+      summary: `warden ${s.daemon.version} (pid ${s.daemon.pid}) answers on ${socket}: ${s.summary}`,
+      data: { socket, pid: s.daemon.pid },
+    };
   } catch (err) {
     if (!(err instanceof DaemonUnreachable)) {
       return { id: 'daemon', status: 'fail', summary: `the daemon on ${socket} answered badly: ${(err as Error).message}` };
     }
-    if (/permission denied/.test(err.message)) return { id: 'daemon', status: 'warn', summary: err.message, fix: 'run as root: sudo warden doctor' };
+    if (/permission denied/.test(err.message))
+      return { id: 'daemon', status: 'warn', summary: err.message, fix: 'run as root: sudo warden doctor' };
     if (active === 'active' || active === 'reloading') {
-      return { id: 'daemon', status: 'fail', summary: `warden.service is ${active} but ${socket} does not answer: ${err.message}`, fix: 'journalctl -u warden -n 50; check [control] socket' };
+      return {
+        id: 'daemon',
+        status: 'fail',
+        summary: `warden.service is ${active} but ${socket} does not answer: ${err.message}`,
+        fix: 'journalctl -u warden -n 50; check [control] socket',
+      };
     }
-    return { id: 'daemon', status: 'info', summary: `not running${pid1 ? ` (warden.service: ${active || 'unknown'})` : ''}; start it with: sudo systemctl start warden`, data: { socket } };
+    return {
+      id: 'daemon',
+      status: 'info',
+      summary: `not running${pid1 ? ` (warden.service: ${active || 'unknown'})` : ''}; start it with: sudo systemctl start warden`,
+      data: { socket },
+    };
   }
 }

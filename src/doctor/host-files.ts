@@ -5,7 +5,6 @@ import { readCgroupFiles } from '../systemd/cgroups.js';
 import type { HostFiles } from './readiness.js';
 import { readOrNull } from '../host/read-file.js';
 
-
 export function readHostFiles(sysroot = '/'): HostFiles {
   const at = (p: string) => join(sysroot, p);
   return {

@@ -6,7 +6,14 @@
 // Everything here is a pure function of file contents. host-files.ts reads them; install.sh's
 // --fix-cmdline applies planCmdlineFix's edit in bash, and a unit test holds the two to the same
 // result on the same fixtures.
-import { cgroupMode, describeCgroupMode, memoryControllerFrom, type CgroupFiles, type CgroupMode, type MemoryControllerState } from '../systemd/cgroups.js';
+import {
+  cgroupMode,
+  describeCgroupMode,
+  memoryControllerFrom,
+  type CgroupFiles,
+  type CgroupMode,
+  type MemoryControllerState,
+} from '../systemd/cgroups.js';
 import { formatSize } from '../config/units.js';
 import type { Check } from './check.js';
 
@@ -61,7 +68,10 @@ export function planCmdlineFix(line: string): CmdlinePlan {
   for (const w of words) {
     if (w.startsWith('cgroup_disable=') && listHas(w, 'cgroup_disable=', 'memory')) {
       removed.push(w);
-      const rest = w.slice('cgroup_disable='.length).split(',').filter((x) => x !== 'memory' && x !== '');
+      const rest = w
+        .slice('cgroup_disable='.length)
+        .split(',')
+        .filter((x) => x !== 'memory' && x !== '');
       if (rest.length > 0) out.push(`cgroup_disable=${rest.join(',')}`);
     } else if ((w.startsWith('psi=') && w !== 'psi=1') || (w.startsWith('cgroup_memory=') && w !== 'cgroup_memory=1')) {
       removed.push(w);
@@ -143,7 +153,9 @@ export function cmdlineFix(r: Readiness, installer = 'install.sh'): string | nul
   const c = r.cmdline;
   if (c === null) return null;
   if (!c.changed) return `${c.path} already has ${REQUIRED_CMDLINE.join(' ')}: reboot to apply it (sudo reboot)`;
-  const what = [c.added.length ? `add "${c.added.join(' ')}" to` : '', c.removed.length ? `remove "${c.removed.join(' ')}" from` : ''].filter(Boolean).join(' and ');
+  const what = [c.added.length ? `add "${c.added.join(' ')}" to` : '', c.removed.length ? `remove "${c.removed.join(' ')}" from` : '']
+    .filter(Boolean)
+    .join(' and ');
   return `${what} the single line in ${c.path} (or run: sudo ${installer} --fix-cmdline), then reboot; the line becomes: ${c.after}`;
 }
 
@@ -164,7 +176,11 @@ export function readinessChecks(r: Readiness, opts: ReadinessOptions = {}): Chec
   const checks: Check[] = [];
   checks.push({ id: 'raspberry-pi', status: 'info', summary: r.pi ?? 'not a Raspberry Pi' });
   if (r.memory.enabled) {
-    checks.push({ id: 'memory-cgroup', status: 'pass', summary: `memory controller on (${describeCgroupMode(r.mode)}): MemoryMax is enforced` });
+    checks.push({
+      id: 'memory-cgroup',
+      status: 'pass',
+      summary: `memory controller on (${describeCgroupMode(r.mode)}): MemoryMax is enforced`,
+    });
   } else {
     checks.push({
       id: 'memory-cgroup',
@@ -190,14 +206,28 @@ export function readinessChecks(r: Readiness, opts: ReadinessOptions = {}): Chec
 function swapCheck(r: Readiness): Check {
   const { total, accounted } = r.swap;
   if (total === null) return { id: 'swap', status: 'info', summary: 'cannot read SwapTotal from /proc/meminfo' };
-  if (total === 0) return { id: 'swap', status: 'pass', summary: 'no swap: workers cannot spill past memory_max (MemorySwapMax=0 holds trivially)' };
-  if (!r.memory.enabled) return { id: 'swap', status: 'info', summary: `swap ${formatSize(total)}; MemorySwapMax=0 needs the memory controller (see memory-cgroup)` };
-  if (accounted) return { id: 'swap', status: 'pass', summary: `swap ${formatSize(total)}, accounted per cgroup: MemorySwapMax=0 keeps workers out of it` };
+  if (total === 0)
+    return { id: 'swap', status: 'pass', summary: 'no swap: workers cannot spill past memory_max (MemorySwapMax=0 holds trivially)' };
+  if (!r.memory.enabled)
+    return {
+      id: 'swap',
+      status: 'info',
+      summary: `swap ${formatSize(total)}; MemorySwapMax=0 needs the memory controller (see memory-cgroup)`,
+    };
+  if (accounted)
+    return {
+      id: 'swap',
+      status: 'pass',
+      summary: `swap ${formatSize(total)}, accounted per cgroup: MemorySwapMax=0 keeps workers out of it`,
+    };
   return {
     id: 'swap',
     status: 'warn',
     summary: `swap ${formatSize(total)} is on but not accounted per cgroup: MemorySwapMax=0 is NOT enforced, a worker at memory_max spills into swap instead of being stopped`,
-    fix: r.mode === 'v2' ? 'remove "swapaccount=0" from the kernel command line, or turn swap off (Pi OS: sudo dphys-swapfile swapoff && sudo systemctl disable dphys-swapfile)' : 'add "swapaccount=1" to the kernel command line and reboot, or turn swap off (Pi OS: sudo dphys-swapfile swapoff && sudo systemctl disable dphys-swapfile)',
+    fix:
+      r.mode === 'v2'
+        ? 'remove "swapaccount=0" from the kernel command line, or turn swap off (Pi OS: sudo dphys-swapfile swapoff && sudo systemctl disable dphys-swapfile)'
+        : 'add "swapaccount=1" to the kernel command line and reboot, or turn swap off (Pi OS: sudo dphys-swapfile swapoff && sudo systemctl disable dphys-swapfile)',
   };
 }
 
@@ -210,7 +240,8 @@ export function readinessLine(r: Readiness, installer = 'install.sh'): string {
   const head = `${r.pi ?? 'not a Raspberry Pi'}: ${state}`;
   if (r.memory.enabled && r.psi) return head;
   const c = r.cmdline;
-  if (c === null) return `${head}: ${noCmdlineFix(r.memory.enabled ? 'PSI' : 'the memory controller', r.memory.enabled ? 'psi=1' : 'cgroup_enable=memory', r)}`;
+  if (c === null)
+    return `${head}: ${noCmdlineFix(r.memory.enabled ? 'PSI' : 'the memory controller', r.memory.enabled ? 'psi=1' : 'cgroup_enable=memory', r)}`;
   if (!c.changed) return `${head}: ${c.path} already has the fix: reboot to apply it`;
   return `${head}: run \`sudo ${installer} --fix-cmdline\` (${c.path}: ${[c.added.length ? `adds ${c.added.join(' ')}` : '', c.removed.length ? `removes ${c.removed.join(' ')}` : ''].filter(Boolean).join(', ')}), then reboot`;
 }

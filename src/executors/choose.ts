@@ -4,7 +4,14 @@ import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { readOrNull } from '../host/read-file.js';
 import { meminfoField } from '../admission/sample.js';
-import { cgroupMode, memoryControllerFrom, PI_CMDLINE_HINT, readCgroupFiles, type CgroupFiles, type MemoryControllerState } from '../systemd/cgroups.js';
+import {
+  cgroupMode,
+  memoryControllerFrom,
+  PI_CMDLINE_HINT,
+  readCgroupFiles,
+  type CgroupFiles,
+  type MemoryControllerState,
+} from '../systemd/cgroups.js';
 import { DirectExecutor } from './direct.js';
 import { SystemdExecutor } from './systemd-scope.js';
 import type { Executor } from './types.js';
@@ -60,7 +67,13 @@ export function planExecutor(config: Config, configPath: string, host: HostForEx
       };
     case 'systemd': {
       if (!host.systemdPid1) {
-        throw new ConfigError([{ file: configPath, key: 'executor.kind', message: 'executor "systemd" needs systemd as PID 1 on this host; use "auto" or "direct"' }]);
+        throw new ConfigError([
+          {
+            file: configPath,
+            key: 'executor.kind',
+            message: 'executor "systemd" needs systemd as PID 1 on this host; use "auto" or "direct"',
+          },
+        ]);
       }
       const warnings: string[] = [];
       if (!host.memory.enabled) {
@@ -76,7 +89,9 @@ export function planExecutor(config: Config, configPath: string, host: HostForEx
             },
           ]);
         }
-        warnings.push(`worker memory_max is NOT enforced: ${host.memory.why} (allowed by [executor] allow_unenforced_limits = true). On a Raspberry Pi, ${PI_CMDLINE_HINT}`);
+        warnings.push(
+          `worker memory_max is NOT enforced: ${host.memory.why} (allowed by [executor] allow_unenforced_limits = true). On a Raspberry Pi, ${PI_CMDLINE_HINT}`,
+        );
       }
       if (host.memory.enabled && host.swapUncapped) {
         warnings.push(
@@ -90,7 +105,11 @@ export function planExecutor(config: Config, configPath: string, host: HostForEx
 
 export function chooseExecutor(config: Config, configPath: string): ExecutorChoice {
   const cgroups = readCgroupFiles();
-  const plan = planExecutor(config, configPath, { systemdPid1: systemdIsPid1(), memory: memoryControllerFrom(cgroups), swapUncapped: swapUncapped(cgroups) });
+  const plan = planExecutor(config, configPath, {
+    systemdPid1: systemdIsPid1(),
+    memory: memoryControllerFrom(cgroups),
+    swapUncapped: swapUncapped(cgroups),
+  });
   if (plan.kind === 'direct') return { executor: new DirectExecutor(), warnings: plan.warnings };
   let user = null;
   if (config.worker.user !== 'root') {
@@ -108,7 +127,12 @@ export function chooseExecutor(config: Config, configPath: string): ExecutorChoi
   const warnings = [...plan.warnings];
   if (user === null) warnings.push('workers run as root (worker.user = "root")');
   return {
-    executor: new SystemdExecutor({ user, maxRuntimeMs: config.worker.maxRuntime, stopGraceMs: config.worker.stopGrace, memoryEnforced: plan.memoryEnforced }),
+    executor: new SystemdExecutor({
+      user,
+      maxRuntimeMs: config.worker.maxRuntime,
+      stopGraceMs: config.worker.stopGrace,
+      memoryEnforced: plan.memoryEnforced,
+    }),
     warnings,
   };
 }

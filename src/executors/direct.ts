@@ -7,7 +7,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
 import { exitFrom, watchAdopted } from './worker-exit.js';
 import { openWorkerStdio } from './worker-stdio.js';
-import { SpawnError, type AdoptRecord, type AdoptResult, type Executor, type WorkerExit, type WorkerHandle, type WorkerSpec } from './types.js';
+import {
+  SpawnError,
+  type AdoptRecord,
+  type AdoptResult,
+  type Executor,
+  type WorkerExit,
+  type WorkerHandle,
+  type WorkerSpec,
+} from './types.js';
 
 export class DirectExecutor implements Executor {
   readonly kind = 'direct' as const;

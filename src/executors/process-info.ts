@@ -23,7 +23,7 @@ export function isSameProcessAlive(pid: number, startTime: string | null): boole
   return now !== null && (startTime === null || now === startTime);
 }
 
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, num]) => [num as number, name]));
+const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, num]) => [num, name]));
 
 export function signalName(num: number): string {
   return SIGNAL_NAMES.get(num) ?? `SIG${num}`;

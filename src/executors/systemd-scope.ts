@@ -12,7 +12,15 @@ import { promisify } from 'node:util';
 import { exitFrom, watchAdopted } from './worker-exit.js';
 import { isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
 import { openWorkerStdio } from './worker-stdio.js';
-import { SpawnError, type AdoptRecord, type AdoptResult, type Executor, type WorkerExit, type WorkerHandle, type WorkerSpec } from './types.js';
+import {
+  SpawnError,
+  type AdoptRecord,
+  type AdoptResult,
+  type Executor,
+  type WorkerExit,
+  type WorkerHandle,
+  type WorkerSpec,
+} from './types.js';
 import type { UserIds } from './users.js';
 
 const run = promisify(execFile);
@@ -59,13 +67,22 @@ export class SystemdExecutor implements Executor {
       `--unit=${unitName(spec.taskId)}`,
       `--slice=${this.slice}`,
       `--description=warden worker for task ${spec.taskId} (attempt ${spec.attempt})`,
-      '-p', `MemoryMax=${spec.memoryMax}`,
-      '-p', 'MemorySwapMax=0',
-      '-p', `CPUQuota=${spec.cpuQuota}%`,
-      '-p', `RuntimeMaxSec=${runtimeBackstopSec}`,
-      '-p', `TimeoutStopSec=${Math.max(1, Math.ceil(this.opts.stopGraceMs / 1000))}`,
+      '-p',
+      `MemoryMax=${spec.memoryMax}`,
+      '-p',
+      'MemorySwapMax=0',
+      '-p',
+      `CPUQuota=${spec.cpuQuota}%`,
+      '-p',
+      `RuntimeMaxSec=${runtimeBackstopSec}`,
+      '-p',
+      `TimeoutStopSec=${Math.max(1, Math.ceil(this.opts.stopGraceMs / 1000))}`,
       ...(this.opts.user ? [`--uid=${this.opts.user.uid}`, `--gid=${this.opts.user.gid}`] : []),
-      '/bin/sh', '-c', WRAPPER_SCRIPT, spec.runBase, ...spec.argv,
+      '/bin/sh',
+      '-c',
+      WRAPPER_SCRIPT,
+      spec.runBase,
+      ...spec.argv,
     ];
   }
 
@@ -132,7 +149,13 @@ export class SystemdExecutor implements Executor {
     return { kind: 'gone', exit: exitFrom(rec.runBase, null, null, true, this.enforcesLimits) };
   }
 
-  private async adoptUnit(taskId: string, pid: number | null, pidStartTime: string | null, runBase: string, startedAt: number): Promise<WorkerHandle | null> {
+  private async adoptUnit(
+    taskId: string,
+    pid: number | null,
+    pidStartTime: string | null,
+    runBase: string,
+    startedAt: number,
+  ): Promise<WorkerHandle | null> {
     const unit = unitName(taskId);
     const props = await showUnit(unit, ['ActiveState', 'ControlGroup']);
     if (props.ActiveState !== 'active' && props.ActiveState !== 'activating') return null;
@@ -171,7 +194,15 @@ export class SystemdExecutor implements Executor {
   }
 
   async strays(knownTaskIds: ReadonlySet<string>): Promise<string[]> {
-    const { stdout } = await run('systemctl', ['list-units', '--type=scope', '--all', '--plain', '--no-legend', '--no-pager', 'warden-*.scope']);
+    const { stdout } = await run('systemctl', [
+      'list-units',
+      '--type=scope',
+      '--all',
+      '--plain',
+      '--no-legend',
+      '--no-pager',
+      'warden-*.scope',
+    ]);
     return stdout
       .split('\n')
       .map((l) => l.trim().split(/\s+/)[0] ?? '')
@@ -191,7 +222,12 @@ export class SystemdExecutor implements Executor {
 async function showUnit(unit: string, props: string[]): Promise<Record<string, string>> {
   try {
     const { stdout } = await run('systemctl', ['show', unit, ...props.map((p) => `-p${p}`)]);
-    return Object.fromEntries(stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    return Object.fromEntries(
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
   } catch {
     return {};
   }

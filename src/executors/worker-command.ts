@@ -8,5 +8,11 @@ export interface CommandValues {
 }
 
 export function buildWorkerArgv(template: readonly string[], v: CommandValues): string[] {
-  return template.map((arg) => arg.replaceAll('{prompt_file}', v.promptFile).replaceAll('{task_id}', v.taskId).replaceAll('{worktree}', v.worktree).replaceAll('{permission_mode}', v.permissionMode));
+  return template.map((arg) =>
+    arg
+      .replaceAll('{prompt_file}', v.promptFile)
+      .replaceAll('{task_id}', v.taskId)
+      .replaceAll('{worktree}', v.worktree)
+      .replaceAll('{permission_mode}', v.permissionMode),
+  );
 }

@@ -8,7 +8,13 @@ export const ADOPTED_CHECK_MS = 1000;
  * The wrapper's exit file is the worker's own status; the child's status is the fallback.
  * `memoryCapped`: only in a capped cgroup does the wrapper's OOM record describe this worker.
  */
-export function exitFrom(runBase: string, code: number | null, signal: NodeJS.Signals | null, adopted = false, memoryCapped = false): WorkerExit {
+export function exitFrom(
+  runBase: string,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  adopted = false,
+  memoryCapped = false,
+): WorkerExit {
   const rec = readExitFile(runBase);
   const endedAt = Date.now();
   const base = { spawnError: null, oomKilled: false, lost: false, endedAt };
@@ -42,4 +48,3 @@ export function watchAdopted(pid: number, startTime: string | null, runBase: str
     }, ADOPTED_CHECK_MS);
   });
 }
-

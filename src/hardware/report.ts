@@ -32,7 +32,6 @@ export interface HardwareFacts {
   swaps: { type: 'zram' | 'file' | 'partition'; name: string; size: number }[];
 }
 
-
 /** Reads the facts under `sysroot`; `vcgencmd` is asked only when sysfs has no get_throttled. */
 export async function readHardware(sysroot = '/', vcgencmd: () => Promise<string | null> = runVcgencmd): Promise<HardwareFacts> {
   const at = (p: string) => join(sysroot, p);
@@ -48,8 +47,21 @@ export async function readHardware(sysroot = '/', vcgencmd: () => Promise<string
     throttled = parseThrottled((await vcgencmd()) ?? '');
     if (throttled !== null) throttledSource = 'vcgencmd';
   }
-  const root = (readOrNull(at('proc/mounts')) ?? '').split('\n').map((l) => l.split(' ')).find((f) => f[1] === '/');
-  return { model, revision, memTotal: kb ? Number(kb[1]) * 1024 : null, temperatureC, thermalZone: zone?.type ?? null, throttled, throttledSource, rootDevice: root?.[0] ?? null, swaps: parseSwaps(readOrNull(at('proc/swaps')) ?? '') };
+  const root = (readOrNull(at('proc/mounts')) ?? '')
+    .split('\n')
+    .map((l) => l.split(' '))
+    .find((f) => f[1] === '/');
+  return {
+    model,
+    revision,
+    memTotal: kb ? Number(kb[1]) * 1024 : null,
+    temperatureC,
+    thermalZone: zone?.type ?? null,
+    throttled,
+    throttledSource,
+    rootDevice: root?.[0] ?? null,
+    swaps: parseSwaps(readOrNull(at('proc/swaps')) ?? ''),
+  };
 }
 
 /** /proc/swaps: "Filename Type Size Used Priority", sizes in KiB. zram devices show as partitions. */
@@ -59,7 +71,11 @@ export function parseSwaps(text: string): HardwareFacts['swaps'] {
     .slice(1)
     .map((l) => l.trim().split(/\s+/))
     .filter((f) => f.length >= 3 && f[0])
-    .map(([name, type, size]) => ({ type: name!.startsWith('/dev/zram') ? 'zram' : type === 'file' ? 'file' : 'partition', name: name!, size: Number(size) * 1024 }));
+    .map(([name, type, size]) => ({
+      type: name!.startsWith('/dev/zram') ? 'zram' : type === 'file' ? 'file' : 'partition',
+      name: name!,
+      size: Number(size) * 1024,
+    }));
 }
 
 /** What kind of storage a root device is. An SD card is slow and wears out: worth knowing. */
@@ -88,31 +104,71 @@ export function hardwareChecks(f: HardwareFacts, maxTemperature: number): Check[
     data: { model: f.model, revision: f.revision, mem_total: f.memTotal, root_device: f.rootDevice },
   });
   if (f.temperatureC === null) {
-    checks.push({ id: 'temperature', status: 'info', summary: 'SoC temperature: not available (no CPU thermal zone); max_temperature is not part of admission' });
+    checks.push({
+      id: 'temperature',
+      status: 'info',
+      summary: 'SoC temperature: not available (no CPU thermal zone); max_temperature is not part of admission',
+    });
   } else {
     const t = `${f.temperatureC.toFixed(1)} °C (${f.thermalZone})`;
     checks.push(
       f.temperatureC > maxTemperature
-        ? { id: 'temperature', status: 'warn', summary: `${t}, over max_temperature ${maxTemperature} °C: warden pauses spawning`, fix: 'cooling: a heatsink and fan (the Pi 5 active cooler), airflow around the case', data: { celsius: f.temperatureC } }
-        : { id: 'temperature', status: 'pass', summary: `${t}, under max_temperature ${maxTemperature} °C`, data: { celsius: f.temperatureC } },
+        ? {
+            id: 'temperature',
+            status: 'warn',
+            summary: `${t}, over max_temperature ${maxTemperature} °C: warden pauses spawning`,
+            fix: 'cooling: a heatsink and fan (the Pi 5 active cooler), airflow around the case',
+            data: { celsius: f.temperatureC },
+          }
+        : {
+            id: 'temperature',
+            status: 'pass',
+            summary: `${t}, under max_temperature ${maxTemperature} °C`,
+            data: { celsius: f.temperatureC },
+          },
     );
   }
   if (f.throttled === null) {
-    checks.push({ id: 'throttled', status: 'info', summary: 'throttled/under-voltage flags: not available (no get_throttled in sysfs, no vcgencmd)' });
+    checks.push({
+      id: 'throttled',
+      status: 'info',
+      summary: 'throttled/under-voltage flags: not available (no get_throttled in sysfs, no vcgencmd)',
+    });
   } else {
     const d = decodeThrottled(f.throttled);
     const words = describeThrottled(d);
     const summary = `throttled=0x${f.throttled.toString(16)} (${f.throttledSource})${words.length ? `: ${words.join(', ')}` : ': never since boot'}`;
     const data = { raw: f.throttled, source: f.throttledSource };
-    if (d.now.underVoltage) checks.push({ id: 'throttled', status: 'fail', summary, fix: 'under-voltage now: use the official power supply (5V 3A for a Pi 4, 5V 5A for a Pi 5) and a short, thick cable; warden pauses spawning (reason power)', data });
-    else if (f.throttled !== 0) checks.push({ id: 'throttled', status: 'warn', summary, fix: d.sinceBoot.underVoltage ? 'under-voltage happened since boot: check the power supply and cable' : 'throttling or capping since boot: improve cooling', data });
+    if (d.now.underVoltage)
+      checks.push({
+        id: 'throttled',
+        status: 'fail',
+        summary,
+        fix: 'under-voltage now: use the official power supply (5V 3A for a Pi 4, 5V 5A for a Pi 5) and a short, thick cable; warden pauses spawning (reason power)',
+        data,
+      });
+    else if (f.throttled !== 0)
+      checks.push({
+        id: 'throttled',
+        status: 'warn',
+        summary,
+        fix: d.sinceBoot.underVoltage
+          ? 'under-voltage happened since boot: check the power supply and cable'
+          : 'throttling or capping since boot: improve cooling',
+        data,
+      });
     else checks.push({ id: 'throttled', status: 'pass', summary, data });
   }
   const swap = f.swaps.length === 0 ? 'off' : f.swaps.map((s) => `${s.type} ${s.name} ${formatSize(s.size)}`).join(', ');
   const onSd = f.swaps.some((s) => s.type !== 'zram') && /mmcblk/.test(f.rootDevice ?? '');
   checks.push(
     onSd
-      ? { id: 'swap-type', status: 'warn', summary: `swap: ${swap}, on the SD card`, fix: 'swap on an SD card is slow and wears it out: prefer zram (apt install systemd-zram-generator) and turn the swap file off (dphys-swapfile swapoff)' }
+      ? {
+          id: 'swap-type',
+          status: 'warn',
+          summary: `swap: ${swap}, on the SD card`,
+          fix: 'swap on an SD card is slow and wears it out: prefer zram (apt install systemd-zram-generator) and turn the swap file off (dphys-swapfile swapoff)',
+        }
       : { id: 'swap-type', status: 'info', summary: `swap: ${swap}` },
   );
   return checks;

@@ -18,7 +18,9 @@ export function findCpuThermalZone(sysRoot: string): ThermalZone | null {
   const dir = join(sysRoot, 'class', 'thermal');
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.startsWith('thermal_zone')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.startsWith('thermal_zone'))
+      .sort();
   } catch {
     return null;
   }

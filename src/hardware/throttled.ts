@@ -28,8 +28,6 @@ export const THROTTLED_BITS = {
   softTempLimitOccurred: 19,
 } as const;
 
-export type ThrottledFlag = keyof typeof THROTTLED_BITS;
-
 export interface ThrottledFlags {
   raw: number;
   /** Conditions true right now (bits 0-3). */
@@ -44,7 +42,12 @@ export function decodeThrottled(raw: number): ThrottledFlags {
   const b = THROTTLED_BITS;
   return {
     raw,
-    now: { underVoltage: bit(raw, b.underVoltage), frequencyCapped: bit(raw, b.frequencyCapped), throttled: bit(raw, b.throttled), softTempLimit: bit(raw, b.softTempLimit) },
+    now: {
+      underVoltage: bit(raw, b.underVoltage),
+      frequencyCapped: bit(raw, b.frequencyCapped),
+      throttled: bit(raw, b.throttled),
+      softTempLimit: bit(raw, b.softTempLimit),
+    },
     sinceBoot: {
       underVoltage: bit(raw, b.underVoltageOccurred),
       frequencyCapped: bit(raw, b.frequencyCappedOccurred),

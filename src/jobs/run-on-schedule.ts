@@ -10,7 +10,7 @@ export interface ScheduledJob {
   stop(): void;
 }
 
-export function runOnSchedule(schedule: Schedule, job: () => Promise<unknown> | unknown, log: Logger, name: string): ScheduledJob {
+export function runOnSchedule(schedule: Schedule, job: () => unknown, log: Logger, name: string): ScheduledJob {
   const run = async () => {
     try {
       await job();

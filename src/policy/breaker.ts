@@ -58,14 +58,25 @@ export function breakerOnFailure(
   }
   if (b.phase === 'closed' && recent.length >= s.failures) {
     return {
-      breaker: { phase: 'open', recentFailures: recent, openedAt: now, cooldownMs: s.cooldown, probeTaskId: null, reason: `${recent.length} failures in ${Math.round(s.window / 1000)}s, last: ${reason}` },
+      breaker: {
+        phase: 'open',
+        recentFailures: recent,
+        openedAt: now,
+        cooldownMs: s.cooldown,
+        probeTaskId: null,
+        reason: `${recent.length} failures in ${Math.round(s.window / 1000)}s, last: ${reason}`,
+      },
       transition: 'opened',
     };
   }
   return { breaker: { ...b, recentFailures: recent }, transition: null };
 }
 
-export function breakerOnSuccess(b: BreakerState, s: BreakerSettings, taskId: string): { breaker: BreakerState; transition: BreakerTransition } {
+export function breakerOnSuccess(
+  b: BreakerState,
+  s: BreakerSettings,
+  taskId: string,
+): { breaker: BreakerState; transition: BreakerTransition } {
   if (b.phase === 'half_open' && b.probeTaskId === taskId) {
     return { breaker: closedBreaker(s), transition: 'closed' };
   }

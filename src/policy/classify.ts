@@ -77,8 +77,22 @@ export function describeExit(r: ExitReport): string {
   if (r.spawnError) return `spawn failed: ${r.spawnError}`;
   if (r.worktreeError) return `worktree: ${r.worktreeError}`;
   const how = r.signal ? `killed by ${r.signal}` : r.exitCode !== null ? `exit ${r.exitCode}` : 'exit status unknown';
-  const extras = [r.stalled ? 'stalled: no stream event for stall_after' : '', r.timedOut ? 'timed out' : '', r.oomKilled ? 'OOM-killed' : '', r.lost ? 'status lost across a warden restart' : ''].filter(Boolean);
-  const done = r.completion?.kind === 'pr' ? `; pull request ${r.completion.url}` : r.completion?.kind === 'no_pr' ? '; no pull request from the task branch' : r.completion?.kind === 'blocked' ? `; blocked: ${r.completion.reason}` : r.completion?.kind === 'unchecked' ? `; ${r.completion.reason}` : '';
+  const extras = [
+    r.stalled ? 'stalled: no stream event for stall_after' : '',
+    r.timedOut ? 'timed out' : '',
+    r.oomKilled ? 'OOM-killed' : '',
+    r.lost ? 'status lost across a warden restart' : '',
+  ].filter(Boolean);
+  const done =
+    r.completion?.kind === 'pr'
+      ? `; pull request ${r.completion.url}`
+      : r.completion?.kind === 'no_pr'
+        ? '; no pull request from the task branch'
+        : r.completion?.kind === 'blocked'
+          ? `; blocked: ${r.completion.reason}`
+          : r.completion?.kind === 'unchecked'
+            ? `; ${r.completion.reason}`
+            : '';
   const said = r.verdict ? `; worker said: ${r.verdict.message}` : '';
   return `${how} after ${(r.durationMs / 1000).toFixed(1)}s${extras.length ? ` (${extras.join(', ')})` : ''}${done}${said}`;
 }

@@ -21,7 +21,17 @@ import { classifyExit, describeExit, type ExitReport } from './classify.js';
 import type { FailureKind } from './failure-kind.js';
 import { localDay, nextLocalMidnight, usageLimitUntil } from './verdict.js';
 import { nextSpawnAllowedAt } from './rate-limit.js';
-import { compareTasks, countDue, dueAt, firstOfBoth, rebuildTaskIndex, stillIndexed, taskIndex, withChangedTasks, type TaskIndex } from './task-index.js';
+import {
+  compareTasks,
+  countDue,
+  dueAt,
+  firstOfBoth,
+  rebuildTaskIndex,
+  stillIndexed,
+  taskIndex,
+  withChangedTasks,
+  type TaskIndex,
+} from './task-index.js';
 
 export interface CoreSettings {
   maxConcurrentWorkers: number;
@@ -151,7 +161,10 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
   for (const p of [state.pause.thermal, state.pause.power]) if (p?.clearSince != null) wakeBy(p.clearSince + s.admission.recoverAfter);
 
   // 2b. a usage-limit or budget pause lifts at its time
-  for (const [key, reason] of [['usageLimit', 'usage_limit'], ['budget', 'budget']] as const) {
+  for (const [key, reason] of [
+    ['usageLimit', 'usage_limit'],
+    ['budget', 'budget'],
+  ] as const) {
     const p = state.pause[key];
     if (!p) continue;
     if (now >= p.until) {
@@ -185,10 +198,14 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
   if (state.pause.power) return hold(`paused: power (${state.pause.power.reasons.join('; ')})`);
   if (state.pause.disk) return hold(`paused: disk (${state.pause.disk.reason})`);
   if (state.pause.workerAuth) return hold(`paused: worker_auth (${state.pause.workerAuth.reason})`);
-  if (state.pause.usageLimit) return hold(`paused: usage_limit until ${new Date(state.pause.usageLimit.until).toISOString()} (${state.pause.usageLimit.reason})`);
+  if (state.pause.usageLimit)
+    return hold(`paused: usage_limit until ${new Date(state.pause.usageLimit.until).toISOString()} (${state.pause.usageLimit.reason})`);
   if (state.pause.budget) return hold(`paused: budget (${state.pause.budget.reason})`);
   const gate = breakerGate(state.breaker);
-  if (gate.allow === 'none') return hold(state.breaker.phase === 'open' ? `paused: breaker (${state.breaker.reason ?? 'open'})` : 'breaker half-open: probe running');
+  if (gate.allow === 'none')
+    return hold(
+      state.breaker.phase === 'open' ? `paused: breaker (${state.breaker.reason ?? 'open'})` : 'breaker half-open: probe running',
+    );
   const slots = s.maxConcurrentWorkers - index.counts.running;
   if (slots <= 0) return hold(`at max_concurrent_workers (${s.maxConcurrentWorkers})`);
   const allowedAt = nextSpawnAllowedAt(state.lastSpawnAt, s.minSpawnInterval);
@@ -277,18 +294,33 @@ export function applyExit(
     // No spawn can work until this clears, so pause everything at once. Not the task's fault:
     // the attempt is refunded and the breaker counts nothing (as for an interrupted attempt).
     const reason = report.verdict?.message || describeExitShort(outcome);
-    const next: Task = { ...base, state: 'pending', attempts: Math.max(0, task.attempts - 1), notBefore: null, note: `${outcome}: ${detail}` };
+    const next: Task = {
+      ...base,
+      state: 'pending',
+      attempts: Math.max(0, task.attempts - 1),
+      notBefore: null,
+      note: `${outcome}: ${detail}`,
+    };
     let pause = prev.pause;
     let until: number | null = null;
     if (outcome === 'auth_failed') pause = { ...pause, workerAuth: pause.workerAuth ?? { since: now, reason } };
     else {
       until = usageLimitUntil(report.verdict?.kind === 'usage_limit' ? report.verdict.resetAt : null, now, s.usageLimitWait);
-      pause = { ...pause, usageLimit: { since: pause.usageLimit?.since ?? now, until: Math.max(until, pause.usageLimit?.until ?? 0), reason } };
+      pause = {
+        ...pause,
+        usageLimit: { since: pause.usageLimit?.since ?? now, until: Math.max(until, pause.usageLimit?.until ?? 0), reason },
+      };
     }
-    if (!prev.pause.workerAuth && outcome === 'auth_failed') events.push({ type: 'worker_paused', reason: 'worker_auth', detail: reason, until: null });
-    if (outcome === 'usage_limit' && (!prev.pause.usageLimit || (until ?? 0) > prev.pause.usageLimit.until)) events.push({ type: 'worker_paused', reason: 'usage_limit', detail: reason, until });
+    if (!prev.pause.workerAuth && outcome === 'auth_failed')
+      events.push({ type: 'worker_paused', reason: 'worker_auth', detail: reason, until: null });
+    if (outcome === 'usage_limit' && (!prev.pause.usageLimit || (until ?? 0) > prev.pause.usageLimit.until))
+      events.push({ type: 'worker_paused', reason: 'usage_limit', detail: reason, until });
     events.push({ type: 'task_interrupted', taskId, detail: `${outcome}; attempt not counted` });
-    return { state: { ...prev, pause, breaker: breakerProbeAbandoned(prev.breaker, taskId), tasks: withChangedTasks(prev.tasks, [next]) }, events, outcome };
+    return {
+      state: { ...prev, pause, breaker: breakerProbeAbandoned(prev.breaker, taskId), tasks: withChangedTasks(prev.tasks, [next]) },
+      events,
+      outcome,
+    };
   }
 
   if (outcome === 'succeeded') {
@@ -311,7 +343,8 @@ export function applyExit(
   }
 
   const { breaker, transition } = breakerOnFailure(prev.breaker, now, s.breaker, taskId, `${taskId}: ${outcome}`);
-  if (transition === 'opened' || transition === 'reopened') events.push({ type: 'breaker_opened', reason: breaker.reason ?? outcome, cooldownMs: breaker.cooldownMs });
+  if (transition === 'opened' || transition === 'reopened')
+    events.push({ type: 'breaker_opened', reason: breaker.reason ?? outcome, cooldownMs: breaker.cooldownMs });
   let next: Task;
   if (task.attempts >= s.maxAttempts) {
     next = { ...base, state: 'dead', notBefore: null, note: `${outcome} on attempt ${attempt}/${s.maxAttempts}: ${detail}` };
@@ -325,7 +358,13 @@ export function applyExit(
 }
 
 /** warden stopped the attempt itself (shutdown, restart): back to pending, the attempt refunded. */
-export function applyInterrupted(prev: WardenState, taskId: string, now: number, detail: string, durationMs: number): { state: WardenState; events: CoreEvent[] } {
+export function applyInterrupted(
+  prev: WardenState,
+  taskId: string,
+  now: number,
+  detail: string,
+  durationMs: number,
+): { state: WardenState; events: CoreEvent[] } {
   const task = prev.tasks[taskId];
   if (!task || task.state !== 'running' || !task.current) return { state: prev, events: [] };
   const record: AttemptRecord = {
@@ -411,8 +450,18 @@ export function applyCancel(prev: WardenState, taskId: string, now: number, reas
  * Free disk space on the worktree filesystem: under `minFree` pauses spawning with reason `disk`;
  * back above it resumes. No hysteresis: space comes back only when someone frees it.
  */
-export function applyDiskCheck(prev: WardenState, free: number, minFree: number, path: string, now: number): { state: WardenState; events: CoreEvent[] } {
-  return applyDiskHealth(prev, free < minFree ? [`${formatSize(free)} free on ${path}, under min_free_disk ${formatSize(minFree)}`] : [], now);
+export function applyDiskCheck(
+  prev: WardenState,
+  free: number,
+  minFree: number,
+  path: string,
+  now: number,
+): { state: WardenState; events: CoreEvent[] } {
+  return applyDiskHealth(
+    prev,
+    free < minFree ? [`${formatSize(free)} free on ${path}, under min_free_disk ${formatSize(minFree)}`] : [],
+    now,
+  );
 }
 
 /**
@@ -428,7 +477,8 @@ export function applyDiskHealth(prev: WardenState, problems: readonly string[], 
   if (problems.length > 0 && prev.pause.disk && prev.pause.disk.reason !== reason) {
     return { state: { ...prev, pause: { ...prev.pause, disk: { ...prev.pause.disk, reason } } }, events: [] };
   }
-  if (problems.length === 0 && prev.pause.disk) return { state: { ...prev, pause: { ...prev.pause, disk: null } }, events: [{ type: 'disk_resumed' }] };
+  if (problems.length === 0 && prev.pause.disk)
+    return { state: { ...prev, pause: { ...prev.pause, disk: null } }, events: [{ type: 'disk_resumed' }] };
   return { state: prev, events: [] };
 }
 
@@ -483,7 +533,13 @@ function describeExitShort(kind: 'auth_failed' | 'usage_limit'): string {
  * Adds what an attempt cost to the local day's spending; at max_daily_cost_usd spawning pauses
  * (reason `budget`) until the next local day. A new day starts the count again.
  */
-export function addSpend(prev: WardenState, usd: number, now: number, s: Pick<CoreSettings, 'maxDailyCostUsd'>, events: CoreEvent[]): WardenState {
+export function addSpend(
+  prev: WardenState,
+  usd: number,
+  now: number,
+  s: Pick<CoreSettings, 'maxDailyCostUsd'>,
+  events: CoreEvent[],
+): WardenState {
   const day = localDay(now);
   const spent = (prev.spend.day === day ? prev.spend.usd : 0) + Math.max(0, usd);
   let state: WardenState = spent === prev.spend.usd && day === prev.spend.day ? prev : { ...prev, spend: { day, usd: spent } };

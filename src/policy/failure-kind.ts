@@ -22,10 +22,6 @@ export const FAILURE_KINDS = [
 
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
-export function isFailureKind(value: unknown): value is FailureKind {
-  return typeof value === 'string' && (FAILURE_KINDS as readonly string[]).includes(value);
-}
-
 export function assertNever(value: never, what = 'value'): never {
   throw new Error(`unhandled ${what}: ${JSON.stringify(value)}`);
 }

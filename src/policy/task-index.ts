@@ -156,7 +156,12 @@ function only(tasks: readonly Task[], state: TaskState): Task[] {
  * change of k tasks costs O(n + k log n) pointer copies, which is microseconds at 10,000 tasks.
  * Returns null if a task to remove is not where the order says it must be.
  */
-export function updateSorted(sorted: readonly Task[], remove: readonly Task[], insert: readonly Task[], cmp: (a: Task, b: Task) => number): readonly Task[] | null {
+export function updateSorted(
+  sorted: readonly Task[],
+  remove: readonly Task[],
+  insert: readonly Task[],
+  cmp: (a: Task, b: Task) => number,
+): readonly Task[] | null {
   if (remove.length === 0 && insert.length === 0) return sorted;
   const drop = new Set<number>();
   for (const t of remove) {

@@ -18,7 +18,8 @@ export type VerdictClass =
   | { kind: 'api_error'; message: string };
 
 const AUTH_ERRORS = new Set(['authentication_failed', 'billing_error']);
-const AUTH_TEXT = /not logged in|please run \/login|invalid api key|authentication_error|oauth token (?:has )?expired|credit balance is too low/i;
+const AUTH_TEXT =
+  /not logged in|please run \/login|invalid api key|authentication_error|oauth token (?:has )?expired|credit balance is too low/i;
 const LIMIT_TEXT = /usage limit reached|hit your (?:usage )?limit|rate_limit_error|\b429\b|rate limit(?:ed| reached| exceeded)/i;
 const API_ERRORS = new Set(['server_error', 'invalid_request', 'unknown']);
 const API_TEXT = /api error|overloaded|internal server error|api_error|\b5\d\d\b|econnreset|etimedout|request timed out|connection error/i;
@@ -32,7 +33,12 @@ export function classifyVerdict(v: WorkerVerdict | null, now: number): VerdictCl
   if ((v.error !== null && AUTH_ERRORS.has(v.error)) || AUTH_TEXT.test(text)) return { kind: 'auth_failed', message };
   if (v.error === 'rate_limit' || LIMIT_TEXT.test(text)) return { kind: 'usage_limit', message, resetAt: parseLimitReset(text, now) };
   if (v.subtype === 'error_max_turns') return { kind: 'max_turns', message: message || 'error_max_turns' };
-  if ((v.error !== null && API_ERRORS.has(v.error)) || (v.isError === true && API_TEXT.test(text)) || v.subtype === 'error_during_execution') return { kind: 'api_error', message };
+  if (
+    (v.error !== null && API_ERRORS.has(v.error)) ||
+    (v.isError === true && API_TEXT.test(text)) ||
+    v.subtype === 'error_during_execution'
+  )
+    return { kind: 'api_error', message };
   return null;
 }
 
@@ -54,13 +60,27 @@ export function parseLimitReset(text: string, now: number): number | null {
 export function nextWallClock(now: number, hour: number, minute: number, timeZone: string): number | null {
   let fmt: Intl.DateTimeFormat;
   try {
-    fmt = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
   } catch {
     return null;
   }
   const wall = (t: number) => {
     const p = Object.fromEntries(fmt.formatToParts(new Date(t)).map((x) => [x.type, Number(x.value)]));
-    return { y: p.year as number, mo: p.month as number, d: p.day as number, ms: Date.UTC(p.year as number, (p.month as number) - 1, p.day as number, p.hour as number, p.minute as number, p.second as number) };
+    return {
+      y: p.year as number,
+      mo: p.month as number,
+      d: p.day as number,
+      ms: Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second),
+    };
   };
   const today = wall(now);
   const offset = today.ms - Math.floor(now / 1000) * 1000; // the zone's offset from UTC now

@@ -33,7 +33,9 @@ export function loadState(stateDir: string, cooldownMs: number): { state: Warden
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyState(cooldownMs), fresh: true };
-    throw new StateError(`${path}: cannot read state file: ${(err as Error).message}. Fix its permissions; warden will not start from an empty state.`);
+    throw new StateError(
+      `${path}: cannot read state file: ${(err as Error).message}. Fix its permissions; warden will not start from an empty state.`,
+    );
   }
   return { state: parseState(text, path), fresh: false };
 }
@@ -49,7 +51,9 @@ export function parseState(text: string, path: string): WardenState {
   }
   const result = stateSchema.safeParse(doc);
   if (!result.success) {
-    throw new StateError(`${path}: state file does not match the expected format:\n${z.prettifyError(result.error)}\nRestore it from ${path}.bak or move it aside deliberately.`);
+    throw new StateError(
+      `${path}: state file does not match the expected format:\n${z.prettifyError(result.error)}\nRestore it from ${path}.bak or move it aside deliberately.`,
+    );
   }
   return result.data;
 }

@@ -8,10 +8,7 @@ import { FAILURE_KINDS } from '../policy/failure-kind.js';
 export const TASK_STATES = ['pending', 'running', 'succeeded', 'retry_wait', 'dead', 'blocked', 'cancelled'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
-export const TERMINAL_STATES: readonly TaskState[] = ['succeeded', 'dead', 'blocked', 'cancelled'];
-
 export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
-export type BreakerPhase = (typeof BREAKER_STATES)[number];
 
 export const PAUSE_REASONS = ['breaker', 'pressure', 'thermal', 'power', 'disk', 'manual', 'worker_auth', 'usage_limit', 'budget'] as const;
 export type PauseReason = (typeof PAUSE_REASONS)[number];

@@ -53,7 +53,10 @@ export function describeCgroupMode(mode: CgroupMode): string {
 export function memoryControllerFrom(f: CgroupFiles): MemoryControllerState {
   if (cgroupMode(f) === 'v2') {
     if ((f.rootControllers ?? '').split(/\s+/).includes('memory')) return { enabled: true };
-    return { enabled: false, why: 'cgroup v2: "memory" is not in /sys/fs/cgroup/cgroup.controllers (the kernel command line leaves the memory controller off)' };
+    return {
+      enabled: false,
+      why: 'cgroup v2: "memory" is not in /sys/fs/cgroup/cgroup.controllers (the kernel command line leaves the memory controller off)',
+    };
   }
   if (f.procCgroups === null) return { enabled: false, why: 'cannot read /proc/cgroups' };
   const line = f.procCgroups.split('\n').find((l) => l.startsWith('memory\t') || l.startsWith('memory '));
@@ -70,9 +73,4 @@ export function readCgroupFiles(sysroot = '/'): CgroupFiles {
     hybridUnified: existsSync(join(sysroot, 'sys/fs/cgroup/unified/cgroup.controllers')),
     procCgroups: readOrNull(join(sysroot, 'proc/cgroups')),
   };
-}
-
-/** The running host's memory controller (under `sysroot`, for fixture trees). */
-export function memoryController(sysroot = '/'): MemoryControllerState {
-  return memoryControllerFrom(readCgroupFiles(sysroot));
 }

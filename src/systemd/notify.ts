@@ -27,7 +27,11 @@ export function watchdogIntervalFromEnv(env: NodeJS.ProcessEnv): number | null {
   return Math.max(100, Math.floor(usec / 1000 / 2));
 }
 
-export function createNotifier(env: NodeJS.ProcessEnv = process.env, binary = 'systemd-notify', onError: (msg: string) => void = () => {}): Notifier {
+export function createNotifier(
+  env: NodeJS.ProcessEnv = process.env,
+  binary = 'systemd-notify',
+  onError: (msg: string) => void = () => {},
+): Notifier {
   const socket = env.NOTIFY_SOCKET;
   const watchdogIntervalMs = socket ? watchdogIntervalFromEnv(env) : null;
   let lastStatus = '';

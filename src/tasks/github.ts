@@ -14,7 +14,10 @@ export type GhResult<T> = { ok: true; value: T } | { ok: false; cause: GhFailure
 const issueSchema = z.object({
   number: z.number().int().positive(),
   title: z.string(),
-  body: z.string().nullable().transform((b) => b ?? ''),
+  body: z
+    .string()
+    .nullable()
+    .transform((b) => b ?? ''),
   labels: z.array(z.object({ name: z.string() })).transform((ls) => ls.map((l) => l.name)),
   updatedAt: z.string(),
   url: z.string().optional(),
@@ -39,18 +42,33 @@ export function classifyGhFailure(f: { notFound?: boolean; timedOut?: boolean; s
   const s = f.stderr.toLowerCase();
   if (/rate limit|secondary rate|abuse detection/.test(s)) return 'rate_limited';
   if (/gh auth login|not logged in|authentication|http 401|bad credentials|token/.test(s)) return 'not_authenticated';
-  if (f.timedOut || /error connecting|internet connection|could not resolve|connection refused|network|timeout|timed out|no such host|tls|eof|dial tcp/.test(s)) return 'network';
+  if (
+    f.timedOut ||
+    /error connecting|internet connection|could not resolve|connection refused|network|timeout|timed out|no such host|tls|eof|dial tcp/.test(
+      s,
+    )
+  )
+    return 'network';
   return 'failed';
 }
 
 async function runGh(args: string[], o: GhOptions): Promise<GhResult<unknown>> {
   const execa = await loadExeca();
-  const r = await execa(o.bin, args, { reject: false, timeout: o.timeoutMs, env: o.env, extendEnv: true, stdin: 'ignore', maxBuffer: 64 * 1024 * 1024 });
+  const r = await execa(o.bin, args, {
+    reject: false,
+    timeout: o.timeoutMs,
+    env: o.env,
+    extendEnv: true,
+    stdin: 'ignore',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const notFound = (r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String(r.message ?? ''));
   if (r.failed) {
     const stderr = String(r.stderr ?? '').trim();
     const cause = classifyGhFailure({ notFound, timedOut: r.timedOut, stderr });
-    const why = notFound ? `${o.bin} not found on PATH (install the GitHub CLI: apt-get install gh, then gh auth login)` : stderr.split('\n').slice(-2).join(' ') || r.shortMessage;
+    const why = notFound
+      ? `${o.bin} not found on PATH (install the GitHub CLI: apt-get install gh, then gh auth login)`
+      : stderr.split('\n').slice(-2).join(' ') || r.shortMessage;
     return { ok: false, cause, message: why ?? 'gh failed' };
   }
   try {
@@ -60,11 +78,33 @@ async function runGh(args: string[], o: GhOptions): Promise<GhResult<unknown>> {
   }
 }
 
-export async function listLabelledIssues(repo: string, label: string, limit: number, o: GhOptions = DEFAULT_GH): Promise<GhResult<GithubIssue[]>> {
-  const r = await runGh(['issue', 'list', '-R', repo, '-l', label, '--state', 'open', '--limit', String(limit), '--json', 'number,title,body,labels,updatedAt,url'], o);
+export async function listLabelledIssues(
+  repo: string,
+  label: string,
+  limit: number,
+  o: GhOptions = DEFAULT_GH,
+): Promise<GhResult<GithubIssue[]>> {
+  const r = await runGh(
+    [
+      'issue',
+      'list',
+      '-R',
+      repo,
+      '-l',
+      label,
+      '--state',
+      'open',
+      '--limit',
+      String(limit),
+      '--json',
+      'number,title,body,labels,updatedAt,url',
+    ],
+    o,
+  );
   if (!r.ok) return r;
   const parsed = z.array(issueSchema).safeParse(r.value);
-  if (!parsed.success) return { ok: false, cause: 'malformed_json', message: `unexpected issue list shape: ${z.prettifyError(parsed.error).split('\n')[0]}` };
+  if (!parsed.success)
+    return { ok: false, cause: 'malformed_json', message: `unexpected issue list shape: ${z.prettifyError(parsed.error).split('\n')[0]}` };
   return { ok: true, value: parsed.data };
 }
 
@@ -72,7 +112,8 @@ export async function findPullRequest(repo: string, branch: string, o: GhOptions
   const r = await runGh(['pr', 'list', '-R', repo, '--head', branch, '--state', 'all', '--json', 'number,url,state'], o);
   if (!r.ok) return r;
   const parsed = z.array(prSchema).safeParse(r.value);
-  if (!parsed.success) return { ok: false, cause: 'malformed_json', message: `unexpected pr list shape: ${z.prettifyError(parsed.error).split('\n')[0]}` };
+  if (!parsed.success)
+    return { ok: false, cause: 'malformed_json', message: `unexpected pr list shape: ${z.prettifyError(parsed.error).split('\n')[0]}` };
   return { ok: true, value: parsed.data[0] ?? null };
 }
 

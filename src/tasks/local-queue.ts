@@ -2,7 +2,19 @@
 // daemon writes the state file (one writer, no lost updates). So the CLI drops a request file into
 // `<state_dir>/queue/`, created exclusively and renamed into place; the daemon ingests it into the
 // state on its next poll and only then removes it. A request is never lost between the two.
-import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ensureStateDir } from '../state/store.js';

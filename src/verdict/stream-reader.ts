@@ -58,7 +58,8 @@ export class StreamVerdictReader {
   private skipping = false;
 
   constructor(private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
-    if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
+    if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1)
+      throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
   }
 
   /** Feeds bytes; returns how many complete JSON events they finished (0 for noise only). */
@@ -105,7 +106,9 @@ export class StreamVerdictReader {
       this.skipping = false;
       return;
     }
-    const line = (this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes)).toString('utf8').trim();
+    const line = (this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes))
+      .toString('utf8')
+      .trim();
     this.pending = [];
     this.pendingBytes = 0;
     if (line.length > 0) this.line(line);
@@ -142,7 +145,8 @@ export class StreamVerdictReader {
         if (typeof e.subtype === 'string') v.subtype = e.subtype;
         if (typeof e.is_error === 'boolean') v.isError = e.is_error;
         if (isCount(e.num_turns)) v.numTurns = e.num_turns;
-        if (typeof e.total_cost_usd === 'number' && Number.isFinite(e.total_cost_usd) && e.total_cost_usd >= 0) v.totalCostUsd = e.total_cost_usd;
+        if (typeof e.total_cost_usd === 'number' && Number.isFinite(e.total_cost_usd) && e.total_cost_usd >= 0)
+          v.totalCostUsd = e.total_cost_usd;
         if (isCount(e.duration_ms)) v.durationMs = e.duration_ms;
         v.resultText = typeof e.result === 'string' ? e.result.slice(0, TEXT_LIMIT) : v.resultText;
         return;

@@ -25,14 +25,26 @@ export class WorktreeError extends Error {}
 async function git(args: string[], cwd: string): Promise<string> {
   const execa = await loadExeca();
   const r = await execa('git', args, { cwd, reject: false, stdin: 'ignore', timeout: 120_000, env: { GIT_TERMINAL_PROMPT: '0' } });
-  if (r.failed) throw new WorktreeError(`git ${args.join(' ')}: ${String(r.stderr || r.shortMessage).trim().split('\n').slice(-2).join(' ')}`);
+  if (r.failed)
+    throw new WorktreeError(
+      `git ${args.join(' ')}: ${String(r.stderr || r.shortMessage)
+        .trim()
+        .split('\n')
+        .slice(-2)
+        .join(' ')}`,
+    );
   return String(r.stdout);
 }
 
 /** Registered worktrees of the repository, by absolute path. */
 export async function listWorktrees(s: WorktreeSettings): Promise<Set<string>> {
   const out = await git(['worktree', 'list', '--porcelain'], s.repo);
-  return new Set(out.split('\n').filter((l) => l.startsWith('worktree ')).map((l) => l.slice('worktree '.length)));
+  return new Set(
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('worktree '))
+      .map((l) => l.slice('worktree '.length)),
+  );
 }
 
 /** Creates the task's worktree, or reuses it when it already exists. Returns its path. */
@@ -42,7 +54,8 @@ export async function ensureWorktree(s: WorktreeSettings, taskId: string): Promi
   if (existsSync(path)) throw new WorktreeError(`${path} exists but is not a worktree of ${s.repo}; move it aside`);
   const branch = branchName(taskId);
   const execa = await loadExeca();
-  const hasBranch = (await execa('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: s.repo, reject: false })).exitCode === 0;
+  const hasBranch =
+    (await execa('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], { cwd: s.repo, reject: false })).exitCode === 0;
   await git(hasBranch ? ['worktree', 'add', path, branch] : ['worktree', 'add', '-b', branch, path, s.base], s.repo);
   return path;
 }

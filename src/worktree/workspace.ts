@@ -159,7 +159,10 @@ export class GitWorkspace implements Workspace {
           await removeWorktree(this.s, name, { force: false });
           this.log.info('pruned a clean worktree that no task owns', { path });
         } else {
-          this.log.warn('a directory in worktree.base_dir belongs to no task and was kept (uncommitted changes, or not a worktree): inspect it', { path });
+          this.log.warn(
+            'a directory in worktree.base_dir belongs to no task and was kept (uncommitted changes, or not a worktree): inspect it',
+            { path },
+          );
         }
       } catch (err) {
         this.log.warn('a directory in worktree.base_dir belongs to no task and was kept', { path, error: (err as Error).message });

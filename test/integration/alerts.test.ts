@@ -7,7 +7,22 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addTask, cleanupAll, cli, cliOk, countLines, FIXTURES, makeSandbox, startDaemon, tasks, waitFor, waitForStarts, writeConfig, type ConfigSections, type Sandbox } from './harness.ts';
+import {
+  addTask,
+  cleanupAll,
+  cli,
+  cliOk,
+  countLines,
+  FIXTURES,
+  makeSandbox,
+  startDaemon,
+  tasks,
+  waitFor,
+  waitForStarts,
+  writeConfig,
+  type ConfigSections,
+  type Sandbox,
+} from './harness.ts';
 import { decodeTitle, startNtfyReceiver, type NtfyReceiver, type Published } from './ntfy-receiver.ts';
 
 after(cleanupAll);
@@ -56,7 +71,13 @@ describe('every alert kind reaches a real ntfy server and the command hook, once
     sections = {
       worker: { command: [process.execPath, ALERT_WORKER], max_attempts: 1, startup_window: '1s' },
       breaker: { failures: 2, window: '1m', cooldown: '1h' },
-      alerts: { ntfy_url: ntfy.url('warden-test'), ntfy_token_file: tokenFile, command: [process.execPath, ALERT_HOOK, hookFile], repeat_after: '1h', retry_base: '200ms' },
+      alerts: {
+        ntfy_url: ntfy.url('warden-test'),
+        ntfy_token_file: tokenFile,
+        command: [process.execPath, ALERT_HOOK, hookFile],
+        repeat_after: '1h',
+        retry_base: '200ms',
+      },
     };
     writeConfig(sb, sections);
   });
@@ -172,12 +193,33 @@ describe('every alert kind reaches a real ntfy server and the command hook, once
     ];
     // alerts raised by one event (breaker open + task dead) are delivered concurrently: any order
     assert.deepEqual([...titles].sort(), [...expected].sort());
-    assert.ok(ntfy.requests.every((p) => p.method === 'POST' && p.path === '/warden-test' && p.headers.authorization === `Bearer ${TOKEN}`));
-    const hook = readFileSync(hookFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; title: string; key: string; host: string; priority: number; atIso: string });
-    assert.deepEqual(hook.map((a) => a.title.replace(`${HOST}: `, '')).sort(), [...expected].sort(), 'the command hook got the same alerts, as JSON on stdin');
+    assert.ok(
+      ntfy.requests.every((p) => p.method === 'POST' && p.path === '/warden-test' && p.headers.authorization === `Bearer ${TOKEN}`),
+    );
+    const hook = readFileSync(hookFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; title: string; key: string; host: string; priority: number; atIso: string });
+    assert.deepEqual(
+      hook.map((a) => a.title.replace(`${HOST}: `, '')).sort(),
+      [...expected].sort(),
+      'the command hook got the same alerts, as JSON on stdin',
+    );
     assert.deepEqual(
       hook.map((a) => a.kind).sort(),
-      ['paused', 'resumed', 'task_dead', 'breaker_opened', 'task_dead', 'breaker_closed', 'task_blocked', 'config_reload_failed', 'paused', 'resumed', 'unclean_restart'].sort(),
+      [
+        'paused',
+        'resumed',
+        'task_dead',
+        'breaker_opened',
+        'task_dead',
+        'breaker_closed',
+        'task_blocked',
+        'config_reload_failed',
+        'paused',
+        'resumed',
+        'unclean_restart',
+      ].sort(),
     );
     assert.ok(hook.every((a) => a.host === HOST && !Number.isNaN(Date.parse(a.atIso))));
     const all = log.join('\n');
@@ -217,7 +259,10 @@ test('the digest job runs on its cron schedule (node-cron) and reports what happ
   const p = await waitFor('a digest that reports the success', () => digests().find((x) => /1 succeeded/.test(x.body)) ?? null, 15_000, 50);
   assert.equal(p.headers.priority, '2');
   assert.equal(p.headers.tags, 'bar_chart,digest');
-  assert.match(p.body, /^Last \d+(ms|s): \d spawn\(s\), 1 succeeded, 0 dead\.\nNow: 0\/1 workers, 0 queued\. Breaker closed\.\nTasks: succeeded 1\.$/);
+  assert.match(
+    p.body,
+    /^Last \d+(ms|s): \d spawn\(s\), 1 succeeded, 0 dead\.\nNow: 0\/1 workers, 0 queued\. Breaker closed\.\nTasks: succeeded 1\.$/,
+  );
   const spawns = digests().reduce((n, x) => n + Number(/(\d+) spawn/.exec(x.body)![1]), 0);
   assert.equal(spawns, 1, 'each spawn is in exactly one digest period');
   await d.stop();
@@ -242,17 +287,29 @@ describe('a receiver that fails never holds up spawning; the alert is retried, t
       // when the supervisor claimed each task (the rate limiter's decision), from the state
       const claimed = await waitFor('every attempt recorded', async () => {
         const list = (await tasks(sb)).filter((t) => t.history.length === 1);
-        return list.length === TASKS ? list.map((t) => (t.history[0] as unknown as { startedAt: number }).startedAt).sort((a, b) => a - b) : null;
+        return list.length === TASKS
+          ? list.map((t) => (t.history[0] as unknown as { startedAt: number }).startedAt).sort((a, b) => a - b)
+          : null;
       });
       const gaps = claimed.slice(1).map((at, i) => at - claimed[i]!);
       console.log(`${mode}: spawn gaps ${gaps.join(', ')} ms (min_spawn_interval ${INTERVAL_MS} ms)`);
-      for (const g of gaps) assert.ok(g >= INTERVAL_MS && g < INTERVAL_MS + 400, `spawns stay on schedule while alerts fail: gaps ${gaps.join(', ')} ms\n${d.log()}`);
+      for (const g of gaps)
+        assert.ok(
+          g >= INTERVAL_MS && g < INTERVAL_MS + 400,
+          `spawns stay on schedule while alerts fail: gaps ${gaps.join(', ')} ms\n${d.log()}`,
+        );
       await waitFor(`all ${TASKS} alerts dropped`, () => (d.log().match(/alert dropped/g) ?? []).length === TASKS, 15_000);
-      const dropped = d.log().split('\n').filter((l) => l.includes('alert dropped'));
+      const dropped = d
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('alert dropped'));
       for (const l of dropped) assert.match(l, /gave up after 3 attempt\(s\)/);
       // the daemon's side: two retries, each after its failure was logged with the cause
       const cause = { error500: /HTTP 500/, hang: /timed out/, down: /ECONNREFUSED/ }[mode];
-      const retries = d.log().split('\n').filter((l) => l.includes('alert delivery failed; retrying'));
+      const retries = d
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('alert delivery failed; retrying'));
       assert.equal(retries.length, TASKS * 2, d.log());
       for (const l of retries) assert.match(l, cause);
       if (mode === 'error500') {
@@ -292,7 +349,14 @@ describe('warden alert test', () => {
   test('a failing channel is reported and makes the exit code 1; the others still go out', async () => {
     const ntfy = await receiver('error500');
     const sb = makeSandbox();
-    writeConfig(sb, { alerts: { ntfy_url: ntfy.url('phone'), notify_send: true, session_bus: `unix:path=${join(sb.dir, 'no-such-bus')}`, command: [process.execPath, ALERT_HOOK, join(sb.dir, 'h'), 'fail'] } });
+    writeConfig(sb, {
+      alerts: {
+        ntfy_url: ntfy.url('phone'),
+        notify_send: true,
+        session_bus: `unix:path=${join(sb.dir, 'no-such-bus')}`,
+        command: [process.execPath, ALERT_HOOK, join(sb.dir, 'h'), 'fail'],
+      },
+    });
     const r = await cli(sb.configPath, ['alert', 'test']);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /^ntfy +FAILED +POST http:\/\/127\.0\.0\.1:\d+\/phone: HTTP 500/m);

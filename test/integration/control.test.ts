@@ -11,7 +11,19 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { addTask, CLI, cleanupAll, FIXTURES, makeSandbox, readStateFile, startDaemon, waitFor, waitForStarts, writeConfig, type Sandbox } from './harness.ts';
+import {
+  addTask,
+  CLI,
+  cleanupAll,
+  FIXTURES,
+  makeSandbox,
+  readStateFile,
+  startDaemon,
+  waitFor,
+  waitForStarts,
+  writeConfig,
+  type Sandbox,
+} from './harness.ts';
 
 after(cleanupAll);
 
@@ -61,7 +73,10 @@ function asNobody(socket: string, groups: number[]): { status: number | null; st
     r.on('error', (e) => { console.log(e.code); process.exitCode = 1; });
     r.end();`;
   const groupArgs = groups.length ? [`--groups=${groups.join(',')}`] : ['--clear-groups'];
-  const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, ...groupArgs, process.execPath, '-e', client], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, ...groupArgs, process.execPath, '-e', client], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr.trim() };
 }
 
@@ -81,13 +96,25 @@ describe('the control socket keeps out everyone but root and its group', { skip:
     assert.equal(member.stdout, 'HTTP 200', JSON.stringify(member));
 
     // and the real CLI, as that outsider: one line, exit 3 (if that user can read this checkout)
-    const readable = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(CLI)})`]).status === 0;
+    const readable =
+      spawnSync('setpriv', [
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        '--clear-groups',
+        process.execPath,
+        '-e',
+        `require('fs').accessSync(${JSON.stringify(CLI)})`,
+      ]).status === 0;
     if (!readable) {
       console.log(`### SKIPPED: warden status as nobody (${CLI} is not readable by nobody in this checkout)`);
       assert.equal((await d.stop()).code, 0);
       return;
     }
-    const cli = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'status', '--config', sb.configPath], { encoding: 'utf8', timeout: 15_000 });
+    const cli = spawnSync(
+      'setpriv',
+      [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'status', '--config', sb.configPath],
+      { encoding: 'utf8', timeout: 15_000 },
+    );
     assert.equal(cli.status, 3, cli.stderr);
     assert.match(cli.stderr.trim(), /^warden: permission denied on .*warden\.sock \(run as root or a member of the socket's group\)$/);
     assert.equal((await d.stop()).code, 0);
@@ -177,17 +204,24 @@ describe('SIGTERM and SIGINT take the one shutdown path (terminus -> Supervisor.
   test('SIGTERM: health 503 at once while the stubborn worker gets its grace, then socket removed, clean state, exit 0', async () => {
     const STOP_GRACE_MS = 2000;
     const sb = makeSandbox();
-    writeConfig(sb, { worker: { command: [process.execPath, join(FIXTURES, 'ignore-sigterm.mjs'), sb.countFile], stop_grace: `${STOP_GRACE_MS}ms` } });
+    writeConfig(sb, {
+      worker: { command: [process.execPath, join(FIXTURES, 'ignore-sigterm.mjs'), sb.countFile], stop_grace: `${STOP_GRACE_MS}ms` },
+    });
     const d = await startDaemon(sb);
     await addTask(sb, 'stubborn', 'anything');
     await waitForStarts(sb.countFile);
     await sleep(200);
     const t0 = Date.now();
     d.proc.kill('SIGTERM');
-    const health = await waitFor('/healthz to answer 503', async () => {
-      const a = await call(sock(sb), 'GET', '/healthz');
-      return a.status === 503 ? a : null;
-    }, 1500, 20);
+    const health = await waitFor(
+      '/healthz to answer 503',
+      async () => {
+        const a = await call(sock(sb), 'GET', '/healthz');
+        return a.status === 503 ? a : null;
+      },
+      1500,
+      20,
+    );
     const healthMs = Date.now() - t0;
     assert.equal(health.json().status, 'error');
     assert.equal((await call(sock(sb), 'GET', '/readyz')).status, 503);
@@ -202,7 +236,9 @@ describe('SIGTERM and SIGINT take the one shutdown path (terminus -> Supervisor.
     assert.ok(!existsSync(sb.socket), 'the socket file is removed');
     assert.equal(readStateFile(sb).cleanShutdown, true);
     const log = d.log();
-    const order = ['warden stopping signal=SIGTERM', 'warden stopped cleanly', 'control socket closed; warden exits'].map((m) => log.indexOf(m));
+    const order = ['warden stopping signal=SIGTERM', 'warden stopped cleanly', 'control socket closed; warden exits'].map((m) =>
+      log.indexOf(m),
+    );
     assert.ok(order.every((i) => i >= 0) && order[0]! < order[1]! && order[1]! < order[2]!, `one path, in order:\n${log}`);
     assert.equal(log.match(/warden stopping/g)?.length, 1, 'the shutdown ran once');
   });
@@ -223,17 +259,25 @@ describe('SIGTERM and SIGINT take the one shutdown path (terminus -> Supervisor.
 test('a wedged supervisor loop fails /healthz (as it fails the systemd watchdog)', async () => {
   const sb = makeSandbox();
   // startDaemon strips WARDEN_DEBUG_STALL from the environment, so this daemon is started by hand
-  const proc = spawn(process.execPath, [CLI, 'run', '--config', sb.configPath], { env: { ...process.env, WARDEN_DEBUG_STALL: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'run', '--config', sb.configPath], {
+    env: { ...process.env, WARDEN_DEBUG_STALL: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   proc.stderr.on('data', (b: Buffer) => (log += b.toString()));
   try {
     await waitFor('the daemon to answer', async () => (await call(sock(sb), 'GET', '/healthz')).status === 200);
     proc.kill('SIGUSR2');
     const t0 = Date.now();
-    const sick = await waitFor('/healthz to fail', async () => {
-      const a = await call(sock(sb), 'GET', '/healthz');
-      return a.status === 503 ? a : null;
-    }, 20_000, 250);
+    const sick = await waitFor(
+      '/healthz to fail',
+      async () => {
+        const a = await call(sock(sb), 'GET', '/healthz');
+        return a.status === 503 ? a : null;
+      },
+      20_000,
+      250,
+    );
     console.log(`wedged loop: /healthz 503 after ${Date.now() - t0} ms (poll_interval 500 ms, floor 10 s)`);
     assert.match(sick.json().error.reason, /the supervisor loop has not turned for \d+s/);
     assert.equal((await call(sock(sb), 'GET', '/status')).status, 200, 'the API itself still answers');

@@ -58,7 +58,13 @@ function world(extra: Record<string, Record<string, string | number | boolean | 
     worktree: { repo, base_dir: trees, min_free_disk: '0', prune: '1s', keep_failed: 5, keep_failed_for: '1d' },
     ...extra,
   });
-  return { sb, gh, repo, trees, prompts, setIssues: (list) => {
+  return {
+    sb,
+    gh,
+    repo,
+    trees,
+    prompts,
+    setIssues: (list) => {
       // atomically: a poll's fake gh must never read a half-written file (that is a malformed_json
       // failure the test did not ask for, and it made the once-per-cause count flaky under load)
       writeFileSync(join(gh, 'issues.json.tmp'), JSON.stringify(list));
@@ -75,7 +81,11 @@ describe('GitHub issues to pull requests', () => {
     const w = world();
     w.setIssues([issue(1, 'Fix the thing', 'Please fix it. mode=pr')]);
     const d = await startDaemon(w.sb);
-    const t = await waitFor('gh-1 succeeded', async () => ((await task(w.sb, 'gh-1'))?.state === 'succeeded' ? task(w.sb, 'gh-1') : null), 20_000);
+    const t = await waitFor(
+      'gh-1 succeeded',
+      async () => ((await task(w.sb, 'gh-1'))?.state === 'succeeded' ? task(w.sb, 'gh-1') : null),
+      20_000,
+    );
     const full = t as unknown as { prUrl: string; issue: { number: number } };
     assert.match(full.prUrl, /^https:\/\/github\.com\/o\/r\/pull\/\d+$/);
     assert.equal(full.issue.number, 1);
@@ -89,12 +99,16 @@ describe('GitHub issues to pull requests', () => {
     const w = world({ worker: { command: ['claude', '-p'], startup_window: '1s', max_attempts: 1 } });
     w.setIssues([issue(2, 'No PR', 'mode=nopr'), issue(3, 'Blocked', 'mode=blocked')]);
     const d = await startDaemon(w.sb);
-    const done = await waitFor('both settled', async () => {
-      const all = await tasks(w.sb);
-      const a = all.find((t) => t.id === 'gh-2');
-      const b = all.find((t) => t.id === 'gh-3');
-      return a && b && a.state === 'dead' && b.state === 'blocked' ? { a, b } : null;
-    }, 25_000);
+    const done = await waitFor(
+      'both settled',
+      async () => {
+        const all = await tasks(w.sb);
+        const a = all.find((t) => t.id === 'gh-2');
+        const b = all.find((t) => t.id === 'gh-3');
+        return a && b && a.state === 'dead' && b.state === 'blocked' ? { a, b } : null;
+      },
+      25_000,
+    );
     assert.equal(done.a.history.at(-1)?.outcome, 'no_pr');
     assert.equal(done.b.history.at(-1)?.outcome, 'blocked');
     assert.match(String(done.b.note), /needs a database password/);
@@ -116,7 +130,11 @@ describe('GitHub issues to pull requests', () => {
     assert.equal((await task(w.sb, 'gh-12'))?.state, 'pending');
     assert.equal((await task(w.sb, 'gh-10'))?.state, 'pending');
     w.setIssues([issue(11, 'high', 'mode=pr', ['warden', 'priority:P0']), issue(12, 'mid', 'mode=pr', ['warden', 'priority:P1'])]);
-    const cancelled = await waitFor('gh-10 cancelled', async () => ((await task(w.sb, 'gh-10'))?.state === 'cancelled' ? task(w.sb, 'gh-10') : null), 10_000);
+    const cancelled = await waitFor(
+      'gh-10 cancelled',
+      async () => ((await task(w.sb, 'gh-10'))?.state === 'cancelled' ? task(w.sb, 'gh-10') : null),
+      10_000,
+    );
     assert.match(String(cancelled.note), /label/);
     await waitFor('gh-12 succeeded after gh-11', async () => (await task(w.sb, 'gh-12'))?.state === 'succeeded', 20_000);
     const h11 = (await task(w.sb, 'gh-11'))!.history[0] as unknown as { startedAt: number };
@@ -131,7 +149,14 @@ describe('GitHub issues to pull requests', () => {
     w.setIssues([issue(20, 'one', 'mode=pr')]);
     const d = await startDaemon(w.sb);
     await waitFor('gh-20 done', async () => (await task(w.sb, 'gh-20'))?.state === 'succeeded', 20_000);
-    const modes = [['auth', 'not_authenticated'], ['network', 'network'], ['rate', 'rate_limited'], ['json', 'malformed_json'], ['crash', 'failed'], ['missing', 'not_installed']] as const;
+    const modes = [
+      ['auth', 'not_authenticated'],
+      ['network', 'network'],
+      ['rate', 'rate_limited'],
+      ['json', 'malformed_json'],
+      ['crash', 'failed'],
+      ['missing', 'not_installed'],
+    ] as const;
     for (const [mode, cause] of modes) {
       const before = JSON.stringify(await tasks(w.sb));
       if (mode === 'missing') rmSync(join(w.sb.dir, 'bin', 'gh'));
@@ -139,7 +164,10 @@ describe('GitHub issues to pull requests', () => {
       w.setIssues([]); // had gh answered, a pending task would now be cancelled
       await sleep(2300); // at least two polls
       assert.equal(JSON.stringify(await tasks(w.sb)), before, `task states changed while gh failed with ${mode}`);
-      const lines = d.log().split('\n').filter((l) => l.includes('GitHub poll failed') && l.includes(`cause=${cause}`));
+      const lines = d
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('GitHub poll failed') && l.includes(`cause=${cause}`));
       assert.equal(lines.length, 1, `${mode}: ${lines.join('\n')}`);
       rmSync(join(w.gh, 'fail'), { force: true });
       w.setIssues([issue(20, 'one', 'mode=pr')]);
@@ -160,15 +188,22 @@ describe('GitHub issues to pull requests', () => {
     const outside = () => readdirSync(w.sb.dir).sort();
     const before = outside();
     const d = await startDaemon(w.sb);
-    await waitFor('all three ran', async () => (await tasks(w.sb)).filter((t) => t.state === 'dead').length === 3, 30_000).catch(async (err) => {
-      throw new Error(`${(err as Error).message}\n${JSON.stringify((await tasks(w.sb)).map((t) => [t.id, t.state, t.note]))}\n${d.log().slice(-3000)}`);
-    });
+    await waitFor('all three ran', async () => (await tasks(w.sb)).filter((t) => t.state === 'dead').length === 3, 30_000).catch(
+      async (err) => {
+        throw new Error(
+          `${(err as Error).message}\n${JSON.stringify((await tasks(w.sb)).map((t) => [t.id, t.state, t.note]))}\n${d.log().slice(-3000)}`,
+        );
+      },
+    );
     for (const i of nasty) {
       const seen = readFileSync(join(w.prompts, `gh-${i.number}.prompt`), 'utf8');
       assert.equal(seen, renderPrompt(DEFAULT_PROMPT_TEMPLATE, 'o/r', { ...i, labels: ['warden'] }, `gh-${i.number}`));
     }
     // only the directories warden owns (trees, state) changed; no pwned file anywhere near
-    assert.deepEqual(outside().filter((n) => !['trees', 'state'].includes(n)), before.filter((n) => !['trees', 'state'].includes(n)));
+    assert.deepEqual(
+      outside().filter((n) => !['trees', 'state'].includes(n)),
+      before.filter((n) => !['trees', 'state'].includes(n)),
+    );
     for (const dir of [w.sb.dir, w.repo, w.trees, process.cwd()]) {
       for (const f of ['pwned1', 'pwned2', 'pwned3', 'escape']) assert.equal(existsSync(join(dir, f)), false, `${f} in ${dir}`);
     }

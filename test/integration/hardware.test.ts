@@ -8,7 +8,20 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { THROTTLED_SYSFS_PATH } from '../../src/hardware/throttled.ts';
-import { addTask, cleanupAll, cli, countLines, makeSandbox, startDaemon, status, waitFor, waitForStarts, writeConfig, type Daemon, type Sandbox } from './harness.ts';
+import {
+  addTask,
+  cleanupAll,
+  cli,
+  countLines,
+  makeSandbox,
+  startDaemon,
+  status,
+  waitFor,
+  waitForStarts,
+  writeConfig,
+  type Daemon,
+  type Sandbox,
+} from './harness.ts';
 import { decodeTitle, startNtfyReceiver, type NtfyReceiver, type Published } from './ntfy-receiver.ts';
 
 after(cleanupAll);
@@ -54,7 +67,10 @@ describe('hardware admission in the real daemon, on a fake sysfs', () => {
     setThrottled('0');
     const ntfy = await startNtfyReceiver('ok');
     receivers.push(ntfy);
-    const sb = makeSandbox({ admission: { recover_after: '2s', max_temperature: 75 }, alerts: { ntfy_url: ntfy.url('warden-hw'), retry_base: '200ms' } });
+    const sb = makeSandbox({
+      admission: { recover_after: '2s', max_temperature: 75 },
+      alerts: { ntfy_url: ntfy.url('warden-hw'), retry_base: '200ms' },
+    });
     const d = await startOnFakeSysfs(sb);
     await addTask(sb, 'hot-1', `sleep=0.1 count=${sb.countFile}`);
     const paused = await waitFor('the thermal pause', async () => {
@@ -115,7 +131,10 @@ describe('hardware admission in the real daemon, on a fake sysfs', () => {
   test('with watch_interval = "0s", the same crossing waits for the next tick', async () => {
     setTemp(50_000);
     setThrottled('0');
-    const sb = makeSandbox({ supervisor: { poll_interval: '10m' }, admission: { watch_interval: '0s', recover_after: '0s', max_temperature: 75 } });
+    const sb = makeSandbox({
+      supervisor: { poll_interval: '10m' },
+      admission: { watch_interval: '0s', recover_after: '0s', max_temperature: 75 },
+    });
     const d = await startOnFakeSysfs(sb);
     await runOneWorker(sb, 'nowatch-1');
     setTemp(85_000);
@@ -127,7 +146,10 @@ describe('hardware admission in the real daemon, on a fake sysfs', () => {
   test('a reload that turns the watch on applies it to the worker already running', async () => {
     setTemp(50_000);
     setThrottled('0');
-    const sections = { supervisor: { poll_interval: '10m' }, admission: { watch_interval: '0s', recover_after: '0s', max_temperature: 75 } };
+    const sections = {
+      supervisor: { poll_interval: '10m' },
+      admission: { watch_interval: '0s', recover_after: '0s', max_temperature: 75 },
+    };
     const sb = makeSandbox(sections);
     const d = await startOnFakeSysfs(sb);
     await runOneWorker(sb, 'reload-1');

@@ -37,7 +37,13 @@ const sandboxes: Sandbox[] = [];
 export function makeSandbox(overrides: ConfigSections = {}): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'wd-'));
   const stateDir = join(dir, 'state');
-  const sb: Sandbox = { dir, stateDir, configPath: join(dir, 'warden.toml'), countFile: join(dir, 'count'), socket: join(stateDir, 'warden.sock') };
+  const sb: Sandbox = {
+    dir,
+    stateDir,
+    configPath: join(dir, 'warden.toml'),
+    countFile: join(dir, 'count'),
+    socket: join(stateDir, 'warden.sock'),
+  };
   if (sb.socket.length >= 100) throw new Error(`socket path too long for a unix socket: ${sb.socket}`);
   sandboxes.push(sb);
   writeConfig(sb, overrides);
@@ -51,7 +57,14 @@ export function makeSandbox(overrides: ConfigSections = {}): Sandbox {
 export function baseConfig(stateDir: string): ConfigSections {
   return {
     supervisor: { state_dir: stateDir, max_concurrent_workers: 1, min_spawn_interval: '0s', poll_interval: '500ms' },
-    worker: { command: [process.execPath, FAKE_WORKER], memory_max: '64M', startup_window: '1s', max_runtime: '1m', max_attempts: 3, stop_grace: '2s' },
+    worker: {
+      command: [process.execPath, FAKE_WORKER],
+      memory_max: '64M',
+      startup_window: '1s',
+      max_runtime: '1m',
+      max_attempts: 3,
+      stop_grace: '2s',
+    },
     breaker: { failures: 100, window: '1m', cooldown: '1h' },
     admission: { min_available_memory: '0', max_load_per_cpu: 100, max_memory_pressure: 100, max_temperature: 150, recover_after: '0s' },
     executor: { kind: 'direct' },
@@ -65,9 +78,15 @@ export function writeConfig(sb: Sandbox, overrides: ConfigSections = {}): void {
 }
 
 function toToml(sections: ConfigSections): string {
-  const value = (v: TomlValue): string => (Array.isArray(v) ? `[${v.map((s) => JSON.stringify(s)).join(', ')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v));
+  const value = (v: TomlValue): string =>
+    Array.isArray(v) ? `[${v.map((s) => JSON.stringify(s)).join(', ')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v);
   return Object.entries(sections)
-    .map(([name, kv]) => `[${name}]\n${Object.entries(kv).map(([k, v]) => `${k} = ${value(v)}`).join('\n')}\n`)
+    .map(
+      ([name, kv]) =>
+        `[${name}]\n${Object.entries(kv)
+          .map(([k, v]) => `${k} = ${value(v)}`)
+          .join('\n')}\n`,
+    )
     .join('\n');
 }
 
@@ -139,7 +158,14 @@ export interface TaskView {
   attempts: number;
   priority: number;
   current: { attempt: number; pid: number | null } | null;
-  history: { attempt: number; outcome: string; exitCode: number | null; signal: string | null; durationMs: number; detail: string | null }[];
+  history: {
+    attempt: number;
+    outcome: string;
+    exitCode: number | null;
+    signal: string | null;
+    durationMs: number;
+    detail: string | null;
+  }[];
   note: string | null;
 }
 
@@ -167,7 +193,7 @@ export function query<T>(socket: string, path: string, timeoutMs = 2000): Promis
         try {
           resolve(JSON.parse(body) as T);
         } catch (err) {
-          reject(err as Error);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       });
     });
@@ -263,7 +289,10 @@ export async function waitFor<T>(what: string, probe: () => T | Promise<T>, time
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+      );
     await sleep(intervalMs);
   }
 }
@@ -288,10 +317,15 @@ export function countLines(file: string): CountLine[] {
 
 /** Waits until the count file holds at least `n` start records, and returns them. */
 export function waitForStarts(file: string, n = 1, timeoutMs = 10_000): Promise<CountLine[]> {
-  return waitFor(`${n} worker start(s) in ${file}`, () => {
-    const lines = countLines(file);
-    return lines.length >= n ? lines : null;
-  }, timeoutMs, 50);
+  return waitFor(
+    `${n} worker start(s) in ${file}`,
+    () => {
+      const lines = countLines(file);
+      return lines.length >= n ? lines : null;
+    },
+    timeoutMs,
+    50,
+  );
 }
 
 /** Alive and not a zombie (an orphaned zombie may never be reaped in a container). */
@@ -338,7 +372,12 @@ export function fileStamp(path: string): { bytes: string; mtimeMs: number } {
   return { bytes: readFileSync(path, 'utf8'), mtimeMs: statSync(path).mtimeMs };
 }
 
-export function readStateFile(sb: Sandbox): { cleanShutdown: boolean; totalSpawns: number; tasks: Record<string, TaskView>; breaker: Status['breaker'] } {
+export function readStateFile(sb: Sandbox): {
+  cleanShutdown: boolean;
+  totalSpawns: number;
+  tasks: Record<string, TaskView>;
+  breaker: Status['breaker'];
+} {
   return JSON.parse(readFileSync(join(sb.stateDir, 'state.json'), 'utf8'));
 }
 

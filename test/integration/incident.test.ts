@@ -57,16 +57,23 @@ test('instantly failing workers open the breaker after exactly `failures` spawns
   })();
 
   try {
-    const opened = await waitFor('the breaker to open', async () => {
-      const s = await status(sb);
-      return s.breaker.phase === 'open' ? s : null;
-    }, 30_000, 200);
+    const opened = await waitFor(
+      'the breaker to open',
+      async () => {
+        const s = await status(sb);
+        return s.breaker.phase === 'open' ? s : null;
+      },
+      30_000,
+      200,
+    );
     // well past the spawn interval and every backoff: a spawn loop would show here
     await sleep(4000);
 
     const spawns = countLines(sb.countFile);
     const s = await status(sb);
-    console.log(`incident: ${spawns.length} worker spawns before the breaker held (failures = ${FAILURES}); max concurrent: kernel ${maxKernel}, status ${maxReported} (${samples} samples)`);
+    console.log(
+      `incident: ${spawns.length} worker spawns before the breaker held (failures = ${FAILURES}); max concurrent: kernel ${maxKernel}, status ${maxReported} (${samples} samples)`,
+    );
     t.diagnostic(`spawn count ${spawns.length} (breaker failures = ${FAILURES}), max concurrent kernel=${maxKernel} status=${maxReported}`);
 
     assert.equal(spawns.length, FAILURES, `expected exactly ${FAILURES} worker starts, got:\n${JSON.stringify(spawns)}\n${daemon.log()}`);
@@ -81,7 +88,9 @@ test('instantly failing workers open the breaker after exactly `failures` spawns
     // the rate limit: warden's own spawn decisions (each attempt's claim time, from its history) are at
     // least min_spawn_interval apart. The workers' own start times are not used: a worker's process
     // start-up on a loaded machine jitters by hundreds of ms, which says nothing about warden.
-    const claims = (await tasks(sb)).flatMap((t) => t.history.map((h) => (h as unknown as { startedAt: number }).startedAt)).sort((a, b) => a - b);
+    const claims = (await tasks(sb))
+      .flatMap((t) => t.history.map((h) => (h as unknown as { startedAt: number }).startedAt))
+      .sort((a, b) => a - b);
     assert.equal(claims.length, FAILURES);
     for (let i = 1; i < claims.length; i++) {
       const gap = claims[i]! - claims[i - 1]!;

@@ -47,10 +47,15 @@ test('a worker that exits 0 after its startup window ends `succeeded`', async ()
   const sb = makeSandbox({ worker: { startup_window: '1s' } });
   const daemon = await startDaemon(sb);
   await addTask(sb, 'ok', `sleep=2 exit=0 count=${sb.countFile}`);
-  const t = await waitFor('the task to finish', async () => {
-    const x = await task(sb, 'ok');
-    return x && x.state !== 'pending' && x.state !== 'running' ? x : null;
-  }, 15_000, 200);
+  const t = await waitFor(
+    'the task to finish',
+    async () => {
+      const x = await task(sb, 'ok');
+      return x && x.state !== 'pending' && x.state !== 'running' ? x : null;
+    },
+    15_000,
+    200,
+  );
   assert.equal(t.state, 'succeeded', JSON.stringify(t));
   assert.equal(t.history.length, 1);
   assert.equal(t.history[0]!.outcome, 'succeeded');
@@ -103,18 +108,30 @@ test('pause stops new spawns while a running worker keeps running; resume lets s
   assert.deepEqual(s.pause.reasons, ['manual']);
   assert.match(s.heldBy ?? '', /paused: manual/);
   assert.equal((await task(sb, 'second'))!.state, 'pending', 'nothing is spawned while paused');
-  assert.deepEqual(countLines(sb.countFile).map((l) => l.task), ['first'], 'only the first worker ever started');
-  assert.ok(s.workers.some((w) => w.taskId === 'first' && w.pid === running.pid), 'the running worker is still there');
+  assert.deepEqual(
+    countLines(sb.countFile).map((l) => l.task),
+    ['first'],
+    'only the first worker ever started',
+  );
+  assert.ok(
+    s.workers.some((w) => w.taskId === 'first' && w.pid === running.pid),
+    'the running worker is still there',
+  );
   assert.ok(pidAlive(running.pid), 'and its process is alive');
 
   const r = await cliOk(sb.configPath, ['resume']);
   assert.match(r.stdout, /running: spawning is allowed/);
   await waitFor('second to start after resume', () => countLines(sb.countFile).some((l) => l.task === 'second'), 3000);
   for (const id of ['first', 'second']) {
-    const t = await waitFor(`${id} to finish`, async () => {
-      const x = await task(sb, id);
-      return x && x.state !== 'pending' && x.state !== 'running' ? x : null;
-    }, 15_000, 200);
+    const t = await waitFor(
+      `${id} to finish`,
+      async () => {
+        const x = await task(sb, id);
+        return x && x.state !== 'pending' && x.state !== 'running' ? x : null;
+      },
+      15_000,
+      200,
+    );
     assert.equal(t.state, 'succeeded', `${id}: ${JSON.stringify(t)}`);
   }
   assert.equal(countLines(sb.countFile).length, 2);
@@ -126,10 +143,15 @@ test('max_runtime is enforced: a worker running past it is stopped and recorded 
   const daemon = await startDaemon(sb);
   await addTask(sb, 'slow', `sleep=60 count=${sb.countFile}`);
   const [line] = await waitForStarts(sb.countFile);
-  const t = await waitFor('the task to end', async () => {
-    const x = await task(sb, 'slow');
-    return x && x.state !== 'pending' && x.state !== 'running' ? x : null;
-  }, 15_000, 200);
+  const t = await waitFor(
+    'the task to end',
+    async () => {
+      const x = await task(sb, 'slow');
+      return x && x.state !== 'pending' && x.state !== 'running' ? x : null;
+    },
+    15_000,
+    200,
+  );
   assert.equal(t.state, 'dead', `max_attempts = 1: ${JSON.stringify(t)}`);
   assert.equal(t.history.at(-1)!.outcome, 'timeout', JSON.stringify(t.history));
   const ran = t.history.at(-1)!.durationMs;
@@ -192,14 +214,21 @@ describe('a worker that ignores SIGTERM is SIGKILLed after stop_grace', () => {
 
   test('when it runs past max_runtime', async () => {
     const sb = makeSandbox();
-    writeConfig(sb, { worker: { command: [process.execPath, IGNORE_SIGTERM, sb.countFile], max_runtime: '2s', stop_grace: '1s', max_attempts: 1 } });
+    writeConfig(sb, {
+      worker: { command: [process.execPath, IGNORE_SIGTERM, sb.countFile], max_runtime: '2s', stop_grace: '1s', max_attempts: 1 },
+    });
     const daemon = await startDaemon(sb);
     await addTask(sb, 'stubborn', 'anything');
     const [line] = await waitForStarts(sb.countFile);
-    const t = await waitFor('the task to end', async () => {
-      const x = await task(sb, 'stubborn');
-      return x && x.state !== 'pending' && x.state !== 'running' ? x : null;
-    }, 15_000, 200);
+    const t = await waitFor(
+      'the task to end',
+      async () => {
+        const x = await task(sb, 'stubborn');
+        return x && x.state !== 'pending' && x.state !== 'running' ? x : null;
+      },
+      15_000,
+      200,
+    );
     assert.equal(t.history.at(-1)!.outcome, 'timeout', JSON.stringify(t.history));
     assert.equal(pidAlive(line!.pid), false, `worker ${line!.pid} outlived its timeout\n${daemon.log()}`);
     const log = readFileSync(join(sb.stateDir, 'logs', 'stubborn', '1.log'), 'utf8');

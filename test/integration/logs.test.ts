@@ -20,7 +20,9 @@ test('warden logs prints each attempt of a task, oldest first; --follow streams 
 
   await addTask(sb, 'slow', 'sleep=3 exit=0');
   await waitFor('slow running', async () => (await task(sb, 'slow'))?.state === 'running');
-  const follow = spawn(process.execPath, [CLI, 'logs', 'slow', '--follow', '--config', sb.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const follow = spawn(process.execPath, [CLI, 'logs', 'slow', '--follow', '--config', sb.configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   follow.stdout.on('data', (b: Buffer) => (out += b.toString()));
   await waitFor('the end of the attempt streamed', () => out.includes('[fake-worker slow] exiting 0'), 10_000);

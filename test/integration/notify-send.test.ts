@@ -10,7 +10,9 @@ import { cleanupAll, cliOk, makeSandbox, startDaemon, waitFor } from './harness.
 
 const TOOLS = ['Xvfb', 'dunst', 'dbus-run-session', 'dbus-monitor', 'dbus-send', 'notify-send'];
 const missing = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-const skip = missing.length ? `missing ${missing.join(', ')} (Debian: apt-get install --no-install-recommends dbus dbus-x11 dunst xvfb libnotify-bin)` : null;
+const skip = missing.length
+  ? `missing ${missing.join(', ')} (Debian: apt-get install --no-install-recommends dbus dbus-x11 dunst xvfb libnotify-bin)`
+  : null;
 if (skip) console.log(`### SKIPPED: notify-send against a real notification server: ${skip}`);
 
 const started: ChildProcess[] = [];
@@ -30,22 +32,36 @@ function helper(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.en
   const proc = spawn(cmd, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(proc);
   let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', () => {});
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', () => {});
   return { proc, out: () => out };
 }
 
 describe('notify-send reaches a real org.freedesktop.Notifications server', { skip: skip ?? false }, () => {
   test('an alert shows up as a Notify call from warden on the session bus, answered by dunst', async () => {
     const xvfb = helper('Xvfb', ['-displayfd', '1', '-nolisten', 'tcp', '-screen', '0', '640x480x24']);
-    const display = `:${(await waitFor('Xvfb to pick a display', () => xvfb.out().match(/^(\d+)\n/)?.[1] ?? null, 10_000, 50))}`;
+    const display = `:${await waitFor('Xvfb to pick a display', () => xvfb.out().match(/^(\d+)\n/)?.[1] ?? null, 10_000, 50)}`;
     const session = helper('dbus-run-session', ['--', 'sh', '-c', 'echo "$DBUS_SESSION_BUS_ADDRESS"; exec sleep 600']);
     const bus = await waitFor('the session bus address', () => session.out().match(/^(unix:\S+)\n/)?.[1] ?? null, 10_000, 50);
     const env = { ...process.env, DISPLAY: display, DBUS_SESSION_BUS_ADDRESS: bus };
     helper('dunst', [], env);
     await waitFor(
       'dunst to own org.freedesktop.Notifications',
-      () => /boolean true/.test(spawnSync('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.Notifications'], { env, encoding: 'utf8' }).stdout),
+      () =>
+        /boolean true/.test(
+          spawnSync(
+            'dbus-send',
+            [
+              '--session',
+              '--print-reply',
+              '--dest=org.freedesktop.DBus',
+              '/',
+              'org.freedesktop.DBus.NameHasOwner',
+              'string:org.freedesktop.Notifications',
+            ],
+            { env, encoding: 'utf8' },
+          ).stdout,
+        ),
       10_000,
       100,
     );
@@ -55,15 +71,27 @@ describe('notify-send reaches a real org.freedesktop.Notifications server', { sk
     const sb = makeSandbox({ alerts: { notify_send: true, session_bus: bus } });
     const d = await startDaemon(sb);
     await cliOk(sb.configPath, ['pause']);
-    const call = await waitFor('the Notify call on the bus', () => {
-      const m = /method call [^\n]*member=Notify\n((?:   .*\n)+)/.exec(monitor.out());
-      return m ? m[1]! : null;
-    }, 10_000, 50);
-    const strings = [...call.matchAll(/^   string "(.*)"$/gm)].map((x) => x[1]);
-    assert.deepEqual(strings.slice(0, 4), ['warden', '', `${hostname()}: paused: manual`, 'Paused by `warden pause`. Running workers keep running; `warden resume` lets spawning continue.']);
+    const call = await waitFor(
+      'the Notify call on the bus',
+      () => {
+        const m = /method call [^\n]*member=Notify\n((?: {3}.*\n)+)/.exec(monitor.out());
+        return m ? m[1]! : null;
+      },
+      10_000,
+      50,
+    );
+    const strings = [...call.matchAll(/^ {3}string "(.*)"$/gm)].map((x) => x[1]);
+    assert.deepEqual(strings.slice(0, 4), [
+      'warden',
+      '',
+      `${hostname()}: paused: manual`,
+      'Paused by `warden pause`. Running workers keep running; `warden resume` lets spawning continue.',
+    ]);
     assert.match(call, /string "urgency"\s+variant\s+byte 0/, 'priority 2 is urgency low');
     await waitFor('the delivery to be logged', () => /alert delivered alert=paused channel=notify-send attempt=1/.test(d.log()), 5000, 50);
-    console.log(`notify-send: ${/alert delivered alert=paused channel=notify-send .*since_event_ms=(\d+)/.exec(d.log())?.[1]} ms from event to Notify answered by dunst`);
+    console.log(
+      `notify-send: ${/alert delivered alert=paused channel=notify-send .*since_event_ms=(\d+)/.exec(d.log())?.[1]} ms from event to Notify answered by dunst`,
+    );
     assert.equal((await d.stop()).code, 0);
   });
 });
@@ -71,8 +99,13 @@ describe('notify-send reaches a real org.freedesktop.Notifications server', { sk
 test('notify-send with no reachable session bus: one clear line at start, and the daemon runs on', async () => {
   const sb = makeSandbox({ alerts: { notify_send: true, session_bus: 'unix:path=/nonexistent/bus' } });
   const d = await startDaemon(sb);
-  assert.match(d.log(), /WARN  alerts: notify-send is on, but no D-Bus session bus is reachable: \/nonexistent\/bus \(\[alerts\] session_bus\) does not exist; desktop notifications will not be shown/);
+  assert.match(
+    d.log(),
+    /WARN {2}alerts: notify-send is on, but no D-Bus session bus is reachable: \/nonexistent\/bus \(\[alerts\] session_bus\) does not exist; desktop notifications will not be shown/,
+  );
   await cliOk(sb.configPath, ['pause']);
-  await waitFor('the failed delivery to be logged', () => /alert dropped alert=paused channel=notify-send attempt=1 reason="not retried: no D-Bus session bus is reachable/.test(d.log()));
+  await waitFor('the failed delivery to be logged', () =>
+    /alert dropped alert=paused channel=notify-send attempt=1 reason="not retried: no D-Bus session bus is reachable/.test(d.log()),
+  );
   assert.equal((await d.stop()).code, 0);
 });

@@ -25,7 +25,7 @@ export interface NtfyReceiver {
 
 /** The Title header as ntfy reads it: an RFC 2047 encoded word is decoded. */
 export function decodeTitle(value: string | string[] | undefined): string {
-  const v = Array.isArray(value) ? value[0] ?? '' : value ?? '';
+  const v = Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
   const m = /^=\?UTF-8\?B\?(.*)\?=$/i.exec(v);
   return m ? Buffer.from(m[1]!, 'base64').toString('utf8') : v;
 }
@@ -57,7 +57,9 @@ export async function startNtfyReceiver(mode: ReceiverMode = 'ok'): Promise<Ntfy
           message: body,
           title: decodeTitle(req.headers.title),
           priority: Number(req.headers.priority ?? 3),
-          tags: String(req.headers.tags ?? '').split(',').filter(Boolean),
+          tags: String(req.headers.tags ?? '')
+            .split(',')
+            .filter(Boolean),
         }) + '\n',
       );
     });

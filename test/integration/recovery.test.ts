@@ -55,13 +55,22 @@ test(`kill -9 of the daemon with 2 workers running: the restart adopts both, no 
     assert.match(second.log(), /did not shut down cleanly/);
     assert.equal((second.log().match(/adopted running worker/g) ?? []).length, 2);
 
-    const done = await waitFor('both tasks to finish', async () => {
-      const list = await tasks(sb);
-      return list.every((x) => x.state !== 'running' && x.state !== 'pending') ? list : null;
-    }, (WORKER_SECONDS + 10) * 1000, 200);
+    const done = await waitFor(
+      'both tasks to finish',
+      async () => {
+        const list = await tasks(sb);
+        return list.every((x) => x.state !== 'running' && x.state !== 'pending') ? list : null;
+      },
+      (WORKER_SECONDS + 10) * 1000,
+      200,
+    );
     for (const x of done) {
       assert.equal(x.state, 'succeeded', `round ${round}: ${JSON.stringify(x)}\n${second.log()}`);
-      assert.deepEqual(x.history.map((h) => h.outcome), ['succeeded'], `round ${round}: one attempt, and it succeeded`);
+      assert.deepEqual(
+        x.history.map((h) => h.outcome),
+        ['succeeded'],
+        `round ${round}: one attempt, and it succeeded`,
+      );
     }
     await sleep(700); // a few more polls: a re-spawn would show now
     const starts = countLines(sb.countFile);
@@ -94,7 +103,7 @@ test('a second daemon on the same config refuses to start and leaves the first a
   assert.notEqual(second.code, 0, `the second daemon must not run\n${second.stderr}`);
   assert.match(second.stderr, /^warden: another warden daemon is already running on .*warden\.sock/m, second.stderr);
   assert.doesNotMatch(second.stderr, /^\s+at /m, 'a clear message, not a stack trace');
-  assert.doesNotMatch(second.stderr, /adopted|recovering/, 'it did not touch the first daemon\'s workers');
+  assert.doesNotMatch(second.stderr, /adopted|recovering/, "it did not touch the first daemon's workers");
 
   const after = fileStamp(statePath);
   assert.equal(after.bytes, before.bytes, 'the state file is unchanged');
@@ -104,10 +113,15 @@ test('a second daemon on the same config refuses to start and leaves the first a
   const s = await status(sb);
   assert.equal(s.daemon.pid, first.pid, 'the first daemon still answers');
   assert.ok(pidAlive(worker!.pid), 'and its worker still runs');
-  const t = await waitFor('the task to finish under the first daemon', async () => {
-    const x = await task(sb, 'long');
-    return x && x.state !== 'running' && x.state !== 'pending' ? x : null;
-  }, 15_000, 200);
+  const t = await waitFor(
+    'the task to finish under the first daemon',
+    async () => {
+      const x = await task(sb, 'long');
+      return x && x.state !== 'running' && x.state !== 'pending' ? x : null;
+    },
+    15_000,
+    200,
+  );
   assert.equal(t.state, 'succeeded', JSON.stringify(t));
   assert.equal(countLines(sb.countFile).length, 1, 'spawned once');
   assert.equal((await first.stop()).code, 0);

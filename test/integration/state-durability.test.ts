@@ -41,10 +41,15 @@ test('succeeded, dead, retry_wait and pending tasks keep their state and attempt
     doomed: { state: 'dead', attempts: 2, outcomes: ['exit_nonzero', 'exit_nonzero'] },
     flaky: { state: 'retry_wait', attempts: 1, outcomes: ['startup_error'] },
   };
-  await waitFor('ok, doomed and flaky to settle', async () => {
-    const list = await tasks(sb);
-    return Object.entries(want).every(([id, w]) => list.find((x) => x.id === id)?.state === w.state);
-  }, 20_000, 200);
+  await waitFor(
+    'ok, doomed and flaky to settle',
+    async () => {
+      const list = await tasks(sb);
+      return Object.entries(want).every(([id, w]) => list.find((x) => x.id === id)?.state === w.state);
+    },
+    20_000,
+    200,
+  );
   // a pending task too: paused, so it stays pending
   await cliOk(sb.configPath, ['pause']);
   await addTask(sb, 'queued', `sleep=1 exit=0 count=${sb.countFile}`);
@@ -57,7 +62,11 @@ test('succeeded, dead, retry_wait and pending tasks keep their state and attempt
       assert.ok(x, `${when}: task ${id} exists`);
       assert.equal(x.state, w.state, `${when}: ${id} state`);
       assert.equal(x.attempts, w.attempts, `${when}: ${id} attempts`);
-      assert.deepEqual(x.history.map((h) => h.outcome), w.outcomes, `${when}: ${id} history`);
+      assert.deepEqual(
+        x.history.map((h) => h.outcome),
+        w.outcomes,
+        `${when}: ${id} history`,
+      );
     }
     assert.equal(list.length, Object.keys(want).length, `${when}: no task appeared or vanished`);
   };

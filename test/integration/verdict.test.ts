@@ -7,7 +7,20 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addTask, cleanupAll, cliOk, FIXTURES, makeSandbox, readStateFile, startDaemon, status, task, tasks, waitFor, type ConfigSections } from './harness.ts';
+import {
+  addTask,
+  cleanupAll,
+  cliOk,
+  FIXTURES,
+  makeSandbox,
+  readStateFile,
+  startDaemon,
+  status,
+  task,
+  tasks,
+  waitFor,
+  type ConfigSections,
+} from './harness.ts';
 
 after(cleanupAll);
 const FAKE = join(FIXTURES, 'fake-claude-stream');
@@ -76,12 +89,18 @@ describe('worker verdicts with a real daemon', () => {
     const d = await startDaemon(sb);
     const runs = join(sb.dir, 'runs');
     await addTask(sb, 'u', `stream=usage-limit reset_in=3 delay=20 runs=${runs} then=success`);
-    const paused = await waitFor('paused: usage_limit', async () => ((await status(sb)).pause.reasons.includes('usage_limit') ? true : null));
+    const paused = await waitFor('paused: usage_limit', async () =>
+      (await status(sb)).pause.reasons.includes('usage_limit') ? true : null,
+    );
     assert.ok(paused);
     const st = stateFile(sb.stateDir);
     const until = st.pause.usageLimit?.until ?? 0;
     assert.ok(until > Date.now() - 1000 && until <= Date.now() + 4000, `until ${new Date(until).toISOString()}`);
-    const done = await waitFor('the task succeeds after the reset', async () => ((await task(sb, 'u'))?.state === 'succeeded' ? true : null), 15_000);
+    const done = await waitFor(
+      'the task succeeds after the reset',
+      async () => ((await task(sb, 'u'))?.state === 'succeeded' ? true : null),
+      15_000,
+    );
     assert.ok(done);
     const log = readFileSync(runs, 'utf8').trim().split('\n').map(Number);
     assert.equal(log.length, 2);
@@ -89,18 +108,31 @@ describe('worker verdicts with a real daemon', () => {
     assert.equal((await status(sb)).pause.paused, false);
     // no attempt was lost: the run after the limit is attempt 1 again
     const u = await task(sb, 'u');
-    assert.deepEqual(u?.history.map((h) => [h.attempt, h.outcome]), [[1, 'usage_limit'], [1, 'succeeded']]);
+    assert.deepEqual(
+      u?.history.map((h) => [h.attempt, h.outcome]),
+      [
+        [1, 'usage_limit'],
+        [1, 'succeeded'],
+      ],
+    );
     await d.stop();
   });
 
   test('a stalled worker (one event, then silence) is stopped after stall_after and classified stalled', async () => {
-    const sb = sandbox({ worker: { command: [process.execPath, FAKE], startup_window: '0s', stall_after: '1500ms', stop_grace: '1s' }, breaker: { failures: 100, window: '10m', cooldown: '1h' } });
+    const sb = sandbox({
+      worker: { command: [process.execPath, FAKE], startup_window: '0s', stall_after: '1500ms', stop_grace: '1s' },
+      breaker: { failures: 100, window: '10m', cooldown: '1h' },
+    });
     const d = await startDaemon(sb);
     await addTask(sb, 's', 'stream=stalled sleep=60');
-    const s = await waitFor('stalled', async () => {
-      const t = await task(sb, 's');
-      return t?.history.at(-1)?.outcome === 'stalled' ? t : null;
-    }, 15_000);
+    const s = await waitFor(
+      'stalled',
+      async () => {
+        const t = await task(sb, 's');
+        return t?.history.at(-1)?.outcome === 'stalled' ? t : null;
+      },
+      15_000,
+    );
     const ms = s.history.at(-1)?.durationMs ?? 0;
     assert.ok(ms >= 1500 && ms < 6000, `stopped after ${ms} ms`);
     assert.equal(s.state, 'retry_wait');
@@ -118,14 +150,21 @@ describe('worker verdicts with a real daemon', () => {
     const argvFile = join(sb.dir, 'argv');
     const d = await startDaemon(sb);
     await addTask(sb, 'r', `stream=stalled sleep=60 runs=${runs} then=success argv=${argvFile}`);
-    const t = await waitFor('resumed run succeeded', async () => {
-      const x = await task(sb, 'r');
-      return x?.state === 'succeeded' ? x : null;
-    }, 20_000);
+    const t = await waitFor(
+      'resumed run succeeded',
+      async () => {
+        const x = await task(sb, 'r');
+        return x?.state === 'succeeded' ? x : null;
+      },
+      20_000,
+    );
     const stalled = t.history[0] as unknown as { outcome: string; sessionId: string | null };
     assert.equal(stalled.outcome, 'stalled');
     assert.ok(stalled.sessionId, 'the stalled attempt recorded its session');
-    const argvs = readFileSync(argvFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+    const argvs = readFileSync(argvFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
     assert.equal(argvs.length, 2);
     assert.ok(!argvs[0]!.includes('--resume'), 'the first attempt starts fresh');
     assert.deepEqual(argvs[1]!.slice(-2), ['--resume', stalled.sessionId], 'the retry resumes the stalled session');
@@ -142,7 +181,9 @@ describe('worker verdicts with a real daemon', () => {
     });
     await sleep(1000);
     const list = await tasks(sb);
-    const byId = Object.fromEntries(list.map((t) => [t.id, t as unknown as { state: string; costUsd: number; turns: number; sessionId: string | null }]));
+    const byId = Object.fromEntries(
+      list.map((t) => [t.id, t as unknown as { state: string; costUsd: number; turns: number; sessionId: string | null }]),
+    );
     assert.deepEqual([byId.c1?.state, byId.c2?.state, byId.c3?.state], ['succeeded', 'succeeded', 'pending']);
     assert.deepEqual([byId.c1?.costUsd, byId.c1?.turns, byId.c1?.sessionId], [0.03, 3, '5f1e2d3c-aaaa-4b5c-8d6e-7f8091a2b3c4']);
     const cost = (s as unknown as { cost: { todayUsd: number; maxDailyCostUsd: number } }).cost;

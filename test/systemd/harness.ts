@@ -46,7 +46,13 @@ export function writeConfig(dir: string, extra: Record<string, Record<string, un
   };
   for (const [table, values] of Object.entries(extra)) base[table] = { ...(base[table] ?? {}), ...values };
   const toml = Object.entries(base)
-    .map(([table, values]) => `[${table}]\n` + Object.entries(values).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join('\n'))
+    .map(
+      ([table, values]) =>
+        `[${table}]\n` +
+        Object.entries(values)
+          .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+          .join('\n'),
+    )
     .join('\n\n');
   const path = `${dir}/config.toml`;
   writeFileSync(path, toml + '\n');
@@ -115,7 +121,9 @@ export function installService(config: string, overrides: { watchdogSec?: number
   unit = unit.replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${CLI} run --config ${config}`);
   unit = unit.replace(/^RestartSec=.*$/m, 'RestartSec=500ms');
   if (overrides.watchdogSec) unit = unit.replace(/^WatchdogSec=.*$/m, `WatchdogSec=${overrides.watchdogSec}s`);
-  const env = Object.entries(overrides.env ?? {}).map(([k, v]) => `Environment=${k}=${v}`).join('\n');
+  const env = Object.entries(overrides.env ?? {})
+    .map(([k, v]) => `Environment=${k}=${v}`)
+    .join('\n');
   unit = unit.replace(/^\[Service\]$/m, `[Service]\n${env}`);
   mkdirSync('/run/systemd/system', { recursive: true });
   writeFileSync('/run/systemd/system/warden.service', unit);
@@ -125,7 +133,12 @@ export function installService(config: string, overrides: { watchdogSec?: number
 
 export function unitProps(unit: string, ...props: string[]): Record<string, string> {
   const r = sh('systemctl', ['show', unit, ...props.map((p) => `-p${p}`)]);
-  return Object.fromEntries(r.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 export function stopService(): void {

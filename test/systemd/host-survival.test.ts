@@ -10,7 +10,20 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { addTask, ensureWorkerUser, freshDir, inHarness, installService, sh, status, stopService, tasks, unitProps, waitFor, writeConfig } from './harness.ts';
+import {
+  addTask,
+  ensureWorkerUser,
+  freshDir,
+  inHarness,
+  installService,
+  sh,
+  status,
+  stopService,
+  tasks,
+  unitProps,
+  waitFor,
+  writeConfig,
+} from './harness.ts';
 import { HOG, longestGap, probeAlive, readProbe, startProbe, stopProbe, type ProbeHandle } from './fixtures/survival.ts';
 
 const skip = inHarness() ? false : 'needs the real-systemd harness (scripts/with-systemd.sh)';
@@ -32,18 +45,52 @@ describe('host survival', { skip }, () => {
   test('the hog refuses to allocate without a cap, or with a cap above half of MemTotal', () => {
     // target=64M everywhere: even a broken safety check could not hurt the machine here
     const tag = `${process.pid}-${Date.now().toString(36)}`;
-    const uncapped = spawnSync('systemd-run', ['--scope', '--quiet', `--unit=survival-nocap-${tag}.scope`, '-p', 'MemoryMax=infinity', process.execPath, HOG, 'target=64M'], { input: '', encoding: 'utf8' });
+    const uncapped = spawnSync(
+      'systemd-run',
+      ['--scope', '--quiet', `--unit=survival-nocap-${tag}.scope`, '-p', 'MemoryMax=infinity', process.execPath, HOG, 'target=64M'],
+      { input: '', encoding: 'utf8' },
+    );
     assert.equal(uncapped.status, 2, uncapped.stdout + uncapped.stderr);
     assert.match(uncapped.stderr, /refusing to run: .*unlimited/);
     assert.doesNotMatch(uncapped.stdout, /holding|reached/);
 
     const big = Math.floor((totalmem() * 0.75) / 4096) * 4096;
-    const bigCap = spawnSync('systemd-run', ['--scope', '--quiet', `--unit=survival-bigcap-${tag}.scope`, '-p', `MemoryMax=${big}`, '-p', 'MemorySwapMax=0', process.execPath, HOG, 'target=64M'], { input: '', encoding: 'utf8' });
+    const bigCap = spawnSync(
+      'systemd-run',
+      [
+        '--scope',
+        '--quiet',
+        `--unit=survival-bigcap-${tag}.scope`,
+        '-p',
+        `MemoryMax=${big}`,
+        '-p',
+        'MemorySwapMax=0',
+        process.execPath,
+        HOG,
+        'target=64M',
+      ],
+      { input: '', encoding: 'utf8' },
+    );
     assert.equal(bigCap.status, 2, bigCap.stdout + bigCap.stderr);
     assert.match(bigCap.stdout, /REFUSED: .*more than half of MemTotal/);
 
     // and with a real cap it runs: a 32M target under MemoryMax=128M is reached (exit 3 says so)
-    const capped = spawnSync('systemd-run', ['--scope', '--quiet', `--unit=survival-cap-${tag}.scope`, '-p', 'MemoryMax=128M', '-p', 'MemorySwapMax=0', process.execPath, HOG, 'target=32M'], { input: '', encoding: 'utf8' });
+    const capped = spawnSync(
+      'systemd-run',
+      [
+        '--scope',
+        '--quiet',
+        `--unit=survival-cap-${tag}.scope`,
+        '-p',
+        'MemoryMax=128M',
+        '-p',
+        'MemorySwapMax=0',
+        process.execPath,
+        HOG,
+        'target=32M',
+      ],
+      { input: '', encoding: 'utf8' },
+    );
     assert.equal(capped.status, 3, capped.stdout + capped.stderr);
     assert.match(capped.stdout, /safety OK: .*limit 128 MiB/);
   });
@@ -64,16 +111,21 @@ describe('host survival', { skip }, () => {
     await waitFor('warden answers', () => status(config)?.daemon.pid === Number(before.MainPID), 60_000);
     const t0 = Date.now();
 
-    addTask(config, 'hog', 'allocate twice the machine\'s free memory');
+    addTask(config, 'hog', "allocate twice the machine's free memory");
     // the scope, while it lives, carries the configured cap (the hog may be dead before we look)
     let scopeSeen: Record<string, string> | null = null;
-    const hog = await waitFor('the hog attempt classified', () => {
-      if (!scopeSeen) {
-        const p = unitProps('warden-hog.scope', 'ActiveState', 'MemoryMax', 'ControlGroup');
-        if (p.ActiveState === 'active') scopeSeen = p;
-      }
-      return tasks(config).find((t) => t.id === 'hog' && t.history.length > 0);
-    }, 180_000, 100);
+    const hog = await waitFor(
+      'the hog attempt classified',
+      () => {
+        if (!scopeSeen) {
+          const p = unitProps('warden-hog.scope', 'ActiveState', 'MemoryMax', 'ControlGroup');
+          if (p.ActiveState === 'active') scopeSeen = p;
+        }
+        return tasks(config).find((t) => t.id === 'hog' && t.history.length > 0);
+      },
+      180_000,
+      100,
+    );
     const t1 = Date.now();
 
     // warden's verdict
@@ -109,7 +161,11 @@ describe('host survival', { skip }, () => {
       const slice = `${base}/warden.slice/warden-workers.slice`;
       if (!existsSync(slice)) continue;
       const left = readdirSync(slice, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.endsWith('.scope'));
-      assert.deepEqual(left.map((d) => d.name), [], `no worker cgroup left in ${slice}`);
+      assert.deepEqual(
+        left.map((d) => d.name),
+        [],
+        `no worker cgroup left in ${slice}`,
+      );
     }
 
     // warden stayed up: same process, never restarted, answering, no worker left
@@ -127,8 +183,14 @@ describe('host survival', { skip }, () => {
     await waitFor('a probe sample after the OOM kill', () => readProbe(probe!.out).some((s) => s.wall >= t2), 30_000);
     assert.ok(probeAlive(probe), 'the probe process is alive');
     const samples = readProbe(probe.out);
-    assert.ok(samples.some((s) => s.wall < t0), 'probe samples before the hog');
-    assert.ok(samples.some((s) => s.wall >= t0 && s.wall <= t1), 'probe samples while the hog ran');
+    assert.ok(
+      samples.some((s) => s.wall < t0),
+      'probe samples before the hog',
+    );
+    assert.ok(
+      samples.some((s) => s.wall >= t0 && s.wall <= t1),
+      'probe samples while the hog ran',
+    );
     const gap = longestGap(samples, t0, t1);
     // liveness, not performance: a probe that stopped would leave a gap of the whole window
     assert.ok(gap < 30_000, `the probe went silent for ${gap} ms while the hog ran`);

@@ -37,7 +37,7 @@ function isActive(): string {
 function assertStepLines(out: string): void {
   for (const line of out.split('\n').filter(Boolean)) {
     // every step is one `warden-install: step: …` line; only config problems are indented under theirs
-    assert.match(line, /^(warden-install: [a-z]+: |    )/, `unexpected output line: ${line}`);
+    assert.match(line, /^(warden-install: [a-z]+: | {4})/, `unexpected output line: ${line}`);
   }
 }
 
@@ -105,7 +105,21 @@ describe('install.sh on a fresh machine', { skip }, () => {
     figures.firstInstallMs = r.ms;
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assertStepLines(r.stdout);
-    for (const step of ['system', 'node', 'git', 'gh', 'claude', 'source', 'program', 'command', 'user', 'units', 'config', 'readiness', 'service']) {
+    for (const step of [
+      'system',
+      'node',
+      'git',
+      'gh',
+      'claude',
+      'source',
+      'program',
+      'command',
+      'user',
+      'units',
+      'config',
+      'readiness',
+      'service',
+    ]) {
       assert.match(r.stdout, new RegExp(`^warden-install: ${step}: `, 'm'), `step ${step} printed its line`);
     }
     assert.match(r.stdout, /service: enabled, NOT started: \/etc\/warden\/config.toml needs editing/);
@@ -117,7 +131,10 @@ describe('install.sh on a fresh machine', { skip }, () => {
     assert.ok(!existsSync('/opt/warden/node_modules/typescript'), 'no TypeScript on the target');
     assert.ok(!existsSync('/opt/warden/node_modules/tsx'), 'no tsx on the target');
     assert.ok(!existsSync('/opt/warden/src'), 'no sources on the target');
-    assert.match(readFileSync('/etc/systemd/system/warden.service', 'utf8'), /^ExecStart=\/usr\/bin\/node \/opt\/warden\/dist\/cli\/main\.js run --config \/etc\/warden\/config\.toml$/m);
+    assert.match(
+      readFileSync('/etc/systemd/system/warden.service', 'utf8'),
+      /^ExecStart=\/usr\/bin\/node \/opt\/warden\/dist\/cli\/main\.js run --config \/etc\/warden\/config\.toml$/m,
+    );
     assert.ok(existsSync('/etc/systemd/system/warden-workers.slice'));
     assert.equal(readFileSync(CONFIG, 'utf8'), readFileSync(join(ROOT, 'examples/config.toml'), 'utf8'));
     assert.equal(sh('id', ['-u', 'warden']).code, 0, 'the worker user exists');
@@ -141,7 +158,10 @@ describe('install.sh on a fresh machine', { skip }, () => {
     const t0 = Date.now();
     const d = sh(WARDEN, ['doctor', '--json']);
     figures.doctorMs = Date.now() - t0;
-    const rep = JSON.parse(d.stdout) as { ok: boolean; checks: { id: string; status: string; summary: string; data?: Record<string, unknown> }[] };
+    const rep = JSON.parse(d.stdout) as {
+      ok: boolean;
+      checks: { id: string; status: string; summary: string; data?: Record<string, unknown> }[];
+    };
     const fails = rep.checks.filter((c) => c.status === 'fail');
     assert.deepEqual(fails, [], 'no fail lines');
     assert.equal(d.code, 0);
@@ -185,7 +205,13 @@ describe('install.sh on a fresh machine', { skip }, () => {
     const r = install('--uninstall');
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assertStepLines(r.stdout);
-    for (const p of ['/opt/warden', WARDEN, '/etc/systemd/system/warden.service', '/etc/systemd/system/warden-workers.slice', '/etc/systemd/system/multi-user.target.wants/warden.service']) {
+    for (const p of [
+      '/opt/warden',
+      WARDEN,
+      '/etc/systemd/system/warden.service',
+      '/etc/systemd/system/warden-workers.slice',
+      '/etc/systemd/system/multi-user.target.wants/warden.service',
+    ]) {
       assert.ok(!existsSync(p), `${p} is gone`);
     }
     assert.equal(sh('systemctl', ['show', 'warden.service', '-p', 'LoadState', '--value']).stdout.trim(), 'not-found');
@@ -205,16 +231,27 @@ describe('install.sh on a fresh machine', { skip }, () => {
     const fake = mkdtempSync('/var/tmp/warden-fakebin-');
     try {
       writeFileSync(join(fake, 'node'), '#!/bin/sh\ncase "$1" in -p) echo 18 ;; --version) echo v18.19.0 ;; esac\n', { mode: 0o755 });
-      const aptCache = (candidate: string) => writeFileSync(join(fake, 'apt-cache'), `#!/bin/sh\necho "nodejs:"\necho "  Installed: (none)"\necho "  Candidate: ${candidate}"\n`, { mode: 0o755 });
+      const aptCache = (candidate: string) =>
+        writeFileSync(
+          join(fake, 'apt-cache'),
+          `#!/bin/sh\necho "nodejs:"\necho "  Installed: (none)"\necho "  Candidate: ${candidate}"\n`,
+          { mode: 0o755 },
+        );
       const run = (...args: string[]) => {
         // setsid: no controlling terminal, so a question gets no answer, as under a pipe in CI
-        const r = spawnSync('setsid', ['-w', 'bash', INSTALL, '--bindir', BINDIR, ...args], { encoding: 'utf8', env: { ...process.env, PATH: `${fake}:${process.env.PATH}` } });
+        const r = spawnSync('setsid', ['-w', 'bash', INSTALL, '--bindir', BINDIR, ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${fake}:${process.env.PATH}` },
+        });
         return { code: r.status, stdout: r.stdout, stderr: r.stderr };
       };
       aptCache('18.19.0+dfsg-6~deb12u2');
       const old = run('--yes');
       assert.equal(old.code, 1);
-      assert.match(old.stderr, /FAILED at node: Node\.js >= 20 is needed \(v18\.19\.0 at \S+\/node\), and the distribution offers 18\.19\.0\+dfsg-6~deb12u2/);
+      assert.match(
+        old.stderr,
+        /FAILED at node: Node\.js >= 20 is needed \(v18\.19\.0 at \S+\/node\), and the distribution offers 18\.19\.0\+dfsg-6~deb12u2/,
+      );
       assert.match(old.stderr, /fix: install Node\.js 20 or newer from NodeSource/);
       aptCache('20.19.2+dfsg-1');
       const offered = run('--yes', '--dry-run');
@@ -222,7 +259,10 @@ describe('install.sh on a fresh machine', { skip }, () => {
       assert.match(offered.stdout, /node: would run: apt-get install -y --no-install-recommends nodejs/);
       const unanswered = run('--dry-run');
       assert.equal(unanswered.code, 1);
-      assert.match(unanswered.stderr, /FAILED at node: .*\n.*fix: sudo apt-get install nodejs \(the distribution has 20\.19\.2\+dfsg-1\), or re-run with --yes/);
+      assert.match(
+        unanswered.stderr,
+        /FAILED at node: .*\n.*fix: sudo apt-get install nodejs \(the distribution has 20\.19\.2\+dfsg-1\), or re-run with --yes/,
+      );
       assert.ok(!existsSync('/opt/warden'), 'nothing was installed');
     } finally {
       rmSync(fake, { recursive: true, force: true });

@@ -6,7 +6,21 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SystemdExecutor, unitName } from '../../src/executors/systemd-scope.ts';
 import { lookupUser } from '../../src/executors/users.ts';
-import { addTask, ensureWorkerUser, FAKE_WORKER, freshDir, inHarness, installService, sh, status, stopService, tasks, unitProps, waitFor, writeConfig } from './harness.ts';
+import {
+  addTask,
+  ensureWorkerUser,
+  FAKE_WORKER,
+  freshDir,
+  inHarness,
+  installService,
+  sh,
+  status,
+  stopService,
+  tasks,
+  unitProps,
+  waitFor,
+  writeConfig,
+} from './harness.ts';
 
 const skip = inHarness() ? false : 'needs the real-systemd harness (scripts/with-systemd.sh)';
 
@@ -26,7 +40,10 @@ describe('systemd scopes', { skip }, () => {
     assert.equal(hog.history[0]?.outcome, 'oom_killed', JSON.stringify(hog.history[0]));
     const mid = status(config);
     assert.ok(mid, 'warden answers after the OOM kill');
-    assert.ok(mid.workers.some((w) => w.taskId === 'steady'), 'the other worker still runs');
+    assert.ok(
+      mid.workers.some((w) => w.taskId === 'steady'),
+      'the other worker still runs',
+    );
     const steady = await waitFor('steady done', () => tasks(config).find((t) => t.id === 'steady' && t.state === 'succeeded'), 20_000);
     assert.equal(steady.state, 'succeeded');
     const props = unitProps('warden.service', 'ActiveState', 'MainPID', 'NRestarts');
@@ -42,8 +59,16 @@ describe('systemd scopes', { skip }, () => {
     writeFileSync(`${dir}/prompt`, 'busy=1 sleep=6');
     const ex = new SystemdExecutor({ user: lookupUser('warden'), maxRuntimeMs: 60_000, stopGraceMs: 1000, memoryEnforced: true });
     const h = await ex.spawn({
-      taskId: 'busy', attempt: 1, argv: [FAKE_WORKER], cwd: `${dir}/wt`, stdinFile: `${dir}/prompt`, logFile: `${dir}/log`, runBase: `${dir}/run/busy.1`,
-      memoryMax: 256 * 1024 ** 2, cpuQuota: 20, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      taskId: 'busy',
+      attempt: 1,
+      argv: [FAKE_WORKER],
+      cwd: `${dir}/wt`,
+      stdinFile: `${dir}/prompt`,
+      logFile: `${dir}/log`,
+      runBase: `${dir}/run/busy.1`,
+      memoryMax: 256 * 1024 ** 2,
+      cpuQuota: 20,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     });
     const cg = unitProps(unitName('busy'), 'ControlGroup').ControlGroup;
     const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${h.pid}/status`, 'latin1'))?.[1];
@@ -55,7 +80,9 @@ describe('systemd scopes', { skip }, () => {
     const usage = () => {
       try {
         return Number(/usage_usec (\d+)/.exec(readFileSync(`/sys/fs/cgroup${cg}/cpu.stat`, 'latin1'))?.[1]) * 1000;
-      } catch {}
+      } catch {
+        // not cgroup v2: fall through to the v1 cpuacct files
+      }
       const pids = readFileSync(`/sys/fs/cgroup/cpu${cg}/cgroup.procs`, 'latin1').split('\n').filter(Boolean);
       let ns = 0;
       for (const pid of pids) {
@@ -88,8 +115,16 @@ describe('systemd scopes', { skip }, () => {
     await waitFor('first scope active', () => unitProps(unitName('dup'), 'ActiveState').ActiveState === 'active');
     const ex = new SystemdExecutor({ user: lookupUser('warden'), maxRuntimeMs: 60_000, stopGraceMs: 1000, memoryEnforced: true });
     const h = await ex.spawn({
-      taskId: 'dup', attempt: 1, argv: [FAKE_WORKER], cwd: `${dir}/wt`, stdinFile: `${dir}/prompt`, logFile: `${dir}/log`, runBase: `${dir}/run/dup.1`,
-      memoryMax: 256 * 1024 ** 2, cpuQuota: 100, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      taskId: 'dup',
+      attempt: 1,
+      argv: [FAKE_WORKER],
+      cwd: `${dir}/wt`,
+      stdinFile: `${dir}/prompt`,
+      logFile: `${dir}/log`,
+      runBase: `${dir}/run/dup.1`,
+      memoryMax: 256 * 1024 ** 2,
+      cpuQuota: 100,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     });
     assert.equal(h.pid, first.pid, 'the handle is the already-running scope process');
     assert.match(readFileSync(`${dir}/log`, 'utf8'), /already loaded|already exists|fragment/);
@@ -107,7 +142,9 @@ describe('systemd scopes', { skip }, () => {
     assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
     await waitFor('stray stopped', () => unitProps(unitName('orphan'), 'ActiveState').ActiveState !== 'active', 15_000);
     // journald may lag a little behind the process: wait for the line rather than read once
-    await waitFor('stray stop logged', () => /stray worker.*warden-orphan\.scope/.test(sh('journalctl', ['-u', 'warden.service', '--no-pager', '-o', 'cat']).stdout));
+    await waitFor('stray stop logged', () =>
+      /stray worker.*warden-orphan\.scope/.test(sh('journalctl', ['-u', 'warden.service', '--no-pager', '-o', 'cat']).stdout),
+    );
     stopService();
   });
 });

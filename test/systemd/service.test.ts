@@ -51,17 +51,23 @@ describe('warden.service', { skip }, () => {
     const mainPid = unitProps('warden.service', 'MainPID').MainPID;
     assert.equal(sh('systemctl', ['kill', '--signal=SIGUSR2', '--kill-who=main', 'warden.service']).code, 0);
     await waitFor('restart', () => Number(unitProps('warden.service', 'NRestarts').NRestarts) >= 1, 20_000);
-    const after = await waitFor('warden answers again', () => {
-      const s = status(config);
-      return s && s.daemon.pid !== Number(mainPid) ? s : null;
-    }, 20_000);
+    const after = await waitFor(
+      'warden answers again',
+      () => {
+        const s = status(config);
+        return s && s.daemon.pid !== Number(mainPid) ? s : null;
+      },
+      20_000,
+    );
     await waitFor('Watchdog timeout in the journal', () => /[Ww]atchdog timeout/.test(journal('warden.service', since)));
     assert.equal(after.breaker.phase, 'open', 'the breaker is still open after the restart');
     assert.deepEqual(after.pause.reasons.includes('breaker'), true);
     const adopted = after.workers.find((w) => w.taskId === 'long');
     assert.ok(adopted, 'the running task was adopted');
     assert.equal(adopted.pid, longPid, 'same worker process, not a respawn');
-    console.log(`# watchdog: NRestarts=${unitProps('warden.service', 'NRestarts').NRestarts}, breaker ${after.breaker.phase}, long adopted pid ${adopted.pid}`);
+    console.log(
+      `# watchdog: NRestarts=${unitProps('warden.service', 'NRestarts').NRestarts}, breaker ${after.breaker.phase}, long adopted pid ${adopted.pid}`,
+    );
     stopService();
   });
 
@@ -83,15 +89,23 @@ describe('warden.service', { skip }, () => {
       });
       const pids = Object.fromEntries(s1.workers.map((w) => [w.taskId, w.pid]));
       assert.equal(sh('systemctl', ['kill', '--signal=SIGKILL', '--kill-who=main', 'warden.service']).code, 0);
-      const s2 = await waitFor('restarted warden', () => {
-        const s = status(config);
-        return s && s.daemon.pid !== s1.daemon.pid ? s : null;
-      }, 20_000);
+      const s2 = await waitFor(
+        'restarted warden',
+        () => {
+          const s = status(config);
+          return s && s.daemon.pid !== s1.daemon.pid ? s : null;
+        },
+        20_000,
+      );
       assert.deepEqual(Object.fromEntries(s2.workers.map((w) => [w.taskId, w.pid])), pids, 'both workers adopted with the same PIDs');
-      const done = await waitFor('both succeeded', () => {
-        const t = tasks(config);
-        return t.length === 2 && t.every((x) => x.state === 'succeeded') ? t : null;
-      }, 20_000);
+      const done = await waitFor(
+        'both succeeded',
+        () => {
+          const t = tasks(config);
+          return t.length === 2 && t.every((x) => x.state === 'succeeded') ? t : null;
+        },
+        20_000,
+      );
       assert.equal(done.length, 2);
       const spawns = lines(counter).length;
       duplicates += spawns - 2;
@@ -113,7 +127,9 @@ describe('warden.service', { skip }, () => {
     assert.equal(p.ExecMainStatus, '78');
     assert.equal(p.NRestarts, '0');
     assert.equal(p.ActiveState, 'failed');
-    await waitFor('the config error in the journal', () => /supervisor\.max_concurent_workers: unknown key/.test(journal('warden.service', '-1min')));
+    await waitFor('the config error in the journal', () =>
+      /supervisor\.max_concurent_workers: unknown key/.test(journal('warden.service', '-1min')),
+    );
     stopService();
   });
 

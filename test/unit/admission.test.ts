@@ -60,11 +60,16 @@ class FakeProc {
     writeFileSync(join(this.root, 'loadavg'), `${v.load1} 0.80 0.60 2/412 31337\n`);
     const psi = join(this.root, 'pressure', 'memory');
     if (v.psiSomeAvg10 === null) rmSync(psi, { force: true });
-    else writeFileSync(psi, `some avg10=${v.psiSomeAvg10} avg60=0.00 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=6789\n`);
+    else
+      writeFileSync(
+        psi,
+        `some avg10=${v.psiSomeAvg10} avg60=0.00 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=6789\n`,
+      );
   }
 }
 
-const oneTask = (): WardenState => addTask(emptyState(S.breaker.cooldown), { id: 'gh-1', promptFile: '/p/gh-1.md', priority: 2, createdAt: 0 }).state;
+const oneTask = (): WardenState =>
+  addTask(emptyState(S.breaker.cooldown), { id: 'gh-1', promptFile: '/p/gh-1.md', priority: 2, createdAt: 0 }).state;
 
 const thresholds: { name: string; over: HostValues; reason: RegExp }[] = [
   {
@@ -185,7 +190,10 @@ describe('the pressure watch between ticks (pauseDueNow)', () => {
     assert.equal(pauseDueNow({ ...empty, thermal: { since: 1, reasons: ['t'], clearSince: null } }, hot, S.admission, S.memoryMax), false);
     const underVolted = { ...healthy, throttled: 0x1 };
     assert.equal(pauseDueNow(empty, underVolted, S.admission, S.memoryMax), true);
-    assert.equal(pauseDueNow({ ...empty, power: { since: 1, reasons: ['p'], clearSince: null } }, underVolted, S.admission, S.memoryMax), false);
+    assert.equal(
+      pauseDueNow({ ...empty, power: { since: 1, reasons: ['p'], clearSince: null } }, underVolted, S.admission, S.memoryMax),
+      false,
+    );
   });
 });
 

@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { alertFor, digestText, type Alert } from '../../src/alerts/alert.ts';
 import { alertDocument, CommandChannel } from '../../src/alerts/command.ts';
-import { AlertDispatcher, MAX_WAITING_RETRIES, type AlertChannel, type Clock, type DispatcherSettings } from '../../src/alerts/dispatcher.ts';
+import {
+  AlertDispatcher,
+  MAX_WAITING_RETRIES,
+  type AlertChannel,
+  type Clock,
+  type DispatcherSettings,
+} from '../../src/alerts/dispatcher.ts';
 import type { WardenEvent } from '../../src/alerts/events.ts';
 import { findSessionBus, urgencyFor } from '../../src/alerts/notify-send.ts';
 import { encodeHeaderValue, NtfyChannel } from '../../src/alerts/ntfy.ts';
@@ -29,7 +35,12 @@ function must(e: WardenEvent): Alert {
 
 describe('alertFor: which events reach the owner', () => {
   const raising: [WardenEvent, string, number, string][] = [
-    [{ type: 'breaker_opened', reason: '3 failures in 600s, last: gh-1: startup_error', cooldownMs: 15 * MINUTE }, 'breaker OPEN, spawning paused', 4, 'rotating_light'],
+    [
+      { type: 'breaker_opened', reason: '3 failures in 600s, last: gh-1: startup_error', cooldownMs: 15 * MINUTE },
+      'breaker OPEN, spawning paused',
+      4,
+      'rotating_light',
+    ],
     [{ type: 'breaker_closed', by: 'probe' }, 'breaker closed, spawning resumed', 3, 'white_check_mark'],
     [{ type: 'pressure_entered', reasons: ['load: 3.00 per CPU is over max_load_per_cpu 1.5'] }, 'paused: pressure', 4, 'pause_button'],
     [{ type: 'pressure_left' }, 'resumed: pressure pause ended', 3, 'arrow_forward'],
@@ -37,7 +48,12 @@ describe('alertFor: which events reach the owner', () => {
     [{ type: 'resumed', by: 'manual' }, 'resumed: manual pause ended', 3, 'arrow_forward'],
     [{ type: 'disk_paused', reason: '200M free under /srv, min_free_disk 1G' }, 'paused: disk', 4, 'pause_button'],
     [{ type: 'disk_resumed' }, 'resumed: disk pause ended', 3, 'arrow_forward'],
-    [{ type: 'task_dead', taskId: 'gh-7', kind: 'oom_killed', attempts: 3, detail: 'killed by the OOM killer' }, 'task gh-7 is dead', 4, 'skull'],
+    [
+      { type: 'task_dead', taskId: 'gh-7', kind: 'oom_killed', attempts: 3, detail: 'killed by the OOM killer' },
+      'task gh-7 is dead',
+      4,
+      'skull',
+    ],
     [{ type: 'task_blocked', taskId: 'gh-8', reason: 'needs a secret' }, 'task gh-8 is blocked', 3, 'construction'],
     [{ type: 'unclean_restart', runningTasks: 2 }, 'restarted after an unclean stop', 4, 'boom'],
     [{ type: 'config_reload_failed', error: 'x.toml:1:1: bad' }, 'config reload failed, old config kept', 4, 'gear'],
@@ -68,7 +84,10 @@ describe('alertFor: which events reach the owner', () => {
   test('task_dead names the task, the failure kind in words, and the detail', () => {
     const a = must({ type: 'task_dead', taskId: 'gh-7', kind: 'oom_killed', attempts: 3, detail: 'killed by the OOM killer' });
     assert.equal(a.key, 'task_dead:gh-7');
-    assert.match(a.message, /after 3 attempts.*oom_killed, the worker was killed for exceeding its memory limit \(killed by the OOM killer\)/);
+    assert.match(
+      a.message,
+      /after 3 attempts.*oom_killed, the worker was killed for exceeding its memory limit \(killed by the OOM killer\)/,
+    );
     assert.deepEqual(a.fields, { task: 'gh-7', failure_kind: 'oom_killed', attempts: 3, detail: 'killed by the OOM killer' });
   });
 
@@ -134,7 +153,11 @@ describe('dedupe (admitAlert) on a fake clock', () => {
     const closed = (t: number) => at(t, { type: 'breaker_closed', by: 'probe' });
     let m = admitAlert({}, open(0), 0, REPEAT);
     const sent = [m.send];
-    for (const [t, a] of [[1000, closed(1000)], [2000, open(2000)], [3000, open(3000)]] as const) {
+    for (const [t, a] of [
+      [1000, closed(1000)],
+      [2000, open(2000)],
+      [3000, open(3000)],
+    ] as const) {
       m = admitAlert(m.memory, a, t, REPEAT);
       sent.push(m.send);
     }
@@ -149,7 +172,13 @@ describe('dedupe (admitAlert) on a fake clock', () => {
 
   test('old keys are forgotten, so the memory does not grow without bound', () => {
     let memory = {};
-    for (let i = 0; i < 1000; i++) memory = admitAlert(memory, at(i * MINUTE, { type: 'task_dead', taskId: `t${i}`, kind: 'unknown', attempts: 1, detail: '' }), i * MINUTE, REPEAT).memory;
+    for (let i = 0; i < 1000; i++)
+      memory = admitAlert(
+        memory,
+        at(i * MINUTE, { type: 'task_dead', taskId: `t${i}`, kind: 'unknown', attempts: 1, detail: '' }),
+        i * MINUTE,
+        REPEAT,
+      ).memory;
     assert.ok(Object.keys(memory).length <= 31, `${Object.keys(memory).length} keys kept`);
   });
 });
@@ -159,10 +188,16 @@ describe('retry policy', () => {
   const fail: DeliveryResult = { ok: false, retry: true, error: 'HTTP 500' };
 
   test('delays double from retry_base and stop at retry_max', () => {
-    assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelay(n, S)), [5000, 10000, 20000, 30000, 30000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((n) => retryDelay(n, S)),
+      [5000, 10000, 20000, 30000, 30000],
+    );
   });
   test('a failure is retried until retry_attempts, then dropped', () => {
-    assert.deepEqual([1, 2, 3, 4].map((n) => afterDelivery(n, fail, S)), [1, 2, 3, 4].map((n) => ({ action: 'retry', inMs: retryDelay(n, S) })));
+    assert.deepEqual(
+      [1, 2, 3, 4].map((n) => afterDelivery(n, fail, S)),
+      [1, 2, 3, 4].map((n) => ({ action: 'retry', inMs: retryDelay(n, S) })),
+    );
     const last = afterDelivery(5, fail, S);
     assert.equal(last.action, 'drop');
     assert.match(last.action === 'drop' ? last.reason : '', /gave up after 5 attempt\(s\): HTTP 500/);
@@ -231,7 +266,13 @@ function quietLog(lines: string[] = []) {
   return createLogger({ write: (l) => lines.push(l), timestamps: false, level: 'debug' });
 }
 
-const SETTINGS: DispatcherSettings = { repeatAfter: 10 * MINUTE, retryAttempts: 4, retryBase: 5 * SECOND, retryMax: 60 * SECOND, timeout: 10 * SECOND };
+const SETTINGS: DispatcherSettings = {
+  repeatAfter: 10 * MINUTE,
+  retryAttempts: 4,
+  retryBase: 5 * SECOND,
+  retryMax: 60 * SECOND,
+  timeout: 10 * SECOND,
+};
 const DEAD: WardenEvent = { type: 'task_dead', taskId: 'gh-1', kind: 'startup_error', attempts: 3, detail: 'exit 1 after 0.4s' };
 
 describe('AlertDispatcher on a fake clock', () => {
@@ -243,20 +284,36 @@ describe('AlertDispatcher on a fake clock', () => {
     const d = new AlertDispatcher({ channels: [bad, good], settings: SETTINGS, log: quietLog(lines), host: 'pi', clock });
     d.emit(DEAD);
     await clock.advance(10 * MINUTE);
-    assert.deepEqual(bad.attempts.map((a) => a.at), [0, 5000, 15000, 35000]);
-    assert.deepEqual(good.attempts.map((a) => a.at), [0]);
+    assert.deepEqual(
+      bad.attempts.map((a) => a.at),
+      [0, 5000, 15000, 35000],
+    );
+    assert.deepEqual(
+      good.attempts.map((a) => a.at),
+      [0],
+    );
     assert.deepEqual(d.stats().channels, { ntfy: { sent: 0, failed: 4, dropped: 1 }, command: { sent: 1, failed: 0, dropped: 0 } });
     assert.equal(clock.pending, 0, 'nothing left scheduled');
-    assert.ok(lines.some((l) => /ERROR alert dropped alert=task_dead channel=ntfy attempt=4 reason="gave up after 4 attempt\(s\): HTTP 500"/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) =>
+        /ERROR alert dropped alert=task_dead channel=ntfy attempt=4 reason="gave up after 4 attempt\(s\): HTTP 500"/.test(l),
+      ),
+      lines.join('\n'),
+    );
   });
 
   test('a delivery that succeeds on the second attempt stops retrying', async () => {
     const clock = new FakeClock();
-    const ch = new ScriptedChannel('ntfy', clock, (n) => (n === 1 ? { ok: false, retry: true, error: 'ECONNREFUSED' } : { ok: true, detail: 'HTTP 200' }));
+    const ch = new ScriptedChannel('ntfy', clock, (n) =>
+      n === 1 ? { ok: false, retry: true, error: 'ECONNREFUSED' } : { ok: true, detail: 'HTTP 200' },
+    );
     const d = new AlertDispatcher({ channels: [ch], settings: SETTINGS, log: quietLog(), host: 'pi', clock });
     d.emit(DEAD);
     await clock.advance(10 * MINUTE);
-    assert.deepEqual(ch.attempts.map((a) => a.at), [0, 5000]);
+    assert.deepEqual(
+      ch.attempts.map((a) => a.at),
+      [0, 5000],
+    );
     assert.deepEqual(d.stats().channels.ntfy, { sent: 1, failed: 1, dropped: 0 });
   });
 
@@ -270,7 +327,10 @@ describe('AlertDispatcher on a fake clock', () => {
     await clock.advance(MINUTE);
     d.emit(DEAD);
     await flush();
-    assert.deepEqual(ch.attempts.map((a) => a.at), [0, 10 * MINUTE]);
+    assert.deepEqual(
+      ch.attempts.map((a) => a.at),
+      [0, 10 * MINUTE],
+    );
     assert.equal(d.stats().suppressed, 1);
   });
 
@@ -280,11 +340,15 @@ describe('AlertDispatcher on a fake clock', () => {
     const throwing = new ScriptedChannel('command', clock, () => 'throw');
     const d = new AlertDispatcher({ channels: [hanging, throwing], settings: SETTINGS, log: quietLog(), host: 'pi', clock });
     const t0 = performance.now();
-    for (let i = 0; i < 100; i++) d.emit({ ...DEAD, taskId: `t${i}` } as WardenEvent);
+    for (let i = 0; i < 100; i++) d.emit({ ...DEAD, taskId: `t${i}` });
     const ms = performance.now() - t0;
     assert.ok(ms < 200, `100 emits took ${ms.toFixed(1)} ms`);
     await clock.advance(MINUTE);
-    assert.equal(throwing.attempts.length, 100 * SETTINGS.retryAttempts, 'a channel that throws counts as a failed delivery: retried, then dropped');
+    assert.equal(
+      throwing.attempts.length,
+      100 * SETTINGS.retryAttempts,
+      'a channel that throws counts as a failed delivery: retried, then dropped',
+    );
     assert.equal(d.stats().channels.command!.dropped, 100);
   });
 
@@ -292,7 +356,7 @@ describe('AlertDispatcher on a fake clock', () => {
     const clock = new FakeClock();
     const ch = new ScriptedChannel('ntfy', clock, () => ({ ok: false, retry: true, error: 'down' }));
     const d = new AlertDispatcher({ channels: [ch], settings: { ...SETTINGS, retryAttempts: 100 }, log: quietLog(), host: 'pi', clock });
-    for (let i = 0; i < MAX_WAITING_RETRIES + 20; i++) d.emit({ ...DEAD, taskId: `t${i}` } as WardenEvent);
+    for (let i = 0; i < MAX_WAITING_RETRIES + 20; i++) d.emit({ ...DEAD, taskId: `t${i}` });
     await flush();
     assert.equal(d.stats().waiting, MAX_WAITING_RETRIES);
     assert.equal(d.stats().channels.ntfy!.dropped, 20);
@@ -341,18 +405,28 @@ describe('channels', () => {
   });
 
   test('notify-send urgency follows the priority', () => {
-    assert.deepEqual([1, 2, 3, 4, 5].map((p) => urgencyFor(p as 1)), ['low', 'low', 'normal', 'critical', 'critical']);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((p) => urgencyFor(p as 1)),
+      ['low', 'low', 'normal', 'critical', 'critical'],
+    );
   });
 
   test('session bus: [alerts] session_bus, else $DBUS_SESSION_BUS_ADDRESS, else /run/user/UID/bus; a missing socket is reported', () => {
     const sock = join(tmp, 'bus');
     writeFileSync(sock, '');
     assert.deepEqual(findSessionBus(`unix:path=${sock}`, {}, 0), { address: `unix:path=${sock}` });
-    assert.deepEqual(findSessionBus(null, { DBUS_SESSION_BUS_ADDRESS: `unix:path=${sock},guid=abc` }, 0), { address: `unix:path=${sock},guid=abc` });
-    assert.deepEqual(findSessionBus(null, { DBUS_SESSION_BUS_ADDRESS: 'unix:abstract=/tmp/dbus-x' }, 0), { address: 'unix:abstract=/tmp/dbus-x' });
+    assert.deepEqual(findSessionBus(null, { DBUS_SESSION_BUS_ADDRESS: `unix:path=${sock},guid=abc` }, 0), {
+      address: `unix:path=${sock},guid=abc`,
+    });
+    assert.deepEqual(findSessionBus(null, { DBUS_SESSION_BUS_ADDRESS: 'unix:abstract=/tmp/dbus-x' }, 0), {
+      address: 'unix:abstract=/tmp/dbus-x',
+    });
     const none = findSessionBus(null, {}, 4242);
     assert.equal(none.address, null);
-    assert.match(none.address === null ? none.why : '', /\/run\/user\/4242\/bus \(the default for uid 4242\) does not exist; set \[alerts\] session_bus/);
+    assert.match(
+      none.address === null ? none.why : '',
+      /\/run\/user\/4242\/bus \(the default for uid 4242\) does not exist; set \[alerts\] session_bus/,
+    );
   });
 
   test('the command hook gets the alert as one JSON line on stdin, and its exit code decides', async () => {
@@ -362,7 +436,12 @@ describe('channels', () => {
     assert.deepEqual(ok, { ok: true, detail: 'exit 0' });
     const { readFileSync } = await import('node:fs');
     assert.equal(readFileSync(out, 'utf8'), alertDocument(alert));
-    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).fields, { task: 'gh-1', failure_kind: 'startup_error', attempts: 3, detail: 'exit 1 after 0.4s' });
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).fields, {
+      task: 'gh-1',
+      failure_kind: 'startup_error',
+      attempts: 3,
+      detail: 'exit 1 after 0.4s',
+    });
     const bad = await new CommandChannel(['/bin/sh', '-c', 'echo nope >&2; exit 3']).send(alert, AbortSignal.timeout(5000));
     assert.deepEqual(bad, { ok: false, retry: true, error: '/bin/sh exited 3: nope' });
     const missing = await new CommandChannel(['/nonexistent/hook']).send(alert, AbortSignal.timeout(5000));

@@ -102,7 +102,15 @@ describe('defaults', () => {
     assert.deepEqual(c.breaker, { failures: 3, window: 10 * MINUTE, cooldown: 15 * MINUTE });
   });
   test('admission defaults to 768M available, 1.5 load per CPU, 20% PSI, recover after 2m, watch every 1s', () => {
-    assert.deepEqual(c.admission, { minAvailableMemory: 768 * MiB, maxLoadPerCpu: 1.5, maxMemoryPressure: 20, recoverAfter: 2 * MINUTE, watchInterval: 1000, maxTemperature: 75, minFreeInodes: 10_000 });
+    assert.deepEqual(c.admission, {
+      minAvailableMemory: 768 * MiB,
+      maxLoadPerCpu: 1.5,
+      maxMemoryPressure: 20,
+      recoverAfter: 2 * MINUTE,
+      watchInterval: 1000,
+      maxTemperature: 75,
+      minFreeInodes: 10_000,
+    });
   });
   test('executor defaults to auto', () => assert.equal(c.executor.kind, 'auto'));
 });

@@ -74,18 +74,35 @@ describe('config problems are caught at load, with the key', () => {
     ['a LAN control address', '[control]\nport = 9090\naddress = "192.168.1.20"\n', /control\.address: expected a loopback address/],
     ['a port out of range', '[control]\nport = 70000\n', /control\.port: expected a port between 1 and 65535/],
     ['a group name with a space', '[control]\ngroup = "wheel users"\n', /control\.group: expected a group name/],
-    ['an ntfy URL without a topic', '[alerts]\nntfy_url = "https://ntfy.sh/"\n', /alerts\.ntfy_url: expected the http\(s\) URL of an ntfy server plus topic/],
-    ['an ntfy URL with credentials in it', '[alerts]\nntfy_url = "https://me:secret@ntfy.sh/topic"\n', /alerts\.ntfy_url: .*with no credentials in it \(use ntfy_token_file\)/],
+    [
+      'an ntfy URL without a topic',
+      '[alerts]\nntfy_url = "https://ntfy.sh/"\n',
+      /alerts\.ntfy_url: expected the http\(s\) URL of an ntfy server plus topic/,
+    ],
+    [
+      'an ntfy URL with credentials in it',
+      '[alerts]\nntfy_url = "https://me:secret@ntfy.sh/topic"\n',
+      /alerts\.ntfy_url: .*with no credentials in it \(use ntfy_token_file\)/,
+    ],
     ['a token file without ntfy_url', '[alerts]\nntfy_token_file = "/etc/warden/token"\n', /alerts\.ntfy_token_file: set ntfy_url too/],
-    ['a session bus without notify_send', '[alerts]\nsession_bus = "unix:path=/run/user/1000/bus"\n', /alerts\.session_bus: set notify_send = true too/],
+    [
+      'a session bus without notify_send',
+      '[alerts]\nsession_bus = "unix:path=/run/user/1000/bus"\n',
+      /alerts\.session_bus: set notify_send = true too/,
+    ],
     ['an empty hook command', '[alerts]\ncommand = []\n', /alerts\.command: expected at least the program to run/],
-    ['an invalid digest cron expression', '[alerts]\ndigest = "0 25 * * *"\n', /alerts\.digest: expected a cron expression .*got "0 25 \* \* \*": hour: 25 is a invalid expression for hour/],
+    [
+      'an invalid digest cron expression',
+      '[alerts]\ndigest = "0 25 * * *"\n',
+      /alerts\.digest: expected a cron expression .*got "0 25 \* \* \*": hour: 25 is a invalid expression for hour/,
+    ],
     ['a digest that is not cron at all', '[alerts]\ndigest = "daily"\n', /alerts\.digest: .*expected 5 or 6 fields but got 1/],
   ];
   for (const [name, extra, expect] of cases) test(name, () => assert.match(problems(MINIMAL + extra), expect));
 
   test('loopback addresses are accepted', () => {
-    for (const a of ['127.0.0.1', '127.0.0.53', '::1', 'localhost']) assert.equal(problems(`${MINIMAL}[control]\nport = 9090\naddress = "${a}"\n`), '', a);
+    for (const a of ['127.0.0.1', '127.0.0.53', '::1', 'localhost'])
+      assert.equal(problems(`${MINIMAL}[control]\nport = 9090\naddress = "${a}"\n`), '', a);
   });
   test('valid cron expressions are accepted, with or without seconds', () => {
     for (const e of ['0 8 * * *', '*/5 * * * *', '30 0 8 * * 1-5']) assert.equal(cronProblem(e), null, e);
@@ -109,7 +126,11 @@ describe('an invalid cron expression through the real CLI: exit 78, one line nam
     assert.match(r.stderr, /control\.address: expected a loopback address/);
   });
   test('an unreadable ntfy token file stops `warden run` with 78 and names the key, never the token', () => {
-    const r = runCli(['run'], MINIMAL.replace('/var/lib/warden', join(tmp, 'state-y')) + '[alerts]\nntfy_url = "http://127.0.0.1:9/t"\nntfy_token_file = "/nonexistent/token"\n');
+    const r = runCli(
+      ['run'],
+      MINIMAL.replace('/var/lib/warden', join(tmp, 'state-y')) +
+        '[alerts]\nntfy_url = "http://127.0.0.1:9/t"\nntfy_token_file = "/nonexistent/token"\n',
+    );
     assert.equal(r.status, 78, r.stderr);
     assert.match(r.stderr, /alerts\.ntfy_token_file: cannot read \/nonexistent\/token: ENOENT/);
   });
@@ -132,9 +153,25 @@ function statusFixture(over: Partial<StatusReport> = {}): StatusReport {
     workers: [{ taskId: 'gh-1', attempt: 1, pid: 100, unit: 'warden-gh-1.scope', startedAt: 1, uptimeMs: 2 }],
     tasks: { pending: 1, running: 1, succeeded: 4, retry_wait: 0, dead: 1, blocked: 0, cancelled: 0 },
     pause: { paused: true, reasons: ['breaker'], manual: null, pressure: null },
-    breaker: { phase: 'open', recentFailures: [1, 2, 3], openedAt: 3, cooldownMs: 900_000, probeTaskId: null, reason: '3 failures in 600s, last: gh-"9": startup_error\\x' },
+    breaker: {
+      phase: 'open',
+      recentFailures: [1, 2, 3],
+      openedAt: 3,
+      cooldownMs: 900_000,
+      probeTaskId: null,
+      reason: '3 failures in 600s, last: gh-"9": startup_error\\x',
+    },
     heldBy: null,
-    lastSample: { at: 1_700_000_001_000, memAvailable: 4 * 2 ** 30, memTotal: 8 * 2 ** 30, load1: 0.42, cpus: 4, memoryPressure: 1.5, psiAvailable: true, errors: [] },
+    lastSample: {
+      at: 1_700_000_001_000,
+      memAvailable: 4 * 2 ** 30,
+      memTotal: 8 * 2 ** 30,
+      load1: 0.42,
+      cpus: 4,
+      memoryPressure: 1.5,
+      psiAvailable: true,
+      errors: [],
+    },
     totalSpawns: 17,
     ...over,
   } as StatusReport;
@@ -167,7 +204,12 @@ describe('/metrics text, read back by a Prometheus text-format parser', () => {
     { type: 'task_spawn', taskId: 'a', attempt: 1, probe: false },
   ];
   for (const e of events) countEvent(counts, e);
-  const text = renderMetrics({ status: statusFixture(), counts, ready: true, alerts: { channels: { ntfy: { sent: 3, failed: 2, dropped: 1 } }, suppressed: 4 } });
+  const text = renderMetrics({
+    status: statusFixture(),
+    counts,
+    ready: true,
+    alerts: { channels: { ntfy: { sent: 3, failed: 2, dropped: 1 } }, suppressed: 4 },
+  });
   const m = parse(text);
 
   test('every family has HELP and a gauge or counter TYPE, and every value is a number', () => {
@@ -197,7 +239,10 @@ describe('/metrics text, read back by a Prometheus text-format parser', () => {
     assert.equal(value(m, 'warden_tasks_blocked_total'), 1);
   });
   test('the breaker state, one-hot, and the pause reasons', () => {
-    assert.deepEqual(['closed', 'open', 'half_open'].map((s) => value(m, 'warden_breaker_state', { state: s })), [0, 1, 0]);
+    assert.deepEqual(
+      ['closed', 'open', 'half_open'].map((s) => value(m, 'warden_breaker_state', { state: s })),
+      [0, 1, 0],
+    );
     assert.equal(value(m, 'warden_breaker_opened_total'), 1);
     assert.equal(value(m, 'warden_paused', { reason: 'breaker' }), 1);
     assert.equal(value(m, 'warden_paused', { reason: 'manual' }), 0);
@@ -213,7 +258,12 @@ describe('/metrics text, read back by a Prometheus text-format parser', () => {
     assert.equal(value(m, 'warden_alerts_suppressed_total'), 4);
   });
   test('a label value with quotes and backslashes is escaped and reads back exactly', () => {
-    const t = renderMetrics({ status: statusFixture({ daemon: { pid: 1, version: 'v"1\\2\n', startedAt: 0, uptimeMs: 0 } }), counts, ready: false, alerts: null });
+    const t = renderMetrics({
+      status: statusFixture({ daemon: { pid: 1, version: 'v"1\\2\n', startedAt: 0, uptimeMs: 0 } }),
+      counts,
+      ready: false,
+      alerts: null,
+    });
     assert.equal(parse(t).get('warden_build_info')!.metrics[0]!.labels!.version, 'v"1\\2\n');
   });
   test('without a host sample or alerts, those families are left out rather than faked', () => {
@@ -231,7 +281,15 @@ test('the digest reports the change between two marks', () => {
   now.failures.startup_error = 2;
   const s = digestSummary({ at: 0, spawns: 10, counts: before }, { at: 24 * 60 * MINUTE, spawns: 16, counts: now }, statusFixture());
   assert.deepEqual(
-    { periodMs: s.periodMs, spawns: s.spawns, succeeded: s.succeeded, dead: s.dead, failures: s.failures, breaker: s.breaker, paused: s.paused },
+    {
+      periodMs: s.periodMs,
+      spawns: s.spawns,
+      succeeded: s.succeeded,
+      dead: s.dead,
+      failures: s.failures,
+      breaker: s.breaker,
+      paused: s.paused,
+    },
     { periodMs: 24 * 60 * MINUTE, spawns: 6, succeeded: 3, dead: 1, failures: { startup_error: 2 }, breaker: 'open', paused: ['breaker'] },
   );
 });

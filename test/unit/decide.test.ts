@@ -46,12 +46,23 @@ function lcg(seed: number): () => number {
 
 function stateWith(tasks: { id: string; priority?: number; createdAt?: number }[], s: CoreSettings = DEFAULTS): WardenState {
   let state = emptyState(s.breaker.cooldown);
-  for (const t of tasks) state = addTask(state, { id: t.id, promptFile: `/prompts/${t.id}.md`, priority: t.priority ?? 2, createdAt: t.createdAt ?? 0 }).state;
+  for (const t of tasks)
+    state = addTask(state, { id: t.id, promptFile: `/prompts/${t.id}.md`, priority: t.priority ?? 2, createdAt: t.createdAt ?? 0 }).state;
   return state;
 }
 
 function report(over: Partial<ExitReport> = {}): ExitReport {
-  return { spawnError: null, worktreeError: null, exitCode: 0, signal: null, durationMs: 5 * MINUTE, timedOut: false, oomKilled: false, lost: false, ...over };
+  return {
+    spawnError: null,
+    worktreeError: null,
+    exitCode: 0,
+    signal: null,
+    durationMs: 5 * MINUTE,
+    timedOut: false,
+    oomKilled: false,
+    lost: false,
+    ...over,
+  };
 }
 const FAILED = report({ exitCode: 1 }); // exit_nonzero, well past the startup window
 const SUCCEEDED = report({ exitCode: 0 });
@@ -100,8 +111,14 @@ describe('backoff', () => {
 
   test('full jitter spans the whole range: random 0 gives 0, random just below 1 gives ceiling - 1', () => {
     const b = DEFAULTS.backoff.startup_error;
-    assert.equal(backoffDelay(b, 1, () => 0), 0);
-    assert.equal(backoffDelay(b, 1, () => 1 - 2 ** -52), 5 * MINUTE - 1);
+    assert.equal(
+      backoffDelay(b, 1, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelay(b, 1, () => 1 - 2 ** -52),
+      5 * MINUTE - 1,
+    );
   });
 });
 
@@ -118,7 +135,10 @@ describe('task lifecycle', () => {
     assert.equal(t.state, 'retry_wait');
     assert.equal(t.notBefore, 5 * MINUTE + 30 * SECOND); // 0.5 x the 1m ceiling of the first failure
     assert.equal(t.current, null);
-    assert.deepEqual(r.events.find((e) => e.type === 'task_retry'), { type: 'task_retry', taskId: 't1', kind: 'exit_nonzero', attempt: 1, delayMs: 30 * SECOND, detail: 'exit 1 after 300.0s' });
+    assert.deepEqual(
+      r.events.find((e) => e.type === 'task_retry'),
+      { type: 'task_retry', taskId: 't1', kind: 'exit_nonzero', attempt: 1, delayMs: 30 * SECOND, detail: 'exit 1 after 300.0s' },
+    );
   });
 
   test('a retry_wait task is not respawned before notBefore, and is at notBefore', () => {
@@ -174,13 +194,19 @@ describe('spawn gates', () => {
   test('rate limit: one spawn per min_spawn_interval, globally across tasks', () => {
     const s = settings({ maxConcurrentWorkers: 4, minSpawnInterval: 10 * SECOND, breaker: NO_BREAKER });
     const t0 = planTick(stateWith([{ id: 'a' }, { id: 'b' }, { id: 'c' }]), 0, null, s);
-    assert.deepEqual(t0.spawns.map((x) => x.taskId), ['a']);
+    assert.deepEqual(
+      t0.spawns.map((x) => x.taskId),
+      ['a'],
+    );
     const t1 = planTick(t0.state, 10 * SECOND - 1, null, s);
     assert.equal(t1.spawns.length, 0);
     assert.match(t1.heldBy ?? '', /^rate limit/);
     assert.equal(t1.wakeAt, 10 * SECOND);
     const t2 = planTick(t1.state, 10 * SECOND, null, s);
-    assert.deepEqual(t2.spawns.map((x) => x.taskId), ['b']);
+    assert.deepEqual(
+      t2.spawns.map((x) => x.taskId),
+      ['b'],
+    );
   });
 
   test('max_concurrent_workers is never exceeded', () => {
@@ -217,7 +243,12 @@ describe('spawn gates', () => {
   test('a manual pause blocks spawns but leaves running workers untouched', () => {
     const s = settings({ maxConcurrentWorkers: 2, minSpawnInterval: 0, breaker: NO_BREAKER });
     const running = planTick(stateWith([{ id: 'a' }]), 0, null, s).state;
-    const withMore = addTask(addTask(running, { id: 'b', promptFile: '/p/b', priority: 2, createdAt: 1 }).state, { id: 'c', promptFile: '/p/c', priority: 2, createdAt: 2 }).state;
+    const withMore = addTask(addTask(running, { id: 'b', promptFile: '/p/b', priority: 2, createdAt: 1 }).state, {
+      id: 'c',
+      promptFile: '/p/c',
+      priority: 2,
+      createdAt: 2,
+    }).state;
     const paused = applyManualPause(withMore, 100);
     assert.deepEqual(paused.events, [{ type: 'paused', by: 'manual' }]);
     const tick = planTick(paused.state, 200, null, s);
@@ -239,7 +270,14 @@ describe('spawn gates', () => {
   test('resume closes an open breaker and restores the base cooldown', () => {
     const open: WardenState = {
       ...stateWith([{ id: 'a' }]),
-      breaker: { phase: 'open', recentFailures: [1, 2, 3], openedAt: 3, cooldownMs: 4 * DEFAULTS.breaker.cooldown, probeTaskId: null, reason: 'x' },
+      breaker: {
+        phase: 'open',
+        recentFailures: [1, 2, 3],
+        openedAt: 3,
+        cooldownMs: 4 * DEFAULTS.breaker.cooldown,
+        probeTaskId: null,
+        reason: 'x',
+      },
     };
     const r = applyResume(open, DEFAULTS);
     assert.deepStrictEqual(r.state.breaker, closedBreaker(DEFAULTS.breaker));
@@ -311,7 +349,8 @@ describe('breaker', () => {
     assert.deepEqual(first.spawns, [{ taskId: 'a', attempt: 1, probe: true }]);
     assert.equal(first.state.breaker.phase, 'half_open');
     assert.equal(first.state.breaker.probeTaskId, 'a');
-    for (const t of [15 * MINUTE + 1, 16 * MINUTE, 10 * HOUR]) assert.equal(planTick(first.state, t, null, wide).spawns.length, 0, `second spawn at ${t}`);
+    for (const t of [15 * MINUTE + 1, 16 * MINUTE, 10 * HOUR])
+      assert.equal(planTick(first.state, t, null, wide).spawns.length, 0, `second spawn at ${t}`);
   });
 
   test('a successful probe closes the breaker', () => {
@@ -374,16 +413,19 @@ describe('classifyExit', () => {
     assert.equal(classifyExit(undefined as unknown as ExitReport, cs), 'unknown');
     fc.assert(
       fc.property(
-        fc.record({
-          spawnError: fc.anything(),
-          worktreeError: fc.anything(),
-          exitCode: fc.anything(),
-          signal: fc.anything(),
-          durationMs: fc.oneof(fc.double(), fc.anything()),
-          timedOut: fc.anything(),
-          oomKilled: fc.anything(),
-          lost: fc.anything(),
-        }, { requiredKeys: [] }),
+        fc.record(
+          {
+            spawnError: fc.anything(),
+            worktreeError: fc.anything(),
+            exitCode: fc.anything(),
+            signal: fc.anything(),
+            durationMs: fc.oneof(fc.double(), fc.anything()),
+            timedOut: fc.anything(),
+            oomKilled: fc.anything(),
+            lost: fc.anything(),
+          },
+          { requiredKeys: [] },
+        ),
         fc.anything(),
         (garbage, window) => {
           const out = classifyExit(garbage as unknown as ExitReport, { startupWindow: window as number });
@@ -403,7 +445,10 @@ function replayIncident() {
   assert.equal(s.maxConcurrentWorkers, 1);
   const END = 24 * HOUR;
   const random = lcg(20261127);
-  let state = stateWith([1, 2, 3, 4].map((n) => ({ id: `gh-${n}`, createdAt: n })), s);
+  let state = stateWith(
+    [1, 2, 3, 4].map((n) => ({ id: `gh-${n}`, createdAt: n })),
+    s,
+  );
   const exits = new Map<string, number>(); // taskId -> the time its worker exits
   let now = 0;
   let spawns = 0;
@@ -436,7 +481,9 @@ describe('incident replay', () => {
 
   test('incident replay: at most 3 spawns before the breaker first opens; bounded spawns over 24 h; never 2 running at once', () => {
     assert.ok(run.firstOpen, 'the breaker opened');
-    console.log(`incident replay: ${run.firstOpen.spawnsBefore} spawns before the breaker first opened (at t=${run.firstOpen.at / 1000}s); ${run.spawns} spawns over 24 h`);
+    console.log(
+      `incident replay: ${run.firstOpen.spawnsBefore} spawns before the breaker first opened (at t=${run.firstOpen.at / 1000}s); ${run.spawns} spawns over 24 h`,
+    );
     assert.ok(run.firstOpen.spawnsBefore <= 3, `${run.firstOpen.spawnsBefore} spawns before the breaker opened`);
     assert.ok(run.spawns <= 4 * 3, `${run.spawns} spawns in 24 h (limit 4 tasks x max_attempts 3)`);
     assert.equal(run.state.totalSpawns, run.spawns);
@@ -463,7 +510,10 @@ describe('incident replay', () => {
       assert.equal(tick.state.breaker.phase, 'open');
       state = tick.state;
     }
-    assert.ok(Object.values(state.tasks).some((t) => t.state === 'pending'), 'work was waiting: the breaker, not an empty queue, held it');
+    assert.ok(
+      Object.values(state.tasks).some((t) => t.state === 'pending'),
+      'work was waiting: the breaker, not an empty queue, held it',
+    );
     assert.equal(planTick(state, reopenAt, null, s).spawns.filter((x) => x.probe).length, 1, 'the cooldown ends in a single probe');
   });
 });

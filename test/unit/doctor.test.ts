@@ -25,7 +25,12 @@ after(() => rmSync(tmpRoot, { recursive: true, force: true }));
 describe('the limit probe read-back', () => {
   test('cgroup v1: memory.limit_in_bytes equal to the requested MemoryMax passes', () => {
     const r = parseProbeOutput(`v1 ${PROBE_MEMORY_MAX} /warden.slice/warden-workers.slice/x.scope\ndone\n`, PROBE_MEMORY_MAX);
-    assert.deepEqual(r, { ok: true, limit: PROBE_MEMORY_MAX, file: 'memory.limit_in_bytes', cgroup: '/warden.slice/warden-workers.slice/x.scope' });
+    assert.deepEqual(r, {
+      ok: true,
+      limit: PROBE_MEMORY_MAX,
+      file: 'memory.limit_in_bytes',
+      cgroup: '/warden.slice/warden-workers.slice/x.scope',
+    });
   });
   test('cgroup v2: memory.max passes', () => {
     assert.equal(parseProbeOutput(`v2 ${PROBE_MEMORY_MAX} /x.scope\ndone\n`, PROBE_MEMORY_MAX).ok, true);
@@ -98,7 +103,8 @@ describe('the systemd executor on cgroup v1 with swap on', () => {
 
 describe('the systemd executor without a memory controller', () => {
   const off = { enabled: false as const, why: 'cgroup v2: "memory" is not in /sys/fs/cgroup/cgroup.controllers' };
-  const cfg = (executor: string) => parseConfigText(`[supervisor]\nstate_dir = "/var/lib/warden"\n[executor]\n${executor}\n`, '/etc/warden/config.toml');
+  const cfg = (executor: string) =>
+    parseConfigText(`[supervisor]\nstate_dir = "/var/lib/warden"\n[executor]\n${executor}\n`, '/etc/warden/config.toml');
 
   test('is refused with a config-class error (exit 78) that carries the fix', () => {
     assert.throws(
@@ -106,7 +112,10 @@ describe('the systemd executor without a memory controller', () => {
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         const msg = err.message;
-        assert.match(msg, /^\/etc\/warden\/config\.toml: executor\.kind: refusing the systemd executor: worker memory_max would NOT be enforced/);
+        assert.match(
+          msg,
+          /^\/etc\/warden\/config\.toml: executor\.kind: refusing the systemd executor: worker memory_max would NOT be enforced/,
+        );
         assert.match(msg, /sudo install\.sh --fix-cmdline/);
         assert.match(msg, /cgroup_enable=memory/);
         assert.match(msg, /allow_unenforced_limits = true/);
@@ -115,7 +124,10 @@ describe('the systemd executor without a memory controller', () => {
     );
   });
   test('"auto" on a systemd host is refused the same way (it would pick systemd)', () => {
-    assert.throws(() => planExecutor(cfg('kind = "auto"'), 'c.toml', { systemdPid1: true, memory: off }), /refusing the systemd executor \(chosen by "auto"\)/);
+    assert.throws(
+      () => planExecutor(cfg('kind = "auto"'), 'c.toml', { systemdPid1: true, memory: off }),
+      /refusing the systemd executor \(chosen by "auto"\)/,
+    );
   });
   test('runs with allow_unenforced_limits = true, keeping the loud warning', () => {
     const p = planExecutor(cfg('kind = "systemd"\nallow_unenforced_limits = true'), 'c.toml', { systemdPid1: true, memory: off });
@@ -159,7 +171,25 @@ describe('`warden doctor` on this host', () => {
     assert.deepEqual(expectedFails, []);
     assert.equal(r.code, rep.ok ? 0 : 1);
     const ids = rep.checks.map((c) => c.id);
-    for (const id of ['config', 'executor', 'state', 'systemd', 'limit-probe', 'raspberry-pi', 'memory-cgroup', 'psi', 'swap', 'node', 'worker-command', 'git', 'gh', 'claude', 'disk-state', 'alerts', 'daemon']) {
+    for (const id of [
+      'config',
+      'executor',
+      'state',
+      'systemd',
+      'limit-probe',
+      'raspberry-pi',
+      'memory-cgroup',
+      'psi',
+      'swap',
+      'node',
+      'worker-command',
+      'git',
+      'gh',
+      'claude',
+      'disk-state',
+      'alerts',
+      'daemon',
+    ]) {
       assert.ok(ids.includes(id), `check ${id} is there`);
     }
     const byId = Object.fromEntries(rep.checks.map((c) => [c.id, c]));
@@ -184,14 +214,20 @@ describe('`warden doctor` on this host', () => {
   });
 
   test('alerts: none configured is a warning; --send-test sends one through each channel and reports it', () => {
-    const plain = JSON.parse(doctor(configFile('noalerts', valid), '--json').stdout) as { checks: { id: string; status: string; summary: string }[] };
+    const plain = JSON.parse(doctor(configFile('noalerts', valid), '--json').stdout) as {
+      checks: { id: string; status: string; summary: string }[];
+    };
     assert.equal(plain.checks.find((c) => c.id === 'alerts')?.status, 'warn');
     const got = join(tmpRoot, 'alert-received.json');
     const config = configFile('alerts', `${valid}[alerts]\ncommand = ["/bin/sh", "-c", "cat > ${got}"]\n`);
-    const listed = (JSON.parse(doctor(config, '--json').stdout) as { checks: { id: string; status: string; summary: string }[] }).checks.find((c) => c.id === 'alerts');
+    const listed = (
+      JSON.parse(doctor(config, '--json').stdout) as { checks: { id: string; status: string; summary: string }[] }
+    ).checks.find((c) => c.id === 'alerts');
     assert.equal(listed?.status, 'pass');
     assert.match(listed?.summary ?? '', /channels: command \(send one with --send-test\)/);
-    const sent = (JSON.parse(doctor(config, '--json', '--send-test').stdout) as { checks: { id: string; status: string; summary: string }[] }).checks.find((c) => c.id === 'alerts');
+    const sent = (
+      JSON.parse(doctor(config, '--json', '--send-test').stdout) as { checks: { id: string; status: string; summary: string }[] }
+    ).checks.find((c) => c.id === 'alerts');
     assert.equal(sent?.status, 'pass', sent?.summary);
     assert.match(sent?.summary ?? '', /^test alert sent: command +ok/);
     assert.equal((JSON.parse(readFileSync(got, 'utf8')) as { kind: string }).kind, 'test');
@@ -199,7 +235,9 @@ describe('`warden doctor` on this host', () => {
 
   test('a worker command that does not exist is a fail', () => {
     const r = doctor(configFile('noworker', valid.replace(FAKE_WORKER, '/nonexistent/worker')), '--json');
-    const c = (JSON.parse(r.stdout) as { checks: { id: string; status: string; summary: string }[] }).checks.find((x) => x.id === 'worker-command');
+    const c = (JSON.parse(r.stdout) as { checks: { id: string; status: string; summary: string }[] }).checks.find(
+      (x) => x.id === 'worker-command',
+    );
     assert.equal(c?.status, 'fail');
     assert.match(c?.summary ?? '', /is not found: every spawn would fail/);
   });

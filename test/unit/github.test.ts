@@ -4,7 +4,14 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { classifyGhFailure, findPullRequest, listLabelledIssues, priorityFromLabels, renderPrompt, type GhOptions } from '../../src/tasks/github.ts';
+import {
+  classifyGhFailure,
+  findPullRequest,
+  listLabelledIssues,
+  priorityFromLabels,
+  renderPrompt,
+  type GhOptions,
+} from '../../src/tasks/github.ts';
 
 const FAKE = new URL('../fixtures/fake-gh', import.meta.url).pathname;
 
@@ -31,12 +38,24 @@ describe('gh issue list', () => {
     writeFileSync(join(dir, 'issues.json'), JSON.stringify([issue(3, ['warden', 'priority:P0']), issue(4, ['warden'], { body: null })]));
     const r = await listLabelledIssues('o/r', 'warden', 100, opts);
     assert.ok(r.ok);
-    assert.deepEqual(r.value.map((i) => [i.number, i.labels, i.body]), [[3, ['warden', 'priority:P0'], 'body 3'], [4, ['warden'], '']]);
+    assert.deepEqual(
+      r.value.map((i) => [i.number, i.labels, i.body]),
+      [
+        [3, ['warden', 'priority:P0'], 'body 3'],
+        [4, ['warden'], ''],
+      ],
+    );
     const call = JSON.parse(readFileSync(join(dir, 'calls.log'), 'utf8').split('\n')[0] ?? '[]') as string[];
     assert.deepEqual(call.slice(0, 6), ['issue', 'list', '-R', 'o/r', '-l', 'warden']);
   });
 
-  for (const [mode, cause] of [['auth', 'not_authenticated'], ['network', 'network'], ['rate', 'rate_limited'], ['json', 'malformed_json'], ['crash', 'failed']] as const) {
+  for (const [mode, cause] of [
+    ['auth', 'not_authenticated'],
+    ['network', 'network'],
+    ['rate', 'rate_limited'],
+    ['json', 'malformed_json'],
+    ['crash', 'failed'],
+  ] as const) {
     test(`a gh that fails with "${mode}" is reported as ${cause}, never thrown`, async () => {
       const { dir, opts } = fakeGh();
       writeFileSync(join(dir, 'fail'), mode);
@@ -68,7 +87,10 @@ describe('gh pr list', () => {
     const { dir, opts } = fakeGh();
     assert.deepEqual(await findPullRequest('o/r', 'warden/gh-3', opts), { ok: true, value: null });
     mkdirSync(join(dir, 'prs'));
-    writeFileSync(join(dir, 'prs', 'warden__gh-3.json'), JSON.stringify({ number: 9, url: 'https://github.com/o/r/pull/9', state: 'OPEN' }));
+    writeFileSync(
+      join(dir, 'prs', 'warden__gh-3.json'),
+      JSON.stringify({ number: 9, url: 'https://github.com/o/r/pull/9', state: 'OPEN' }),
+    );
     const r = await findPullRequest('o/r', 'warden/gh-3', opts);
     assert.deepEqual(r, { ok: true, value: { number: 9, url: 'https://github.com/o/r/pull/9', state: 'OPEN' } });
   });
@@ -83,7 +105,13 @@ describe('pure helpers', () => {
   });
 
   test('the prompt template is filled once: hostile text stays text and placeholders in it are not expanded', () => {
-    const i = { number: 5, title: '$(rm -rf /) {body} `id`', body: '; rm -rf ~ ../../etc/passwd \u0000 ünïcødé', labels: [], updatedAt: '' };
+    const i = {
+      number: 5,
+      title: '$(rm -rf /) {body} `id`',
+      body: '; rm -rf ~ ../../etc/passwd \u0000 ünïcødé',
+      labels: [],
+      updatedAt: '',
+    };
     const out = renderPrompt('#{number} {title}\n\n{body}\n{branch}', 'o/r', i, 'gh-5');
     assert.equal(out, '#5 $(rm -rf /) {body} `id`\n\n; rm -rf ~ ../../etc/passwd \u0000 ünïcødé\nwarden/gh-5');
   });

@@ -89,17 +89,30 @@ const MACHINES: { name: string; machine: Machine; temp: number | null; heldBy: R
     heldBy: null,
     sinceBoot: ['under-voltage since boot', 'throttled since boot'],
   },
-  { name: 'an x86 machine without a thermal zone or get_throttled', machine: { zones: [], throttled: null }, temp: null, heldBy: null, sinceBoot: [] },
+  {
+    name: 'an x86 machine without a thermal zone or get_throttled',
+    machine: { zones: [], throttled: null },
+    temp: null,
+    heldBy: null,
+    sinceBoot: [],
+  },
   {
     name: 'an x86 machine with a package thermal zone (behind an ACPI zone)',
-    machine: { zones: [['acpitz', '27800'], ['x86_pkg_temp', '90000']], throttled: null },
+    machine: {
+      zones: [
+        ['acpitz', '27800'],
+        ['x86_pkg_temp', '90000'],
+      ],
+      throttled: null,
+    },
     temp: 90,
     heldBy: /^paused: thermal \(thermal: x86_pkg_temp at 90\.0 °C/,
     sinceBoot: [],
   },
 ];
 
-const oneTask = (): WardenState => addTask(emptyState(S.breaker.cooldown), { id: 'gh-1', promptFile: '/p/gh-1.md', priority: 2, createdAt: 0 }).state;
+const oneTask = (): WardenState =>
+  addTask(emptyState(S.breaker.cooldown), { id: 'gh-1', promptFile: '/p/gh-1.md', priority: 2, createdAt: 0 }).state;
 
 describe('fixture machines: the sample, the admission verdict and the since-boot report', () => {
   for (const { name, machine, temp, heldBy, sinceBoot } of MACHINES) {
@@ -117,7 +130,8 @@ describe('fixture machines: the sample, the admission verdict and the since-boot
         assert.equal(r.spawns.length, 0);
         assert.match(r.heldBy ?? '', heldBy);
       }
-      const flags = sample.throttled === null ? [] : describeThrottled(decodeThrottled(sample.throttled)).filter((f) => f.endsWith('since boot'));
+      const flags =
+        sample.throttled === null ? [] : describeThrottled(decodeThrottled(sample.throttled)).filter((f) => f.endsWith('since boot'));
       assert.deepEqual(flags, sinceBoot);
     });
   }
@@ -137,7 +151,10 @@ describe('the throttled word', () => {
     [19, 'soft temperature limit since boot'],
   ];
   test('each documented bit decodes to its own flag and nothing else', () => {
-    assert.deepEqual(Object.values(THROTTLED_BITS).sort((a, b) => a - b), documented.map(([b]) => b));
+    assert.deepEqual(
+      Object.values(THROTTLED_BITS).sort((a, b) => a - b),
+      documented.map(([b]) => b),
+    );
     for (const [b, words] of documented) assert.deepEqual(describeThrottled(decodeThrottled(2 ** b)), [words], `bit ${b}`);
     assert.deepEqual(describeThrottled(decodeThrottled(0)), []);
     assert.equal(describeThrottled(decodeThrottled(0xf000f)).length, 8);
@@ -162,12 +179,18 @@ describe('hysteresis on a fake clock', () => {
     const host = new FakeHost({ zones: [['cpu-thermal', '80000']], throttled: '0' });
     let state = oneTask();
     let r = planTick(state, 0, sampleHost(0, host.src), S);
-    assert.deepEqual(r.events.map((e) => e.type), ['hardware_paused']);
+    assert.deepEqual(
+      r.events.map((e) => e.type),
+      ['hardware_paused'],
+    );
     assert.deepEqual(activePauseReasons(r.state), ['thermal']);
     state = r.state;
     host.setTemp(0, '60000');
     r = planTick(state, 1 * MINUTE, sampleHost(1 * MINUTE, host.src), S);
-    assert.deepEqual(r.events.map((e) => e.type), ['hardware_recovering']);
+    assert.deepEqual(
+      r.events.map((e) => e.type),
+      ['hardware_recovering'],
+    );
     assert.equal(r.spawns.length, 0);
     assert.equal(r.wakeAt, 1 * MINUTE + S.admission.recoverAfter, 'wakes when recover_after has passed');
     state = r.state;
@@ -182,7 +205,10 @@ describe('hysteresis on a fake clock', () => {
     r = planTick(state, 4 * MINUTE, sampleHost(4 * MINUTE, host.src), S);
     state = r.state;
     r = planTick(state, 6 * MINUTE, sampleHost(6 * MINUTE, host.src), S);
-    assert.deepEqual(r.events.map((e) => e.type), ['hardware_resumed', 'task_spawn']);
+    assert.deepEqual(
+      r.events.map((e) => e.type),
+      ['hardware_resumed', 'task_spawn'],
+    );
     assert.deepEqual(activePauseReasons(r.state), []);
   });
 
@@ -195,28 +221,46 @@ describe('hysteresis on a fake clock', () => {
     r = planTick(r.state, MINUTE, sampleHost(MINUTE, host.src), S);
     assert.deepEqual(activePauseReasons(r.state), ['power']);
     r = planTick(r.state, MINUTE + S.admission.recoverAfter, sampleHost(0, host.src), S);
-    assert.deepEqual(r.events.map((e) => e.type), ['hardware_resumed', 'task_spawn']);
+    assert.deepEqual(
+      r.events.map((e) => e.type),
+      ['hardware_resumed', 'task_spawn'],
+    );
   });
 });
 
 describe('disk health', () => {
   const limits: DiskLimits = { minFree: 256 * 2 ** 20, minFreeKey: 'worktree.min_free_disk', minFreeInodes: 10_000 };
-  const usage = (over: Partial<DiskUsage>): DiskUsage => ({ role: 'worktrees', path: '/srv/trees', freeBytes: 8 * 2 ** 30, freeInodes: 500_000, ...over });
+  const usage = (over: Partial<DiskUsage>): DiskUsage => ({
+    role: 'worktrees',
+    path: '/srv/trees',
+    freeBytes: 8 * 2 ** 30,
+    freeInodes: 500_000,
+    ...over,
+  });
 
   test('low inodes pause with reason disk, with gigabytes still free; enough again resumes', () => {
     const problems = diskProblems([{ usage: usage({ freeInodes: 9_999 }), limits }]);
     assert.deepEqual(problems, ['9999 inodes free on /srv/trees (worktrees), under admission.min_free_inodes 10000']);
     const paused = applyDiskHealth(oneTask(), problems, 5);
     assert.deepEqual(activePauseReasons(paused.state), ['disk']);
-    assert.deepEqual(paused.events.map((e) => e.type), ['disk_paused']);
+    assert.deepEqual(
+      paused.events.map((e) => e.type),
+      ['disk_paused'],
+    );
     assert.equal(planTick(paused.state, 6, null, S).spawns.length, 0);
     const resumed = applyDiskHealth(paused.state, diskProblems([{ usage: usage({}), limits }]), 7);
-    assert.deepEqual(resumed.events.map((e) => e.type), ['disk_resumed']);
+    assert.deepEqual(
+      resumed.events.map((e) => e.type),
+      ['disk_resumed'],
+    );
   });
 
   test('low space on the state_dir filesystem pauses too; a filesystem that does not count inodes is not judged on them', () => {
     const problems = diskProblems([
-      { usage: usage({ role: 'state_dir', path: '/var/lib/warden', freeBytes: 100 * 2 ** 20 }), limits: { ...limits, minFreeKey: 'the state_dir minimum' } },
+      {
+        usage: usage({ role: 'state_dir', path: '/var/lib/warden', freeBytes: 100 * 2 ** 20 }),
+        limits: { ...limits, minFreeKey: 'the state_dir minimum' },
+      },
       { usage: usage({ freeInodes: null }), limits },
     ]);
     assert.deepEqual(problems, ['100M free on /var/lib/warden (state_dir), under the state_dir minimum 256M']);
@@ -241,7 +285,13 @@ describe('status and /metrics carry the hardware fields', () => {
       pause: { paused: true, reasons: ['thermal', 'power'], manual: null, pressure: null },
       breaker: { phase: 'closed' },
       lastSample: sample,
-      hardware: { temperatureC: sample.temperatureC, thermalZone: sample.thermalZone, maxTemperature: 75, throttled: decodeThrottled(sample.throttled!), notAvailable: [] },
+      hardware: {
+        temperatureC: sample.temperatureC,
+        thermalZone: sample.thermalZone,
+        maxTemperature: 75,
+        throttled: decodeThrottled(sample.throttled!),
+        notAvailable: [],
+      },
       disk: [{ role: 'state_dir', path: '/var/lib/warden', freeBytes: 5e9, freeInodes: 123_456 }],
       lastPause: { reason: 'power', since: 1_700_000_000_000 },
     } as unknown as StatusReport;
@@ -250,7 +300,9 @@ describe('status and /metrics carry the hardware fields', () => {
       metrics: { value: string; labels?: Record<string, string> }[];
     }[];
     const get = (name: string, labels: Record<string, string> = {}) =>
-      Number(families.find((f) => f.name === name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value);
+      Number(
+        families.find((f) => f.name === name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value,
+      );
     assert.equal(get('warden_host_temperature_celsius', { zone: 'cpu-thermal' }), 81);
     assert.equal(get('warden_host_throttled', { flag: 'underVoltage', when: 'now' }), 1);
     assert.equal(get('warden_host_throttled', { flag: 'softTempLimit', when: 'since_boot' }), 0);
@@ -291,19 +343,43 @@ describe('warden doctor: the hardware report from fixture trees', () => {
     return root;
   }
   const noVcgencmd = async () => null;
-  const byId = (checks: { id: string }[]) => Object.fromEntries(checks.map((c) => [c.id, c])) as Record<string, { status: string; summary: string }>;
+  const byId = <C extends { id: string; status: string; summary: string }>(checks: C[]): Record<string, C> =>
+    Object.fromEntries(checks.map((c) => [c.id, c]));
 
   test('a cool Pi 5 on an SD card with zram swap', async () => {
-    const f = await readHardware(tree({ model: 'Raspberry Pi 5 Model B Rev 1.0', revision: 'd04170', temp: '47200', throttled: '0\n', root: '/dev/mmcblk0p2', swaps: '/dev/zram0  partition\t2097148\t0\t100\n' }), noVcgencmd);
+    const f = await readHardware(
+      tree({
+        model: 'Raspberry Pi 5 Model B Rev 1.0',
+        revision: 'd04170',
+        temp: '47200',
+        throttled: '0\n',
+        root: '/dev/mmcblk0p2',
+        swaps: '/dev/zram0  partition\t2097148\t0\t100\n',
+      }),
+      noVcgencmd,
+    );
     const c = byId(hardwareChecks(f, 75));
-    assert.equal(c.hardware!.summary, 'Raspberry Pi 5 Model B Rev 1.0, revision d04170, RAM 7.9G, root on /dev/mmcblk0p2 (SD card or eMMC)');
+    assert.equal(
+      c.hardware!.summary,
+      'Raspberry Pi 5 Model B Rev 1.0, revision d04170, RAM 7.9G, root on /dev/mmcblk0p2 (SD card or eMMC)',
+    );
     assert.deepEqual([c.temperature!.status, c.throttled!.status, c['swap-type']!.status], ['pass', 'pass', 'info']);
     assert.match(c['swap-type']!.summary, /^swap: zram \/dev\/zram0 2\.0G$/);
     assert.match(c.throttled!.summary, /never since boot/);
   });
 
   test('a hot Pi 4 with a swap file on its SD card, under-volted earlier', async () => {
-    const f = await readHardware(tree({ model: 'Raspberry Pi 4 Model B Rev 1.4', revision: 'd03114', temp: '83100', throttled: '50000\n', root: '/dev/mmcblk0p2', swaps: '/var/swap  file\t102396\t0\t-2\n' }), noVcgencmd);
+    const f = await readHardware(
+      tree({
+        model: 'Raspberry Pi 4 Model B Rev 1.4',
+        revision: 'd03114',
+        temp: '83100',
+        throttled: '50000\n',
+        root: '/dev/mmcblk0p2',
+        swaps: '/var/swap  file\t102396\t0\t-2\n',
+      }),
+      noVcgencmd,
+    );
     const c = byId(hardwareChecks(f, 75));
     assert.equal(c.temperature!.status, 'warn');
     assert.equal(c.throttled!.status, 'warn');
@@ -312,7 +388,10 @@ describe('warden doctor: the hardware report from fixture trees', () => {
   });
 
   test('a Pi under-volted now fails the throttled check; vcgencmd stands in when sysfs has no get_throttled', async () => {
-    const f = await readHardware(tree({ model: 'Raspberry Pi 4 Model B Rev 1.4', revision: 'd03114', temp: '50000', throttled: null, root: '/dev/sda2', swaps: '' }), async () => 'throttled=0x50005\n');
+    const f = await readHardware(
+      tree({ model: 'Raspberry Pi 4 Model B Rev 1.4', revision: 'd03114', temp: '50000', throttled: null, root: '/dev/sda2', swaps: '' }),
+      async () => 'throttled=0x50005\n',
+    );
     assert.equal(f.throttledSource, 'vcgencmd');
     const c = byId(hardwareChecks(f, 75));
     assert.equal(c.throttled!.status, 'fail');
@@ -322,13 +401,19 @@ describe('warden doctor: the hardware report from fixture trees', () => {
 
   test('an x86 machine: every missing signal is "not available", nothing fails, vcgencmd is not asked', async () => {
     let asked = false;
-    const f = await readHardware(tree({ model: null, revision: null, temp: null, throttled: null, root: '/dev/nvme0n1p2', swaps: '' }), async () => {
-      asked = true;
-      return null;
-    });
+    const f = await readHardware(
+      tree({ model: null, revision: null, temp: null, throttled: null, root: '/dev/nvme0n1p2', swaps: '' }),
+      async () => {
+        asked = true;
+        return null;
+      },
+    );
     assert.equal(asked, false);
     const checks = hardwareChecks(f, 75);
-    assert.ok(checks.every((c) => c.status === 'info'), JSON.stringify(checks));
+    assert.ok(
+      checks.every((c) => c.status === 'info'),
+      JSON.stringify(checks),
+    );
     const c = byId(checks);
     assert.match(c.temperature!.summary, /not available/);
     assert.match(c.throttled!.summary, /not available/);

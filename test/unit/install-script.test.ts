@@ -31,14 +31,20 @@ function fixture(name: string): string {
 }
 
 function backups(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.bak')).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.bak'))
+    .sort();
 }
 
 const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
-test('shellcheck install.sh passes', { skip: shellcheck ? false : 'SKIPPED: shellcheck is not installed (apt-get install --no-install-recommends shellcheck)' }, () => {
-  const r = spawnSync('shellcheck', [INSTALL], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-});
+test(
+  'shellcheck install.sh passes',
+  { skip: shellcheck ? false : 'SKIPPED: shellcheck is not installed (apt-get install --no-install-recommends shellcheck)' },
+  () => {
+    const r = spawnSync('shellcheck', [INSTALL], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  },
+);
 
 describe('install.sh --fix-cmdline on a stock Pi OS Bookworm', () => {
   const root = fixture('pi5-bookworm-stock');
@@ -49,7 +55,10 @@ describe('install.sh --fix-cmdline on a stock Pi OS Bookworm', () => {
 
   test('adds the three parameters to the one line and says a reboot is needed', () => {
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /^warden-install: cmdline: \S+\/boot\/firmware\/cmdline\.txt: added cgroup_enable=memory cgroup_memory=1 psi=1 \(backup: \S+\.bak\); reboot to apply it: sudo reboot\n$/);
+    assert.match(
+      first.stdout,
+      /^warden-install: cmdline: \S+\/boot\/firmware\/cmdline\.txt: added cgroup_enable=memory cgroup_memory=1 psi=1 \(backup: \S+\.bak\); reboot to apply it: sudo reboot\n$/,
+    );
     assert.equal(readFileSync(file, 'utf8'), `${original.trimEnd()} cgroup_enable=memory cgroup_memory=1 psi=1\n`);
   });
   test('keeps a backup identical to the original', () => {
@@ -169,10 +178,21 @@ test('the bundle carries dist and production dependencies only, and runs from wh
   const dest = join(tmpRoot, 'stage');
   const s = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), '--stage', dest], { encoding: 'utf8' });
   assert.equal(s.status, 0, s.stderr);
-  for (const p of ['dist/cli/main.js', 'install.sh', 'systemd/warden.service', 'systemd/warden-workers.slice', 'examples/config.toml', 'README.md', 'node_modules/zod', 'node_modules/smol-toml', 'node_modules/execa']) {
+  for (const p of [
+    'dist/cli/main.js',
+    'install.sh',
+    'systemd/warden.service',
+    'systemd/warden-workers.slice',
+    'examples/config.toml',
+    'README.md',
+    'node_modules/zod',
+    'node_modules/smol-toml',
+    'node_modules/execa',
+  ]) {
     assert.ok(existsSync(join(dest, p)), `${p} is in the bundle`);
   }
-  for (const dev of ['typescript', 'tsx', 'esbuild', 'fast-check', '@types']) assert.ok(!existsSync(join(dest, 'node_modules', dev)), `${dev} is not in the bundle`);
+  for (const dev of ['typescript', 'tsx', 'esbuild', 'fast-check', '@types'])
+    assert.ok(!existsSync(join(dest, 'node_modules', dev)), `${dev} is not in the bundle`);
   assert.ok(!existsSync(join(dest, 'src')) && !existsSync(join(dest, 'test')), 'no sources or tests in the bundle');
   assert.ok(statSync(join(dest, 'scripts/fake-worker')).mode & 0o100, 'the fake worker stays executable');
   const v = spawnSync(process.execPath, [join(dest, 'dist/cli/main.js'), 'version'], { encoding: 'utf8', cwd: '/' });
@@ -190,7 +210,10 @@ describe('the config example install.sh writes', () => {
   test('fails `config check` only on the two things the owner must fill in, so install.sh does not start warden', () => {
     const r = check(example);
     assert.equal(r.status, 78);
-    const keys = r.stderr.split('\n').filter(Boolean).map((l) => /: ([a-z_.]+): /.exec(l)?.[1]);
+    const keys = r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => /: ([a-z_.]+): /.exec(l)?.[1]);
     assert.deepEqual(keys, ['source.github.repo', 'worktree.repo']);
   });
   test('passes once they are filled in', () => {

@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readHostFiles } from '../../src/doctor/host-files.ts';
-import { assessReadiness, cmdlineFix, planCmdlineFix, readinessChecks, readinessLine, REQUIRED_CMDLINE } from '../../src/doctor/readiness.ts';
+import {
+  assessReadiness,
+  cmdlineFix,
+  planCmdlineFix,
+  readinessChecks,
+  readinessLine,
+  REQUIRED_CMDLINE,
+} from '../../src/doctor/readiness.ts';
 import { memoryControllerFrom } from '../../src/systemd/cgroups.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -73,7 +80,10 @@ describe('the same Pi after the fix and a reboot', () => {
     assert.equal(r.psi, true);
     assert.equal(r.cmdline, null);
     const c = readinessChecks(r);
-    assert.deepEqual(c.filter((x) => x.status === 'fail' || x.status === 'warn'), []);
+    assert.deepEqual(
+      c.filter((x) => x.status === 'fail' || x.status === 'warn'),
+      [],
+    );
     assert.equal(readinessLine(r), 'Raspberry Pi 5 Model B Rev 1.0: memory controller on (cgroup v2), PSI on');
   });
   test('its 100 MB swap is accounted per cgroup, so MemorySwapMax=0 holds', () => {
@@ -91,7 +101,10 @@ test('fixed in cmdline.txt but not rebooted yet: the one thing to do is reboot',
   assert.equal(r.memory.enabled, false);
   assert.equal(r.cmdline?.changed, false);
   assert.equal(r.cmdline?.pendingReboot, true);
-  assert.equal(cmdlineFix(r), '/boot/firmware/cmdline.txt already has cgroup_enable=memory cgroup_memory=1 psi=1: reboot to apply it (sudo reboot)');
+  assert.equal(
+    cmdlineFix(r),
+    '/boot/firmware/cmdline.txt already has cgroup_enable=memory cgroup_memory=1 psi=1: reboot to apply it (sudo reboot)',
+  );
   assert.match(readinessLine(r), /already has the fix: reboot to apply it$/);
 });
 
@@ -133,19 +146,28 @@ describe('a machine that is not a Pi', () => {
 });
 
 describe('memoryControllerFrom', () => {
-  const procCgroups = (hierarchy: string, enabled: string) => `#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t3\t1\t1\nmemory\t${hierarchy}\t10\t${enabled}\n`;
+  const procCgroups = (hierarchy: string, enabled: string) =>
+    `#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t3\t1\t1\nmemory\t${hierarchy}\t10\t${enabled}\n`;
   test('v1: enabled and mounted', () => {
-    assert.deepEqual(memoryControllerFrom({ rootControllers: null, hybridUnified: true, procCgroups: procCgroups('4', '1') }), { enabled: true });
+    assert.deepEqual(memoryControllerFrom({ rootControllers: null, hybridUnified: true, procCgroups: procCgroups('4', '1') }), {
+      enabled: true,
+    });
   });
   test('v1: enabled but not mounted is not usable', () => {
     assert.equal(memoryControllerFrom({ rootControllers: null, hybridUnified: false, procCgroups: procCgroups('0', '1') }).enabled, false);
   });
   test('v2: judged by cgroup.controllers, whatever /proc/cgroups says', () => {
-    assert.equal(memoryControllerFrom({ rootControllers: 'cpu io pids\n', hybridUnified: false, procCgroups: procCgroups('0', '1') }).enabled, false);
+    assert.equal(
+      memoryControllerFrom({ rootControllers: 'cpu io pids\n', hybridUnified: false, procCgroups: procCgroups('0', '1') }).enabled,
+      false,
+    );
     assert.equal(memoryControllerFrom({ rootControllers: 'cpu io memory pids\n', hybridUnified: false, procCgroups: null }).enabled, true);
   });
   test('nothing readable: off, and says why', () => {
-    assert.deepEqual(memoryControllerFrom({ rootControllers: null, hybridUnified: false, procCgroups: null }), { enabled: false, why: 'cannot read /proc/cgroups' });
+    assert.deepEqual(memoryControllerFrom({ rootControllers: null, hybridUnified: false, procCgroups: null }), {
+      enabled: false,
+      why: 'cannot read /proc/cgroups',
+    });
   });
 });
 
@@ -183,7 +205,12 @@ describe('planCmdlineFix', () => {
 
 test('`warden doctor --readiness --sysroot` prints the one readiness line (what install.sh shows)', () => {
   assert.ok(existsSync(CLI), 'run npm run build first');
-  const r = spawnSync(process.execPath, [CLI, 'doctor', '--readiness', '--sysroot', join(HOSTS, 'pi5-bookworm-stock')], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'doctor', '--readiness', '--sysroot', join(HOSTS, 'pi5-bookworm-stock')], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^Raspberry Pi 5 Model B Rev 1\.0: memory controller OFF, PSI OFF: run `sudo \S*install\.sh --fix-cmdline` \(\/boot\/firmware\/cmdline\.txt: adds cgroup_enable=memory cgroup_memory=1 psi=1\), then reboot\n$/);
+  assert.match(
+    r.stdout,
+    /^Raspberry Pi 5 Model B Rev 1\.0: memory controller OFF, PSI OFF: run `sudo \S*install\.sh --fix-cmdline` \(\/boot\/firmware\/cmdline\.txt: adds cgroup_enable=memory cgroup_memory=1 psi=1\), then reboot\n$/,
+  );
 });

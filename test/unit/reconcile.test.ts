@@ -30,7 +30,13 @@ function withGithubTasks(states: Record<string, TaskState>): WardenState {
 describe('reconcileGithub', () => {
   test('labelled issues without a task become tasks gh-<number>, with priority from labels', () => {
     const plan = reconcileGithub(emptyState(1000), [gi(5, ['warden', 'priority:P1']), gi(6)], S);
-    assert.deepEqual(plan.add.map((a) => [a.id, a.priority]), [['gh-5', 1], ['gh-6', 2]]);
+    assert.deepEqual(
+      plan.add.map((a) => [a.id, a.priority]),
+      [
+        ['gh-5', 1],
+        ['gh-6', 2],
+      ],
+    );
   });
 
   test('a finished task is never re-created, whatever the issue does', () => {

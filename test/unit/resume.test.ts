@@ -5,12 +5,23 @@ import { resumeArgs, sessionToResume } from '../../src/policy/resume.ts';
 import type { AttemptRecord } from '../../src/state/types.ts';
 
 const rec = (outcome: AttemptRecord['outcome'], sessionId: string | null): AttemptRecord => ({
-  attempt: 1, startedAt: 0, endedAt: 1, outcome, exitCode: null, signal: null, durationMs: 1, detail: null, costUsd: null, turns: null, sessionId,
+  attempt: 1,
+  startedAt: 0,
+  endedAt: 1,
+  outcome,
+  exitCode: null,
+  signal: null,
+  durationMs: 1,
+  detail: null,
+  costUsd: null,
+  turns: null,
+  sessionId,
 });
 
 describe('sessionToResume', () => {
   test('after stalled, api_error or usage_limit with a recorded session, the retry resumes it', () => {
-    for (const o of ['stalled', 'api_error', 'usage_limit'] as const) assert.equal(sessionToResume({ history: [rec(o, 'abc')] }, true), 'abc', o);
+    for (const o of ['stalled', 'api_error', 'usage_limit'] as const)
+      assert.equal(sessionToResume({ history: [rec(o, 'abc')] }, true), 'abc', o);
   });
   test('after any other outcome, without a session, or with the switch off, the retry starts fresh', () => {
     for (const o of ['exit_nonzero', 'startup_error', 'oom_killed', 'timeout', 'no_pr', 'auth_failed', 'max_turns', 'succeeded'] as const) {
@@ -20,7 +31,7 @@ describe('sessionToResume', () => {
     assert.equal(sessionToResume({ history: [rec('stalled', 'abc')] }, false), null);
     assert.equal(sessionToResume({ history: [] }, true), null);
   });
-  test('the resume flag is Claude Code\'s --resume <id>', () => {
+  test("the resume flag is Claude Code's --resume <id>", () => {
     assert.deepEqual(resumeArgs('abc'), ['--resume', 'abc']);
     assert.deepEqual(resumeArgs(null), []);
   });

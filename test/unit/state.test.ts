@@ -41,7 +41,10 @@ const freshDir = (): string => {
 
 // Times and counters are integer milliseconds in warden; fractional values must survive too.
 // (-0 is excluded: JSON has no negative zero, and warden never produces one.)
-const time = fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.double({ min: 0, max: 1e13, noNaN: true, noDefaultInfinity: true }));
+const time = fc.oneof(
+  fc.integer({ min: 0, max: 4_102_444_800_000 }),
+  fc.double({ min: 0, max: 1e13, noNaN: true, noDefaultInfinity: true }),
+);
 const nonNegative = fc.oneof(fc.integer({ min: 0, max: 1e9 }), fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true }));
 const text = fc.string({ unit: 'binary', maxLength: 40 }); // any code point, lone surrogates included
 const nullableText = fc.option(text, { nil: null });
@@ -49,7 +52,7 @@ const taskId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
 const OUTCOMES = ['succeeded', 'blocked', 'interrupted', ...FAILURE_KINDS] as const;
 // JSON only ever yields plain objects, so generate plain ones (fast-check may otherwise produce
 // null-prototype records, which deepStrictEqual rightly tells apart).
-const record = <T,>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> => fc.record(model, { noNullPrototype: true }) as fc.Arbitrary<T>;
+const record = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> => fc.record(model, { noNullPrototype: true });
 
 const attemptRecord: fc.Arbitrary<AttemptRecord> = record({
   attempt: fc.integer({ min: 1, max: 100 }),
@@ -112,13 +115,19 @@ const breaker: fc.Arbitrary<BreakerState> = record({
 
 const pause: fc.Arbitrary<PauseState> = record({
   manual: fc.option(record({ since: time }), { nil: null }),
-  pressure: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
+  pressure: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), {
+    nil: null,
+  }),
   disk: fc.option(record({ since: time, reason: text }), { nil: null }),
   workerAuth: fc.option(record({ since: time, reason: text }), { nil: null }),
   usageLimit: fc.option(record({ since: time, until: time, reason: text }), { nil: null }),
   budget: fc.option(record({ since: time, until: time, reason: text }), { nil: null }),
-  thermal: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
-  power: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), { nil: null }),
+  thermal: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), {
+    nil: null,
+  }),
+  power: fc.option(record({ since: time, reasons: fc.array(text, { maxLength: 4 }), clearSince: fc.option(time, { nil: null }) }), {
+    nil: null,
+  }),
 });
 
 const wardenState: fc.Arbitrary<WardenState> = record({
@@ -147,10 +156,37 @@ function everyStateExample(): WardenState {
     state,
     attempts: state === 'dead' ? 3 : 1,
     notBefore: state === 'retry_wait' ? 999_999 : null,
-    current: state === 'running' ? { attempt: 1, claimedAt: 1500, pid: 4242, pidStartTime: '123456', unit: null, executor: 'direct', probe: false } : null,
+    current:
+      state === 'running'
+        ? { attempt: 1, claimedAt: 1500, pid: 4242, pidStartTime: '123456', unit: null, executor: 'direct', probe: false }
+        : null,
     history: [
-      { attempt: 1, startedAt: 10, endedAt: 20, outcome: 'interrupted', exitCode: null, signal: null, durationMs: 10, detail: 'warden stopped', costUsd: null, turns: null, sessionId: null },
-      { attempt: 1, startedAt: 30, endedAt: 31, outcome: 'auth_failed', exitCode: 1, signal: null, durationMs: 1000, detail: 'exit 1 after 1.0s', costUsd: 0, turns: 1, sessionId: '0b6c3f0e' },
+      {
+        attempt: 1,
+        startedAt: 10,
+        endedAt: 20,
+        outcome: 'interrupted',
+        exitCode: null,
+        signal: null,
+        durationMs: 10,
+        detail: 'warden stopped',
+        costUsd: null,
+        turns: null,
+        sessionId: null,
+      },
+      {
+        attempt: 1,
+        startedAt: 30,
+        endedAt: 31,
+        outcome: 'auth_failed',
+        exitCode: 1,
+        signal: null,
+        durationMs: 1000,
+        detail: 'exit 1 after 1.0s',
+        costUsd: 0,
+        turns: 1,
+        sessionId: '0b6c3f0e',
+      },
     ],
     note: state === 'blocked' ? 'blocked: needs a human' : null,
     costUsd: state === 'succeeded' ? 0.0421 : 0,
@@ -160,8 +196,24 @@ function everyStateExample(): WardenState {
   return {
     ...base,
     tasks: Object.fromEntries(TASK_STATES.map((s, i) => [`t-${s}`, mk(s, i)])),
-    breaker: { phase: 'open', recentFailures: [1, 2, 3], openedAt: 3, cooldownMs: COOLDOWN * 2, probeTaskId: null, reason: 'probe failed: t-dead: startup_error' },
-    pause: { manual: { since: 5 }, pressure: { since: 6, reasons: ['load: 2.00 per CPU is over max_load_per_cpu 1.5'], clearSince: 7 }, disk: { since: 8, reason: '100M free' }, workerAuth: { since: 9, reason: 'Not logged in · Please run /login' }, usageLimit: { since: 10, until: 11, reason: 'Claude AI usage limit reached|1755615600' }, budget: { since: 12, until: 13, reason: 'spent $20.10 today' }, thermal: { since: 14, reasons: ['thermal: cpu-thermal at 81.2 °C is over max_temperature 75 °C'], clearSince: null }, power: { since: 15, reasons: ['power: under-voltage now'], clearSince: 16 } },
+    breaker: {
+      phase: 'open',
+      recentFailures: [1, 2, 3],
+      openedAt: 3,
+      cooldownMs: COOLDOWN * 2,
+      probeTaskId: null,
+      reason: 'probe failed: t-dead: startup_error',
+    },
+    pause: {
+      manual: { since: 5 },
+      pressure: { since: 6, reasons: ['load: 2.00 per CPU is over max_load_per_cpu 1.5'], clearSince: 7 },
+      disk: { since: 8, reason: '100M free' },
+      workerAuth: { since: 9, reason: 'Not logged in · Please run /login' },
+      usageLimit: { since: 10, until: 11, reason: 'Claude AI usage limit reached|1755615600' },
+      budget: { since: 12, until: 13, reason: 'spent $20.10 today' },
+      thermal: { since: 14, reasons: ['thermal: cpu-thermal at 81.2 °C is over max_temperature 75 °C'], clearSince: null },
+      power: { since: 15, reasons: ['power: under-voltage now'], clearSince: 16 },
+    },
     lastSpawnAt: 1500,
     totalSpawns: 9,
     cleanShutdown: false,
@@ -228,11 +280,14 @@ describe('a corrupt state file', () => {
       const dir = freshDir();
       writeFileSync(statePath(dir), content);
       const before = readFileSync(statePath(dir));
-      assert.throws(() => loadState(dir, COOLDOWN), (err: unknown) => {
-        assert.ok(err instanceof StateError, `expected StateError, got ${String(err)}`);
-        assert.match(err.message, /state\.json/);
-        return true;
-      });
+      assert.throws(
+        () => loadState(dir, COOLDOWN),
+        (err: unknown) => {
+          assert.ok(err instanceof StateError, `expected StateError, got ${String(err)}`);
+          assert.match(err.message, /state\.json/);
+          return true;
+        },
+      );
       assert.deepEqual(readFileSync(statePath(dir)), before);
       assert.deepEqual(readdirSync(dir), ['state.json']);
     });
@@ -282,7 +337,22 @@ describe('older state files', () => {
     const dir = freshDir();
     const old = {
       version: 1,
-      tasks: { a: { id: 'a', source: 'local', promptFile: '/p', priority: 2, createdAt: 1, updatedAt: 1, state: 'dead', attempts: 3, notBefore: null, current: null, history: [], note: 'x' } },
+      tasks: {
+        a: {
+          id: 'a',
+          source: 'local',
+          promptFile: '/p',
+          priority: 2,
+          createdAt: 1,
+          updatedAt: 1,
+          state: 'dead',
+          attempts: 3,
+          notBefore: null,
+          current: null,
+          history: [],
+          note: 'x',
+        },
+      },
       breaker: { phase: 'open', recentFailures: [1], openedAt: 1, cooldownMs: 5, probeTaskId: null, reason: 'r' },
       pause: { manual: null, pressure: null },
       lastSpawnAt: 1,
@@ -300,10 +370,36 @@ describe('older state files', () => {
 
   test('a state file written before cost accounting existed loads with zero cost and no worker pauses', () => {
     const dir = freshDir();
-    const record = { attempt: 1, startedAt: 1, endedAt: 2, outcome: 'exit_nonzero', exitCode: 1, signal: null, durationMs: 1, detail: 'exit 1' };
+    const record = {
+      attempt: 1,
+      startedAt: 1,
+      endedAt: 2,
+      outcome: 'exit_nonzero',
+      exitCode: 1,
+      signal: null,
+      durationMs: 1,
+      detail: 'exit 1',
+    };
     const old = {
       version: 1,
-      tasks: { a: { id: 'a', source: 'local', issue: null, prUrl: null, promptFile: '/p', priority: 2, createdAt: 1, updatedAt: 1, state: 'retry_wait', attempts: 1, notBefore: 5, current: null, history: [record], note: 'x' } },
+      tasks: {
+        a: {
+          id: 'a',
+          source: 'local',
+          issue: null,
+          prUrl: null,
+          promptFile: '/p',
+          priority: 2,
+          createdAt: 1,
+          updatedAt: 1,
+          state: 'retry_wait',
+          attempts: 1,
+          notBefore: 5,
+          current: null,
+          history: [record],
+          note: 'x',
+        },
+      },
       breaker: { phase: 'closed', recentFailures: [], openedAt: null, cooldownMs: 5, probeTaskId: null, reason: null },
       pause: { manual: null, pressure: null, disk: null },
       lastSpawnAt: 1,
@@ -313,7 +409,10 @@ describe('older state files', () => {
     writeFileSync(join(dir, 'state.json'), JSON.stringify(old));
     const { state } = loadState(dir, COOLDOWN);
     assert.deepEqual([state.tasks.a?.costUsd, state.tasks.a?.turns, state.tasks.a?.sessionId], [0, 0, null]);
-    assert.deepEqual([state.tasks.a?.history[0]?.costUsd, state.tasks.a?.history[0]?.turns, state.tasks.a?.history[0]?.sessionId], [null, null, null]);
+    assert.deepEqual(
+      [state.tasks.a?.history[0]?.costUsd, state.tasks.a?.history[0]?.turns, state.tasks.a?.history[0]?.sessionId],
+      [null, null, null],
+    );
     assert.deepEqual([state.pause.workerAuth, state.pause.usageLimit, state.pause.budget], [null, null, null]);
     assert.deepEqual(state.spend, { day: '', usd: 0 });
   });

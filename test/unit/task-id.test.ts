@@ -2,7 +2,7 @@
 // refused at the edge, before a single file is written.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -57,7 +57,7 @@ function sandbox(): { dir: string; stateDir: string; config: string } {
 /** Every file under `dir`, relative to it (recursive). */
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((d) => !d.isDirectory())
     .map((d) => relative(dir, join(d.parentPath ?? d.path, d.name)))
     .sort();
@@ -68,7 +68,11 @@ function taskAdd(config: string, id: string): { status: number | null; stdout: s
   const env = { ...process.env };
   delete env.WARDEN_CONFIG;
   // `--` ends the options, so an ID like "-x" reaches the ID check instead of the option parser
-  const r = spawnSync(process.execPath, [CLI, 'task', 'add', '--prompt', 'fix the bug', '--config', config, '--', id], { encoding: 'utf8', env, timeout: 30_000 });
+  const r = spawnSync(process.execPath, [CLI, 'task', 'add', '--prompt', 'fix the bug', '--config', config, '--', id], {
+    encoding: 'utf8',
+    env,
+    timeout: 30_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -90,7 +94,11 @@ describe('`warden task add` through the real CLI', () => {
     const box = sandbox();
     const env = { ...process.env };
     delete env.WARDEN_CONFIG;
-    const r = spawnSync(process.execPath, [CLI, 'task', 'add', '-x', '--prompt', 'fix the bug', '--config', box.config], { encoding: 'utf8', env, timeout: 30_000 });
+    const r = spawnSync(process.execPath, [CLI, 'task', 'add', '-x', '--prompt', 'fix the bug', '--config', box.config], {
+      encoding: 'utf8',
+      env,
+      timeout: 30_000,
+    });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^warden: Unknown option '-x'/);
     assert.deepEqual(filesUnder(box.dir), ['config.toml']);

@@ -9,7 +9,16 @@ import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parseConfigText } from '../../src/config/load.ts';
 import { classifyExit, type ExitReport } from '../../src/policy/classify.ts';
-import { addSpend, addTask, applyExit, applyResume, coreSettingsFrom, planTick, type CoreEvent, type CoreSettings } from '../../src/policy/decide.ts';
+import {
+  addSpend,
+  addTask,
+  applyExit,
+  applyResume,
+  coreSettingsFrom,
+  planTick,
+  type CoreEvent,
+  type CoreSettings,
+} from '../../src/policy/decide.ts';
 import { classifyVerdict, nextLocalMidnight, nextWallClock, parseLimitReset, usageLimitUntil } from '../../src/policy/verdict.ts';
 import { emptyState, type WardenState } from '../../src/state/types.ts';
 import { LogTail } from '../../src/verdict/log-tail.ts';
@@ -133,7 +142,10 @@ describe('log tail (a real file, appended while it is followed)', () => {
 describe('classifying the verdict', () => {
   test('each fixture leads to its kind', () => {
     const kinds = Object.fromEntries(
-      ['auth', 'usage-limit', 'usage-limit-clock', 'max-turns', 'api-error', 'stalled', 'garbage', 'success'].map((n) => [n, classifyVerdict(read(fixture(n)), NOW)?.kind ?? null]),
+      ['auth', 'usage-limit', 'usage-limit-clock', 'max-turns', 'api-error', 'stalled', 'garbage', 'success'].map((n) => [
+        n,
+        classifyVerdict(read(fixture(n)), NOW)?.kind ?? null,
+      ]),
     );
     assert.deepEqual(kinds, {
       auth: 'auth_failed',
@@ -151,7 +163,10 @@ describe('classifying the verdict', () => {
     assert.equal(parseLimitReset('Claude AI usage limit reached|1755615600', NOW), 1755615600_000);
     // 22:00 UTC = 23:00 in Rome (CET): the next 4:50am there is 03:50 UTC the next day
     assert.equal(parseLimitReset("You've hit your limit · resets 4:50am (Europe/Rome)", NOW), Date.UTC(2026, 10, 28, 3, 50));
-    assert.equal(parseLimitReset('Claude usage limit reached. Your limit will reset at 5pm (Europe/Warsaw).', NOW), Date.UTC(2026, 10, 28, 16, 0));
+    assert.equal(
+      parseLimitReset('Claude usage limit reached. Your limit will reset at 5pm (Europe/Warsaw).', NOW),
+      Date.UTC(2026, 10, 28, 16, 0),
+    );
     assert.equal(parseLimitReset("You've hit your limit - resets Feb 7, 11am (Asia/Seoul)", NOW), null, 'a date form is not guessed');
     assert.equal(parseLimitReset('resets 4am (Not/AZone)', NOW), null);
     assert.equal(nextWallClock(NOW, 23, 30, 'UTC'), Date.UTC(2026, 10, 27, 23, 30));
@@ -165,9 +180,21 @@ describe('classifying the verdict', () => {
   });
 
   test('the verdict beats the startup window: a 1.6 s unauthenticated exit is auth_failed, not startup_error', () => {
-    const r: ExitReport = { spawnError: null, worktreeError: null, exitCode: 1, signal: null, durationMs: 1600, timedOut: false, oomKilled: false, lost: false };
+    const r: ExitReport = {
+      spawnError: null,
+      worktreeError: null,
+      exitCode: 1,
+      signal: null,
+      durationMs: 1600,
+      timedOut: false,
+      oomKilled: false,
+      lost: false,
+    };
     assert.equal(classifyExit(r, { startupWindow: 10 * SECOND }), 'startup_error');
-    assert.equal(classifyExit({ ...r, verdict: classifyVerdict(read(fixture('auth')), NOW) }, { startupWindow: 10 * SECOND }), 'auth_failed');
+    assert.equal(
+      classifyExit({ ...r, verdict: classifyVerdict(read(fixture('auth')), NOW) }, { startupWindow: 10 * SECOND }),
+      'auth_failed',
+    );
     assert.equal(classifyExit({ ...r, stalled: true, durationMs: HOUR, signal: 'SIGTERM' }, { startupWindow: 10 * SECOND }), 'stalled');
   });
 });
@@ -208,7 +235,10 @@ describe('decisions', () => {
     const r = applyExit(state, 'a', exitWith('auth'), NOW + 2 * SECOND, S, () => 0.5);
     assert.equal(r.outcome, 'auth_failed');
     const a = r.state.tasks.a!;
-    assert.deepEqual([a.state, a.attempts, a.history.at(-1)?.outcome, a.sessionId], ['pending', 0, 'auth_failed', '0b6c3f0e-5d2a-4a55-9f61-2f7d0c1e9a01']);
+    assert.deepEqual(
+      [a.state, a.attempts, a.history.at(-1)?.outcome, a.sessionId],
+      ['pending', 0, 'auth_failed', '0b6c3f0e-5d2a-4a55-9f61-2f7d0c1e9a01'],
+    );
     assert.equal(r.state.breaker.phase, 'closed', 'a breaker of 1 failure would have opened');
     assert.deepEqual(r.state.breaker.recentFailures, []);
     assert.equal(r.state.pause.workerAuth?.reason, 'Not logged in · Please run /login');
@@ -243,14 +273,31 @@ describe('decisions', () => {
 
   test('usage_limit without a reset time waits worker.usage_limit_wait', () => {
     const state = running(['a'], NOW);
-    const r = applyExit(state, 'a', exitWith('usage-limit', { verdict: { kind: 'usage_limit', message: 'rate limited', resetAt: null } }), NOW, S, () => 0.5);
+    const r = applyExit(
+      state,
+      'a',
+      exitWith('usage-limit', { verdict: { kind: 'usage_limit', message: 'rate limited', resetAt: null } }),
+      NOW,
+      S,
+      () => 0.5,
+    );
     assert.equal(r.state.pause.usageLimit?.until, NOW + S.usageLimitWait);
   });
 
   test('max_turns and api_error are ordinary failures with their own backoff', () => {
-    for (const [name, kind] of [['max-turns', 'max_turns'], ['api-error', 'api_error']] as const) {
+    for (const [name, kind] of [
+      ['max-turns', 'max_turns'],
+      ['api-error', 'api_error'],
+    ] as const) {
       const state = running(['a'], NOW);
-      const r = applyExit(state, 'a', exitWith(name, { durationMs: 5 * MINUTE }), NOW, { ...S, breaker: { ...S.breaker, failures: 100 } }, () => 0.5);
+      const r = applyExit(
+        state,
+        'a',
+        exitWith(name, { durationMs: 5 * MINUTE }),
+        NOW,
+        { ...S, breaker: { ...S.breaker, failures: 100 } },
+        () => 0.5,
+      );
       assert.equal(r.outcome, kind);
       assert.equal(r.state.tasks.a!.state, 'retry_wait');
       assert.equal(r.state.tasks.a!.attempts, 1, 'the attempt counts');
@@ -261,12 +308,25 @@ describe('decisions', () => {
 
   test('cost, turns and session are recorded per attempt and summed per task', () => {
     let state = running(['a'], NOW);
-    state = applyExit(state, 'a', exitWith('max-turns', { durationMs: 5 * MINUTE }), NOW, { ...S, breaker: { ...S.breaker, failures: 100 } }, () => 0).state;
+    state = applyExit(
+      state,
+      'a',
+      exitWith('max-turns', { durationMs: 5 * MINUTE }),
+      NOW,
+      { ...S, breaker: { ...S.breaker, failures: 100 } },
+      () => 0,
+    ).state;
     state = planTick(state, NOW + 1, null, S).state;
     state = applyExit(state, 'a', exitWith('success', { exitCode: 0, durationMs: 5 * MINUTE }), NOW + 2, S, () => 0).state;
     const a = state.tasks.a!;
     assert.equal(a.state, 'succeeded');
-    assert.deepEqual(a.history.map((h) => [h.costUsd, h.turns]), [[0.3112, 31], [0.0421, 3]]);
+    assert.deepEqual(
+      a.history.map((h) => [h.costUsd, h.turns]),
+      [
+        [0.3112, 31],
+        [0.0421, 3],
+      ],
+    );
     assert.ok(Math.abs(a.costUsd - 0.3533) < 1e-9);
     assert.equal(a.turns, 34);
     assert.equal(a.sessionId, '5f1e2d3c-aaaa-4b5c-8d6e-7f8091a2b3c4');
@@ -281,7 +341,10 @@ describe('decisions', () => {
     state = addSpend(state, 0.4, NOW + 1, s, events);
     const midnight = nextLocalMidnight(NOW + 1);
     assert.equal(state.pause.budget?.until, midnight);
-    assert.deepEqual(events.map((e) => e.type), ['worker_paused']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['worker_paused'],
+    );
     state = addTask(state, { id: 'a', promptFile: '/p/a', priority: 2, createdAt: 0 }).state;
     const held = planTick(state, midnight - 1, null, s);
     assert.match(held.heldBy ?? '', /paused: budget/);

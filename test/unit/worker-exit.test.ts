@@ -45,7 +45,10 @@ describe('the exit record', () => {
 
   test('no record: the child status is used, and an adopted worker with neither is "lost"', () => {
     const b = base();
-    assert.deepEqual({ ...exitFrom(b, 3, null), endedAt: 0 }, { spawnError: null, exitCode: 3, signal: null, oomKilled: false, lost: false, endedAt: 0 });
+    assert.deepEqual(
+      { ...exitFrom(b, 3, null), endedAt: 0 },
+      { spawnError: null, exitCode: 3, signal: null, oomKilled: false, lost: false, endedAt: 0 },
+    );
     assert.equal(exitFrom(b, null, 'SIGTERM').signal, 'SIGTERM');
     assert.equal(exitFrom(b, null, null, true).lost, true);
   });

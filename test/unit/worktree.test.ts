@@ -49,7 +49,7 @@ describe('git worktrees', () => {
     assert.ok(existsSync(p));
   });
 
-  test('a bad repository is a WorktreeError with git\'s reason', async () => {
+  test("a bad repository is a WorktreeError with git's reason", async () => {
     const s = { repo: mkdtempSync(join(tmpdir(), 'warden-notrepo-')), baseDir: '/nonexistent', base: 'HEAD' };
     await assert.rejects(ensureWorktree(s, 'gh-4'), /not a git repository/);
   });
