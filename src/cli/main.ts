@@ -9,7 +9,7 @@ import { describeThrottled } from '../hardware/throttled.js';
 import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
 import { loadState, StateError } from '../state/store.js';
 import type { Task } from '../state/types.js';
-import type { StatusReport } from '../supervisor.js';
+import type { StatusReport } from '../supervisor/report.js';
 import { DEFAULT_PRIORITY, enqueueTask, QueueError } from '../tasks/local-queue.js';
 import { checkTaskId } from '../tasks/task-id.js';
 import { LogsError, showLogs } from './logs.js';

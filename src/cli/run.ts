@@ -7,7 +7,7 @@ import { chooseExecutor } from '../executors/choose.js';
 import { CronJobs } from '../jobs/cron.js';
 import { daemonJobs, DigestReporter } from '../jobs/digest.js';
 import { createLogger } from '../log/logger.js';
-import { Supervisor } from '../supervisor.js';
+import { Supervisor } from '../supervisor/supervisor.js';
 import { createNotifier } from '../systemd/notify.js';
 import { DEFAULT_GH } from '../tasks/github.js';
 import { GitWorkspace } from '../worktree/workspace.js';

@@ -6,7 +6,7 @@ import type { ChannelStats } from '../alerts/dispatcher.js';
 import type { WardenEvent } from '../alerts/events.js';
 import { assertNever, FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
 import { BREAKER_STATES, PAUSE_REASONS, TASK_STATES } from '../state/types.js';
-import type { StatusReport } from '../supervisor.js';
+import type { StatusReport } from '../supervisor/report.js';
 
 /** Counts of events since the daemon started (Prometheus counters restart with the process). */
 export interface EventCounts {

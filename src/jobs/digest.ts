@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
 import type { EventCounts } from '../control/metrics.js';
 import type { PauseReason } from '../state/types.js';
-import type { StatusReport } from '../supervisor.js';
+import type { StatusReport } from '../supervisor/report.js';
 import type { Job } from './cron.js';
 
 export interface DigestSource {

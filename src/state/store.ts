@@ -1,7 +1,7 @@
 // The state file: one JSON document, written atomically (temp file, fsync, rename, fsync of the
 // directory) on every transition. A file that cannot be read or parsed stops warden: starting
 // from an empty state would re-run every task, which is how the incident's coordinator looped.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { emptyState, stateSchema, type WardenState } from './types.js';
@@ -38,6 +38,17 @@ export function loadState(stateDir: string, cooldownMs: number): { state: Warden
     );
   }
   return { state: parseState(text, path), fresh: false };
+}
+
+/**
+ * The daemon's start: the state directory made, the state loaded (fatal if unreadable) and a copy
+ * kept as state.json.bak. `unclean`: the previous run did not say it shut down cleanly.
+ */
+export function openState(stateDir: string, cooldownMs: number): { state: WardenState; unclean: boolean } {
+  ensureStateDir(stateDir);
+  const { state, fresh } = loadState(stateDir, cooldownMs);
+  if (!fresh) copyFileSync(statePath(stateDir), `${statePath(stateDir)}.bak`);
+  return { state, unclean: !fresh && !state.cleanShutdown };
 }
 
 export function parseState(text: string, path: string): WardenState {

@@ -15,7 +15,7 @@ import { lookupGroupId } from '../../src/executors/users.ts';
 import { cronProblem } from '../../src/jobs/cron.ts';
 import { digestSummary } from '../../src/jobs/digest.ts';
 import { FAILURE_KINDS } from '../../src/policy/failure-kind.ts';
-import type { StatusReport } from '../../src/supervisor.ts';
+import type { StatusReport } from '../../src/supervisor/report.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');

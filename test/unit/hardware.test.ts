@@ -15,7 +15,7 @@ import { hardwareChecks, readHardware } from '../../src/hardware/report.ts';
 import { decodeThrottled, describeThrottled, parseThrottled, THROTTLED_BITS, THROTTLED_SYSFS_PATH } from '../../src/hardware/throttled.ts';
 import { addTask, applyDiskHealth, coreSettingsFrom, planTick, type CoreSettings } from '../../src/policy/decide.ts';
 import { activePauseReasons, emptyState, type WardenState } from '../../src/state/types.ts';
-import type { StatusReport } from '../../src/supervisor.ts';
+import type { StatusReport } from '../../src/supervisor/report.ts';
 
 const MINUTE = 60_000;
 const S: CoreSettings = coreSettingsFrom(parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'minimal.toml'));

@@ -1,0 +1,142 @@
+// Where tasks come from: the local queue (`warden task add` writes a request file; inotify wakes
+// the loop) and, when configured, a GitHub label polled on a schedule. Intake turns requests into
+// new tasks and cancellations; it never spawns.
+import { mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { addTasks, type CoreEvent, type NewTask } from '../policy/decide.js';
+import { writeFileAtomic } from '../state/store.js';
+import type { WardenState } from '../state/types.js';
+import { renderPrompt, type GhOptions, type GhResult, type GithubIssue } from '../tasks/github.js';
+import { GithubPoller } from '../tasks/github-source.js';
+import { promptDir, queueDir, readQueue, rejectQueued, removeQueued } from '../tasks/local-queue.js';
+import { reconcileGithub } from '../tasks/reconcile.js';
+
+export interface IntakeDeps {
+  log: Logger;
+  now: () => number;
+  config: () => Config;
+  gh: GhOptions;
+  state: () => WardenState;
+  commit: (next: WardenState, events: CoreEvent[]) => void;
+  /** Cancels a task that is not running. */
+  cancel: (taskId: string, reason: string) => void;
+  /** Stops the running worker of a task whose issue lost the label. */
+  stopWorker: (taskId: string) => void;
+  warnOnce: (key: string, msg: string) => void;
+  requestTick: () => void;
+}
+
+export class Intake {
+  private watcher: FSWatcher | null = null;
+  private poller: GithubPoller | null = null;
+  private ghCause: string | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: IntakeDeps) {}
+
+  private get stateDir(): string {
+    return this.deps.config().supervisor.stateDir;
+  }
+
+  start(): void {
+    const { log } = this.deps;
+    // a queued task wakes the loop at once (inotify), rather than waiting for the next poll
+    mkdirSync(queueDir(this.stateDir), { recursive: true, mode: 0o750 });
+    this.watcher = watch(queueDir(this.stateDir), () => this.deps.requestTick());
+    this.watcher.on('error', (err) =>
+      log.warn('cannot watch the queue directory; tasks are picked up on the next poll', { error: err.message }),
+    );
+    const gh = this.deps.config().github;
+    if (gh) {
+      this.poller = new GithubPoller(gh, this.deps.gh, (r) => this.onGithubPoll(r), log);
+      this.poller.start();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.poller?.stop();
+    this.watcher?.close();
+  }
+
+  /** Moves queued requests into the state; a request that cannot be a new task is set aside, with a reason. */
+  ingestQueue(): void {
+    const entries = readQueue(this.stateDir);
+    if (entries.length === 0) return;
+    const { log } = this.deps;
+    const state = this.deps.state();
+    const accepted: string[] = [];
+    const fresh: NewTask[] = [];
+    for (const e of entries) {
+      if (!e.request) {
+        const dest = rejectQueued(this.stateDir, e.file);
+        log.error('rejected an unreadable task request', { file: e.file, moved_to: dest, error: e.error });
+        continue;
+      }
+      const req = e.request;
+      const existing = state.tasks[req.id];
+      if (existing) {
+        if (existing.createdAt === req.addedAt) {
+          removeQueued(e.file); // already ingested before a restart
+          continue;
+        }
+        const dest = rejectQueued(this.stateDir, e.file);
+        log.error('rejected a task request: a task with this ID already exists', { task: req.id, state: existing.state, moved_to: dest });
+        continue;
+      }
+      fresh.push({ id: req.id, promptFile: this.writePrompt(req.id, req.prompt), priority: req.priority, createdAt: req.addedAt });
+      accepted.push(e.file);
+      log.info('task added', { task: req.id, priority: req.priority });
+    }
+    // one copy of the task map for the whole batch (adding one by one is quadratic)
+    if (fresh.length) this.deps.commit(addTasks(state, fresh).state, []);
+    for (const f of accepted) removeQueued(f);
+  }
+
+  /** One GitHub poll: new labelled issues become tasks, unlabelled ones are cancelled. */
+  private onGithubPoll(r: GhResult<GithubIssue[]>): void {
+    const gh = this.deps.config().github;
+    const { log } = this.deps;
+    if (!gh || this.stopped) return;
+    if (!r.ok) {
+      // once per distinct cause: a network outage must not flood the journal every poll
+      if (this.ghCause !== r.cause)
+        log.error('GitHub poll failed; tasks are unchanged and the next poll retries', { cause: r.cause, error: r.message });
+      this.ghCause = r.cause;
+      return;
+    }
+    if (this.ghCause !== null) log.info('GitHub poll works again', { after: this.ghCause });
+    this.ghCause = null;
+    const plan = reconcileGithub(this.deps.state(), r.value, {
+      repo: gh.repo,
+      priorityLabels: gh.priorityLabels,
+      cancelRunning: gh.cancelRunning,
+    });
+    for (const n of plan.refused) this.deps.warnOnce(`refused:${n}`, `GitHub issue ${n} does not make a valid task ID; ignored`);
+    const now = this.deps.now();
+    const fresh: NewTask[] = plan.add.map((t) => {
+      const promptFile = this.writePrompt(t.id, renderPrompt(gh.promptTemplate, gh.repo, t.issue, t.id));
+      const issue = {
+        repo: gh.repo,
+        number: t.issue.number,
+        url: t.issue.url ?? `https://github.com/${gh.repo}/issues/${t.issue.number}`,
+        title: t.issue.title,
+      };
+      log.info('task added from GitHub', { task: t.id, priority: t.priority, issue: issue.url });
+      return { id: t.id, promptFile, priority: t.priority, createdAt: now, issue };
+    });
+    if (fresh.length) this.deps.commit(addTasks(this.deps.state(), fresh).state, []);
+    for (const id of plan.cancel) this.deps.cancel(id, 'the issue no longer has the label');
+    for (const id of plan.stop) this.deps.stopWorker(id);
+    if (fresh.length || plan.cancel.length) this.deps.requestTick();
+  }
+
+  /** A task's prompt, written once where the worker reads it (stdin and {prompt_file}). */
+  private writePrompt(taskId: string, text: string): string {
+    const promptFile = join(promptDir(this.stateDir), `${taskId}.prompt`);
+    writeFileAtomic(promptFile, text);
+    return promptFile;
+  }
+}

@@ -1,0 +1,362 @@
+// The supervisor ties the pieces together and holds no policy of its own: it reads the queue and
+// the host sample, asks the decision core what to do, writes the state, and then performs the
+// effects (spawn, stop, notify). Every state change is written to disk before its effect runs.
+// Intake, the live workers, the host watch, recovery, the loop's timing and the reports each live
+// in their own module beside this one.
+import { diskProblems } from '../admission/disk.js';
+import { pauseDueNow } from '../admission/evaluate.js';
+import { sampleHost } from '../admission/sample.js';
+import type { WardenEvent } from '../alerts/events.js';
+import type { LoadedConfig } from '../config/load.js';
+import { DaemonAlreadyRunning } from '../control/client.js';
+import { countEvent, emptyCounts, renderMetrics, type EventCounts } from '../control/metrics.js';
+import { socketAnswers, startControlServer, type ControlHandlers } from '../control/server.js';
+import type { WorkerExit } from '../executors/types.js';
+import { runOnSchedule } from '../jobs/run-on-schedule.js';
+import { capTaskLogs } from '../log/attempt-logs.js';
+import { describeEvent, eventLevel } from '../log/events.js';
+import type { Completion } from '../policy/classify.js';
+import * as core from '../policy/decide.js';
+import { buildExitReport, type EndedAttempt } from '../policy/exit-report.js';
+import { openState, saveState } from '../state/store.js';
+import { activePauseReasons, type WardenState } from '../state/types.js';
+import { DEFAULT_GH } from '../tasks/github.js';
+import type { WorkerVerdict } from '../verdict/stream-reader.js';
+import { PlainWorkspace, type Workspace } from '../worktree/workspace.js';
+import { HostWatch } from './host-watch.js';
+import { Intake } from './intake.js';
+import { TickLoop } from './loop.js';
+import { recoverWorkers } from './recovery.js';
+import * as report from './report.js';
+import { runBase, Workers, type LiveWorker } from './workers.js';
+import type { SupervisorDeps } from './ports.js';
+
+/** How long the shutdown waits for alert deliveries in flight. */
+const ALERT_FLUSH_MS = 3000;
+
+export class Supervisor implements ControlHandlers {
+  private state!: WardenState;
+  private loaded: LoadedConfig;
+  private settings: core.CoreSettings;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly startedAt: number;
+  private readonly workspace: Workspace;
+  private readonly loop: TickLoop;
+  private readonly workers: Workers;
+  private readonly host: HostWatch;
+  private readonly intake: Intake;
+  private readonly launching = new Set<Promise<void>>();
+  private readonly counts: EventCounts = emptyCounts();
+  private pruneJob: { stop(): void } | null = null;
+  private ready = false;
+  private stopping = false;
+  private stallRequested = false;
+  private heldBy: string | null = null;
+  private readonly pauses = new report.PauseTracker();
+
+  constructor(private readonly deps: SupervisorDeps) {
+    const { log, notifier } = deps;
+    this.loaded = deps.loaded;
+    this.settings = core.coreSettingsFrom(deps.loaded.config);
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    this.startedAt = this.now();
+    const gh = deps.gh ?? DEFAULT_GH;
+    const ctx = { log, now: this.now, config: () => this.config, requestTick: () => this.requestTick() };
+    this.workspace = deps.workspace ?? new PlainWorkspace(deps.loaded.config.supervisor.stateDir, gh, log);
+    this.loop = new TickLoop({
+      now: this.now,
+      body: () => this.tick(),
+      failed: (err) => log.error('supervisor tick failed; no spawn happens until a tick succeeds', { error: err.message }),
+      after: () => {
+        notifier.watchdog();
+        notifier.status(this.statusLine());
+      },
+      maxDelay: () => Math.min(this.config.supervisor.pollInterval, notifier.watchdogIntervalMs ?? Infinity),
+    });
+    this.host = new HostWatch({
+      ...ctx,
+      workspace: this.workspace,
+      sample: deps.sample ?? ((now: number) => sampleHost(now)),
+      pauseDue: (s) => pauseDueNow(this.state.pause, s, this.settings.admission, this.settings.memoryMax),
+      ticking: () => this.loop.ticking,
+    });
+    this.workers = new Workers({
+      ...ctx,
+      executor: deps.executor,
+      workspace: this.workspace,
+      task: (id) => this.state.tasks[id],
+      recordSpawn: (id, patch) => this.commit(core.updateRunningAttempt(this.state, id, patch), []),
+      changed: () => this.updatePressureWatch(),
+      onExit: (live, exit, verdict, completion) => this.onWorkerExit(live, exit, verdict, completion),
+    });
+    this.intake = new Intake({
+      ...ctx,
+      gh,
+      state: () => this.state,
+      commit: (next, events) => this.commit(next, events),
+      cancel: (id, reason) => this.cancel(id, reason),
+      stopWorker: (id) => this.workers.stopForLabel(id),
+      warnOnce: (key, msg) => this.host.warnOnce(key, msg),
+    });
+  }
+
+  private get config() {
+    return this.loaded.config;
+  }
+
+  private get stateDir() {
+    return this.config.supervisor.stateDir;
+  }
+
+  /** Loads state (fatal if unreadable), adopts surviving workers, opens the control socket. */
+  async start(): Promise<void> {
+    const { log, executor } = this.deps;
+    const c = this.config;
+    log.info('warden starting', report.startupFields(this.loaded, executor.kind, this.deps.version));
+    for (const w of this.deps.executorWarnings ?? []) log.error(`LIMITS: ${w}`);
+    // Refuse before reading or writing the state: it belongs to the running daemon (one writer),
+    // and recovery here would adopt that daemon's workers.
+    if (await socketAnswers(c.control.socket)) {
+      throw new DaemonAlreadyRunning(
+        `another warden daemon is already running on ${c.control.socket}; not starting a second one on the same state`,
+      );
+    }
+    const { state, unclean } = openState(this.stateDir, c.breaker.cooldown);
+    if (unclean) log.warn('the previous warden run did not shut down cleanly (crash, kill or watchdog); recovering its workers');
+    this.state = state;
+    this.commit({ ...state, cleanShutdown: false }, []);
+    if (unclean) this.observe({ type: 'unclean_restart', runningTasks: core.runningCount(state) });
+    if (state.breaker.phase !== 'closed') log.warn('breaker is still open from the previous run', { reason: state.breaker.reason });
+
+    await recoverWorkers({
+      executor,
+      log,
+      state: () => this.state,
+      runBase: (id, attempt) => runBase(this.stateDir, id, attempt),
+      stopGrace: c.worker.stopGrace,
+      updateAttempt: (id, patch) => this.commit(core.updateRunningAttempt(this.state, id, patch), []),
+      adopted: (id, attempt, handle) => this.workers.watch(id, attempt, handle),
+      gone: (id, claimedAt, exit) => this.finish(id, { startedAt: claimedAt, exit, stopReason: null, completion: null, verdict: null }),
+    });
+    const server = await startControlServer({
+      ...c.control,
+      configPath: this.loaded.path,
+      log,
+      handlers: this,
+      // the one shutdown path: on SIGTERM/SIGINT terminus runs this, then closes the socket and exits
+      onSignal: (signal) => this.shutdown(signal),
+    });
+    if (this.deps.debugStallSignal) {
+      process.on('SIGUSR2', () => {
+        log.warn('debug: SIGUSR2 received, wedging the supervisor loop (test trigger)');
+        this.stallRequested = true;
+      });
+    }
+    this.intake.start();
+    if (c.worktree)
+      this.pruneJob = runOnSchedule(c.worktree.prune, () => this.workspace.prune(this.state, this.now()), log, 'worktree-prune');
+    this.deps.notifier.ready(this.statusLine());
+    this.ready = true;
+    const [tasks, running] = [Object.keys(this.state.tasks).length, this.workers.size];
+    log.info('warden ready', { control_socket: c.control.socket, control_port: server.tcpPort ?? undefined, tasks, running });
+    this.requestTick();
+  }
+
+  requestTick(): void {
+    if (!this.stopping) this.loop.request();
+  }
+
+  /** One turn: take in new tasks, look at the host, ask the core, save, then spawn what it ordered. */
+  private async tick(): Promise<number | null> {
+    if (this.stallRequested) await new Promise<never>(() => {}); // wedged on purpose: no heartbeat
+    this.intake.ingestQueue();
+    const now = this.now();
+    const sample = this.host.sampleForTick(now);
+    const d = core.applyDiskHealth(this.state, diskProblems(this.host.readDisks(this.stateDir, this.config.admission.minFreeInodes)), now);
+    this.commit(d.state, d.events);
+    const r = core.planTick(this.state, now, sample, this.settings);
+    this.commit(r.state, r.events);
+    this.pauses.track(activePauseReasons(this.state), now);
+    this.heldBy = r.heldBy;
+    for (const order of r.spawns) {
+      const p = this.launch(order).finally(() => this.launching.delete(p));
+      this.launching.add(p);
+      await p;
+    }
+    return r.wakeAt;
+  }
+
+  private updatePressureWatch(restart = false): void {
+    this.host.updatePressureWatch(this.config.admission.watchInterval, this.workers.size > 0 && !this.stopping, restart);
+  }
+
+  private async launch(order: core.SpawnOrder): Promise<void> {
+    const task = this.state.tasks[order.taskId];
+    if (!task) return;
+    const claimedAt = task.current?.claimedAt ?? this.now();
+    const failed = await this.workers.launch(task, order.attempt, order.probe);
+    if (!failed) return;
+    const exit = { spawnError: null, exitCode: null, signal: null, oomKilled: false, lost: false, endedAt: this.now() };
+    this.finish(task.id, { startedAt: claimedAt, exit, stopReason: null, completion: null, verdict: null, [failed.field]: failed.message });
+  }
+
+  private onWorkerExit(live: LiveWorker, exit: WorkerExit, verdict: WorkerVerdict | null, completion: Completion | null): void {
+    this.finish(live.taskId, { startedAt: live.handle.startedAt, exit, stopReason: live.stopReason, completion, verdict });
+    capTaskLogs(this.stateDir, live.taskId, this.config.worker.logMax);
+    this.requestTick();
+  }
+
+  private finish(taskId: string, ended: EndedAttempt): void {
+    const { stopReason } = ended;
+    if (stopReason === 'shutdown' || stopReason === 'cancelled') {
+      const detail = stopReason === 'shutdown' ? 'warden was stopped' : 'its issue lost the label';
+      const r = core.applyInterrupted(this.state, taskId, this.now(), detail, ended.exit.endedAt - ended.startedAt);
+      this.commit(r.state, r.events);
+      if (stopReason === 'cancelled') this.cancel(taskId, 'the issue no longer has the label (worker stopped)');
+      return;
+    }
+    const exitReport = buildExitReport(ended, this.now(), this.config.worker.maxRuntime);
+    const r = core.applyExit(this.state, taskId, exitReport, this.now(), this.settings, this.random);
+    this.commit(r.state, r.events);
+    this.releaseIfDone(taskId);
+  }
+
+  private cancel(taskId: string, reason: string): void {
+    const r = core.applyCancel(this.state, taskId, this.now(), reason);
+    this.commit(r.state, r.events);
+    this.releaseIfDone(taskId);
+  }
+
+  /** Terminal tasks give back their workspace (the workspace keeps failed ones until pruning). */
+  private releaseIfDone(taskId: string): void {
+    const task = this.state.tasks[taskId];
+    if (task)
+      this.workspace
+        .release(task)
+        .catch((err: Error) => this.deps.log.warn('could not remove the worktree', { task: taskId, error: err.message }));
+  }
+
+  /** Saves first; only a saved state becomes the state in memory. */
+  private commit(next: WardenState, events: core.CoreEvent[]): void {
+    if (next !== this.state) saveState(this.stateDir, next);
+    this.state = next;
+    for (const e of events) {
+      this.deps.log[eventLevel(e)](describeEvent(e), { event: e.type });
+      this.observe(e);
+    }
+  }
+
+  /** Metrics count every event; the alerts decide which ones reach the owner. */
+  private observe(e: WardenEvent): void {
+    countEvent(this.counts, e);
+    this.deps.alerts?.emit(e);
+  }
+
+  /** SIGHUP: validate the file first; an invalid config keeps the running one. */
+  reload(next: LoadedConfig): { ok: true } | { ok: false; error: string } {
+    const cur = this.config;
+    const fixed: string[] = [];
+    if (next.config.supervisor.stateDir !== cur.supervisor.stateDir) fixed.push('supervisor.state_dir');
+    if (next.config.control.socket !== cur.control.socket) fixed.push('control.socket');
+    if (next.config.control.group !== cur.control.group) fixed.push('control.group');
+    if (next.config.control.port !== cur.control.port || next.config.control.address !== cur.control.address)
+      fixed.push('control.port and control.address');
+    if (next.config.executor.kind !== cur.executor.kind) fixed.push('executor.kind');
+    if (next.config.worker.user !== cur.worker.user) fixed.push('worker.user');
+    if (fixed.length) return { ok: false, error: `${fixed.join(', ')} cannot change on reload; restart warden to apply` };
+    this.loaded = next;
+    this.settings = core.coreSettingsFrom(next.config);
+    this.updatePressureWatch(true); // watch_interval may have changed
+    this.deps.log.info('config reloaded', report.reloadFields(next));
+    this.requestTick();
+    return { ok: true };
+  }
+
+  pause(): unknown {
+    return this.operatorChange(core.applyManualPause(this.state, this.now()));
+  }
+
+  resume(): unknown {
+    return this.operatorChange(core.applyResume(this.state, this.settings));
+  }
+
+  private operatorChange(r: { state: WardenState; events: core.CoreEvent[] }): unknown {
+    this.commit(r.state, r.events);
+    this.requestTick();
+    return { paused: activePauseReasons(this.state) };
+  }
+
+  tasks(): unknown {
+    return { tasks: Object.values(this.state.tasks) };
+  }
+
+  statusLine(): string {
+    return report.statusLine(this.state, this.config.supervisor.maxConcurrentWorkers, this.heldBy);
+  }
+
+  status(): report.StatusReport {
+    const { executor, executorWarnings = [], version } = this.deps;
+    return report.buildStatus({
+      now: this.now(),
+      pid: process.pid,
+      version,
+      startedAt: this.startedAt,
+      loaded: this.loaded,
+      executor: { kind: executor.kind, enforcesLimits: executor.enforcesLimits, warnings: executorWarnings },
+      state: this.state,
+      workers: this.workers.views(),
+      heldBy: this.heldBy,
+      ...this.host.view(),
+      lastPause: this.pauses.last,
+    });
+  }
+
+  liveness(): string | null {
+    const { stopping, loop, config } = this;
+    return report.livenessProblem({ stopping, lastTickAt: loop.lastTickAt, now: this.now(), pollInterval: config.supervisor.pollInterval });
+  }
+
+  readiness(): string | null {
+    return report.readinessProblem({ stopping: this.stopping, ready: this.ready, state: this.state });
+  }
+
+  metrics(): string {
+    const alerts = this.deps.alerts?.stats() ?? null;
+    return renderMetrics({ status: this.status(), counts: this.counts, ready: this.ready && !this.stopping, alerts });
+  }
+
+  /** Event counts since the daemon started; the digest reports how they changed over its period. */
+  eventCounts(): EventCounts {
+    return structuredClone(this.counts);
+  }
+
+  /**
+   * SIGTERM/SIGINT, run by terminus (src/control/server.ts): stop admitting, stop workers (TERM,
+   * then KILL after the grace), save, flush alerts. terminus then closes the control socket and exits.
+   */
+  async shutdown(signal: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const { log, notifier, executor, alerts } = this.deps;
+    log.info('warden stopping', { signal, workers: this.workers.size });
+    notifier.stopping(`stopping (${signal})`);
+    this.loop.stop();
+    this.updatePressureWatch();
+    this.intake.stop();
+    this.pruneJob?.stop();
+    await Promise.allSettled([...this.launching]);
+    const count = this.workers.size;
+    // keep_workers_on_stop: leave the scopes running; their tasks stay `running` and the next start adopts them
+    const keep = this.config.executor.keepWorkersOnStop && executor.kind === 'systemd';
+    if (keep) this.workers.releaseAll();
+    else await this.workers.stopAll();
+    this.commit({ ...this.state, cleanShutdown: true }, []);
+    // alerts in flight get a moment (a task that died just before SIGTERM is still reported)
+    await alerts?.drain(ALERT_FLUSH_MS);
+    alerts?.stop();
+    if (keep) log.info('warden stopped; workers left running (executor.keep_workers_on_stop)', { workers: count });
+    else log.info('warden stopped cleanly', { stopped_workers: count });
+  }
+}

@@ -1,0 +1,273 @@
+// The live workers: one entry per running attempt, with its two timers (max_runtime and the stall
+// check) and the tail of its log. This module stops a worker when a timer says so and reports the
+// exit; the supervisor decides what the exit means.
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { formatDuration } from '../config/units.js';
+import { buildWorkerArgv } from '../executors/worker-command.js';
+import type { Executor, WorkerExit, WorkerHandle, WorkerSpec } from '../executors/types.js';
+import { attemptLogPath } from '../log/attempt-logs.js';
+import type { Logger } from '../log/logger.js';
+import type { Completion } from '../policy/classify.js';
+import type { StopReason } from '../policy/exit-report.js';
+import { resumeArgs, sessionToResume } from '../policy/resume.js';
+import type { RunningAttempt, Task } from '../state/types.js';
+import { LogTail } from '../verdict/log-tail.js';
+import type { WorkerView } from './report.js';
+import type { WorkerVerdict } from '../verdict/stream-reader.js';
+import type { Workspace } from '../worktree/workspace.js';
+
+export interface LiveWorker {
+  taskId: string;
+  attempt: number;
+  handle: WorkerHandle;
+  stopReason: StopReason | null;
+  settled: Promise<void>;
+  /** Follows the attempt log for the worker's stream-json verdict and its liveness. */
+  tail: LogTail;
+  timeout: NodeJS.Timeout | null;
+  stallCheck: NodeJS.Timeout | null;
+}
+
+export interface WorkersDeps {
+  log: Logger;
+  now: () => number;
+  config: () => Config;
+  executor: Executor;
+  workspace: Workspace;
+  task: (taskId: string) => Task | undefined;
+  /** Saves what the executor says about a spawned worker (pid, unit) into its running attempt. */
+  recordSpawn: (taskId: string, patch: Partial<RunningAttempt>) => void;
+  /** A worker joined or left the live set. */
+  changed: () => void;
+  /** Called once per worker, after it is gone and removed from the live set. */
+  onExit: (live: LiveWorker, exit: WorkerExit, verdict: WorkerVerdict | null, completion: Completion | null) => void;
+}
+
+export class Workers {
+  private readonly live = new Map<string, LiveWorker>();
+
+  constructor(private readonly deps: WorkersDeps) {}
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  get(taskId: string): LiveWorker | undefined {
+    return this.live.get(taskId);
+  }
+
+  list(): LiveWorker[] {
+    return [...this.live.values()];
+  }
+
+  /** Starts the timers and the log tail of a worker that was spawned or adopted. */
+  watch(taskId: string, attempt: number, handle: WorkerHandle, logOffset = 0): void {
+    const { log, now } = this.deps;
+    const c = this.deps.config().worker;
+    const tail = new LogTail(attemptLogPath(this.deps.config().supervisor.stateDir, taskId, attempt), { fromOffset: logOffset, now });
+    const live: LiveWorker = {
+      taskId,
+      attempt,
+      handle,
+      timeout: null,
+      stopReason: null,
+      settled: Promise.resolve(),
+      tail,
+      stallCheck: null,
+    };
+    // liveness: a worker whose stream stays silent for stall_after is stopped and classified
+    // `stalled`. One timer per worker, due when the stream would have been silent for stall_after:
+    // a worker that prints wakes warden once per stall_after, an idle one once.
+    const checkStall = () => {
+      tail.drain();
+      if (live.stopReason !== null) return;
+      const silentFor = now() - tail.lastEventAt;
+      if (silentFor < c.stallAfter) {
+        live.stallCheck = setTimeout(checkStall, c.stallAfter - silentFor);
+        return;
+      }
+      live.stallCheck = null;
+      log.warn('worker printed no stream event for stall_after; stopping it', { task: taskId, stall_after: formatDuration(c.stallAfter) });
+      this.stop(live, 'stalled');
+    };
+    live.stallCheck = setTimeout(checkStall, c.stallAfter);
+    live.timeout = setTimeout(
+      () => {
+        log.warn('worker ran past max_runtime; stopping it', { task: taskId, max_runtime: formatDuration(c.maxRuntime) });
+        this.stop(live, 'timeout');
+      },
+      Math.max(0, c.maxRuntime - (now() - handle.startedAt)),
+    );
+    live.settled = handle.exited.then(async (exit) => {
+      clearTimers(live);
+      const verdict = tail.finish();
+      // asked while the worker still counts as live, so a shutdown waits for it
+      const completion = await this.completion(live, exit);
+      this.live.delete(taskId);
+      this.deps.changed();
+      this.deps.onExit(live, exit, verdict, completion);
+    });
+    this.live.set(taskId, live);
+    this.deps.changed();
+  }
+
+  /** Spawns one attempt and watches it; a failure to prepare or spawn is returned, never thrown. */
+  async launch(task: Task, attempt: number, probe: boolean): Promise<LaunchFailure | null> {
+    const { executor, log } = this.deps;
+    const r = await launchAttempt({ executor, workspace: this.deps.workspace, config: this.deps.config() }, task, attempt);
+    if (r.kind === 'failed') return r;
+    const h = r.handle;
+    this.deps.recordSpawn(task.id, { pid: h.pid, pidStartTime: h.pidStartTime, unit: h.unit, executor: executor.kind });
+    log.info('worker started', { task: task.id, attempt, pid: h.pid, unit: h.unit ?? undefined, probe: probe || undefined });
+    this.watch(task.id, attempt, h, r.logOffset);
+    return null;
+  }
+
+  /** The worker's own verdict (BLOCKED.md, a pull request) counts only if it ended on its own. */
+  private async completion(live: LiveWorker, exit: WorkerExit): Promise<Completion | null> {
+    const task = this.deps.task(live.taskId);
+    const ownEnd = live.stopReason === null && !exit.lost && exit.spawnError === null && task !== undefined;
+    return ownEnd ? await this.deps.workspace.completion(task, exit.exitCode).catch(() => null) : null;
+  }
+
+  /** What status shows of each live worker. */
+  views(): WorkerView[] {
+    return this.list().map(({ taskId, attempt, handle: h }) => ({ taskId, attempt, pid: h.pid, unit: h.unit, startedAt: h.startedAt }));
+  }
+
+  /** source.github.cancel_running: the issue of a running task lost its label. */
+  stopForLabel(taskId: string): void {
+    const live = this.live.get(taskId);
+    if (!live || live.stopReason) return;
+    this.deps.log.warn('stopping a running worker: its issue lost the label (source.github.cancel_running)', { task: taskId });
+    this.stop(live, 'cancelled');
+  }
+
+  /** Asks a worker to stop (TERM, then KILL after stop_grace); its exit arrives through onExit. */
+  stop(live: LiveWorker, reason: StopReason): void {
+    live.stopReason = reason;
+    void live.handle.stop(this.deps.config().worker.stopGrace);
+  }
+
+  /** Shutdown: stops every worker and waits until each exit has been recorded. */
+  async stopAll(): Promise<void> {
+    const all = this.list();
+    for (const w of all) {
+      w.stopReason = 'shutdown';
+      clearTimers(w);
+    }
+    const grace = this.deps.config().worker.stopGrace;
+    await Promise.all(all.map((w) => w.handle.stop(grace).then(() => w.settled)));
+  }
+
+  /** executor.keep_workers_on_stop: warden lets go of its workers; the next start adopts them. */
+  releaseAll(): void {
+    for (const w of this.live.values()) {
+      clearTimers(w);
+      w.tail.close();
+    }
+  }
+}
+
+function clearTimers(w: LiveWorker): void {
+  if (w.timeout) clearTimeout(w.timeout);
+  if (w.stallCheck) clearTimeout(w.stallCheck);
+  w.timeout = null;
+  w.stallCheck = null;
+}
+
+/** What the executor is asked to run for one attempt: the worker command, its limits and environment. */
+export function spawnSpec(
+  c: Config,
+  task: Task,
+  attempt: number,
+  paths: { worktree: string; logFile: string; runBase: string },
+  env: NodeJS.ProcessEnv,
+): WorkerSpec {
+  return {
+    taskId: task.id,
+    attempt,
+    argv: [
+      ...buildWorkerArgv(c.worker.command, {
+        promptFile: task.promptFile,
+        taskId: task.id,
+        worktree: paths.worktree,
+        permissionMode: c.worker.permissionMode,
+      }),
+      ...resumeArgs(sessionToResume(task, c.worker.resumeSessions)),
+    ],
+    cwd: paths.worktree,
+    stdinFile: task.promptFile,
+    logFile: paths.logFile,
+    runBase: paths.runBase,
+    memoryMax: c.worker.memoryMax,
+    cpuQuota: c.worker.cpuQuota,
+    env: {
+      ...workerEnv(env),
+      WARDEN_TASK_ID: task.id,
+      WARDEN_ATTEMPT: String(attempt),
+      WARDEN_WORKTREE: paths.worktree,
+      WARDEN_PROMPT_FILE: task.promptFile,
+    },
+  };
+}
+
+/** warden's environment minus its own systemd notify and watchdog settings, which are not the worker's. */
+function workerEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env))
+    if (v !== undefined && k !== 'NOTIFY_SOCKET' && k !== 'WATCHDOG_USEC' && k !== 'WATCHDOG_PID') out[k] = v;
+  return out;
+}
+
+export interface LaunchFailure {
+  kind: 'failed';
+  field: 'spawnError' | 'worktreeError';
+  message: string;
+}
+
+/** Where an attempt's pid and exit records live (`<base>.pid`, `<base>.exit`). */
+export function runBase(stateDir: string, taskId: string, attempt: number): string {
+  return join(stateDir, 'run', `${taskId}.${attempt}`);
+}
+
+/** Prepares the task's workspace and spawns its worker; a failure is returned, never thrown. */
+async function launchAttempt(
+  d: { executor: Executor; workspace: Workspace; config: Config },
+  task: Task,
+  attempt: number,
+): Promise<{ kind: 'spawned'; handle: WorkerHandle; logOffset: number } | LaunchFailure> {
+  let worktree: string;
+  try {
+    worktree = await d.workspace.prepare(task.id);
+    rmSync(join(worktree, 'BLOCKED.md'), { force: true }); // a verdict from an earlier attempt is stale
+  } catch (err) {
+    return { kind: 'failed', field: 'worktreeError', message: (err as Error).message };
+  }
+  const logFile = attemptLogPath(d.config.supervisor.stateDir, task.id, attempt);
+  const logOffset = fileSize(logFile); // a refunded attempt number appends to its earlier log
+  try {
+    const handle = await d.executor.spawn(
+      spawnSpec(
+        d.config,
+        task,
+        attempt,
+        { worktree, logFile, runBase: runBase(d.config.supervisor.stateDir, task.id, attempt) },
+        process.env,
+      ),
+    );
+    return { kind: 'spawned', handle, logOffset };
+  } catch (err) {
+    return { kind: 'failed', field: 'spawnError', message: (err as Error).message };
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
