@@ -20,24 +20,12 @@ import type { Executor, WorkerExit, WorkerHandle } from './executors/types.js';
 import type { Logger } from './log/logger.js';
 import { describeEvent, eventLevel } from './log/events.js';
 import type { Completion, ExitReport } from './policy/classify.js';
-import {
-  addTasks,
-  applyCancel,
-  applyDiskHealth,
-  applyExit,
-  applyInterrupted,
-  applyManualPause,
-  applyResume,
-  coreSettingsFrom,
-  taskCounts,
-  updateRunningAttempt,
-  planTick,
-  runningCount,
-  type CoreEvent,
-  type CoreSettings,
-  type NewTask,
-  type SpawnOrder,
-} from './policy/decide.js';
+import type { CoreEvent } from './events/catalog.js';
+import { applyExit, applyInterrupted } from './policy/attempt-end.js';
+import { applyDiskHealth, applyManualPause, applyResume } from './policy/pauses.js';
+import { coreSettingsFrom, type CoreSettings } from './policy/settings.js';
+import { addTasks, applyCancel, updateRunningAttempt, type NewTask } from './policy/task-changes.js';
+import { taskCounts, planTick, runningCount, type SpawnOrder } from './policy/tick.js';
 import { ensureStateDir, loadState, saveState, statePath, writeFileAtomic } from './state/store.js';
 import { activePauseReasons, type PauseReason, type TaskState, type WardenState } from './state/types.js';
 import type { Notifier } from './systemd/notify.js';

@@ -3,9 +3,9 @@
 // channels) works on the Alert alone.
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../config/units.js';
-import type { HardwarePauseReason } from '../policy/decide.js';
+import type { HardwarePauseReason } from '../events/catalog.js';
 import { assertNever, describeFailureKind } from '../policy/failure-kind.js';
-import type { WorkerPauseReason } from '../policy/decide.js';
+import type { WorkerPauseReason } from '../events/catalog.js';
 import type { DigestSummary, WardenEvent } from './events.js';
 
 export const ALERT_KINDS = [

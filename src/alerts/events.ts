@@ -2,7 +2,7 @@
 // only the supervisor and the daemon see (a restart after an unclean stop, a failed reload, the
 // scheduled digest). Alerts are derived from these and nothing else, so the supervisor itself
 // holds no alerting policy: it forwards events.
-import type { CoreEvent } from '../policy/decide.js';
+import type { CoreEvent } from '../events/catalog.js';
 import type { FailureKind } from '../policy/failure-kind.js';
 import type { PauseReason, TaskState } from '../state/types.js';
 

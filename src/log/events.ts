@@ -1,7 +1,7 @@
 // How each decision-core event reads in the log (and, in a later issue, in an alert).
 import { formatDuration } from '../config/units.js';
 import { assertNever } from '../policy/failure-kind.js';
-import type { CoreEvent } from '../policy/decide.js';
+import type { CoreEvent } from '../events/catalog.js';
 import type { Level } from './logger.js';
 
 export function describeEvent(e: CoreEvent): string {

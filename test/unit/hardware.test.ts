@@ -13,7 +13,10 @@ import { parseConfigText } from '../../src/config/load.ts';
 import { emptyCounts, renderMetrics } from '../../src/control/metrics.ts';
 import { hardwareChecks, readHardware } from '../../src/hardware/report.ts';
 import { decodeThrottled, describeThrottled, parseThrottled, THROTTLED_BITS, THROTTLED_SYSFS_PATH } from '../../src/hardware/throttled.ts';
-import { addTask, applyDiskHealth, coreSettingsFrom, planTick, type CoreSettings } from '../../src/policy/decide.ts';
+import { applyDiskHealth } from '../../src/policy/pauses.ts';
+import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
+import { addTask } from '../../src/policy/task-changes.ts';
+import { planTick } from '../../src/policy/tick.ts';
 import { activePauseReasons, emptyState, type WardenState } from '../../src/state/types.ts';
 import type { StatusReport } from '../../src/supervisor.ts';
 

@@ -9,16 +9,13 @@ import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parseConfigText } from '../../src/config/load.ts';
 import { classifyExit, type ExitReport } from '../../src/policy/classify.ts';
-import {
-  addSpend,
-  addTask,
-  applyExit,
-  applyResume,
-  coreSettingsFrom,
-  planTick,
-  type CoreEvent,
-  type CoreSettings,
-} from '../../src/policy/decide.ts';
+import type { CoreEvent } from '../../src/events/catalog.ts';
+import { applyExit } from '../../src/policy/attempt-end.ts';
+import { applyResume } from '../../src/policy/pauses.ts';
+import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
+import { addSpend } from '../../src/policy/spend.ts';
+import { addTask } from '../../src/policy/task-changes.ts';
+import { planTick } from '../../src/policy/tick.ts';
 import { classifyVerdict, nextLocalMidnight, nextWallClock, parseLimitReset, usageLimitUntil } from '../../src/policy/verdict.ts';
 import { emptyState, type WardenState } from '../../src/state/types.ts';
 import { LogTail } from '../../src/verdict/log-tail.ts';
