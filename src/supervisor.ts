@@ -3,9 +3,9 @@
 // effects (spawn, stop, notify). Every state change is written to disk before its effect runs.
 import { copyFileSync, mkdirSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { sampleHost, type HostSample } from './admission/sample.js';
+import { sampleHost } from './admission/sample.js';
 import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from './admission/disk.js';
-import { pauseDueNow } from './admission/evaluate.js';
+import { pauseDueNow, type HostSample } from './admission/evaluate.js';
 import { decodeThrottled, type ThrottledFlags } from './hardware/throttled.js';
 import type { LoadedConfig } from './config/load.js';
 import { formatDuration, formatSize } from './config/units.js';
@@ -37,8 +37,7 @@ import { runOnSchedule } from './jobs/run-on-schedule.js';
 import { attemptLogPath, capTaskLogs } from './log/attempt-logs.js';
 import { PlainWorkspace, type Workspace } from './worktree/workspace.js';
 import { LogTail } from './verdict/log-tail.js';
-import type { WorkerVerdict } from './verdict/stream-reader.js';
-import { classifyVerdict, localDay } from './policy/verdict.js';
+import { classifyVerdict, localDay, type WorkerVerdict } from './policy/verdict.js';
 
 export interface SupervisorDeps {
   loaded: LoadedConfig;

@@ -1,7 +1,7 @@
 // What the decision core needs from the config, in its own units (ms, bytes), and the one mapping
 // from a loaded config to it.
 import type { AdmissionSettings } from '../admission/evaluate.js';
-import type { BackoffSettings } from '../config/schema.js';
+import type { BackoffSettings } from './backoff.js';
 import type { BreakerSettings } from './breaker.js';
 import type { FailureKind } from './failure-kind.js';
 

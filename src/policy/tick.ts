@@ -2,7 +2,7 @@
 // was spawned, and when the supervisor should look again. No I/O here; the supervisor performs
 // what it returns. Tested on a fake clock.
 import { admissionViolations, powerViolations, thermalViolations, updatePressure } from '../admission/evaluate.js';
-import type { HostSample } from '../admission/sample.js';
+import type { HostSample } from '../admission/evaluate.js';
 import { formatDuration } from '../config/units.js';
 import type { CoreEvent } from '../events/catalog.js';
 import type { Task, TaskState, WardenState } from '../state/types.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { HostSample } from '../../src/admission/sample.ts';
+import type { HostSample } from '../../src/admission/evaluate.ts';
 import { admissionViolations, updatePressure } from '../../src/admission/evaluate.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import { formatDuration } from '../../src/config/units.ts';

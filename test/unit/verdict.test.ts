@@ -16,10 +16,17 @@ import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.t
 import { addSpend } from '../../src/policy/spend.ts';
 import { addTask } from '../../src/policy/task-changes.ts';
 import { planTick } from '../../src/policy/tick.ts';
-import { classifyVerdict, nextLocalMidnight, nextWallClock, parseLimitReset, usageLimitUntil } from '../../src/policy/verdict.ts';
+import {
+  classifyVerdict,
+  nextLocalMidnight,
+  nextWallClock,
+  parseLimitReset,
+  usageLimitUntil,
+  type WorkerVerdict,
+} from '../../src/policy/verdict.ts';
 import { emptyState, type WardenState } from '../../src/state/types.ts';
 import { LogTail } from '../../src/verdict/log-tail.ts';
-import { StreamVerdictReader, type WorkerVerdict } from '../../src/verdict/stream-reader.ts';
+import { StreamVerdictReader } from '../../src/verdict/stream-reader.ts';
 
 const STREAMS = new URL('../fixtures/streams/', import.meta.url).pathname;
 const fixture = (name: string) => readFileSync(join(STREAMS, `${name}.jsonl`));
