@@ -10,7 +10,6 @@ import { decodeThrottled, type ThrottledFlags } from './hardware/throttled.js';
 import type { LoadedConfig } from './config/load.js';
 import { formatDuration, formatSize } from './config/units.js';
 import type { AlertSink } from './alerts/dispatcher.js';
-import type { WardenEvent } from './alerts/events.js';
 import { countEvent, emptyCounts, renderMetrics, type EventCounts } from './control/metrics.js';
 import { DaemonAlreadyRunning } from './control/client.js';
 import { socketAnswers, startControlServer, type ControlServer } from './control/server.js';
@@ -20,14 +19,15 @@ import type { Executor, WorkerExit, WorkerHandle } from './executors/types.js';
 import type { Logger } from './log/logger.js';
 import { describeEvent, eventLevel } from './log/events.js';
 import type { Completion, ExitReport } from './policy/classify.js';
-import type { CoreEvent } from './events/catalog.js';
+import type { CoreEvent, WardenEvent } from './events/catalog.js';
 import { applyExit, applyInterrupted } from './policy/attempt-end.js';
 import { applyDiskHealth, applyManualPause, applyResume } from './policy/pauses.js';
 import { coreSettingsFrom, type CoreSettings } from './policy/settings.js';
 import { addTasks, applyCancel, updateRunningAttempt, type NewTask } from './policy/task-changes.js';
 import { taskCounts, planTick, runningCount, type SpawnOrder } from './policy/tick.js';
 import { ensureStateDir, loadState, saveState, statePath, writeFileAtomic } from './state/store.js';
-import { activePauseReasons, type PauseReason, type TaskState, type WardenState } from './state/types.js';
+import { activePauseReasons, describePause, type PauseReason } from './state/pause-reasons.js';
+import type { TaskState, WardenState } from './state/types.js';
 import type { Notifier } from './systemd/notify.js';
 import { promptDir, queueDir, readQueue, rejectQueued, removeQueued } from './tasks/local-queue.js';
 import { DEFAULT_GH, renderPrompt, type GhOptions, type GhResult, type GithubIssue } from './tasks/github.js';
@@ -753,17 +753,7 @@ export class Supervisor {
     const reasons = activePauseReasons(this.state);
     const head = `${runningCount(this.state)}/${this.config.supervisor.maxConcurrentWorkers} workers, ${counts.pending + counts.retry_wait} queued`;
     if (reasons.length === 0) return this.heldBy ? `${head}, ${this.heldBy}` : head;
-    const why = reasons
-      .map((r) =>
-        r === 'breaker'
-          ? `breaker (${this.state.breaker.reason ?? 'open'})`
-          : r === 'pressure'
-            ? `pressure (${this.state.pause.pressure?.reasons[0] ?? ''})`
-            : r === 'thermal' || r === 'power'
-              ? `${r} (${this.state.pause[r]?.reasons[0] ?? ''})`
-              : r,
-      )
-      .join(', ');
+    const why = reasons.map((r) => describePause(this.state, r)).join(', ');
     return `${head}, paused: ${why}`;
   }
 

@@ -17,7 +17,8 @@ import { applyDiskHealth } from '../../src/policy/pauses.ts';
 import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
 import { addTask } from '../../src/policy/task-changes.ts';
 import { planTick } from '../../src/policy/tick.ts';
-import { activePauseReasons, emptyState, type WardenState } from '../../src/state/types.ts';
+import { activePauseReasons } from '../../src/state/pause-reasons.ts';
+import { emptyState, type WardenState } from '../../src/state/types.ts';
 import type { StatusReport } from '../../src/supervisor.ts';
 
 const MINUTE = 60_000;
