@@ -1,6 +1,6 @@
 // Synthetic but realistic warden states for the benchmark: task IDs, prompt paths, histories and
 // notes shaped like the ones the daemon writes, in a mix of every common task state.
-import type { HostSample } from '../src/admission/sample.js';
+import type { HostSample } from '../src/admission/evaluate.js';
 import { emptyState, type AttemptRecord, type Task, type WardenState } from '../src/state/types.js';
 
 export interface Mix {

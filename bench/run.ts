@@ -40,7 +40,10 @@ const root = new URL('..', import.meta.url);
 const dist = (p: string) => new URL(`dist/${p}`, root).href;
 // the compiled modules, typed by their sources
 const sampleMod = (await import(dist('admission/sample.js'))) as typeof import('../src/admission/sample.js');
-const decideMod = (await import(dist('policy/decide.js'))) as typeof import('../src/policy/decide.js');
+const settingsMod = (await import(dist('policy/settings.js'))) as typeof import('../src/policy/settings.js');
+const tickMod = (await import(dist('policy/tick.js'))) as typeof import('../src/policy/tick.js');
+const attemptEndMod = (await import(dist('policy/attempt-end.js'))) as typeof import('../src/policy/attempt-end.js');
+const taskChangesMod = (await import(dist('policy/task-changes.js'))) as typeof import('../src/policy/task-changes.js');
 const loadMod = (await import(dist('config/load.js'))) as typeof import('../src/config/load.js');
 const storeMod = (await import(dist('state/store.js'))) as typeof import('../src/state/store.js');
 
@@ -168,7 +171,7 @@ if (spawnTotal !== 0) log('   *** sampleHost started a child process: it must no
 // ---------------------------------------------------------------------------------------------
 const TICK_WARMUP = quick ? 10 : 50;
 const TICK_N = quick ? 50 : 300;
-const settings = decideMod.coreSettingsFrom(loadMod.parseConfigText(BENCH_CONFIG_TOML, 'bench'));
+const settings = settingsMod.coreSettingsFrom(loadMod.parseConfigText(BENCH_CONFIG_TOML, 'bench'));
 const now = Date.now();
 const hostSample = healthySample(now);
 
@@ -185,21 +188,21 @@ for (const n of SIZES) {
   const mix = mixAroundPending(n);
   const state = makeState(mix, now); // last spawn 5 min ago, 1 of 2 slots busy: this tick spawns
   const heldState = { ...state, lastSpawnAt: now - 1000 }; // 1 s ago: min_spawn_interval holds it
-  const probeSpawn = decideMod.planTick(state, now, hostSample, settings);
-  const probeHeld = decideMod.planTick(heldState, now, hostSample, settings);
+  const probeSpawn = tickMod.planTick(state, now, hostSample, settings);
+  const probeHeld = tickMod.planTick(heldState, now, hostSample, settings);
   if (probeSpawn.spawns.length !== 1 || probeHeld.spawns.length !== 0 || !probeHeld.heldBy?.startsWith('rate limit')) {
     throw new Error(
       `tick fixture is wrong at ${n}: spawns ${probeSpawn.spawns.length}/${probeHeld.spawns.length}, held by ${probeHeld.heldBy}`,
     );
   }
-  const spawn = summarize(timeEach(() => decideMod.planTick(state, now, hostSample, settings), TICK_WARMUP, TICK_N));
-  const held = summarize(timeEach(() => decideMod.planTick(heldState, now, hostSample, settings), TICK_WARMUP, TICK_N));
+  const spawn = summarize(timeEach(() => tickMod.planTick(state, now, hostSample, settings), TICK_WARMUP, TICK_N));
+  const held = summarize(timeEach(() => tickMod.planTick(heldState, now, hostSample, settings), TICK_WARMUP, TICK_N));
   // cold: a task map the decision core has not indexed (a state just loaded from disk, or one the
   // supervisor copied by a spread), so the tick builds the index first. One fresh copy per call.
   const coldN = quick ? 5 : n >= 10_000 ? 30 : 100;
   const fresh = Array.from({ length: coldN + 3 }, () => ({ ...heldState, tasks: { ...state.tasks } }));
   let next = 0;
-  const cold = summarize(timeEach(() => decideMod.planTick(fresh[next++] as typeof heldState, now, hostSample, settings), 3, coldN));
+  const cold = summarize(timeEach(() => tickMod.planTick(fresh[next++] as typeof heldState, now, hostSample, settings), 3, coldN));
   ticks.push({ pending: n, totalTasks: mixTotal(mix), spawn, held, cold });
 }
 const tick10 = ticks[0] as TickRow;
@@ -234,10 +237,10 @@ const bigState = makeState(mixAroundPending(SIZES[SIZES.length - 1] as number), 
 type SourceLine = LineProfile['lines'][number] & { srcFile: string; srcLine: number | null; estUs: number };
 let profile: (Omit<LineProfile, 'lines'> & { lines: SourceLine[] }) | null = null;
 if (!goalMet.spawn) {
-  const modules = ['policy/decide', 'policy/task-index'];
+  const modules = ['policy/tick', 'policy/task-index'];
   const PROFILE_N = quick ? 20 : 100;
   const p = await profileLines(
-    () => decideMod.planTick(bigState, now, hostSample, settings),
+    () => tickMod.planTick(bigState, now, hostSample, settings),
     PROFILE_N,
     modules.map((m) => dist(`${m}.js`)),
   );
@@ -310,12 +313,12 @@ const TRANSITION_N = quick ? 10 : 50;
 const INGEST_LOOP_N = quick ? 1 : 3;
 const transitions = {
   totalTasks: Object.keys(bigState.tasks).length,
-  applyExit: summarize(timeEach(() => decideMod.applyExit(bigState, runningId, exitReport, now, settings, () => 0.5), 5, TRANSITION_N)),
-  addTask: summarize(timeEach(() => decideMod.addTask(bigState, requests[0] as (typeof requests)[number]), 5, TRANSITION_N)),
+  applyExit: summarize(timeEach(() => attemptEndMod.applyExit(bigState, runningId, exitReport, now, settings, () => 0.5), 5, TRANSITION_N)),
+  addTask: summarize(timeEach(() => taskChangesMod.addTask(bigState, requests[0] as (typeof requests)[number]), 5, TRANSITION_N)),
   ingestOneByOne: summarize(
-    timeEach(() => requests.reduce((st, r) => decideMod.addTask(st, r).state, bigState), quick ? 0 : 1, INGEST_LOOP_N),
+    timeEach(() => requests.reduce((st, r) => taskChangesMod.addTask(st, r).state, bigState), quick ? 0 : 1, INGEST_LOOP_N),
   ),
-  ingestBatch: summarize(timeEach(() => decideMod.addTasks(bigState, requests), 3, TRANSITION_N)),
+  ingestBatch: summarize(timeEach(() => taskChangesMod.addTasks(bigState, requests), 3, TRANSITION_N)),
 };
 log('');
 log(

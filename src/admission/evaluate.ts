@@ -4,7 +4,26 @@
 import { formatSize } from '../config/units.js';
 import type { PauseState, PressureState } from '../state/types.js';
 import { decodeThrottled } from '../hardware/throttled.js';
-import type { HostSample } from './sample.js';
+
+/** One reading of the host (src/admission/sample.ts takes it). */
+export interface HostSample {
+  at: number;
+  /** Bytes, from /proc/meminfo MemAvailable; null when it could not be read. */
+  memAvailable: number | null;
+  memTotal: number | null;
+  load1: number | null;
+  cpus: number;
+  /** PSI memory "some avg10" percent; null when /proc/pressure/memory is missing (PSI off). */
+  memoryPressure: number | null;
+  psiAvailable: boolean;
+  /** SoC temperature in degrees C from the CPU thermal zone; null when there is none (not a failure). */
+  temperatureC: number | null;
+  /** The thermal zone's type (cpu-thermal on a Pi); null when there is none. */
+  thermalZone: string | null;
+  /** The Raspberry Pi firmware's throttled word (src/hardware/throttled.ts); null when not a Pi. */
+  throttled: number | null;
+  errors: string[];
+}
 
 export interface AdmissionSettings {
   minAvailableMemory: number;

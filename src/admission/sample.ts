@@ -7,25 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { findCpuThermalZone, parseMillidegrees, type ThermalZone } from '../hardware/thermal.js';
 import { parseThrottled, THROTTLED_SYSFS_PATH } from '../hardware/throttled.js';
-
-export interface HostSample {
-  at: number;
-  /** Bytes, from /proc/meminfo MemAvailable; null when it could not be read. */
-  memAvailable: number | null;
-  memTotal: number | null;
-  load1: number | null;
-  cpus: number;
-  /** PSI memory "some avg10" percent; null when /proc/pressure/memory is missing (PSI off). */
-  memoryPressure: number | null;
-  psiAvailable: boolean;
-  /** SoC temperature in degrees C from the CPU thermal zone; null when there is none (not a failure). */
-  temperatureC: number | null;
-  /** The thermal zone's type (cpu-thermal on a Pi); null when there is none. */
-  thermalZone: string | null;
-  /** The Raspberry Pi firmware's throttled word (src/hardware/throttled.ts); null when not a Pi. */
-  throttled: number | null;
-  errors: string[];
-}
+import type { HostSample } from './evaluate.js';
 
 export interface SampleSource {
   procRoot: string;

@@ -1,26 +1,11 @@
-// An alert is what reaches the owner's phone or desktop. Which events become alerts, and how each
-// reads, is decided here as a pure function of the event; everything else (dedupe, retries, the
-// channels) works on the Alert alone.
+// An alert is what reaches the owner's phone or desktop. Which events become alerts, and of what
+// kind, is in the event table (src/events/catalog.ts); how each reads is decided here as a pure
+// function of the event. Everything else (dedupe, retries, the channels) works on the Alert alone.
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../config/units.js';
-import type { HardwarePauseReason } from '../policy/decide.js';
 import { assertNever, describeFailureKind } from '../policy/failure-kind.js';
-import type { WorkerPauseReason } from '../policy/decide.js';
-import type { DigestSummary, WardenEvent } from './events.js';
-
-export const ALERT_KINDS = [
-  'breaker_opened',
-  'breaker_closed',
-  'paused',
-  'resumed',
-  'task_dead',
-  'task_blocked',
-  'unclean_restart',
-  'config_reload_failed',
-  'digest',
-  'test',
-] as const;
-export type AlertKind = (typeof ALERT_KINDS)[number];
+import { raisesAlert, type AlertKind, type DigestSummary, type WardenEvent } from '../events/catalog.js';
+import { PAUSES, type HardwarePauseReason, type PauseReason, type WorkerPauseReason } from '../state/pause-reasons.js';
 
 /** ntfy's scale: 1 min, 2 low, 3 default, 4 high, 5 max (urgent). */
 export type AlertPriority = 1 | 2 | 3 | 4 | 5;
@@ -60,6 +45,7 @@ function finish(d: Draft, ctx: AlertContext): Alert {
  * Pause and resume carry their reason in the key, so a manual pause does not hide a pressure pause.
  */
 export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
+  if (!raisesAlert(e)) return null;
   switch (e.type) {
     case 'breaker_opened':
       return finish(
@@ -69,7 +55,7 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
           clears: ['breaker_closed'],
           title: 'breaker OPEN, spawning paused',
           message: `${e.reason}. No worker is started for ${formatDuration(e.cooldownMs)}; then one probe spawn decides. \`warden resume\` closes it now.`,
-          priority: 4,
+          priority: PAUSES.breaker.alertPriority,
           tags: ['rotating_light', 'breaker_opened'],
           fields: { reason: e.reason, cooldown_ms: e.cooldownMs, pause_reason: 'breaker' },
         },
@@ -93,13 +79,12 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
       return pausedAlert(
         'pressure',
         `Host under pressure: ${e.reasons.join('; ')}. Running workers keep running; no new worker starts until it clears.`,
-        4,
         ctx,
       );
     case 'pressure_left':
       return resumedAlert('pressure', 'The host stayed below every pressure threshold for recover_after; workers start again.', ctx);
     case 'paused':
-      return pausedAlert(e.by, 'Paused by `warden pause`. Running workers keep running; `warden resume` lets spawning continue.', 2, ctx);
+      return pausedAlert(e.by, 'Paused by `warden pause`. Running workers keep running; `warden resume` lets spawning continue.', ctx);
     case 'resumed':
       return resumedAlert(e.by, 'The manual pause was cleared by `warden resume`.', ctx);
     case 'task_dead':
@@ -173,37 +158,18 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
       return pausedAlert(
         'disk',
         `Low disk space: ${e.reason}. Running workers keep running; no new worker starts until space is freed.`,
-        4,
         ctx,
       );
     case 'hardware_paused':
-      return e.reason === 'power'
-        ? pausedAlert(
-            'power',
-            `Under-voltage now: ${e.reasons.join('; ')}. Under-voltage throttles the Pi and corrupts SD cards: use a proper power supply. No new worker starts until it clears.`,
-            5,
-            ctx,
-          )
-        : pausedAlert(
-            'thermal',
-            `SoC too hot: ${e.reasons.join('; ')}. Running workers keep running; no new worker starts until it stays cooler for recover_after.`,
-            4,
-            ctx,
-          );
+      return pausedAlert(e.reason, hardwarePauseMessage(e.reason, e.reasons), ctx);
     case 'hardware_resumed':
-      return resumedAlert(
-        e.reason,
-        e.reason === 'power'
-          ? 'No under-voltage for recover_after; workers start again.'
-          : 'The SoC stayed below max_temperature for recover_after; workers start again.',
-        ctx,
-      );
+      return resumedAlert(e.reason, hardwareResumeMessage(e.reason), ctx);
     case 'disk_resumed':
       return resumedAlert('disk', 'Free disk space is back above worktree.min_free_disk; workers start again.', ctx);
     case 'task_blocked':
       return taskBlockedAlert(e.taskId, e.reason, ctx);
     case 'worker_paused':
-      return pausedAlert(e.reason, workerPauseMessage(e.reason, e.detail, e.until), 4, ctx);
+      return pausedAlert(e.reason, workerPauseMessage(e.reason, e.detail, e.until), ctx);
     case 'worker_resumed':
       return resumedAlert(
         e.reason,
@@ -212,27 +178,15 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
           : `The ${e.reason} pause ended; workers start again.`,
         ctx,
       );
-    // a cancel is the owner's own doing (the label was removed): not news for the phone
-    case 'task_cancelled':
-    case 'breaker_half_open':
-    case 'pressure_recovering':
-    case 'hardware_recovering':
-    case 'task_spawn':
-    case 'task_succeeded':
-    case 'task_retry':
-    case 'task_interrupted':
-      return null;
     default:
       return assertNever(e, 'event');
   }
 }
 
-function pausedAlert(
-  reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason | WorkerPauseReason,
-  message: string,
-  priority: AlertPriority,
-  ctx: AlertContext,
-): Alert {
+/** Every pause but the breaker's, whose alerts say more (breaker_opened, breaker_closed). */
+type AlertedPause = Exclude<PauseReason, 'breaker'>;
+
+function pausedAlert(reason: AlertedPause, message: string, ctx: AlertContext): Alert {
   return finish(
     {
       kind: 'paused',
@@ -240,7 +194,7 @@ function pausedAlert(
       clears: [`resumed:${reason}`],
       title: `paused: ${reason}`,
       message,
-      priority,
+      priority: PAUSES[reason].alertPriority,
       tags: ['pause_button', 'paused'],
       fields: { pause_reason: reason },
     },
@@ -251,17 +205,41 @@ function pausedAlert(
 /** What the owner reads when a worker's own report paused spawning. */
 function workerPauseMessage(reason: WorkerPauseReason, detail: string, until: number | null): string {
   const till = until === null ? '' : ` until ${new Date(until).toISOString()}`;
-  if (reason === 'worker_auth')
-    return `claude is not logged in / API key invalid (the worker said: ${detail}). No worker starts until you log in as the worker user and run \`warden resume\`.`;
-  if (reason === 'usage_limit') return `The worker hit a usage limit (${detail}). Spawning waits${till}; tasks keep their attempts.`;
-  return `Daily budget reached: ${detail}. Spawning waits${till}.`;
+  switch (reason) {
+    case 'worker_auth':
+      return `claude is not logged in / API key invalid (the worker said: ${detail}). No worker starts until you log in as the worker user and run \`warden resume\`.`;
+    case 'usage_limit':
+      return `The worker hit a usage limit (${detail}). Spawning waits${till}; tasks keep their attempts.`;
+    case 'budget':
+      return `Daily budget reached: ${detail}. Spawning waits${till}.`;
+    default:
+      return assertNever(reason, 'worker pause reason');
+  }
 }
 
-function resumedAlert(
-  reason: 'pressure' | 'manual' | 'disk' | HardwarePauseReason | WorkerPauseReason,
-  message: string,
-  ctx: AlertContext,
-): Alert {
+function hardwarePauseMessage(reason: HardwarePauseReason, reasons: string[]): string {
+  switch (reason) {
+    case 'power':
+      return `Under-voltage now: ${reasons.join('; ')}. Under-voltage throttles the Pi and corrupts SD cards: use a proper power supply. No new worker starts until it clears.`;
+    case 'thermal':
+      return `SoC too hot: ${reasons.join('; ')}. Running workers keep running; no new worker starts until it stays cooler for recover_after.`;
+    default:
+      return assertNever(reason, 'hardware pause reason');
+  }
+}
+
+function hardwareResumeMessage(reason: HardwarePauseReason): string {
+  switch (reason) {
+    case 'power':
+      return 'No under-voltage for recover_after; workers start again.';
+    case 'thermal':
+      return 'The SoC stayed below max_temperature for recover_after; workers start again.';
+    default:
+      return assertNever(reason, 'hardware pause reason');
+  }
+}
+
+function resumedAlert(reason: AlertedPause, message: string, ctx: AlertContext): Alert {
   return finish(
     {
       kind: 'resumed',

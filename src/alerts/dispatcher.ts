@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log/logger.js';
 import { writeFileAtomic } from '../state/store.js';
 import { alertFor, type Alert } from './alert.js';
-import type { WardenEvent } from './events.js';
+import type { WardenEvent } from '../events/catalog.js';
 import { admitAlert, afterDelivery, type AlertPolicySettings, type DedupeMemory, type DeliveryResult } from './policy.js';
 
 export interface AlertChannel {

@@ -5,6 +5,7 @@ import cron from 'node-cron';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { cronProblem } from '../jobs/cron.js';
+import type { BackoffSettings } from '../policy/backoff.js';
 import { FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
 import { formatDuration, formatSize, parseDuration, parseSize, type ParseResult } from './units.js';
 
@@ -143,12 +144,6 @@ const workerSchema = z.strictObject({
   // (Claude Code's `--resume <session id>` is appended to the command)
   resume_sessions: z.boolean({ error: 'expected true or false' }).default(false),
 });
-
-export interface BackoffSettings {
-  base: number;
-  factor: number;
-  max: number;
-}
 
 // No defaults here: a field left out falls back to that kind's default in toConfig (a partial
 // [backoff.startup_error] must keep startup_error's own base/max, not the generic 1m/30m).

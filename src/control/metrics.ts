@@ -3,9 +3,10 @@
 // would add a histogram engine and an OpenTelemetry dependency to a daemon capped at 256 MB on a
 // Pi, to print about forty lines.
 import type { ChannelStats } from '../alerts/dispatcher.js';
-import type { WardenEvent } from '../alerts/events.js';
-import { assertNever, FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
-import { BREAKER_STATES, PAUSE_REASONS, TASK_STATES } from '../state/types.js';
+import { EVENTS, type WardenEvent } from '../events/catalog.js';
+import { FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
+import { PAUSE_REASONS } from '../state/pause-reasons.js';
+import { BREAKER_STATES, TASK_STATES } from '../state/types.js';
 import type { StatusReport } from '../supervisor/report.js';
 
 /** Counts of events since the daemon started (Prometheus counters restart with the process). */
@@ -27,49 +28,12 @@ export function emptyCounts(): EventCounts {
   };
 }
 
-/** Adds one event to the counts (in place). Every failed attempt, retried or final, counts once. */
+/** Adds one event to the counts (in place), as its row in the event table says. */
 export function countEvent(c: EventCounts, e: WardenEvent): void {
-  switch (e.type) {
-    case 'task_succeeded':
-      c.succeeded++;
-      return;
-    case 'task_retry':
-      c.failures[e.kind]++;
-      return;
-    case 'task_dead':
-      c.failures[e.kind]++;
-      c.dead++;
-      return;
-    case 'task_blocked':
-      c.blocked++;
-      return;
-    case 'breaker_opened':
-      c.breakerOpened++;
-      return;
-    case 'breaker_half_open':
-    case 'breaker_closed':
-    case 'pressure_entered':
-    case 'pressure_recovering':
-    case 'pressure_left':
-    case 'paused':
-    case 'resumed':
-    case 'task_spawn':
-    case 'task_interrupted':
-    case 'task_cancelled':
-    case 'disk_paused':
-    case 'disk_resumed':
-    case 'worker_paused':
-    case 'worker_resumed':
-    case 'hardware_paused':
-    case 'hardware_recovering':
-    case 'hardware_resumed':
-    case 'unclean_restart':
-    case 'config_reload_failed':
-    case 'digest':
-    case 'alert_test':
-      return;
-    default:
-      assertNever(e, 'event');
+  for (const counter of EVENTS[e.type].counts) {
+    if (counter !== 'failures') c[counter]++;
+    // the table lets only events that carry a failure kind count one
+    else if ('kind' in e) c.failures[e.kind]++;
   }
 }
 

@@ -1,11 +1,11 @@
 // The daily digest ([alerts] digest = "0 8 * * *"): one low-priority alert with what happened since
 // the previous digest (or since the daemon started) and how things stand now.
 import type { AlertSink } from '../alerts/dispatcher.js';
-import type { DigestSummary } from '../alerts/events.js';
+import type { DigestSummary } from '../events/catalog.js';
 import type { Config } from '../config/schema.js';
 import { FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
 import type { EventCounts } from '../control/metrics.js';
-import type { PauseReason } from '../state/types.js';
+import type { PauseReason } from '../state/pause-reasons.js';
 import type { StatusReport } from '../supervisor/report.js';
 import type { Job } from './cron.js';
 

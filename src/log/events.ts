@@ -1,7 +1,7 @@
-// How each decision-core event reads in the log (and, in a later issue, in an alert).
+// How each decision-core event reads in the log; its level is in the event table (src/events/catalog.ts).
 import { formatDuration } from '../config/units.js';
 import { assertNever } from '../policy/failure-kind.js';
-import type { CoreEvent } from '../policy/decide.js';
+import { EVENTS, type CoreEvent } from '../events/catalog.js';
 import type { Level } from './logger.js';
 
 export function describeEvent(e: CoreEvent): string {
@@ -58,33 +58,5 @@ export function describeEvent(e: CoreEvent): string {
 }
 
 export function eventLevel(e: CoreEvent): Level {
-  switch (e.type) {
-    case 'breaker_opened':
-    case 'pressure_entered':
-    case 'task_dead':
-    case 'disk_paused':
-    case 'worker_paused':
-    case 'hardware_paused':
-      return 'error';
-    case 'task_retry':
-    case 'task_interrupted':
-    case 'paused':
-    case 'task_blocked':
-    case 'task_cancelled':
-      return 'warn';
-    case 'breaker_half_open':
-    case 'breaker_closed':
-    case 'pressure_recovering':
-    case 'pressure_left':
-    case 'resumed':
-    case 'task_spawn':
-    case 'task_succeeded':
-    case 'disk_resumed':
-    case 'worker_resumed':
-    case 'hardware_recovering':
-    case 'hardware_resumed':
-      return 'info';
-    default:
-      return assertNever(e, 'event');
-  }
+  return EVENTS[e.type].level;
 }

@@ -1,6 +1,11 @@
 // Per-kind exponential backoff with full jitter: the delay before retry n is uniform in
 // [0, min(max, base * factor^(n-1))]. Full jitter spreads retries of tasks that failed together.
-import type { BackoffSettings } from '../config/schema.js';
+/** One failure kind's backoff, in ms ([backoff.<kind>] in the config). */
+export interface BackoffSettings {
+  base: number;
+  factor: number;
+  max: number;
+}
 
 /** Upper bound of the delay before the retry that follows the `failures`-th failure (1-based). */
 export function backoffCeiling(settings: BackoffSettings, failures: number): number {

@@ -2,9 +2,8 @@
 // whether the worker's own words count, are policy: they live here, as a pure function, and not in
 // the supervisor that gathers the facts.
 import type { WorkerExit } from '../executors/types.js';
-import type { WorkerVerdict } from '../verdict/stream-reader.js';
 import type { Completion, ExitReport } from './classify.js';
-import { classifyVerdict } from './verdict.js';
+import { classifyVerdict, type WorkerVerdict } from './verdict.js';
 
 /** Why warden itself stopped a worker; null when it ended on its own. */
 export type StopReason = 'timeout' | 'stalled' | 'shutdown' | 'cancelled';

@@ -9,7 +9,28 @@
 //   API Error: 429 {"type":"error","error":{"type":"rate_limit_error",...}}        (#6119)
 // and the real CLI run here without credentials: an assistant event with
 // "error":"authentication_failed" and the result "Not logged in · Please run /login".
-import type { WorkerVerdict } from '../verdict/stream-reader.js';
+
+/** What the worker said about its own run; every field stays null until an event carries it. */
+export interface WorkerVerdict {
+  sessionId: string | null;
+  /** The final `result` event was seen. */
+  sawResult: boolean;
+  subtype: string | null;
+  isError: boolean | null;
+  numTurns: number | null;
+  totalCostUsd: number | null;
+  durationMs: number | null;
+  /** The last `error` field of an assistant event (e.g. `authentication_failed`, `rate_limit`). */
+  error: string | null;
+  /** The final result text (truncated to TEXT_LIMIT). */
+  resultText: string | null;
+  /** The last non-JSON line, for limit messages printed as plain text (truncated). */
+  lastNoise: string | null;
+  events: number;
+  noiseLines: number;
+  unknownEvents: number;
+  droppedLongLines: number;
+}
 
 export type VerdictClass =
   | { kind: 'auth_failed'; message: string }

@@ -10,9 +10,6 @@ export type TaskState = (typeof TASK_STATES)[number];
 
 export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 
-export const PAUSE_REASONS = ['breaker', 'pressure', 'thermal', 'power', 'disk', 'manual', 'worker_auth', 'usage_limit', 'budget'] as const;
-export type PauseReason = (typeof PAUSE_REASONS)[number];
-
 /** How many finished attempts a task keeps in its history. */
 export const HISTORY_LIMIT = 20;
 
@@ -141,18 +138,4 @@ export function emptyState(cooldownMs: number): WardenState {
     cleanShutdown: true,
     spend: { day: '', usd: 0 },
   };
-}
-
-export function activePauseReasons(state: WardenState): PauseReason[] {
-  const reasons: PauseReason[] = [];
-  if (state.breaker.phase === 'open') reasons.push('breaker');
-  if (state.pause.pressure) reasons.push('pressure');
-  if (state.pause.thermal) reasons.push('thermal');
-  if (state.pause.power) reasons.push('power');
-  if (state.pause.disk) reasons.push('disk');
-  if (state.pause.manual) reasons.push('manual');
-  if (state.pause.workerAuth) reasons.push('worker_auth');
-  if (state.pause.usageLimit) reasons.push('usage_limit');
-  if (state.pause.budget) reasons.push('budget');
-  return reasons;
 }

@@ -2,7 +2,7 @@
 // sensors this machine lacks (said once), and the pressure watch that samples between ticks while
 // workers run. It reads the host and warns; what to do about a reading is the decision core's.
 import { readDiskUsage, type DiskLimits, type DiskUsage } from '../admission/disk.js';
-import type { HostSample } from '../admission/sample.js';
+import type { HostSample } from '../admission/evaluate.js';
 import type { Logger } from '../log/logger.js';
 import type { Workspace } from '../worktree/workspace.js';
 

@@ -1,7 +1,7 @@
 // What a Supervisor is built from: the config and the ports to the outside (executor, log,
 // notifier, alerts, workspace, gh) plus the clock, the randomness and the host sample, which
 // tests replace.
-import type { HostSample } from '../admission/sample.js';
+import type { HostSample } from '../admission/evaluate.js';
 import type { AlertSink } from '../alerts/dispatcher.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Executor } from '../executors/types.js';

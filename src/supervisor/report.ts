@@ -1,14 +1,15 @@
 // What the daemon tells the outside about itself: `warden status`, GET /metrics, /healthz and
 // /readyz. Each is built from a read-only snapshot of the supervisor, so control/, jobs/ and cli/
 // depend on this module and not on the Supervisor class.
-import type { HostSample } from '../admission/sample.js';
+import type { HostSample } from '../admission/evaluate.js';
 import type { DiskUsage } from '../admission/disk.js';
 import type { LoadedConfig } from '../config/load.js';
 import { formatDuration, formatSize } from '../config/units.js';
 import { decodeThrottled, type ThrottledFlags } from '../hardware/throttled.js';
-import { runningCount, taskCounts } from '../policy/decide.js';
+import { runningCount, taskCounts } from '../policy/tick.js';
 import { localDay } from '../policy/verdict.js';
-import { activePauseReasons, type PauseReason, type TaskState, type WardenState } from '../state/types.js';
+import { activePauseReasons, describePause, type PauseReason } from '../state/pause-reasons.js';
+import type { TaskState, WardenState } from '../state/types.js';
 
 export interface StatusReport {
   daemon: { pid: number; version: string; startedAt: number; uptimeMs: number };
@@ -73,17 +74,7 @@ export function statusLine(state: WardenState, maxConcurrentWorkers: number, hel
   const reasons = activePauseReasons(state);
   const head = `${runningCount(state)}/${maxConcurrentWorkers} workers, ${counts.pending + counts.retry_wait} queued`;
   if (reasons.length === 0) return heldBy ? `${head}, ${heldBy}` : head;
-  const why = reasons
-    .map((r) =>
-      r === 'breaker'
-        ? `breaker (${state.breaker.reason ?? 'open'})`
-        : r === 'pressure'
-          ? `pressure (${state.pause.pressure?.reasons[0] ?? ''})`
-          : r === 'thermal' || r === 'power'
-            ? `${r} (${state.pause[r]?.reasons[0] ?? ''})`
-            : r,
-    )
-    .join(', ');
+  const why = reasons.map((r) => describePause(state, r)).join(', ');
   return `${head}, paused: ${why}`;
 }
 

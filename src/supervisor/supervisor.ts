@@ -6,7 +6,7 @@
 import { diskProblems } from '../admission/disk.js';
 import { pauseDueNow } from '../admission/evaluate.js';
 import { sampleHost } from '../admission/sample.js';
-import type { WardenEvent } from '../alerts/events.js';
+import type { CoreEvent, WardenEvent } from '../events/catalog.js';
 import type { LoadedConfig } from '../config/load.js';
 import { DaemonAlreadyRunning } from '../control/client.js';
 import { countEvent, emptyCounts, renderMetrics, type EventCounts } from '../control/metrics.js';
@@ -16,12 +16,17 @@ import { runOnSchedule } from '../jobs/run-on-schedule.js';
 import { capTaskLogs } from '../log/attempt-logs.js';
 import { describeEvent, eventLevel } from '../log/events.js';
 import type { Completion } from '../policy/classify.js';
-import * as core from '../policy/decide.js';
+import { applyExit, applyInterrupted } from '../policy/attempt-end.js';
+import { applyDiskHealth, applyManualPause, applyResume } from '../policy/pauses.js';
+import { coreSettingsFrom, type CoreSettings } from '../policy/settings.js';
+import { applyCancel, updateRunningAttempt } from '../policy/task-changes.js';
+import { planTick, runningCount, type SpawnOrder } from '../policy/tick.js';
 import { buildExitReport, type EndedAttempt } from '../policy/exit-report.js';
 import { openState, saveState } from '../state/store.js';
-import { activePauseReasons, type WardenState } from '../state/types.js';
+import { activePauseReasons } from '../state/pause-reasons.js';
+import type { WardenState } from '../state/types.js';
 import { DEFAULT_GH } from '../tasks/github.js';
-import type { WorkerVerdict } from '../verdict/stream-reader.js';
+import type { WorkerVerdict } from '../policy/verdict.js';
 import { PlainWorkspace, type Workspace } from '../worktree/workspace.js';
 import { HostWatch } from './host-watch.js';
 import { Intake } from './intake.js';
@@ -37,7 +42,7 @@ const ALERT_FLUSH_MS = 3000;
 export class Supervisor implements ControlHandlers {
   private state!: WardenState;
   private loaded: LoadedConfig;
-  private settings: core.CoreSettings;
+  private settings: CoreSettings;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly startedAt: number;
@@ -58,7 +63,7 @@ export class Supervisor implements ControlHandlers {
   constructor(private readonly deps: SupervisorDeps) {
     const { log, notifier } = deps;
     this.loaded = deps.loaded;
-    this.settings = core.coreSettingsFrom(deps.loaded.config);
+    this.settings = coreSettingsFrom(deps.loaded.config);
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.startedAt = this.now();
@@ -87,7 +92,7 @@ export class Supervisor implements ControlHandlers {
       executor: deps.executor,
       workspace: this.workspace,
       task: (id) => this.state.tasks[id],
-      recordSpawn: (id, patch) => this.commit(core.updateRunningAttempt(this.state, id, patch), []),
+      recordSpawn: (id, patch) => this.commit(updateRunningAttempt(this.state, id, patch), []),
       changed: () => this.updatePressureWatch(),
       onExit: (live, exit, verdict, completion) => this.onWorkerExit(live, exit, verdict, completion),
     });
@@ -127,7 +132,7 @@ export class Supervisor implements ControlHandlers {
     if (unclean) log.warn('the previous warden run did not shut down cleanly (crash, kill or watchdog); recovering its workers');
     this.state = state;
     this.commit({ ...state, cleanShutdown: false }, []);
-    if (unclean) this.observe({ type: 'unclean_restart', runningTasks: core.runningCount(state) });
+    if (unclean) this.observe({ type: 'unclean_restart', runningTasks: runningCount(state) });
     if (state.breaker.phase !== 'closed') log.warn('breaker is still open from the previous run', { reason: state.breaker.reason });
 
     await recoverWorkers({
@@ -136,7 +141,7 @@ export class Supervisor implements ControlHandlers {
       state: () => this.state,
       runBase: (id, attempt) => runBase(this.stateDir, id, attempt),
       stopGrace: c.worker.stopGrace,
-      updateAttempt: (id, patch) => this.commit(core.updateRunningAttempt(this.state, id, patch), []),
+      updateAttempt: (id, patch) => this.commit(updateRunningAttempt(this.state, id, patch), []),
       adopted: (id, attempt, handle) => this.workers.watch(id, attempt, handle),
       gone: (id, claimedAt, exit) => this.finish(id, { startedAt: claimedAt, exit, stopReason: null, completion: null, verdict: null }),
     });
@@ -174,9 +179,9 @@ export class Supervisor implements ControlHandlers {
     this.intake.ingestQueue();
     const now = this.now();
     const sample = this.host.sampleForTick(now);
-    const d = core.applyDiskHealth(this.state, diskProblems(this.host.readDisks(this.stateDir, this.config.admission.minFreeInodes)), now);
+    const d = applyDiskHealth(this.state, diskProblems(this.host.readDisks(this.stateDir, this.config.admission.minFreeInodes)), now);
     this.commit(d.state, d.events);
-    const r = core.planTick(this.state, now, sample, this.settings);
+    const r = planTick(this.state, now, sample, this.settings);
     this.commit(r.state, r.events);
     this.pauses.track(activePauseReasons(this.state), now);
     this.heldBy = r.heldBy;
@@ -192,7 +197,7 @@ export class Supervisor implements ControlHandlers {
     this.host.updatePressureWatch(this.config.admission.watchInterval, this.workers.size > 0 && !this.stopping, restart);
   }
 
-  private async launch(order: core.SpawnOrder): Promise<void> {
+  private async launch(order: SpawnOrder): Promise<void> {
     const task = this.state.tasks[order.taskId];
     if (!task) return;
     const claimedAt = task.current?.claimedAt ?? this.now();
@@ -212,19 +217,19 @@ export class Supervisor implements ControlHandlers {
     const { stopReason } = ended;
     if (stopReason === 'shutdown' || stopReason === 'cancelled') {
       const detail = stopReason === 'shutdown' ? 'warden was stopped' : 'its issue lost the label';
-      const r = core.applyInterrupted(this.state, taskId, this.now(), detail, ended.exit.endedAt - ended.startedAt);
+      const r = applyInterrupted(this.state, taskId, this.now(), detail, ended.exit.endedAt - ended.startedAt);
       this.commit(r.state, r.events);
       if (stopReason === 'cancelled') this.cancel(taskId, 'the issue no longer has the label (worker stopped)');
       return;
     }
     const exitReport = buildExitReport(ended, this.now(), this.config.worker.maxRuntime);
-    const r = core.applyExit(this.state, taskId, exitReport, this.now(), this.settings, this.random);
+    const r = applyExit(this.state, taskId, exitReport, this.now(), this.settings, this.random);
     this.commit(r.state, r.events);
     this.releaseIfDone(taskId);
   }
 
   private cancel(taskId: string, reason: string): void {
-    const r = core.applyCancel(this.state, taskId, this.now(), reason);
+    const r = applyCancel(this.state, taskId, this.now(), reason);
     this.commit(r.state, r.events);
     this.releaseIfDone(taskId);
   }
@@ -239,7 +244,7 @@ export class Supervisor implements ControlHandlers {
   }
 
   /** Saves first; only a saved state becomes the state in memory. */
-  private commit(next: WardenState, events: core.CoreEvent[]): void {
+  private commit(next: WardenState, events: CoreEvent[]): void {
     if (next !== this.state) saveState(this.stateDir, next);
     this.state = next;
     for (const e of events) {
@@ -267,7 +272,7 @@ export class Supervisor implements ControlHandlers {
     if (next.config.worker.user !== cur.worker.user) fixed.push('worker.user');
     if (fixed.length) return { ok: false, error: `${fixed.join(', ')} cannot change on reload; restart warden to apply` };
     this.loaded = next;
-    this.settings = core.coreSettingsFrom(next.config);
+    this.settings = coreSettingsFrom(next.config);
     this.updatePressureWatch(true); // watch_interval may have changed
     this.deps.log.info('config reloaded', report.reloadFields(next));
     this.requestTick();
@@ -275,14 +280,14 @@ export class Supervisor implements ControlHandlers {
   }
 
   pause(): unknown {
-    return this.operatorChange(core.applyManualPause(this.state, this.now()));
+    return this.operatorChange(applyManualPause(this.state, this.now()));
   }
 
   resume(): unknown {
-    return this.operatorChange(core.applyResume(this.state, this.settings));
+    return this.operatorChange(applyResume(this.state, this.settings));
   }
 
-  private operatorChange(r: { state: WardenState; events: core.CoreEvent[] }): unknown {
+  private operatorChange(r: { state: WardenState; events: CoreEvent[] }): unknown {
     this.commit(r.state, r.events);
     this.requestTick();
     return { paused: activePauseReasons(this.state) };

@@ -15,7 +15,7 @@ import { resumeArgs, sessionToResume } from '../policy/resume.js';
 import type { RunningAttempt, Task } from '../state/types.js';
 import { LogTail } from '../verdict/log-tail.js';
 import type { WorkerView } from './report.js';
-import type { WorkerVerdict } from '../verdict/stream-reader.js';
+import type { WorkerVerdict } from '../policy/verdict.js';
 import type { Workspace } from '../worktree/workspace.js';
 
 export interface LiveWorker {

@@ -8,7 +8,8 @@
 // size. A poll replaces inotify only where fs.watch fails; where inotify misses an event (some
 // network filesystems), the stall check drains the log before it decides (src/supervisor.ts).
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
-import { StreamVerdictReader, type WorkerVerdict } from './stream-reader.js';
+import type { WorkerVerdict } from '../policy/verdict.js';
+import { StreamVerdictReader } from './stream-reader.js';
 
 const READ_SIZE = 64 * 1024;
 

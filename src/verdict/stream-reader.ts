@@ -3,28 +3,7 @@
 // newline comes; a line longer than `maxLineBytes` is dropped rather than buffered, so a runaway
 // worker cannot make warden hold its whole log. Non-JSON lines (stderr noise, warnings) and event
 // types this does not know are counted and skipped, never an error.
-
-/** What the worker said about its own run; every field stays null until an event carries it. */
-export interface WorkerVerdict {
-  sessionId: string | null;
-  /** The final `result` event was seen. */
-  sawResult: boolean;
-  subtype: string | null;
-  isError: boolean | null;
-  numTurns: number | null;
-  totalCostUsd: number | null;
-  durationMs: number | null;
-  /** The last `error` field of an assistant event (e.g. `authentication_failed`, `rate_limit`). */
-  error: string | null;
-  /** The final result text (truncated to TEXT_LIMIT). */
-  resultText: string | null;
-  /** The last non-JSON line, for limit messages printed as plain text (truncated). */
-  lastNoise: string | null;
-  events: number;
-  noiseLines: number;
-  unknownEvents: number;
-  droppedLongLines: number;
-}
+import type { WorkerVerdict } from '../policy/verdict.js';
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 const TEXT_LIMIT = 2000;

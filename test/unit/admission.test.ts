@@ -11,7 +11,9 @@ import { after, describe, test } from 'node:test';
 import { admissionViolations, pauseDueNow } from '../../src/admission/evaluate.ts';
 import { sampleHost, type SampleSource } from '../../src/admission/sample.ts';
 import { parseConfigText } from '../../src/config/load.ts';
-import { addTask, coreSettingsFrom, planTick, type CoreSettings } from '../../src/policy/decide.ts';
+import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
+import { addTask } from '../../src/policy/task-changes.ts';
+import { planTick } from '../../src/policy/tick.ts';
 import { emptyState, type WardenState } from '../../src/state/types.ts';
 
 const KiB = 1024;

@@ -14,7 +14,7 @@ import {
   type Clock,
   type DispatcherSettings,
 } from '../../src/alerts/dispatcher.ts';
-import type { WardenEvent } from '../../src/alerts/events.ts';
+import type { WardenEvent } from '../../src/events/catalog.ts';
 import { findSessionBus, urgencyFor } from '../../src/alerts/notify-send.ts';
 import { encodeHeaderValue, NtfyChannel } from '../../src/alerts/ntfy.ts';
 import { admitAlert, afterDelivery, retryDelay, type DeliveryResult } from '../../src/alerts/policy.ts';

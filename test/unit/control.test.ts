@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import type { WardenEvent } from '../../src/alerts/events.ts';
+import type { WardenEvent } from '../../src/events/catalog.ts';
 import { ConfigError, parseConfigText } from '../../src/config/load.ts';
 import { countEvent, emptyCounts, renderMetrics, type EventCounts } from '../../src/control/metrics.ts';
 import { lookupGroupId } from '../../src/executors/users.ts';

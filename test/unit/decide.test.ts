@@ -9,16 +9,11 @@ import { parseConfigText } from '../../src/config/load.ts';
 import { backoffCeiling, backoffDelay } from '../../src/policy/backoff.ts';
 import { advanceBreaker, breakerGate, breakerOnFailure, closedBreaker, MAX_COOLDOWN_MS } from '../../src/policy/breaker.ts';
 import { classifyExit, type ExitOutcome, type ExitReport } from '../../src/policy/classify.ts';
-import {
-  addTask,
-  applyExit,
-  applyManualPause,
-  applyResume,
-  coreSettingsFrom,
-  planTick,
-  runningCount,
-  type CoreSettings,
-} from '../../src/policy/decide.ts';
+import { applyExit } from '../../src/policy/attempt-end.ts';
+import { applyManualPause, applyResume } from '../../src/policy/pauses.ts';
+import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
+import { addTask } from '../../src/policy/task-changes.ts';
+import { planTick, runningCount } from '../../src/policy/tick.ts';
 import { FAILURE_KINDS } from '../../src/policy/failure-kind.ts';
 import { loadState, saveState } from '../../src/state/store.ts';
 import { emptyState, type WardenState } from '../../src/state/types.ts';

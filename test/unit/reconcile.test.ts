@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { addTasks, applyCancel } from '../../src/policy/decide.ts';
+import { addTasks, applyCancel } from '../../src/policy/task-changes.ts';
 import { emptyState, type TaskState, type WardenState } from '../../src/state/types.ts';
 import { reconcileGithub } from '../../src/tasks/reconcile.ts';
 import { attemptLogPath, capTaskLogs } from '../../src/log/attempt-logs.ts';

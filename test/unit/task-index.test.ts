@@ -5,32 +5,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { HostSample } from '../../src/admission/sample.ts';
+import type { HostSample } from '../../src/admission/evaluate.ts';
 import { admissionViolations, updatePressure } from '../../src/admission/evaluate.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import { formatDuration } from '../../src/config/units.ts';
 import { advanceBreaker, breakerGate, recordProbeSpawn } from '../../src/policy/breaker.ts';
 import type { ExitReport } from '../../src/policy/classify.ts';
-import {
-  addTask,
-  addTasks,
-  applyCancel,
-  applyDiskCheck,
-  applyExit,
-  applyInterrupted,
-  applyManualPause,
-  applyResume,
-  coreSettingsFrom,
-  planTick,
-  runningCount,
-  taskCounts,
-  updateRunningAttempt,
-  type CoreEvent,
-  type CoreSettings,
-  type NewTask,
-  type SpawnOrder,
-  type TickResult,
-} from '../../src/policy/decide.ts';
+import { applyDiskCheck } from '../helpers/policy.ts';
+import type { CoreEvent } from '../../src/events/catalog.ts';
+import { applyExit, applyInterrupted } from '../../src/policy/attempt-end.ts';
+import { applyManualPause, applyResume } from '../../src/policy/pauses.ts';
+import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
+import { addTask, addTasks, applyCancel, updateRunningAttempt, type NewTask } from '../../src/policy/task-changes.ts';
+import { planTick, runningCount, taskCounts, type SpawnOrder, type TickResult } from '../../src/policy/tick.ts';
 import { nextSpawnAllowedAt } from '../../src/policy/rate-limit.ts';
 import { buildTaskIndex, compareRetries, compareTasks, taskIndex, updateSorted, withChangedTasks } from '../../src/policy/task-index.ts';
 import { emptyState, TASK_STATES, type Task, type TaskState, type WardenState } from '../../src/state/types.ts';

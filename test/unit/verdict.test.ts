@@ -9,20 +9,24 @@ import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parseConfigText } from '../../src/config/load.ts';
 import { classifyExit, type ExitReport } from '../../src/policy/classify.ts';
+import type { CoreEvent } from '../../src/events/catalog.ts';
+import { applyExit } from '../../src/policy/attempt-end.ts';
+import { applyResume } from '../../src/policy/pauses.ts';
+import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
+import { addSpend } from '../../src/policy/spend.ts';
+import { addTask } from '../../src/policy/task-changes.ts';
+import { planTick } from '../../src/policy/tick.ts';
 import {
-  addSpend,
-  addTask,
-  applyExit,
-  applyResume,
-  coreSettingsFrom,
-  planTick,
-  type CoreEvent,
-  type CoreSettings,
-} from '../../src/policy/decide.ts';
-import { classifyVerdict, nextLocalMidnight, nextWallClock, parseLimitReset, usageLimitUntil } from '../../src/policy/verdict.ts';
+  classifyVerdict,
+  nextLocalMidnight,
+  nextWallClock,
+  parseLimitReset,
+  usageLimitUntil,
+  type WorkerVerdict,
+} from '../../src/policy/verdict.ts';
 import { emptyState, type WardenState } from '../../src/state/types.ts';
 import { LogTail } from '../../src/verdict/log-tail.ts';
-import { StreamVerdictReader, type WorkerVerdict } from '../../src/verdict/stream-reader.ts';
+import { StreamVerdictReader } from '../../src/verdict/stream-reader.ts';
 
 const STREAMS = new URL('../fixtures/streams/', import.meta.url).pathname;
 const fixture = (name: string) => readFileSync(join(STREAMS, `${name}.jsonl`));
