@@ -17,8 +17,6 @@ export class FakeWorker implements WorkerHandle {
   readonly stops: number[] = [];
   /** The exit once it happened. */
   ended: WorkerExit | null = null;
-  /** When true, stop() is recorded but the worker keeps running (as if it ignored SIGTERM). */
-  ignoreStop = false;
   private resolveExit!: (e: WorkerExit) => void;
 
   constructor(
@@ -51,10 +49,9 @@ export class FakeWorker implements WorkerHandle {
     appendFileSync(this.logFile, JSON.stringify(event) + '\n');
   }
 
-  /** The executor's stop: SIGTERM; the fake worker dies of it at once unless ignoreStop. */
+  /** The executor's stop: SIGTERM, which the fake worker dies of at once. */
   async stop(graceMs: number): Promise<void> {
     this.stops.push(graceMs);
-    if (this.ignoreStop) return;
     if (this.alive) this.exit(null, 'SIGTERM');
     await this.exited;
   }

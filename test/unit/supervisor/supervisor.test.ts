@@ -172,6 +172,9 @@ async function startRig(t: TestContext, o: RigOptions = {}) {
   });
   t.after(async () => {
     await sup.shutdown('SIGTERM'); // a no-op when the test already shut it down
+    // a worker still alive here (a test that failed) would keep its log watched and the file running
+    for (const w of exec.live()) w.exit(null, 'SIGKILL');
+    await clock.settle();
     for (const call of listen.mock.calls) (call.this as Server).close();
     for (const s of SIGNALS) for (const l of process.listeners(s)) if (!signalListeners.get(s)!.includes(l)) process.removeListener(s, l);
     clock.uninstall();
