@@ -85,7 +85,7 @@ const root = new URL('..', import.meta.url);
 const ROOT = fileURLToPath(root).replace(/\/$/, '');
 const dist = (p: string) => new URL(`dist/${p}`, root).href;
 const scopeMod = (await import(dist('executors/systemd-scope.js'))) as typeof import('../src/executors/systemd-scope.js');
-const usersMod = (await import(dist('executors/users.js'))) as typeof import('../src/executors/users.js');
+const usersMod = (await import(dist('host/users.js'))) as typeof import('../src/host/users.js');
 const cgroupsMod = (await import(dist('systemd/cgroups.js'))) as typeof import('../src/systemd/cgroups.js');
 const loadMod = (await import(dist('config/load.js'))) as typeof import('../src/config/load.js');
 type WorkerSpec = import('../src/executors/types.js').WorkerSpec;

@@ -4,7 +4,7 @@
 // a small file beside the state, so a crash-and-restart loop does not re-send the same alert.
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log/logger.js';
-import { writeFileAtomic } from '../state/store.js';
+import { writeFileAtomic } from '../host/write-file-atomic.js';
 import { alertFor, type Alert } from './alert.js';
 import type { WardenEvent } from '../events/catalog.js';
 import { admitAlert, afterDelivery, type AlertPolicySettings, type DedupeMemory, type DeliveryResult } from './policy.js';

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { ConfigError } from '../config/load.js';
-import { lookupGroupId } from '../executors/users.js';
+import { lookupGroupId } from '../host/users.js';
 import type { Logger } from '../log/logger.js';
 import { DaemonAlreadyRunning } from './client.js';
 

@@ -15,7 +15,7 @@ import {
 import { DirectExecutor } from './direct.js';
 import { SystemdExecutor } from './systemd-scope.js';
 import type { Executor } from './types.js';
-import { lookupUser } from './users.js';
+import { lookupUser } from '../host/users.js';
 
 export function systemdIsPid1(): boolean {
   try {

@@ -21,7 +21,7 @@ import {
   type WorkerHandle,
   type WorkerSpec,
 } from './types.js';
-import type { UserIds } from './users.js';
+import type { UserIds } from '../host/users.js';
 
 const run = promisify(execFile);
 

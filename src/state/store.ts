@@ -1,8 +1,9 @@
 // The state file: one JSON document, written atomically (temp file, fsync, rename, fsync of the
 // directory) on every transition. A file that cannot be read or parsed stops warden: starting
 // from an empty state would re-run every task, which is how the incident's coordinator looped.
-import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../host/write-file-atomic.js';
 import { z } from 'zod';
 import { emptyState, stateSchema, type WardenState } from './types.js';
 
@@ -71,27 +72,6 @@ export function parseState(text: string, path: string): WardenState {
 
 export function serializeState(state: WardenState): string {
   return JSON.stringify(state) + '\n';
-}
-
-/** Atomic replace: readers see the old file or the new one, never a torn write. */
-export function writeFileAtomic(path: string, data: string, mode = 0o640): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
 }
 
 export function saveState(stateDir: string, state: WardenState): void {

@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { CoreEvent } from '../events/catalog.js';
 import { addTasks, type NewTask } from '../policy/task-changes.js';
-import { writeFileAtomic } from '../state/store.js';
+import { writeFileAtomic } from '../host/write-file-atomic.js';
 import type { WardenState } from '../state/types.js';
 import { renderPrompt, type GhOptions, type GhResult, type GithubIssue } from '../tasks/github.js';
 import { GithubPoller } from '../tasks/github-source.js';

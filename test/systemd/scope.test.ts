@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SystemdExecutor, unitName } from '../../src/executors/systemd-scope.ts';
-import { lookupUser } from '../../src/executors/users.ts';
+import { lookupUser } from '../../src/host/users.ts';
 import {
   addTask,
   ensureWorkerUser,

@@ -11,7 +11,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { WardenEvent } from '../../src/events/catalog.ts';
 import { ConfigError, parseConfigText } from '../../src/config/load.ts';
 import { countEvent, emptyCounts, renderMetrics, type EventCounts } from '../../src/control/metrics.ts';
-import { lookupGroupId } from '../../src/executors/users.ts';
+import { lookupGroupId } from '../../src/host/users.ts';
 import { cronProblem } from '../../src/jobs/cron.ts';
 import { digestSummary } from '../../src/jobs/digest.ts';
 import { FAILURE_KINDS } from '../../src/policy/failure-kind.ts';
