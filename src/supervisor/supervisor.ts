@@ -11,11 +11,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { DaemonAlreadyRunning } from '../control/client.js';
 import { countEvent, emptyCounts, renderMetrics, type EventCounts } from '../control/metrics.js';
 import { socketAnswers, startControlServer, type ControlHandlers } from '../control/server.js';
-import type { WorkerExit } from '../executors/types.js';
 import { runOnSchedule } from '../jobs/run-on-schedule.js';
-import { capTaskLogs } from '../log/attempt-logs.js';
 import { describeEvent, eventLevel } from '../log/events.js';
-import type { Completion } from '../policy/classify.js';
 import { applyExit, applyInterrupted } from '../policy/attempt-end.js';
 import { applyDiskHealth, applyManualPause, applyResume } from '../policy/pauses.js';
 import { coreSettingsFrom, type CoreSettings } from '../policy/settings.js';
@@ -26,14 +23,13 @@ import { openState, saveState } from '../state/store.js';
 import { activePauseReasons } from '../state/pause-reasons.js';
 import type { WardenState } from '../state/types.js';
 import { DEFAULT_GH } from '../tasks/github.js';
-import type { WorkerVerdict } from '../policy/verdict.js';
 import { PlainWorkspace, type Workspace } from '../worktree/workspace.js';
 import { HostWatch } from './host-watch.js';
 import { Intake } from './intake.js';
 import { TickLoop } from './loop.js';
 import { recoverWorkers } from './recovery.js';
 import * as report from './report.js';
-import { runBase, Workers, type LiveWorker } from './workers.js';
+import { runBase, Workers } from './workers.js';
 import type { SupervisorDeps } from './ports.js';
 
 /** How long the shutdown waits for alert deliveries in flight. */
@@ -94,7 +90,10 @@ export class Supervisor implements ControlHandlers {
       task: (id) => this.state.tasks[id],
       recordSpawn: (id, patch) => this.commit(updateRunningAttempt(this.state, id, patch), []),
       changed: () => this.updatePressureWatch(),
-      onExit: (live, exit, verdict, completion) => this.onWorkerExit(live, exit, verdict, completion),
+      onExit: (id, ended) => {
+        this.finish(id, ended);
+        this.requestTick();
+      },
     });
     this.intake = new Intake({
       ...ctx,
@@ -205,12 +204,6 @@ export class Supervisor implements ControlHandlers {
     if (!failed) return;
     const exit = { spawnError: null, exitCode: null, signal: null, oomKilled: false, lost: false, endedAt: this.now() };
     this.finish(task.id, { startedAt: claimedAt, exit, stopReason: null, completion: null, verdict: null, [failed.field]: failed.message });
-  }
-
-  private onWorkerExit(live: LiveWorker, exit: WorkerExit, verdict: WorkerVerdict | null, completion: Completion | null): void {
-    this.finish(live.taskId, { startedAt: live.handle.startedAt, exit, stopReason: live.stopReason, completion, verdict });
-    capTaskLogs(this.stateDir, live.taskId, this.config.worker.logMax);
-    this.requestTick();
   }
 
   private finish(taskId: string, ended: EndedAttempt): void {

@@ -7,15 +7,14 @@ import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/units.js';
 import { buildWorkerArgv } from '../executors/worker-command.js';
 import type { Executor, WorkerExit, WorkerHandle, WorkerSpec } from '../executors/types.js';
-import { attemptLogPath } from '../log/attempt-logs.js';
+import { attemptLogPath, capTaskLogs } from '../log/attempt-logs.js';
 import type { Logger } from '../log/logger.js';
 import type { Completion } from '../policy/classify.js';
-import type { StopReason } from '../policy/exit-report.js';
+import type { EndedAttempt, StopReason } from '../policy/exit-report.js';
 import { resumeArgs, sessionToResume } from '../policy/resume.js';
 import type { RunningAttempt, Task } from '../state/types.js';
 import { LogTail } from '../verdict/log-tail.js';
 import type { WorkerView } from './report.js';
-import type { WorkerVerdict } from '../policy/verdict.js';
 import type { Workspace } from '../worktree/workspace.js';
 
 export interface LiveWorker {
@@ -42,7 +41,7 @@ export interface WorkersDeps {
   /** A worker joined or left the live set. */
   changed: () => void;
   /** Called once per worker, after it is gone and removed from the live set. */
-  onExit: (live: LiveWorker, exit: WorkerExit, verdict: WorkerVerdict | null, completion: Completion | null) => void;
+  onExit: (taskId: string, ended: EndedAttempt) => void;
 }
 
 export class Workers {
@@ -107,7 +106,8 @@ export class Workers {
       const completion = await this.completion(live, exit);
       this.live.delete(taskId);
       this.deps.changed();
-      this.deps.onExit(live, exit, verdict, completion);
+      this.deps.onExit(taskId, { startedAt: handle.startedAt, exit, stopReason: live.stopReason, completion, verdict });
+      capTaskLogs(this.deps.config().supervisor.stateDir, taskId, this.deps.config().worker.logMax);
     });
     this.live.set(taskId, live);
     this.deps.changed();
