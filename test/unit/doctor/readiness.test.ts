@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { readHostFiles } from '../../src/doctor/host-files.ts';
+import { readHostFiles } from '../../../src/doctor/host-files.ts';
 import {
   assessReadiness,
   cmdlineFix,
@@ -15,10 +15,10 @@ import {
   readinessChecks,
   readinessLine,
   REQUIRED_CMDLINE,
-} from '../../src/doctor/readiness.ts';
-import { memoryControllerFrom } from '../../src/systemd/cgroups.ts';
+} from '../../../src/doctor/readiness.ts';
+import { memoryControllerFrom } from '../../../src/systemd/cgroups.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
+const ROOT = new URL('../../..', import.meta.url).pathname;
 const HOSTS = join(ROOT, 'test/fixtures/hosts');
 const CLI = join(ROOT, 'dist/cli/main.js');
 const STOCK_LINE =

@@ -6,16 +6,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from '../../src/admission/disk.ts';
-import { powerViolations, thermalViolations } from '../../src/admission/evaluate.ts';
-import { sampleHost, type HostSample, type SampleSource } from '../../src/admission/sample.ts';
-import { parseConfigText } from '../../src/config/load.ts';
-import { emptyCounts, renderMetrics } from '../../src/control/metrics.ts';
-import { hardwareChecks, readHardware } from '../../src/hardware/report.ts';
-import { decodeThrottled, describeThrottled, parseThrottled, THROTTLED_BITS, THROTTLED_SYSFS_PATH } from '../../src/hardware/throttled.ts';
-import { addTask, applyDiskHealth, coreSettingsFrom, planTick, type CoreSettings } from '../../src/policy/decide.ts';
-import { activePauseReasons, emptyState, type WardenState } from '../../src/state/types.ts';
-import type { StatusReport } from '../../src/supervisor.ts';
+import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from '../../../src/admission/disk.ts';
+import { powerViolations, thermalViolations } from '../../../src/admission/evaluate.ts';
+import { sampleHost, type HostSample, type SampleSource } from '../../../src/admission/sample.ts';
+import { parseConfigText } from '../../../src/config/load.ts';
+import { emptyCounts, renderMetrics } from '../../../src/control/metrics.ts';
+import { hardwareChecks, readHardware } from '../../../src/hardware/report.ts';
+import {
+  decodeThrottled,
+  describeThrottled,
+  parseThrottled,
+  THROTTLED_BITS,
+  THROTTLED_SYSFS_PATH,
+} from '../../../src/hardware/throttled.ts';
+import { addTask, applyDiskHealth, coreSettingsFrom, planTick, type CoreSettings } from '../../../src/policy/decide.ts';
+import { activePauseReasons, emptyState, type WardenState } from '../../../src/state/types.ts';
+import type { StatusReport } from '../../../src/supervisor.ts';
 
 const MINUTE = 60_000;
 const S: CoreSettings = coreSettingsFrom(parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'minimal.toml'));

@@ -11,9 +11,9 @@ import {
   priorityFromLabels,
   renderPrompt,
   type GhOptions,
-} from '../../src/tasks/github.ts';
+} from '../../../src/tasks/github.ts';
 
-const FAKE = new URL('../fixtures/fake-gh', import.meta.url).pathname;
+const FAKE = new URL('../../fixtures/fake-gh', import.meta.url).pathname;
 
 function fakeGh(): { dir: string; opts: GhOptions } {
   const dir = mkdtempSync(join(tmpdir(), 'warden-gh-'));

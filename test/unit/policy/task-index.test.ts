@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { HostSample } from '../../src/admission/sample.ts';
-import { admissionViolations, updatePressure } from '../../src/admission/evaluate.ts';
-import { parseConfigText } from '../../src/config/load.ts';
-import { formatDuration } from '../../src/config/units.ts';
-import { advanceBreaker, breakerGate, recordProbeSpawn } from '../../src/policy/breaker.ts';
-import type { ExitReport } from '../../src/policy/classify.ts';
+import type { HostSample } from '../../../src/admission/sample.ts';
+import { admissionViolations, updatePressure } from '../../../src/admission/evaluate.ts';
+import { parseConfigText } from '../../../src/config/load.ts';
+import { formatDuration } from '../../../src/config/units.ts';
+import { advanceBreaker, breakerGate, recordProbeSpawn } from '../../../src/policy/breaker.ts';
+import type { ExitReport } from '../../../src/policy/classify.ts';
 import {
   addTask,
   addTasks,
@@ -30,10 +30,10 @@ import {
   type NewTask,
   type SpawnOrder,
   type TickResult,
-} from '../../src/policy/decide.ts';
-import { nextSpawnAllowedAt } from '../../src/policy/rate-limit.ts';
-import { buildTaskIndex, compareRetries, compareTasks, taskIndex, updateSorted, withChangedTasks } from '../../src/policy/task-index.ts';
-import { emptyState, TASK_STATES, type Task, type TaskState, type WardenState } from '../../src/state/types.ts';
+} from '../../../src/policy/decide.ts';
+import { nextSpawnAllowedAt } from '../../../src/policy/rate-limit.ts';
+import { buildTaskIndex, compareRetries, compareTasks, taskIndex, updateSorted, withChangedTasks } from '../../../src/policy/task-index.ts';
+import { emptyState, TASK_STATES, type Task, type TaskState, type WardenState } from '../../../src/state/types.ts';
 
 const MINUTE = 60_000;
 const DEFAULTS: CoreSettings = coreSettingsFrom(parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'minimal.toml'));

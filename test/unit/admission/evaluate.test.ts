@@ -8,11 +8,11 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { admissionViolations, pauseDueNow } from '../../src/admission/evaluate.ts';
-import { sampleHost, type SampleSource } from '../../src/admission/sample.ts';
-import { parseConfigText } from '../../src/config/load.ts';
-import { addTask, coreSettingsFrom, planTick, type CoreSettings } from '../../src/policy/decide.ts';
-import { emptyState, type WardenState } from '../../src/state/types.ts';
+import { admissionViolations, pauseDueNow } from '../../../src/admission/evaluate.ts';
+import { sampleHost, type SampleSource } from '../../../src/admission/sample.ts';
+import { parseConfigText } from '../../../src/config/load.ts';
+import { addTask, coreSettingsFrom, planTick, type CoreSettings } from '../../../src/policy/decide.ts';
+import { emptyState, type WardenState } from '../../../src/state/types.ts';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;

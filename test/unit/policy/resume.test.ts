@@ -1,8 +1,8 @@
 // Which retries continue the previous Claude Code session.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { resumeArgs, sessionToResume } from '../../src/policy/resume.ts';
-import type { AttemptRecord } from '../../src/state/types.ts';
+import { resumeArgs, sessionToResume } from '../../../src/policy/resume.ts';
+import type { AttemptRecord } from '../../../src/state/types.ts';
 
 const rec = (outcome: AttemptRecord['outcome'], sessionId: string | null): AttemptRecord => ({
   attempt: 1,

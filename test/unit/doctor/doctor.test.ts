@@ -7,13 +7,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ConfigError, parseConfigText } from '../../src/config/load.ts';
-import { formatReport, report } from '../../src/doctor/check.ts';
-import { judgeDisk } from '../../src/doctor/doctor.ts';
-import { parseProbeOutput, PROBE_MEMORY_MAX } from '../../src/doctor/probe.ts';
-import { planExecutor } from '../../src/executors/choose.ts';
+import { ConfigError, parseConfigText } from '../../../src/config/load.ts';
+import { formatReport, report } from '../../../src/doctor/check.ts';
+import { judgeDisk } from '../../../src/doctor/doctor.ts';
+import { parseProbeOutput, PROBE_MEMORY_MAX } from '../../../src/doctor/probe.ts';
+import { planExecutor } from '../../../src/executors/choose.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
+const ROOT = new URL('../../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/cli/main.js');
 const FAKE_WORKER = join(ROOT, 'scripts/fake-worker');
 const MiB = 1024 ** 2;

@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { readExitFile, WRAPPER_SCRIPT } from '../../src/executors/process-info.ts';
-import { exitFrom, oomFromRecord } from '../../src/executors/worker-exit.ts';
+import { readExitFile, WRAPPER_SCRIPT } from '../../../src/executors/process-info.ts';
+import { exitFrom, oomFromRecord } from '../../../src/executors/worker-exit.ts';
 
 const base = () => join(mkdtempSync(join(tmpdir(), 'warden-exit-')), 'task.1');
 

@@ -4,10 +4,10 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { addTasks, applyCancel } from '../../src/policy/decide.ts';
-import { emptyState, type TaskState, type WardenState } from '../../src/state/types.ts';
-import { reconcileGithub } from '../../src/tasks/reconcile.ts';
-import { attemptLogPath, capTaskLogs } from '../../src/log/attempt-logs.ts';
+import { addTasks, applyCancel } from '../../../src/policy/decide.ts';
+import { emptyState, type TaskState, type WardenState } from '../../../src/state/types.ts';
+import { reconcileGithub } from '../../../src/tasks/reconcile.ts';
+import { attemptLogPath, capTaskLogs } from '../../../src/log/attempt-logs.ts';
 
 const S = { repo: 'o/r', priorityLabels: ['priority:P0', 'priority:P1', 'priority:P2'], cancelRunning: false };
 const gi = (number: number, labels: string[] = ['warden']) => ({ number, title: `t${number}`, body: '', labels, updatedAt: '' });

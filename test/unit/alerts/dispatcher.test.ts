@@ -5,20 +5,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { alertFor, digestText, type Alert } from '../../src/alerts/alert.ts';
-import { alertDocument, CommandChannel } from '../../src/alerts/command.ts';
+import { alertFor, digestText, type Alert } from '../../../src/alerts/alert.ts';
+import { alertDocument, CommandChannel } from '../../../src/alerts/command.ts';
 import {
   AlertDispatcher,
   MAX_WAITING_RETRIES,
   type AlertChannel,
   type Clock,
   type DispatcherSettings,
-} from '../../src/alerts/dispatcher.ts';
-import type { WardenEvent } from '../../src/alerts/events.ts';
-import { findSessionBus, urgencyFor } from '../../src/alerts/notify-send.ts';
-import { encodeHeaderValue, NtfyChannel } from '../../src/alerts/ntfy.ts';
-import { admitAlert, afterDelivery, retryDelay, type DeliveryResult } from '../../src/alerts/policy.ts';
-import { createLogger } from '../../src/log/logger.ts';
+} from '../../../src/alerts/dispatcher.ts';
+import type { WardenEvent } from '../../../src/alerts/events.ts';
+import { findSessionBus, urgencyFor } from '../../../src/alerts/notify-send.ts';
+import { encodeHeaderValue, NtfyChannel } from '../../../src/alerts/ntfy.ts';
+import { admitAlert, afterDelivery, retryDelay, type DeliveryResult } from '../../../src/alerts/policy.ts';
+import { createLogger } from '../../../src/log/logger.ts';
 
 const CTX = { now: 1_000_000, host: 'pi' };
 const SECOND = 1000;

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parseConfigText } from '../../src/config/load.ts';
-import { classifyExit, type ExitReport } from '../../src/policy/classify.ts';
+import { parseConfigText } from '../../../src/config/load.ts';
+import { classifyExit, type ExitReport } from '../../../src/policy/classify.ts';
 import {
   addSpend,
   addTask,
@@ -18,13 +18,13 @@ import {
   planTick,
   type CoreEvent,
   type CoreSettings,
-} from '../../src/policy/decide.ts';
-import { classifyVerdict, nextLocalMidnight, nextWallClock, parseLimitReset, usageLimitUntil } from '../../src/policy/verdict.ts';
-import { emptyState, type WardenState } from '../../src/state/types.ts';
-import { LogTail } from '../../src/verdict/log-tail.ts';
-import { StreamVerdictReader, type WorkerVerdict } from '../../src/verdict/stream-reader.ts';
+} from '../../../src/policy/decide.ts';
+import { classifyVerdict, nextLocalMidnight, nextWallClock, parseLimitReset, usageLimitUntil } from '../../../src/policy/verdict.ts';
+import { emptyState, type WardenState } from '../../../src/state/types.ts';
+import { LogTail } from '../../../src/verdict/log-tail.ts';
+import { StreamVerdictReader, type WorkerVerdict } from '../../../src/verdict/stream-reader.ts';
 
-const STREAMS = new URL('../fixtures/streams/', import.meta.url).pathname;
+const STREAMS = new URL('../../fixtures/streams/', import.meta.url).pathname;
 const fixture = (name: string) => readFileSync(join(STREAMS, `${name}.jsonl`));
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

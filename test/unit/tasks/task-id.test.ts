@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { checkTaskId } from '../../src/tasks/task-id.ts';
+import { checkTaskId } from '../../../src/tasks/task-id.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
 
 const VALID = ['gh-12', 'a', 'A.b_c-1', 'x'.repeat(64)];

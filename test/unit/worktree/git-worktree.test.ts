@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { readDiskUsage } from '../../src/admission/disk.ts';
-import { ensureWorktree, isDirty, listWorktrees, removeWorktree, worktreePath } from '../../src/worktree/git-worktree.ts';
-import { worktreesToRemove } from '../../src/worktree/retention.ts';
+import { readDiskUsage } from '../../../src/admission/disk.ts';
+import { ensureWorktree, isDirty, listWorktrees, removeWorktree, worktreePath } from '../../../src/worktree/git-worktree.ts';
+import { worktreesToRemove } from '../../../src/worktree/retention.ts';
 
 function repo() {
   const root = mkdtempSync(join(tmpdir(), 'warden-wt-'));

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { FAILURE_KINDS } from '../../src/policy/failure-kind.ts';
-import { loadState, saveState, StateError, statePath } from '../../src/state/store.ts';
+import { FAILURE_KINDS } from '../../../src/policy/failure-kind.ts';
+import { loadState, saveState, StateError, statePath } from '../../../src/state/store.ts';
 import {
   BREAKER_STATES,
   emptyState,
@@ -22,9 +22,9 @@ import {
   type Task,
   type TaskState,
   type WardenState,
-} from '../../src/state/types.ts';
+} from '../../../src/state/types.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
 const COOLDOWN = 15 * 60_000;
 
