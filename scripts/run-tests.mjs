@@ -3,18 +3,19 @@
 // real-systemd suite inside a throw-away container (scripts/with-systemd.sh) when this machine
 // allows it. When it does not, a loud line says the systemd tests were skipped and why.
 // Node 20 does not expand globs for --test, and with no files it passes with 0 tests, so the
-// files are listed here and an empty list is an error.
+// files are listed here (recursively) and an empty list is an error.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+// Every *.test.ts below `dir`, at any depth (test/unit mirrors src/, one folder per concern).
 const list = (dir) =>
   existsSync(join(root, dir))
-    ? readdirSync(join(root, dir))
-        .filter((f) => f.endsWith('.test.ts'))
+    ? readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+        .map((e) => join(e.parentPath ?? e.path, e.name).slice(root.length))
         .sort()
-        .map((f) => join(dir, f))
     : [];
 const only = process.argv.slice(2); // e.g. `npm test -- unit` or `-- systemd`
 const want = (suite) => only.length === 0 || only.includes(suite);

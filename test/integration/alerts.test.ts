@@ -7,20 +7,20 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type ConfigSections } from '../helpers/config-file.ts';
+import { FIXTURES } from '../helpers/paths.ts';
+import { waitFor } from '../helpers/wait.ts';
 import {
   addTask,
   cleanupAll,
   cli,
   cliOk,
   countLines,
-  FIXTURES,
   makeSandbox,
   startDaemon,
   tasks,
-  waitFor,
   waitForStarts,
   writeConfig,
-  type ConfigSections,
   type Sandbox,
 } from './harness.ts';
 import { decodeTitle, startNtfyReceiver, type NtfyReceiver, type Published } from './ntfy-receiver.ts';

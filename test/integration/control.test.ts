@@ -11,19 +11,9 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import {
-  addTask,
-  CLI,
-  cleanupAll,
-  FIXTURES,
-  makeSandbox,
-  readStateFile,
-  startDaemon,
-  waitFor,
-  waitForStarts,
-  writeConfig,
-  type Sandbox,
-} from './harness.ts';
+import { CLI, FIXTURES } from '../helpers/paths.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { addTask, cleanupAll, makeSandbox, readStateFile, startDaemon, waitForStarts, writeConfig, type Sandbox } from './harness.ts';
 
 after(cleanupAll);
 

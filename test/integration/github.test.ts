@@ -9,7 +9,9 @@ import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_PROMPT_TEMPLATE } from '../../src/config/schema.ts';
 import { renderPrompt } from '../../src/tasks/github.ts';
-import { cleanupAll, FIXTURES, makeSandbox, startDaemon, task, tasks, waitFor, type Sandbox } from './harness.ts';
+import { FIXTURES } from '../helpers/paths.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { cleanupAll, makeSandbox, startDaemon, task, tasks, type Sandbox } from './harness.ts';
 
 after(cleanupAll);
 const ORIGINAL_PATH = process.env.PATH;

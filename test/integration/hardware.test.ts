@@ -8,6 +8,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { THROTTLED_SYSFS_PATH } from '../../src/hardware/throttled.ts';
+import { waitFor } from '../helpers/wait.ts';
 import {
   addTask,
   cleanupAll,
@@ -16,7 +17,6 @@ import {
   makeSandbox,
   startDaemon,
   status,
-  waitFor,
   waitForStarts,
   writeConfig,
   type Daemon,

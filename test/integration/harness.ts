@@ -1,18 +1,18 @@
 // Shared helpers for the integration suite: real daemons, real workers, real files and sockets.
 // Every daemon and worker started through here is tracked and killed by `cleanupAll()`, which each
 // test file registers in `after`, so a failing test never leaks a process.
+// What is not about daemons and sandboxes (paths, the CLI runner, config files, waitFor) is in
+// test/helpers/, shared with the systemd suite.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = join(ROOT, 'dist/cli/main.js');
-export const FAKE_WORKER = join(ROOT, 'scripts/fake-worker');
-export const FIXTURES = join(ROOT, 'test/fixtures');
+import { cliEnv, runCli, type CliResult, type Status, type TaskView } from '../helpers/cli.ts';
+import { mergeSections, writeConfigFile, type ConfigSections } from '../helpers/config-file.ts';
+import { assertBuilt, CLI, FAKE_WORKER } from '../helpers/paths.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Sandboxes and config
@@ -26,10 +26,6 @@ export interface Sandbox {
   countFile: string;
   socket: string;
 }
-
-type TomlValue = string | number | boolean | string[];
-/** Config sections by table name (`backoff.startup_error` for nested tables). */
-export type ConfigSections = Record<string, Record<string, TomlValue>>;
 
 const sandboxes: Sandbox[] = [];
 
@@ -72,61 +68,15 @@ export function baseConfig(stateDir: string): ConfigSections {
 }
 
 export function writeConfig(sb: Sandbox, overrides: ConfigSections = {}): void {
-  const sections = baseConfig(sb.stateDir);
-  for (const [name, values] of Object.entries(overrides)) sections[name] = { ...(sections[name] ?? {}), ...values };
-  writeFileSync(sb.configPath, toToml(sections));
-}
-
-function toToml(sections: ConfigSections): string {
-  const value = (v: TomlValue): string =>
-    Array.isArray(v) ? `[${v.map((s) => JSON.stringify(s)).join(', ')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v);
-  return Object.entries(sections)
-    .map(
-      ([name, kv]) =>
-        `[${name}]\n${Object.entries(kv)
-          .map(([k, v]) => `${k} = ${value(v)}`)
-          .join('\n')}\n`,
-    )
-    .join('\n');
+  writeConfigFile(sb.configPath, mergeSections(baseConfig(sb.stateDir), overrides));
 }
 
 // ---------------------------------------------------------------------------------------------
 // The CLI
 
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cliEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of ['WARDEN_CONFIG', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'WARDEN_DEBUG_STALL']) delete env[k];
-  return env;
-}
-
 /** Runs `warden ARGS --config FILE` to completion (asynchronously: samplers keep running). */
 export function cli(configPath: string, args: string[], timeoutMs = 30_000): Promise<CliResult> {
-  assertBuilt();
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--config', configPath], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`warden ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  return runCli([...args, '--config', configPath], { timeoutMs });
 }
 
 /** Runs a CLI command that must succeed; fails with its output otherwise. */
@@ -138,35 +88,6 @@ export async function cliOk(configPath: string, args: string[]): Promise<CliResu
 
 export async function addTask(sb: Sandbox, id: string, prompt: string, priority?: number): Promise<void> {
   await cliOk(sb.configPath, ['task', 'add', id, '--prompt', prompt, ...(priority === undefined ? [] : ['--priority', String(priority)])]);
-}
-
-/** The parts of `warden status --json` the tests read. */
-export interface Status {
-  daemon: { pid: number };
-  workers: { taskId: string; attempt: number; pid: number; startedAt: number }[];
-  tasks: Record<string, number>;
-  pause: { paused: boolean; reasons: string[]; manual: { since: number } | null };
-  breaker: { phase: string; reason: string | null; openedAt: number | null };
-  heldBy: string | null;
-  totalSpawns: number;
-  summary: string;
-}
-
-export interface TaskView {
-  id: string;
-  state: string;
-  attempts: number;
-  priority: number;
-  current: { attempt: number; pid: number | null } | null;
-  history: {
-    attempt: number;
-    outcome: string;
-    exitCode: number | null;
-    signal: string | null;
-    durationMs: number;
-    detail: string | null;
-  }[];
-  note: string | null;
 }
 
 export async function status(sb: Sandbox): Promise<Status> {
@@ -277,25 +198,6 @@ export async function startDaemon(sb: Sandbox, timeoutMs = 15_000): Promise<Daem
 
 // ---------------------------------------------------------------------------------------------
 // Waiting and observing
-
-/** Polls `probe` until it returns something truthy; fails with `what` and the last value at the deadline. */
-export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 15_000, intervalMs = 100): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      last = await probe();
-      if (last) return last as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
-      );
-    await sleep(intervalMs);
-  }
-}
 
 export interface CountLine {
   task: string;
@@ -410,7 +312,3 @@ process.once('exit', () => {
   for (const d of daemons) d.proc.kill('SIGKILL');
   for (const sb of sandboxes) killStrays(sb.dir);
 });
-
-function assertBuilt(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before the integration tests`);
-}

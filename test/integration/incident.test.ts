@@ -5,19 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  addTask,
-  cleanupAll,
-  countLines,
-  makeSandbox,
-  query,
-  startDaemon,
-  status,
-  tasks,
-  waitFor,
-  workerGroupsRunning,
-  type Status,
-} from './harness.ts';
+import { type Status } from '../helpers/cli.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { addTask, cleanupAll, countLines, makeSandbox, query, startDaemon, status, tasks, workerGroupsRunning } from './harness.ts';
 
 after(cleanupAll);
 

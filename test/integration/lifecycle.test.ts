@@ -5,13 +5,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FIXTURES } from '../helpers/paths.ts';
+import { waitFor } from '../helpers/wait.ts';
 import {
   addTask,
   cleanupAll,
   cli,
   cliOk,
   countLines,
-  FIXTURES,
   makeSandbox,
   pidAlive,
   processesUnder,
@@ -19,7 +20,6 @@ import {
   startDaemon,
   status,
   task,
-  waitFor,
   waitForStarts,
   writeConfig,
 } from './harness.ts';

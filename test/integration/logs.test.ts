@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
-import { addTask, cleanupAll, cli, CLI, makeSandbox, startDaemon, task, waitFor } from './harness.ts';
+import { CLI } from '../helpers/paths.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { addTask, cleanupAll, cli, makeSandbox, startDaemon, task } from './harness.ts';
 
 after(cleanupAll);
 

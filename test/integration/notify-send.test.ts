@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { after, describe, test } from 'node:test';
-import { cleanupAll, cliOk, makeSandbox, startDaemon, waitFor } from './harness.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { cleanupAll, cliOk, makeSandbox, startDaemon } from './harness.ts';
 
 const TOOLS = ['Xvfb', 'dunst', 'dbus-run-session', 'dbus-monitor', 'dbus-send', 'notify-send'];
 const missing = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addTask, cleanupAll, makeSandbox, ROOT, startDaemon, status, tasks, waitFor } from './harness.ts';
+import { ROOT } from '../helpers/paths.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { addTask, cleanupAll, makeSandbox, startDaemon, status, tasks } from './harness.ts';
 
 after(cleanupAll);
 

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../helpers/wait.ts';
 import {
   addTask,
   cleanupAll,
@@ -19,7 +20,6 @@ import {
   status,
   task,
   tasks,
-  waitFor,
   waitForStarts,
 } from './harness.ts';
 

@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type TaskView } from '../helpers/cli.ts';
+import { waitFor } from '../helpers/wait.ts';
 import {
   addTask,
   cleanupAll,
@@ -19,8 +21,6 @@ import {
   startDaemon,
   status,
   tasks,
-  waitFor,
-  type TaskView,
 } from './harness.ts';
 
 after(cleanupAll);

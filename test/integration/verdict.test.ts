@@ -7,20 +7,10 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  addTask,
-  cleanupAll,
-  cliOk,
-  FIXTURES,
-  makeSandbox,
-  readStateFile,
-  startDaemon,
-  status,
-  task,
-  tasks,
-  waitFor,
-  type ConfigSections,
-} from './harness.ts';
+import { type ConfigSections } from '../helpers/config-file.ts';
+import { FIXTURES } from '../helpers/paths.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { addTask, cleanupAll, cliOk, makeSandbox, readStateFile, startDaemon, status, task, tasks } from './harness.ts';
 
 after(cleanupAll);
 const FAKE = join(FIXTURES, 'fake-claude-stream');

@@ -1,13 +1,14 @@
 // Helpers for the real-systemd suite. These tests run INSIDE the throw-away container that
 // scripts/with-systemd.sh boots (systemd is PID 1 there, limits and the watchdog are enforced).
+// What both real-process suites need (paths, the CLI runner, config files, waitFor) is in
+// test/helpers/; this file keeps what is about systemd.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-
-export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
-export const CLI = join(ROOT, 'dist/cli/main.js');
-export const FAKE_WORKER = join(ROOT, 'scripts/fake-worker');
+import { runCliSync, type Status, type TaskView } from '../helpers/cli.ts';
+import { mergeSections, toToml, type ConfigSections } from '../helpers/config-file.ts';
+import { CLI, FAKE_WORKER, ROOT } from '../helpers/paths.ts';
+import { waitFor as waitUntil } from '../helpers/wait.ts';
 
 export function inHarness(): boolean {
   try {
@@ -37,30 +38,21 @@ export function freshDir(name: string): string {
   return dir;
 }
 
-export function writeConfig(dir: string, extra: Record<string, Record<string, unknown>> = {}): string {
-  const base: Record<string, Record<string, unknown>> = {
+export function writeConfig(dir: string, extra: ConfigSections = {}): string {
+  const base: ConfigSections = {
     supervisor: { state_dir: `${dir}/state`, min_spawn_interval: '0s', poll_interval: '1s', max_concurrent_workers: 2 },
     worker: { command: [FAKE_WORKER], startup_window: '1s', memory_max: '256M', cpu_quota: '100%', stop_grace: '2s' },
     admission: { min_available_memory: '0', max_load_per_cpu: 1000, max_memory_pressure: 100, max_temperature: 150 },
     executor: { kind: 'systemd' },
   };
-  for (const [table, values] of Object.entries(extra)) base[table] = { ...(base[table] ?? {}), ...values };
-  const toml = Object.entries(base)
-    .map(
-      ([table, values]) =>
-        `[${table}]\n` +
-        Object.entries(values)
-          .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-          .join('\n'),
-    )
-    .join('\n\n');
   const path = `${dir}/config.toml`;
-  writeFileSync(path, toml + '\n');
+  writeFileSync(path, toToml(mergeSections(base, extra)));
   return path;
 }
 
 export function cli(config: string, ...args: string[]) {
-  return sh(process.execPath, [CLI, '--config', config, ...args]);
+  const r = runCliSync(['--config', config, ...args]);
+  return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function addTask(config: string, id: string, prompt: string): void {
@@ -68,26 +60,9 @@ export function addTask(config: string, id: string, prompt: string): void {
   if (r.code !== 0) throw new Error(`task add ${id}: ${r.stderr}`);
 }
 
-export interface Status {
-  daemon: { pid: number };
-  config: { sha256: string };
-  workers: { taskId: string; pid: number; unit: string | null }[];
-  tasks: Record<string, number>;
-  pause: { reasons: string[] };
-  breaker: { phase: string };
-  summary: string;
-}
-
 export function status(config: string): Status | null {
   const r = cli(config, 'status', '--json');
   return r.code === 0 ? (JSON.parse(r.stdout) as Status) : null;
-}
-
-export interface TaskView {
-  id: string;
-  state: string;
-  attempts: number;
-  history: { outcome: string; detail: string | null }[];
 }
 
 export function tasks(config: string): TaskView[] {
@@ -96,19 +71,9 @@ export function tasks(config: string): TaskView[] {
   return JSON.parse(r.stdout) as TaskView[];
 }
 
-export async function waitFor<T>(what: string, fn: () => T | null | undefined | false, timeoutMs = 20_000, everyMs = 200): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+/** waitFor with this suite's longer defaults: systemd starts and stops units at its own pace. */
+export function waitFor<T>(what: string, probe: () => T, timeoutMs = 20_000, everyMs = 200): Promise<NonNullable<T>> {
+  return waitUntil(what, probe, timeoutMs, everyMs);
 }
 
 /**

@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { inHarness, ROOT, sh, waitFor } from './harness.ts';
+import { ROOT } from '../helpers/paths.ts';
+import { inHarness, sh, waitFor } from './harness.ts';
 
 const skip = inHarness() ? false : 'needs the real-systemd harness (scripts/with-systemd.sh)';
 

@@ -6,10 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SystemdExecutor, unitName } from '../../src/executors/systemd-scope.ts';
 import { lookupUser } from '../../src/host/users.ts';
+import { FAKE_WORKER } from '../helpers/paths.ts';
 import {
   addTask,
   ensureWorkerUser,
-  FAKE_WORKER,
   freshDir,
   inHarness,
   installService,

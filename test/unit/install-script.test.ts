@@ -4,19 +4,18 @@
 // The install itself runs end to end in test/systemd/install.test.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { firstLine, planCmdlineFix } from '../../src/doctor/readiness.ts';
+import { tempRoot } from '../helpers/tmp.ts';
+import { runCliSync } from '../helpers/cli.ts';
+import { HOSTS, ROOT } from '../helpers/paths.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const INSTALL = join(ROOT, 'install.sh');
-const HOSTS = join(ROOT, 'test/fixtures/hosts');
-const CLI = join(ROOT, 'dist/cli/main.js');
 
-const tmpRoot = mkdtempSync(join(tmpdir(), 'warden-install-script-'));
-after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = tempRoot('install-script').path;
 let n = 0;
 
 function run(...args: string[]) {
@@ -78,7 +77,7 @@ describe('install.sh --fix-cmdline on a stock Pi OS Bookworm', () => {
     assert.equal(backups(join(root, 'boot/firmware')).length, 1);
   });
   test('then the readiness check sees the pending reboot', () => {
-    const r = spawnSync(process.execPath, [CLI, 'doctor', '--readiness', '--sysroot', root], { encoding: 'utf8' });
+    const r = runCliSync(['doctor', '--readiness', '--sysroot', root]);
     assert.match(r.stdout, /already has the fix: reboot to apply it/);
   });
 });
@@ -205,11 +204,11 @@ describe('the config example install.sh writes', () => {
   const check = (text: string) => {
     const file = join(tmpRoot, `example-${++n}.toml`);
     writeFileSync(file, text);
-    return spawnSync(process.execPath, [CLI, 'config', 'check', '--config', file], { encoding: 'utf8' });
+    return runCliSync(['config', 'check', '--config', file]);
   };
   test('fails `config check` only on the two things the owner must fill in, so install.sh does not start warden', () => {
     const r = check(example);
-    assert.equal(r.status, 78);
+    assert.equal(r.code, 78);
     const keys = r.stderr
       .split('\n')
       .filter(Boolean)
@@ -219,7 +218,7 @@ describe('the config example install.sh writes', () => {
   test('passes once they are filled in', () => {
     const filled = example.replace(/^repo = ""$/m, 'repo = "octo/widgets"').replace(/^repo = ""$/m, 'repo = "/home/pi/src/widgets"');
     const r = check(filled);
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
   });
   test('every commented key in it is a real key (uncommenting one never makes an unknown-key error)', () => {
     const uncommented = example
@@ -230,6 +229,6 @@ describe('the config example install.sh writes', () => {
       .replace(/^ntfy_token_file = .*$/m, '');
     const r = check(uncommented);
     assert.doesNotMatch(r.stderr, /unknown key/);
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
   });
 });

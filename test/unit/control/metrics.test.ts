@@ -1,39 +1,34 @@
 // The [control] and [alerts] config (loopback-only TCP, cron expressions checked at load, exit 78
 // through the real CLI), the /metrics text through a real Prometheus text parser, and the digest.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
+import { writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import type { WardenEvent } from '../../src/events/catalog.ts';
-import { ConfigError, parseConfigText } from '../../src/config/load.ts';
-import { countEvent, emptyCounts, renderMetrics, type EventCounts } from '../../src/control/metrics.ts';
-import { lookupGroupId } from '../../src/host/users.ts';
-import { cronProblem } from '../../src/jobs/cron.ts';
-import { digestSummary } from '../../src/jobs/digest.ts';
-import { FAILURE_KINDS } from '../../src/policy/failure-kind.ts';
-import type { StatusReport } from '../../src/supervisor/report.ts';
+import type { WardenEvent } from '../../../src/events/catalog.ts';
+import { ConfigError, parseConfigText } from '../../../src/config/load.ts';
+import { countEvent, emptyCounts, renderMetrics, type EventCounts } from '../../../src/control/metrics.ts';
+import { lookupGroupId } from '../../../src/host/users.ts';
+import { cronProblem } from '../../../src/jobs/cron.ts';
+import { digestSummary } from '../../../src/jobs/digest.ts';
+import { FAILURE_KINDS } from '../../../src/policy/failure-kind.ts';
+import type { StatusReport } from '../../../src/supervisor/report.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+import { MINUTE } from '../../helpers/units.ts';
+import { runCliSync, type CliResult } from '../../helpers/cli.ts';
+import { MINIMAL_CONFIG as MINIMAL } from '../../helpers/settings.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/main.js');
-const MINIMAL = '[supervisor]\nstate_dir = "/var/lib/warden"\n';
-const MINUTE = 60_000;
-
-const tmp = mkdtempSync(join(tmpdir(), 'warden-control-test-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempRoot('control-test').path;
 let n = 0;
 
-function runCli(args: string[], text: string): { status: number | null; stdout: string; stderr: string } {
-  assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` first`);
+/** `warden ARGS --config FILE` with `text` written to a new FILE. */
+function runWithConfig(args: string[], text: string): CliResult {
   const file = join(tmp, `c${++n}.toml`);
   writeFileSync(file, text);
-  const env = { ...process.env };
-  delete env.WARDEN_CONFIG;
-  const r = spawnSync(process.execPath, [CLI, ...args, '--config', file], { encoding: 'utf8', env, timeout: 30_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync([...args, '--config', file]);
 }
 
 function problems(text: string): string {
@@ -113,25 +108,28 @@ describe('an invalid cron expression through the real CLI: exit 78, one line nam
   const text = MINIMAL + '\n[alerts]\ndigest = "0 8 * *"\n';
   for (const args of [['config', 'check'], ['run']]) {
     test(`warden ${args.join(' ')}`, () => {
-      const r = runCli(args, text.replace('/var/lib/warden', join(tmp, `state-${n}`)));
-      assert.equal(r.status, 78, r.stderr);
+      const r = runWithConfig(args, text.replace('/var/lib/warden', join(tmp, `state-${n}`)));
+      assert.equal(r.code, 78, r.stderr);
       const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
       assert.equal(lines.length, 1, r.stderr);
       assert.match(lines[0]!, /c\d+\.toml:5:1: alerts\.digest: expected a cron expression .* expected 5 or 6 fields but got 4$/);
     });
   }
   test('a non-loopback [control] address stops `warden run` with 78 too', () => {
-    const r = runCli(['run'], MINIMAL.replace('/var/lib/warden', join(tmp, 'state-x')) + '[control]\nport = 9090\naddress = "0.0.0.0"\n');
-    assert.equal(r.status, 78, r.stderr);
+    const r = runWithConfig(
+      ['run'],
+      MINIMAL.replace('/var/lib/warden', join(tmp, 'state-x')) + '[control]\nport = 9090\naddress = "0.0.0.0"\n',
+    );
+    assert.equal(r.code, 78, r.stderr);
     assert.match(r.stderr, /control\.address: expected a loopback address/);
   });
   test('an unreadable ntfy token file stops `warden run` with 78 and names the key, never the token', () => {
-    const r = runCli(
+    const r = runWithConfig(
       ['run'],
       MINIMAL.replace('/var/lib/warden', join(tmp, 'state-y')) +
         '[alerts]\nntfy_url = "http://127.0.0.1:9/t"\nntfy_token_file = "/nonexistent/token"\n',
     );
-    assert.equal(r.status, 78, r.stderr);
+    assert.equal(r.code, 78, r.stderr);
     assert.match(r.stderr, /alerts\.ntfy_token_file: cannot read \/nonexistent\/token: ENOENT/);
   });
 });

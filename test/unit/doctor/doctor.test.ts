@@ -2,25 +2,22 @@
 // refusal without a memory controller, as pure functions; then the real CLI on this host, where
 // systemd is not PID 1: a valid config has no fail, a broken config or state file fails with exit 1.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { ConfigError, parseConfigText } from '../../src/config/load.ts';
-import { formatReport, report } from '../../src/doctor/check.ts';
-import { judgeDisk } from '../../src/doctor/doctor.ts';
-import { parseProbeOutput, PROBE_MEMORY_MAX } from '../../src/doctor/probe.ts';
-import { planExecutor } from '../../src/executors/choose.ts';
+import { describe, test } from 'node:test';
+import { ConfigError, parseConfigText } from '../../../src/config/load.ts';
+import { formatReport, report } from '../../../src/doctor/check.ts';
+import { judgeDisk } from '../../../src/doctor/doctor.ts';
+import { parseProbeOutput, PROBE_MEMORY_MAX } from '../../../src/doctor/probe.ts';
+import { planExecutor } from '../../../src/executors/choose.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+import { GiB, MiB } from '../../helpers/units.ts';
+import { runCliSync } from '../../helpers/cli.ts';
+import { FAKE_WORKER } from '../../helpers/paths.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const CLI = join(ROOT, 'dist/cli/main.js');
-const FAKE_WORKER = join(ROOT, 'scripts/fake-worker');
-const MiB = 1024 ** 2;
-const GiB = 1024 ** 3;
-
-const tmpRoot = mkdtempSync(join(tmpdir(), 'warden-doctor-test-'));
-after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = tempRoot('doctor-test').path;
 
 describe('the limit probe read-back', () => {
   test('cgroup v1: memory.limit_in_bytes equal to the requested MemoryMax passes', () => {
@@ -151,8 +148,7 @@ describe('the systemd executor without a memory controller', () => {
 
 describe('`warden doctor` on this host', () => {
   function doctor(config: string, ...args: string[]) {
-    const r = spawnSync(process.execPath, [CLI, 'doctor', '--config', config, ...args], { encoding: 'utf8', timeout: 60_000 });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    return runCliSync(['doctor', '--config', config, ...args], { timeoutMs: 60_000 });
   }
   function configFile(name: string, text: string): string {
     const dir = join(tmpRoot, name);

@@ -1,15 +1,15 @@
 // The state file must round-trip every state exactly: the incident's coordinator lost terminal and
 // running tasks on every poll and so re-ran them forever. A corrupt file stops warden untouched.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+
 import fc from 'fast-check';
-import { FAILURE_KINDS } from '../../src/policy/failure-kind.ts';
-import { loadState, saveState, StateError, statePath } from '../../src/state/store.ts';
+import { FAILURE_KINDS } from '../../../src/policy/failure-kind.ts';
+import { loadState, saveState, StateError, statePath } from '../../../src/state/store.ts';
 import {
   BREAKER_STATES,
   emptyState,
@@ -22,14 +22,13 @@ import {
   type Task,
   type TaskState,
   type WardenState,
-} from '../../src/state/types.ts';
+} from '../../../src/state/types.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+import { runCliSync } from '../../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/main.js');
 const COOLDOWN = 15 * 60_000;
 
-const tmpRoot = mkdtempSync(join(tmpdir(), 'warden-state-test-'));
-after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = tempRoot('state-test').path;
 let dirNo = 0;
 const freshDir = (): string => {
   const d = join(tmpRoot, `s${++dirNo}`);
@@ -310,7 +309,6 @@ test('a missing state file is a fresh, empty state', () => {
 });
 
 test('`warden run` with a corrupt state.json exits 78 with a clear message and does not replace the file', () => {
-  assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` before the unit tests`);
   const root = freshDir();
   const stateDir = join(root, 'state');
   mkdirSync(stateDir);
@@ -319,12 +317,9 @@ test('`warden run` with a corrupt state.json exits 78 with a clear message and d
   const before = readFileSync(statePath(stateDir));
   const config = join(root, 'config.toml');
   writeFileSync(config, `[supervisor]\nstate_dir = "${stateDir}"\n[executor]\nkind = "direct"\n`);
-  const env = { ...process.env };
-  delete env.WARDEN_CONFIG;
-  delete env.NOTIFY_SOCKET;
-  const r = spawnSync(process.execPath, [CLI, 'run', '--config', config], { encoding: 'utf8', env, timeout: 30_000 });
+  const r = runCliSync(['run', '--config', config]);
   assert.equal(r.signal, null, `warden run did not exit by itself (killed by ${r.signal})`);
-  assert.equal(r.status, 78, r.stderr);
+  assert.equal(r.code, 78, r.stderr);
   assert.match(r.stderr, /warden: .*state\.json: state file is corrupt/);
   assert.match(r.stderr, /will not start from an empty state/);
   assert.doesNotMatch(r.stderr, /^ {4}at /m, 'no stack trace');

@@ -1,31 +1,30 @@
 // Alerts: which events raise which alert, the dedupe and retry policy on a fake clock, the
 // dispatcher never blocking or throwing into the supervisor, and the channels' encoding.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { alertFor, digestText, type Alert } from '../../src/alerts/alert.ts';
-import { alertDocument, CommandChannel } from '../../src/alerts/command.ts';
+import { describe, test } from 'node:test';
+import { alertFor, digestText, type Alert } from '../../../src/alerts/alert.ts';
+import { alertDocument, CommandChannel } from '../../../src/alerts/command.ts';
 import {
   AlertDispatcher,
   MAX_WAITING_RETRIES,
   type AlertChannel,
   type Clock,
   type DispatcherSettings,
-} from '../../src/alerts/dispatcher.ts';
-import type { WardenEvent } from '../../src/events/catalog.ts';
-import { findSessionBus, urgencyFor } from '../../src/alerts/notify-send.ts';
-import { encodeHeaderValue, NtfyChannel } from '../../src/alerts/ntfy.ts';
-import { admitAlert, afterDelivery, retryDelay, type DeliveryResult } from '../../src/alerts/policy.ts';
-import { createLogger } from '../../src/log/logger.ts';
+} from '../../../src/alerts/dispatcher.ts';
+import type { WardenEvent } from '../../../src/events/catalog.ts';
+import { findSessionBus, urgencyFor } from '../../../src/alerts/notify-send.ts';
+import { encodeHeaderValue, NtfyChannel } from '../../../src/alerts/ntfy.ts';
+import { admitAlert, afterDelivery, retryDelay, type DeliveryResult } from '../../../src/alerts/policy.ts';
+import { createLogger } from '../../../src/log/logger.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+import { MINUTE, SECOND } from '../../helpers/units.ts';
 
 const CTX = { now: 1_000_000, host: 'pi' };
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
 
-const tmp = mkdtempSync(join(tmpdir(), 'warden-alerts-test-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempRoot('alerts-test').path;
 
 function must(e: WardenEvent): Alert {
   const a = alertFor(e, CTX);

@@ -1,22 +1,11 @@
 // Which retries continue the previous Claude Code session.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { resumeArgs, sessionToResume } from '../../src/policy/resume.ts';
-import type { AttemptRecord } from '../../src/state/types.ts';
+import { resumeArgs, sessionToResume } from '../../../src/policy/resume.ts';
+import type { AttemptRecord } from '../../../src/state/types.ts';
+import { attemptRecord } from '../../helpers/tasks.ts';
 
-const rec = (outcome: AttemptRecord['outcome'], sessionId: string | null): AttemptRecord => ({
-  attempt: 1,
-  startedAt: 0,
-  endedAt: 1,
-  outcome,
-  exitCode: null,
-  signal: null,
-  durationMs: 1,
-  detail: null,
-  costUsd: null,
-  turns: null,
-  sessionId,
-});
+const rec = (outcome: AttemptRecord['outcome'], sessionId: string | null): AttemptRecord => attemptRecord({ outcome, sessionId });
 
 describe('sessionToResume', () => {
   test('after stalled, api_error or usage_limit with a recorded session, the retry resumes it', () => {

@@ -1,32 +1,39 @@
 // Edge hardware in admission: the SoC temperature, the Raspberry Pi firmware's throttled flags and
 // disk health, read from fake sysfs and proc trees in temp dirs and decided on a fake clock.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from '../../src/admission/disk.ts';
-import { powerViolations, thermalViolations, type HostSample } from '../../src/admission/evaluate.ts';
-import { sampleHost, type SampleSource } from '../../src/admission/sample.ts';
-import { parseConfigText } from '../../src/config/load.ts';
-import { emptyCounts, renderMetrics } from '../../src/control/metrics.ts';
-import { hardwareChecks, readHardware } from '../../src/hardware/report.ts';
-import { decodeThrottled, describeThrottled, parseThrottled, THROTTLED_BITS, THROTTLED_SYSFS_PATH } from '../../src/hardware/throttled.ts';
-import { applyDiskHealth } from '../../src/policy/pauses.ts';
-import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
-import { addTask } from '../../src/policy/task-changes.ts';
-import { planTick } from '../../src/policy/tick.ts';
-import { activePauseReasons } from '../../src/state/pause-reasons.ts';
-import { emptyState, type WardenState } from '../../src/state/types.ts';
-import type { StatusReport } from '../../src/supervisor/report.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
-const MINUTE = 60_000;
-const S: CoreSettings = coreSettingsFrom(parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'minimal.toml'));
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from '../../../src/admission/disk.ts';
+import { powerViolations, thermalViolations } from '../../../src/admission/evaluate.ts';
+import { sampleHost, type SampleSource } from '../../../src/admission/sample.ts';
+import type { HostSample } from '../../../src/admission/evaluate.ts';
+
+import { emptyCounts, renderMetrics } from '../../../src/control/metrics.ts';
+import { hardwareChecks, readHardware } from '../../../src/hardware/report.ts';
+import {
+  decodeThrottled,
+  describeThrottled,
+  parseThrottled,
+  THROTTLED_BITS,
+  THROTTLED_SYSFS_PATH,
+} from '../../../src/hardware/throttled.ts';
+import { applyDiskHealth } from '../../../src/policy/pauses.ts';
+import { planTick } from '../../../src/policy/tick.ts';
+import { activePauseReasons } from '../../../src/state/pause-reasons.ts';
+import type { WardenState } from '../../../src/state/types.ts';
+import type { StatusReport } from '../../../src/supervisor/report.ts';
+import { DEFAULT_SETTINGS } from '../../helpers/settings.ts';
+import { stateWith } from '../../helpers/tasks.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+import { MINUTE } from '../../helpers/units.ts';
+
+const S = DEFAULT_SETTINGS;
 assert.equal(S.admission.maxTemperature, 75);
 
-const tmp = mkdtempSync(join(tmpdir(), 'warden-hardware-test-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempRoot('hardware-test').path;
 let hostNo = 0;
 
 interface Machine {
@@ -115,8 +122,7 @@ const MACHINES: { name: string; machine: Machine; temp: number | null; heldBy: R
   },
 ];
 
-const oneTask = (): WardenState =>
-  addTask(emptyState(S.breaker.cooldown), { id: 'gh-1', promptFile: '/p/gh-1.md', priority: 2, createdAt: 0 }).state;
+const oneTask = (): WardenState => stateWith([{ id: 'gh-1' }], S);
 
 describe('fixture machines: the sample, the admission verdict and the since-boot report', () => {
   for (const { name, machine, temp, heldBy, sinceBoot } of MACHINES) {

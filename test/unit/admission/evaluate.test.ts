@@ -3,32 +3,30 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import childProcess from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { admissionViolations, pauseDueNow } from '../../src/admission/evaluate.ts';
-import { sampleHost, type SampleSource } from '../../src/admission/sample.ts';
-import { parseConfigText } from '../../src/config/load.ts';
-import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
-import { addTask } from '../../src/policy/task-changes.ts';
-import { planTick } from '../../src/policy/tick.ts';
-import { emptyState, type WardenState } from '../../src/state/types.ts';
 
-const KiB = 1024;
-const MiB = 1024 ** 2;
-const MINUTE = 60_000;
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { admissionViolations, pauseDueNow } from '../../../src/admission/evaluate.ts';
+import { sampleHost, type SampleSource } from '../../../src/admission/sample.ts';
+
+import { planTick } from '../../../src/policy/tick.ts';
+import { emptyState, type WardenState } from '../../../src/state/types.ts';
+import { DEFAULT_SETTINGS } from '../../helpers/settings.ts';
+import { stateWith } from '../../helpers/tasks.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+import { KiB, MINUTE, MiB } from '../../helpers/units.ts';
+
 const CPUS = 4;
 
 /** Real defaults: memory_max 2G, min_available_memory 768M, 1.5 load per CPU, PSI 20%, recover after 2m. */
-const S: CoreSettings = coreSettingsFrom(parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'minimal.toml'));
+const S = DEFAULT_SETTINGS;
 assert.equal(S.memoryMax, 2048 * MiB);
 assert.equal(S.admission.minAvailableMemory, 768 * MiB);
 assert.equal(S.admission.recoverAfter, 2 * MINUTE);
 
-const tmpRoot = mkdtempSync(join(tmpdir(), 'warden-admission-test-'));
-after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = tempRoot('admission-test').path;
 let procNo = 0;
 
 interface HostValues {
@@ -70,8 +68,7 @@ class FakeProc {
   }
 }
 
-const oneTask = (): WardenState =>
-  addTask(emptyState(S.breaker.cooldown), { id: 'gh-1', promptFile: '/p/gh-1.md', priority: 2, createdAt: 0 }).state;
+const oneTask = (): WardenState => stateWith([{ id: 'gh-1' }], S);
 
 const thresholds: { name: string; over: HostValues; reason: RegExp }[] = [
   {

@@ -2,12 +2,12 @@
 // Bookworm (memory controller and PSI off), the same Pi fixed and rebooted, an older image with
 // /boot/cmdline.txt, and a machine that is not a Pi.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { readHostFiles } from '../../src/doctor/host-files.ts';
+import { describe, test } from 'node:test';
+import { readHostFiles } from '../../../src/doctor/host-files.ts';
 import {
   assessReadiness,
   cmdlineFix,
@@ -15,17 +15,16 @@ import {
   readinessChecks,
   readinessLine,
   REQUIRED_CMDLINE,
-} from '../../src/doctor/readiness.ts';
-import { memoryControllerFrom } from '../../src/systemd/cgroups.ts';
+} from '../../../src/doctor/readiness.ts';
+import { memoryControllerFrom } from '../../../src/systemd/cgroups.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+import { runCliSync } from '../../helpers/cli.ts';
+import { HOSTS } from '../../helpers/paths.ts';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const HOSTS = join(ROOT, 'test/fixtures/hosts');
-const CLI = join(ROOT, 'dist/cli/main.js');
 const STOCK_LINE =
   'console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait quiet splash plymouth.ignore-serial-consoles cfg80211.ieee80211_regdom=GB';
 
-const tmpRoot = mkdtempSync(join(tmpdir(), 'warden-readiness-'));
-after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = tempRoot('readiness').path;
 
 const host = (name: string) => assessReadiness(readHostFiles(join(HOSTS, name)));
 const byId = (checks: ReturnType<typeof readinessChecks>) => Object.fromEntries(checks.map((c) => [c.id, c]));
@@ -204,11 +203,8 @@ describe('planCmdlineFix', () => {
 });
 
 test('`warden doctor --readiness --sysroot` prints the one readiness line (what install.sh shows)', () => {
-  assert.ok(existsSync(CLI), 'run npm run build first');
-  const r = spawnSync(process.execPath, [CLI, 'doctor', '--readiness', '--sysroot', join(HOSTS, 'pi5-bookworm-stock')], {
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, r.stderr);
+  const r = runCliSync(['doctor', '--readiness', '--sysroot', join(HOSTS, 'pi5-bookworm-stock')]);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
     /^Raspberry Pi 5 Model B Rev 1\.0: memory controller OFF, PSI OFF: run `sudo \S*install\.sh --fix-cmdline` \(\/boot\/firmware\/cmdline\.txt: adds cgroup_enable=memory cgroup_memory=1 psi=1\), then reboot\n$/,

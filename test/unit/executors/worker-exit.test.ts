@@ -2,14 +2,16 @@
 // 128+N convention, and the fallbacks when no record was written.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { readExitFile, WRAPPER_SCRIPT } from '../../src/executors/process-info.ts';
-import { exitFrom, oomFromRecord } from '../../src/executors/worker-exit.ts';
+import { readExitFile, WRAPPER_SCRIPT } from '../../../src/executors/process-info.ts';
+import { exitFrom, oomFromRecord } from '../../../src/executors/worker-exit.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
 
-const base = () => join(mkdtempSync(join(tmpdir(), 'warden-exit-')), 'task.1');
+const tmp = tempRoot('worker-exit-test');
+const base = () => join(tmp.fresh('exit'), 'task.1');
 
 describe('the exit record', () => {
   test('cgroup v1 record with the memcg OOM counter moved: oom_killed when capped', () => {

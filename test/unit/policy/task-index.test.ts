@@ -5,64 +5,25 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { HostSample } from '../../src/admission/evaluate.ts';
-import { admissionViolations, updatePressure } from '../../src/admission/evaluate.ts';
-import { parseConfigText } from '../../src/config/load.ts';
-import { formatDuration } from '../../src/config/units.ts';
-import { advanceBreaker, breakerGate, recordProbeSpawn } from '../../src/policy/breaker.ts';
-import type { ExitReport } from '../../src/policy/classify.ts';
-import { applyDiskCheck } from '../helpers/policy.ts';
-import type { CoreEvent } from '../../src/events/catalog.ts';
-import { applyExit, applyInterrupted } from '../../src/policy/attempt-end.ts';
-import { applyManualPause, applyResume } from '../../src/policy/pauses.ts';
-import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
-import { addTask, addTasks, applyCancel, updateRunningAttempt, type NewTask } from '../../src/policy/task-changes.ts';
-import { planTick, runningCount, taskCounts, type SpawnOrder, type TickResult } from '../../src/policy/tick.ts';
-import { nextSpawnAllowedAt } from '../../src/policy/rate-limit.ts';
-import { buildTaskIndex, compareRetries, compareTasks, taskIndex, updateSorted, withChangedTasks } from '../../src/policy/task-index.ts';
-import { emptyState, TASK_STATES, type Task, type TaskState, type WardenState } from '../../src/state/types.ts';
+import type { HostSample } from '../../../src/admission/evaluate.ts';
+import { admissionViolations, updatePressure } from '../../../src/admission/evaluate.ts';
 
-const MINUTE = 60_000;
-const DEFAULTS: CoreSettings = coreSettingsFrom(parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'minimal.toml'));
-const NO_BREAKER = { failures: 1000, window: 10 * MINUTE, cooldown: 15 * MINUTE };
-
-function task(id: string, over: Partial<Task> = {}): Task {
-  const base: Task = {
-    id,
-    source: 'local',
-    issue: null,
-    prUrl: null,
-    promptFile: `/prompts/${id}.md`,
-    priority: 2,
-    createdAt: 0,
-    updatedAt: 0,
-    state: 'pending',
-    attempts: 0,
-    notBefore: null,
-    current: null,
-    history: [],
-    note: null,
-    costUsd: 0,
-    turns: 0,
-    sessionId: null,
-  };
-  const t = { ...base, ...over };
-  if (t.state === 'running' && !t.current)
-    t.current = {
-      attempt: Math.max(1, t.attempts),
-      claimedAt: 0,
-      pid: null,
-      pidStartTime: null,
-      unit: null,
-      executor: 'direct',
-      probe: false,
-    };
-  return t;
-}
-
-function stateOf(tasks: Task[]): WardenState {
-  return { ...emptyState(DEFAULTS.breaker.cooldown), tasks: Object.fromEntries(tasks.map((t) => [t.id, t])) };
-}
+import { formatDuration } from '../../../src/config/units.ts';
+import { advanceBreaker, breakerGate, recordProbeSpawn } from '../../../src/policy/breaker.ts';
+import type { ExitReport } from '../../../src/policy/classify.ts';
+import { addTask, addTasks, applyCancel, updateRunningAttempt, type NewTask } from '../../../src/policy/task-changes.ts';
+import { applyDiskCheck } from '../../helpers/policy.ts';
+import { applyExit, applyInterrupted } from '../../../src/policy/attempt-end.ts';
+import { applyManualPause, applyResume } from '../../../src/policy/pauses.ts';
+import { planTick, runningCount, taskCounts, type SpawnOrder, type TickResult } from '../../../src/policy/tick.ts';
+import { type CoreEvent } from '../../../src/events/catalog.ts';
+import { type CoreSettings } from '../../../src/policy/settings.ts';
+import { nextSpawnAllowedAt } from '../../../src/policy/rate-limit.ts';
+import { buildTaskIndex, compareRetries, compareTasks, taskIndex, updateSorted, withChangedTasks } from '../../../src/policy/task-index.ts';
+import { TASK_STATES, type Task, type TaskState, type WardenState } from '../../../src/state/types.ts';
+import { DEFAULT_SETTINGS, NO_BREAKER } from '../../helpers/settings.ts';
+import { exitReport, hostSample, PRESSURED_SAMPLE, stateOf, task } from '../../helpers/tasks.ts';
+import { MINUTE } from '../../helpers/units.ts';
 
 /** What the index must say, computed the slow way from the tasks themselves. */
 function expectedIndex(tasks: WardenState['tasks']) {
@@ -137,7 +98,7 @@ describe('task index', () => {
 });
 
 describe('planTick with the index', () => {
-  const s: CoreSettings = { ...DEFAULTS, maxConcurrentWorkers: 2, minSpawnInterval: 10_000, breaker: NO_BREAKER };
+  const s: CoreSettings = { ...DEFAULT_SETTINGS, maxConcurrentWorkers: 2, minSpawnInterval: 10_000, breaker: NO_BREAKER };
 
   test('a held tick returns the very same state: no copy, nothing to save', () => {
     const state = { ...stateOf([task('a'), task('b', { state: 'retry_wait', notBefore: 50_000 })]), lastSpawnAt: 0 };
@@ -303,78 +264,13 @@ function naivePlanTick(prev: WardenState, now: number, sample: HostSample | null
   return result(spawns, pending.length > spawns.length ? 'waiting for the next spawn slot' : null);
 }
 
-const SAMPLES: Record<string, HostSample | null> = {
-  none: null,
-  healthy: {
-    at: 0,
-    memAvailable: 6 * 1024 ** 3,
-    memTotal: 8 * 1024 ** 3,
-    load1: 0.3,
-    cpus: 4,
-    memoryPressure: 0,
-    psiAvailable: true,
-    errors: [],
-    temperatureC: null,
-    thermalZone: null,
-    throttled: null,
-  },
-  pressured: {
-    at: 0,
-    memAvailable: 64 * 1024 ** 2,
-    memTotal: 8 * 1024 ** 3,
-    load1: 9,
-    cpus: 4,
-    memoryPressure: 50,
-    psiAvailable: true,
-    errors: [],
-    temperatureC: null,
-    thermalZone: null,
-    throttled: null,
-  },
-};
+const SAMPLES: Record<string, HostSample | null> = { none: null, healthy: hostSample(), pressured: PRESSURED_SAMPLE };
 
 const REPORTS: Record<string, ExitReport> = {
-  succeeded: {
-    spawnError: null,
-    worktreeError: null,
-    exitCode: 0,
-    signal: null,
-    durationMs: 5 * MINUTE,
-    timedOut: false,
-    oomKilled: false,
-    lost: false,
-  },
-  failed: {
-    spawnError: null,
-    worktreeError: null,
-    exitCode: 1,
-    signal: null,
-    durationMs: 5 * MINUTE,
-    timedOut: false,
-    oomKilled: false,
-    lost: false,
-  },
-  startup: {
-    spawnError: null,
-    worktreeError: null,
-    exitCode: 1,
-    signal: null,
-    durationMs: 1_000,
-    timedOut: false,
-    oomKilled: false,
-    lost: false,
-  },
-  blocked: {
-    spawnError: null,
-    worktreeError: null,
-    exitCode: 0,
-    signal: null,
-    durationMs: 5 * MINUTE,
-    timedOut: false,
-    oomKilled: false,
-    lost: false,
-    completion: { kind: 'blocked', reason: 'needs a human' },
-  },
+  succeeded: exitReport(),
+  failed: exitReport({ exitCode: 1 }),
+  startup: exitReport({ exitCode: 1, durationMs: 1_000 }),
+  blocked: exitReport({ completion: { kind: 'blocked', reason: 'needs a human' } }),
 };
 
 const newTaskArb = fc.record({
@@ -458,7 +354,7 @@ describe('indexed planTick against the naive planTick', () => {
         fc.array(commandArb, { minLength: 1, maxLength: 60 }),
         (initial, k, commands) => {
           const s: CoreSettings = {
-            ...DEFAULTS,
+            ...DEFAULT_SETTINGS,
             maxConcurrentWorkers: k.maxConcurrentWorkers,
             minSpawnInterval: k.minSpawnInterval,
             maxAttempts: k.maxAttempts,

@@ -1,42 +1,36 @@
 // The worker's own verdict: the stream-json reader (chunks split anywhere, noise, unknown events,
 // huge lines), the log tail on a real file, and the pure decisions it feeds, on a fake clock.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parseConfigText } from '../../src/config/load.ts';
-import { classifyExit, type ExitReport } from '../../src/policy/classify.ts';
-import type { CoreEvent } from '../../src/events/catalog.ts';
-import { applyExit } from '../../src/policy/attempt-end.ts';
-import { applyResume } from '../../src/policy/pauses.ts';
-import { coreSettingsFrom, type CoreSettings } from '../../src/policy/settings.ts';
-import { addSpend } from '../../src/policy/spend.ts';
-import { addTask } from '../../src/policy/task-changes.ts';
-import { planTick } from '../../src/policy/tick.ts';
-import {
-  classifyVerdict,
-  nextLocalMidnight,
-  nextWallClock,
-  parseLimitReset,
-  usageLimitUntil,
-  type WorkerVerdict,
-} from '../../src/policy/verdict.ts';
-import { emptyState, type WardenState } from '../../src/state/types.ts';
-import { LogTail } from '../../src/verdict/log-tail.ts';
-import { StreamVerdictReader } from '../../src/verdict/stream-reader.ts';
 
-const STREAMS = new URL('../fixtures/streams/', import.meta.url).pathname;
+import { classifyExit, type ExitReport } from '../../../src/policy/classify.ts';
+import { addSpend } from '../../../src/policy/spend.ts';
+import { addTask } from '../../../src/policy/task-changes.ts';
+import { applyExit } from '../../../src/policy/attempt-end.ts';
+import { applyResume } from '../../../src/policy/pauses.ts';
+import { planTick } from '../../../src/policy/tick.ts';
+import { type CoreEvent } from '../../../src/events/catalog.ts';
+import { type CoreSettings } from '../../../src/policy/settings.ts';
+import { classifyVerdict, nextLocalMidnight, nextWallClock, parseLimitReset, usageLimitUntil } from '../../../src/policy/verdict.ts';
+import { emptyState, type WardenState } from '../../../src/state/types.ts';
+import { LogTail } from '../../../src/verdict/log-tail.ts';
+import { StreamVerdictReader } from '../../../src/verdict/stream-reader.ts';
+import type { WorkerVerdict } from '../../../src/policy/verdict.ts';
+import { DEFAULT_SETTINGS } from '../../helpers/settings.ts';
+import { exitReport, stateWith } from '../../helpers/tasks.ts';
+import { HOUR, MINUTE, SECOND } from '../../helpers/units.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+
+const STREAMS = new URL('../../fixtures/streams/', import.meta.url).pathname;
 const fixture = (name: string) => readFileSync(join(STREAMS, `${name}.jsonl`));
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
 const NOW = Date.UTC(2026, 10, 27, 22, 0, 0); // a fixed fake clock
 
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = tempRoot('verdict-test');
 
 function read(bytes: Uint8Array, chunks: number[] = []): WorkerVerdict {
   const r = new StreamVerdictReader();
@@ -117,8 +111,7 @@ describe('stream-json reader', () => {
 
 describe('log tail (a real file, appended while it is followed)', () => {
   test('reads events as they are written, from the given offset, and tracks the last event time', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wd-tail-'));
-    dirs.push(dir);
+    const dir = tmp.fresh('tail');
     const log = join(dir, '1.log');
     writeFileSync(log, '{"type":"result","num_turns":99}\n'); // an earlier run of the same attempt number
     const offset = readFileSync(log).length;
@@ -205,12 +198,13 @@ describe('classifying the verdict', () => {
 
 // ---- decisions on a fake clock --------------------------------------------------------------------
 
-const DEFAULTS: CoreSettings = coreSettingsFrom(parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'minimal.toml'));
-const S: CoreSettings = { ...DEFAULTS, minSpawnInterval: 0, breaker: { failures: 1, window: 10 * MINUTE, cooldown: 15 * MINUTE } };
+const S: CoreSettings = { ...DEFAULT_SETTINGS, minSpawnInterval: 0, breaker: { failures: 1, window: 10 * MINUTE, cooldown: 15 * MINUTE } };
 
 function running(ids: string[], now: number, s = S): WardenState {
-  let state = emptyState(s.breaker.cooldown);
-  for (const id of ids) state = addTask(state, { id, promptFile: `/p/${id}`, priority: 2, createdAt: 0 }).state;
+  const state = stateWith(
+    ids.map((id) => ({ id })),
+    s,
+  );
   const tick = planTick(state, now, null, { ...s, maxConcurrentWorkers: ids.length });
   assert.equal(tick.spawns.length, ids.length);
   return tick.state;
@@ -218,19 +212,13 @@ function running(ids: string[], now: number, s = S): WardenState {
 
 function exitWith(name: string, over: Partial<ExitReport> = {}, now = NOW): ExitReport {
   const v = read(fixture(name));
-  return {
-    spawnError: null,
-    worktreeError: null,
+  return exitReport({
     exitCode: 1,
-    signal: null,
     durationMs: 1600,
-    timedOut: false,
-    oomKilled: false,
-    lost: false,
     verdict: classifyVerdict(v, now),
     usage: { costUsd: v.totalCostUsd, turns: v.numTurns, sessionId: v.sessionId },
     ...over,
-  };
+  });
 }
 
 describe('decisions', () => {

@@ -1,16 +1,19 @@
 // Worktrees against a real git repository in a temporary directory.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { readDiskUsage } from '../../src/admission/disk.ts';
-import { ensureWorktree, isDirty, listWorktrees, removeWorktree, worktreePath } from '../../src/worktree/git-worktree.ts';
-import { worktreesToRemove } from '../../src/worktree/retention.ts';
+import { readDiskUsage } from '../../../src/admission/disk.ts';
+import { ensureWorktree, isDirty, listWorktrees, removeWorktree, worktreePath } from '../../../src/worktree/git-worktree.ts';
+import { worktreesToRemove } from '../../../src/worktree/retention.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+
+const tmp = tempRoot('worktree-test');
 
 function repo() {
-  const root = mkdtempSync(join(tmpdir(), 'warden-wt-'));
+  const root = tmp.fresh('wt');
   const r = join(root, 'repo');
   const git = (...a: string[]) => execFileSync('git', a, { cwd: r, stdio: 'pipe' });
   execFileSync('git', ['init', '-q', '-b', 'main', r]);
@@ -50,7 +53,7 @@ describe('git worktrees', () => {
   });
 
   test("a bad repository is a WorktreeError with git's reason", async () => {
-    const s = { repo: mkdtempSync(join(tmpdir(), 'warden-notrepo-')), baseDir: '/nonexistent', base: 'HEAD' };
+    const s = { repo: tmp.fresh('notrepo'), baseDir: '/nonexistent', base: 'HEAD' };
     await assert.rejects(ensureWorktree(s, 'gh-4'), /not a git repository/);
   });
 

@@ -1,16 +1,15 @@
 // Task IDs become file names, worktree paths and unit names: anything outside the pattern is
 // refused at the edge, before a single file is written.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { checkTaskId } from '../../src/tasks/task-id.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/main.js');
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+import { join, relative } from 'node:path';
+import { describe, test } from 'node:test';
+
+import { checkTaskId } from '../../../src/tasks/task-id.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+import { runCliSync, type CliResult } from '../../helpers/cli.ts';
 
 const VALID = ['gh-12', 'a', 'A.b_c-1', 'x'.repeat(64)];
 const INVALID: [string, string][] = [
@@ -40,8 +39,7 @@ describe('checkTaskId', () => {
 
 // ---- through the real CLI -------------------------------------------------------------------------
 
-const tmpRoot = mkdtempSync(join(tmpdir(), 'warden-task-id-test-'));
-after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+const tmpRoot = tempRoot('task-id-test').path;
 let caseNo = 0;
 
 /** A fresh directory with config.toml whose state_dir (not yet created) is DIR/state. */
@@ -63,17 +61,9 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-function taskAdd(config: string, id: string): { status: number | null; stdout: string; stderr: string } {
-  assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` before the unit tests`);
-  const env = { ...process.env };
-  delete env.WARDEN_CONFIG;
+function taskAdd(config: string, id: string): CliResult {
   // `--` ends the options, so an ID like "-x" reaches the ID check instead of the option parser
-  const r = spawnSync(process.execPath, [CLI, 'task', 'add', '--prompt', 'fix the bug', '--config', config, '--', id], {
-    encoding: 'utf8',
-    env,
-    timeout: 30_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(['task', 'add', '--prompt', 'fix the bug', '--config', config, '--', id]);
 }
 
 describe('`warden task add` through the real CLI', () => {
@@ -81,7 +71,7 @@ describe('`warden task add` through the real CLI', () => {
     test(`an ID with ${what} exits 2 with a clear message and creates no file anywhere`, () => {
       const box = sandbox();
       const r = taskAdd(box.config, id);
-      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /^warden: invalid task ID/);
       assert.equal(r.stderr.trim().split('\n').length, 1, `one line:\n${r.stderr}`);
       assert.equal(r.stdout, '');
@@ -92,14 +82,8 @@ describe('`warden task add` through the real CLI', () => {
 
   test('"-x" without `--` is refused by the option parser: exit 2 and no file anywhere', () => {
     const box = sandbox();
-    const env = { ...process.env };
-    delete env.WARDEN_CONFIG;
-    const r = spawnSync(process.execPath, [CLI, 'task', 'add', '-x', '--prompt', 'fix the bug', '--config', box.config], {
-      encoding: 'utf8',
-      env,
-      timeout: 30_000,
-    });
-    assert.equal(r.status, 2, r.stderr);
+    const r = runCliSync(['task', 'add', '-x', '--prompt', 'fix the bug', '--config', box.config]);
+    assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^warden: Unknown option '-x'/);
     assert.deepEqual(filesUnder(box.dir), ['config.toml']);
   });
@@ -107,7 +91,7 @@ describe('`warden task add` through the real CLI', () => {
   test('a valid ID creates exactly one queue file', () => {
     const box = sandbox();
     const r = taskAdd(box.config, 'gh-12');
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^queued gh-12 \(priority 2\)/);
     assert.deepEqual(filesUnder(box.stateDir), ['queue/gh-12.json']);
     const req = JSON.parse(readFileSync(join(box.stateDir, 'queue', 'gh-12.json'), 'utf8')) as Record<string, unknown>;
@@ -117,10 +101,10 @@ describe('`warden task add` through the real CLI', () => {
 
   test('adding the same ID twice fails with exit 2 and keeps the first request', () => {
     const box = sandbox();
-    assert.equal(taskAdd(box.config, 'gh-12').status, 0);
+    assert.equal(taskAdd(box.config, 'gh-12').code, 0);
     const first = readFileSync(join(box.stateDir, 'queue', 'gh-12.json'));
     const again = taskAdd(box.config, 'gh-12');
-    assert.equal(again.status, 2, again.stderr);
+    assert.equal(again.code, 2, again.stderr);
     assert.match(again.stderr, /^warden: task gh-12 is already queued/);
     assert.deepEqual(filesUnder(box.stateDir), ['queue/gh-12.json']);
     assert.deepEqual(readFileSync(join(box.stateDir, 'queue', 'gh-12.json')), first);

@@ -1,7 +1,7 @@
 // The gh-based GitHub source against a fake `gh` on PATH (a real process serving recorded JSON).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -11,12 +11,15 @@ import {
   priorityFromLabels,
   renderPrompt,
   type GhOptions,
-} from '../../src/tasks/github.ts';
+} from '../../../src/tasks/github.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
 
-const FAKE = new URL('../fixtures/fake-gh', import.meta.url).pathname;
+const tmp = tempRoot('github-test');
+
+const FAKE = new URL('../../fixtures/fake-gh', import.meta.url).pathname;
 
 function fakeGh(): { dir: string; opts: GhOptions } {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-gh-'));
+  const dir = tmp.fresh('gh');
   mkdirSync(join(dir, 'bin'));
   symlinkSync(FAKE, join(dir, 'bin', 'gh'));
   return { dir, opts: { bin: 'gh', timeoutMs: 10_000, env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}`, FAKE_GH_DIR: dir } } };

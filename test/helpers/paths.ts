@@ -1,0 +1,17 @@
+// Where things are in this checkout, for tests that run the built CLI or read fixtures.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, without a trailing slash. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+/** The built CLI: tests run what users run, so `npm run build` comes first. */
+export const CLI = join(ROOT, 'dist/cli/main.js');
+export const FAKE_WORKER = join(ROOT, 'scripts/fake-worker');
+export const FIXTURES = join(ROOT, 'test/fixtures');
+/** Fixture host trees (/proc, /sys, /boot) of real machines. */
+export const HOSTS = join(FIXTURES, 'hosts');
+
+export function assertBuilt(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before the tests`);
+}

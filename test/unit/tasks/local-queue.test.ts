@@ -1,0 +1,85 @@
+// The local queue: `warden task add` drops a request file; the daemon reads it on its next poll.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { enqueueTask, QueueError, queueDir, readQueue, rejectQueued, removeQueued } from '../../../src/tasks/local-queue.ts';
+import { tempRoot } from '../../helpers/tmp.ts';
+
+const tmp = tempRoot('local-queue-test');
+const req = (id: string, addedAt = 1) => ({ id, prompt: `do ${id}`, priority: 2, addedAt });
+
+describe('enqueueTask', () => {
+  test('writes one <id>.json with the request, and no temp file', () => {
+    const stateDir = join(tmp.fresh('s'), 'state');
+    const file = enqueueTask(stateDir, req('gh-1'));
+    assert.equal(file, join(queueDir(stateDir), 'gh-1.json'));
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), req('gh-1'));
+    assert.deepEqual(readdirSync(queueDir(stateDir)), ['gh-1.json']);
+  });
+
+  test('an invalid ID is refused before anything is written', () => {
+    const stateDir = join(tmp.fresh('s'), 'state');
+    assert.throws(() => enqueueTask(stateDir, req('../x')), QueueError);
+    assert.equal(existsSync(queueDir(stateDir)), false);
+  });
+
+  test('the same ID queued twice is refused and the first request is kept', () => {
+    const stateDir = tmp.fresh('s');
+    enqueueTask(stateDir, req('a'));
+    assert.throws(() => enqueueTask(stateDir, { ...req('a'), prompt: 'other' }), /already queued/);
+    assert.equal(readQueue(stateDir)[0]?.request?.prompt, 'do a');
+  });
+});
+
+describe('readQueue', () => {
+  test('no queue directory is an empty queue', () => {
+    assert.deepEqual(readQueue(tmp.fresh('s')), []);
+  });
+
+  test('requests come oldest first', () => {
+    const stateDir = tmp.fresh('s');
+    enqueueTask(stateDir, req('late', 30));
+    enqueueTask(stateDir, req('early', 10));
+    enqueueTask(stateDir, req('middle', 20));
+    assert.deepEqual(
+      readQueue(stateDir).map((e) => e.request?.id),
+      ['early', 'middle', 'late'],
+    );
+  });
+
+  test('unreadable entries are reported with an error, never dropped; temp files are skipped', () => {
+    const stateDir = tmp.fresh('s');
+    const dir = queueDir(stateDir);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'broken.json'), '{not json');
+    writeFileSync(join(dir, 'shape.json'), JSON.stringify({ id: 'x', prompt: 'p' }));
+    writeFileSync(join(dir, 'badid.json'), JSON.stringify(req('-bad')));
+    writeFileSync(join(dir, '.half.json.tmp'), '{');
+    const entries = readQueue(stateDir);
+    assert.equal(entries.length, 3);
+    for (const e of entries) {
+      assert.equal(e.request, null);
+      assert.ok(e.error, `${e.file} has an error`);
+    }
+  });
+});
+
+describe('after reading', () => {
+  test('removeQueued deletes the request; removing it again is not an error', () => {
+    const stateDir = tmp.fresh('s');
+    const file = enqueueTask(stateDir, req('a'));
+    removeQueued(file);
+    removeQueued(file);
+    assert.deepEqual(readQueue(stateDir), []);
+  });
+
+  test('rejectQueued moves the request aside, out of the queue, keeping its content', () => {
+    const stateDir = tmp.fresh('s');
+    const file = enqueueTask(stateDir, req('a'));
+    const dest = rejectQueued(stateDir, file);
+    assert.match(dest, /\/queue\/rejected\/\d+-a\.json$/);
+    assert.deepEqual(JSON.parse(readFileSync(dest, 'utf8')), req('a'));
+    assert.deepEqual(readQueue(stateDir), []);
+  });
+});
