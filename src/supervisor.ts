@@ -125,7 +125,7 @@ export class Supervisor {
   constructor(private readonly deps: SupervisorDeps) {
     this.loaded = deps.loaded;
     this.gh = deps.gh ?? DEFAULT_GH;
-    this.workspace = deps.workspace ?? new PlainWorkspace(deps.loaded.config.supervisor.stateDir, this.gh, deps.log);
+    this.workspace = deps.workspace ?? new PlainWorkspace(deps.loaded.config.supervisor.state_dir, this.gh, deps.log);
     this.settings = coreSettingsFrom(deps.loaded.config);
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
@@ -137,7 +137,7 @@ export class Supervisor {
   }
 
   private get stateDir() {
-    return this.config.supervisor.stateDir;
+    return this.config.supervisor.state_dir;
   }
 
   /** Loads state (fatal if unreadable), adopts surviving workers, opens the control socket. */
@@ -148,13 +148,13 @@ export class Supervisor {
       version: this.deps.version,
       config: this.loaded.path,
       config_sha256: this.loaded.sha256,
-      max_concurrent_workers: c.supervisor.maxConcurrentWorkers,
-      min_spawn_interval: formatDuration(c.supervisor.minSpawnInterval),
-      poll_interval: formatDuration(c.supervisor.pollInterval),
-      memory_max: formatSize(c.worker.memoryMax),
-      cpu_quota: `${c.worker.cpuQuota}%`,
-      max_runtime: formatDuration(c.worker.maxRuntime),
-      max_attempts: c.worker.maxAttempts,
+      max_concurrent_workers: c.supervisor.max_concurrent_workers,
+      min_spawn_interval: formatDuration(c.supervisor.min_spawn_interval),
+      poll_interval: formatDuration(c.supervisor.poll_interval),
+      memory_max: formatSize(c.worker.memory_max),
+      cpu_quota: `${c.worker.cpu_quota}%`,
+      max_runtime: formatDuration(c.worker.max_runtime),
+      max_attempts: c.worker.max_attempts,
       breaker: `${c.breaker.failures} in ${formatDuration(c.breaker.window)}, cooldown ${formatDuration(c.breaker.cooldown)}`,
       executor: executor.kind,
       state_dir: this.stateDir,
@@ -209,7 +209,7 @@ export class Supervisor {
     this.queueWatcher.on('error', (err) =>
       log.warn('cannot watch the queue directory; tasks are picked up on the next poll', { error: err.message }),
     );
-    const gh = c.github;
+    const gh = c.source.github;
     if (gh) {
       this.poller = new GithubPoller(gh, this.gh, (r) => this.onGithubPoll(r), log);
       this.poller.start();
@@ -268,7 +268,7 @@ export class Supervisor {
     );
     for (const name of strays) {
       log.warn('stopping a stray worker that belongs to no running task', { unit: name });
-      await executor.stopStray(name, this.config.worker.stopGrace);
+      await executor.stopStray(name, this.config.worker.stop_grace);
     }
   }
 
@@ -332,7 +332,7 @@ export class Supervisor {
 
   private schedule(wakeAt: number | null): void {
     const now = this.now();
-    let delay = this.config.supervisor.pollInterval;
+    let delay = this.config.supervisor.poll_interval;
     const wd = this.deps.notifier.watchdogIntervalMs;
     if (wd !== null) delay = Math.min(delay, wd);
     if (wakeAt !== null) delay = Math.min(delay, Math.max(0, wakeAt - now) + 5);
@@ -347,7 +347,7 @@ export class Supervisor {
    * here: an idle warden wakes only for its tick.
    */
   private updatePressureWatch(restart = false): void {
-    const every = this.config.admission.watchInterval;
+    const every = this.config.admission.watch_interval;
     const wanted = every > 0 && this.workers.size > 0 && !this.stopping;
     if (this.pressureWatch && (!wanted || restart)) {
       clearInterval(this.pressureWatch);
@@ -439,16 +439,16 @@ export class Supervisor {
             promptFile: task.promptFile,
             taskId: task.id,
             worktree,
-            permissionMode: this.config.worker.permissionMode,
+            permissionMode: this.config.worker.permission_mode,
           }),
-          ...resumeArgs(sessionToResume(task, this.config.worker.resumeSessions)),
+          ...resumeArgs(sessionToResume(task, this.config.worker.resume_sessions)),
         ],
         cwd: worktree,
         stdinFile: task.promptFile,
         logFile,
         runBase: this.runBase(task.id, order.attempt),
-        memoryMax: this.config.worker.memoryMax,
-        cpuQuota: this.config.worker.cpuQuota,
+        memoryMax: this.config.worker.memory_max,
+        cpuQuota: this.config.worker.cpu_quota,
         env: {
           ...stringEnv(process.env),
           WARDEN_TASK_ID: task.id,
@@ -479,7 +479,7 @@ export class Supervisor {
   }
 
   private watch(taskId: string, attempt: number, handle: WorkerHandle, logOffset = 0): void {
-    const remaining = this.config.worker.maxRuntime - (this.now() - handle.startedAt);
+    const remaining = this.config.worker.max_runtime - (this.now() - handle.startedAt);
     const tail = new LogTail(attemptLogPath(this.stateDir, taskId, attempt), { fromOffset: logOffset });
     const live: LiveWorker = {
       taskId,
@@ -492,7 +492,7 @@ export class Supervisor {
       stallCheck: null,
     };
     // liveness: a worker whose stream stays silent for stall_after is stopped and classified `stalled`
-    const stallAfter = this.config.worker.stallAfter;
+    const stallAfter = this.config.worker.stall_after;
     // one timer per worker, due when the stream would have been silent for stall_after: a worker
     // that prints wakes warden once per stall_after, an idle one once
     const checkStall = () => {
@@ -509,7 +509,7 @@ export class Supervisor {
         task: taskId,
         stall_after: formatDuration(stallAfter),
       });
-      void handle.stop(this.config.worker.stopGrace);
+      void handle.stop(this.config.worker.stop_grace);
     };
     live.stallCheck = setTimeout(checkStall, stallAfter);
     live.timeout = setTimeout(
@@ -517,9 +517,9 @@ export class Supervisor {
         live.stopReason = 'timeout';
         this.deps.log.warn('worker ran past max_runtime; stopping it', {
           task: taskId,
-          max_runtime: formatDuration(this.config.worker.maxRuntime),
+          max_runtime: formatDuration(this.config.worker.max_runtime),
         });
-        void handle.stop(this.config.worker.stopGrace);
+        void handle.stop(this.config.worker.stop_grace);
       },
       Math.max(0, remaining),
     );
@@ -534,7 +534,7 @@ export class Supervisor {
       this.workers.delete(taskId);
       this.updatePressureWatch();
       this.finish(taskId, handle.startedAt, exit, live.stopReason, completion, {}, verdict);
-      capTaskLogs(this.stateDir, taskId, this.config.worker.logMax);
+      capTaskLogs(this.stateDir, taskId, this.config.worker.log_max);
       this.requestTick();
     });
     this.workers.set(taskId, live);
@@ -570,7 +570,7 @@ export class Supervisor {
       signal: exit.signal,
       durationMs,
       // a worker found gone after a warden restart, having outlived max_runtime, hit systemd's backstop
-      timedOut: stopReason === 'timeout' || (exit.lost && durationMs >= this.config.worker.maxRuntime),
+      timedOut: stopReason === 'timeout' || (exit.lost && durationMs >= this.config.worker.max_runtime),
       oomKilled: exit.oomKilled,
       lost: exit.lost,
       completion,
@@ -601,7 +601,7 @@ export class Supervisor {
 
   /** One GitHub poll: new labelled issues become tasks, unlabelled ones are cancelled. */
   private onGithubPoll(r: GhResult<GithubIssue[]>): void {
-    const gh = this.config.github;
+    const gh = this.config.source.github;
     if (!gh || this.stopping) return;
     if (!r.ok) {
       // once per distinct cause: a network outage must not flood the journal every poll
@@ -614,14 +614,14 @@ export class Supervisor {
     this.ghCause = null;
     const plan = reconcileGithub(this.state, r.value, {
       repo: gh.repo,
-      priorityLabels: gh.priorityLabels,
-      cancelRunning: gh.cancelRunning,
+      priorityLabels: gh.priority_labels,
+      cancelRunning: gh.cancel_running,
     });
     for (const n of plan.refused) this.warnOnce(`refused:${n}`, `GitHub issue ${n} does not make a valid task ID; ignored`);
     const now = this.now();
     const fresh: NewTask[] = plan.add.map((t) => {
       const promptFile = join(promptDir(this.stateDir), `${t.id}.prompt`);
-      writeFileAtomic(promptFile, renderPrompt(gh.promptTemplate, gh.repo, t.issue, t.id));
+      writeFileAtomic(promptFile, renderPrompt(gh.prompt_template, gh.repo, t.issue, t.id));
       const issue = {
         repo: gh.repo,
         number: t.issue.number,
@@ -638,7 +638,7 @@ export class Supervisor {
       if (!live || live.stopReason) continue;
       live.stopReason = 'cancelled';
       this.deps.log.warn('stopping a running worker: its issue lost the label (source.github.cancel_running)', { task: id });
-      void live.handle.stop(this.config.worker.stopGrace);
+      void live.handle.stop(this.config.worker.stop_grace);
     }
     if (fresh.length || plan.cancel.length) this.requestTick();
   }
@@ -664,7 +664,7 @@ export class Supervisor {
    * same 256M that `warden doctor` fails below; the worktrees need worktree.min_free_disk.
    */
   private readDisks(): { usage: DiskUsage; limits: DiskLimits }[] {
-    const minFreeInodes = this.config.admission.minFreeInodes;
+    const minFreeInodes = this.config.admission.min_free_inodes;
     const targets: { role: string; path: string; limits: DiskLimits }[] = [
       {
         role: 'state_dir',
@@ -725,7 +725,7 @@ export class Supervisor {
   reload(next: LoadedConfig): { ok: true } | { ok: false; error: string } {
     const cur = this.config;
     const fixed: string[] = [];
-    if (next.config.supervisor.stateDir !== cur.supervisor.stateDir) fixed.push('supervisor.state_dir');
+    if (next.config.supervisor.state_dir !== cur.supervisor.state_dir) fixed.push('supervisor.state_dir');
     if (next.config.control.socket !== cur.control.socket) fixed.push('control.socket');
     if (next.config.control.group !== cur.control.group) fixed.push('control.group');
     if (next.config.control.port !== cur.control.port || next.config.control.address !== cur.control.address)
@@ -739,9 +739,9 @@ export class Supervisor {
     this.deps.log.info('config reloaded', {
       config: next.path,
       config_sha256: next.sha256,
-      max_concurrent_workers: next.config.supervisor.maxConcurrentWorkers,
-      memory_max: formatSize(next.config.worker.memoryMax),
-      cpu_quota: `${next.config.worker.cpuQuota}%`,
+      max_concurrent_workers: next.config.supervisor.max_concurrent_workers,
+      memory_max: formatSize(next.config.worker.memory_max),
+      cpu_quota: `${next.config.worker.cpu_quota}%`,
     });
     this.requestTick();
     return { ok: true };
@@ -764,7 +764,7 @@ export class Supervisor {
   statusLine(): string {
     const counts = this.taskCounts();
     const reasons = activePauseReasons(this.state);
-    const head = `${runningCount(this.state)}/${this.config.supervisor.maxConcurrentWorkers} workers, ${counts.pending + counts.retry_wait} queued`;
+    const head = `${runningCount(this.state)}/${this.config.supervisor.max_concurrent_workers} workers, ${counts.pending + counts.retry_wait} queued`;
     if (reasons.length === 0) return this.heldBy ? `${head}, ${this.heldBy}` : head;
     const why = reasons
       .map((r) =>
@@ -796,11 +796,11 @@ export class Supervisor {
         warnings: this.deps.executorWarnings ?? [],
       },
       settings: {
-        maxConcurrentWorkers: c.supervisor.maxConcurrentWorkers,
-        minSpawnIntervalMs: c.supervisor.minSpawnInterval,
-        memoryMax: c.worker.memoryMax,
-        cpuQuota: c.worker.cpuQuota,
-        maxAttempts: c.worker.maxAttempts,
+        maxConcurrentWorkers: c.supervisor.max_concurrent_workers,
+        minSpawnIntervalMs: c.supervisor.min_spawn_interval,
+        memoryMax: c.worker.memory_max,
+        cpuQuota: c.worker.cpu_quota,
+        maxAttempts: c.worker.max_attempts,
       },
       summary: this.statusLine(),
       workers: [...this.workers.values()].map((w) => ({
@@ -824,7 +824,7 @@ export class Supervisor {
       hardware: {
         temperatureC: this.lastSample?.temperatureC ?? null,
         thermalZone: this.lastSample?.thermalZone ?? null,
-        maxTemperature: c.admission.maxTemperature,
+        maxTemperature: c.admission.max_temperature,
         throttled: this.lastSample?.throttled != null ? decodeThrottled(this.lastSample.throttled) : null,
         notAvailable: [...this.unavailable],
       },
@@ -834,7 +834,7 @@ export class Supervisor {
       cost: {
         day: this.state.spend.day,
         todayUsd: this.state.spend.day === localDay(now) ? this.state.spend.usd : 0,
-        maxDailyCostUsd: c.supervisor.maxDailyCostUsd,
+        maxDailyCostUsd: c.supervisor.max_daily_cost_usd,
         totalUsd: this.totalCostUsd(),
       },
       workerPause: { workerAuth: this.state.pause.workerAuth, usageLimit: this.state.pause.usageLimit, budget: this.state.pause.budget },
@@ -857,7 +857,7 @@ export class Supervisor {
     if (this.stopping) return 'stopping';
     const since = Date.now() - this.lastTickAt;
     // the loop turns at least every poll_interval; three missed turns (at least 10 s) is a wedge
-    const limit = Math.max(3 * this.config.supervisor.pollInterval, 10_000);
+    const limit = Math.max(3 * this.config.supervisor.poll_interval, 10_000);
     return this.lastTickAt === 0 || since <= limit ? null : `the supervisor loop has not turned for ${formatDuration(since)}`;
   }
 
@@ -910,7 +910,7 @@ export class Supervisor {
     this.queueWatcher?.close();
     await Promise.allSettled([...this.launching]);
     const live = [...this.workers.values()];
-    if (this.config.executor.keepWorkersOnStop && this.deps.executor.kind === 'systemd') {
+    if (this.config.executor.keep_workers_on_stop && this.deps.executor.kind === 'systemd') {
       // leave the scopes running; their tasks stay `running` and the next start adopts them
       for (const w of live) {
         if (w.timeout) clearTimeout(w.timeout);
@@ -927,7 +927,7 @@ export class Supervisor {
       if (w.timeout) clearTimeout(w.timeout);
       if (w.stallCheck) clearTimeout(w.stallCheck);
     }
-    await Promise.all(live.map((w) => w.handle.stop(this.config.worker.stopGrace).then(() => w.settled)));
+    await Promise.all(live.map((w) => w.handle.stop(this.config.worker.stop_grace).then(() => w.settled)));
     this.commit({ ...this.state, cleanShutdown: true }, []);
     await this.flushAlerts();
     log.info('warden stopped cleanly', { stopped_workers: live.length });
