@@ -11,7 +11,7 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const list = (dir) =>
   existsSync(join(root, dir))
-    ? readdirSync(join(root, dir))
+    ? readdirSync(join(root, dir), { recursive: true })
         .filter((f) => f.endsWith('.test.ts'))
         .sort()
         .map((f) => join(dir, f))

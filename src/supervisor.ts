@@ -8,6 +8,7 @@ import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from './
 import { pauseDueNow } from './admission/evaluate.js';
 import { decodeThrottled, type ThrottledFlags } from './hardware/throttled.js';
 import type { LoadedConfig } from './config/load.js';
+import { reloadRefusals } from './config/reload.js';
 import { formatDuration, formatSize } from './config/units.js';
 import type { AlertSink } from './alerts/dispatcher.js';
 import type { WardenEvent } from './alerts/events.js';
@@ -723,15 +724,7 @@ export class Supervisor {
 
   /** SIGHUP: validate the file first; an invalid config keeps the running one. */
   reload(next: LoadedConfig): { ok: true } | { ok: false; error: string } {
-    const cur = this.config;
-    const fixed: string[] = [];
-    if (next.config.supervisor.state_dir !== cur.supervisor.state_dir) fixed.push('supervisor.state_dir');
-    if (next.config.control.socket !== cur.control.socket) fixed.push('control.socket');
-    if (next.config.control.group !== cur.control.group) fixed.push('control.group');
-    if (next.config.control.port !== cur.control.port || next.config.control.address !== cur.control.address)
-      fixed.push('control.port and control.address');
-    if (next.config.executor.kind !== cur.executor.kind) fixed.push('executor.kind');
-    if (next.config.worker.user !== cur.worker.user) fixed.push('worker.user');
+    const fixed = reloadRefusals(this.config, next.config);
     if (fixed.length) return { ok: false, error: `${fixed.join(', ')} cannot change on reload; restart warden to apply` };
     this.loaded = next;
     this.settings = coreSettingsFrom(next.config);
