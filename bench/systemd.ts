@@ -149,13 +149,13 @@ if (!user) throw new Error('could not create the worker user');
 // The settings a default install uses (worker.memory_max 2G, cpu_quota 100%, max_runtime 2h,
 // stop_grace 10s), read through warden's own config loader.
 const defaults = loadMod.parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'bench-defaults');
-const memoryMax = defaults.worker.memoryMax;
-const cpuQuota = defaults.worker.cpuQuota;
+const memoryMax = defaults.worker.memory_max;
+const cpuQuota = defaults.worker.cpu_quota;
 const memCtl = cgroupsMod.memoryControllerFrom(cgroupsMod.readCgroupFiles('/'));
 const ex = new scopeMod.SystemdExecutor({
   user,
-  maxRuntimeMs: defaults.worker.maxRuntime,
-  stopGraceMs: defaults.worker.stopGrace,
+  maxRuntimeMs: defaults.worker.max_runtime,
+  stopGraceMs: defaults.worker.stop_grace,
   memoryEnforced: memCtl.enabled,
 });
 

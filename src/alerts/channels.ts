@@ -53,15 +53,15 @@ export function buildChannels(
 ): ChannelSetup {
   const channels: AlertChannel[] = [];
   const warnings: string[] = [];
-  if (a.ntfyUrl) {
-    channels.push(new NtfyChannel(a.ntfyUrl, a.ntfyTokenFile ? readToken(a.ntfyTokenFile, configPath) : null));
-    const u = new URL(a.ntfyUrl);
-    if (a.ntfyTokenFile && u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
+  if (a.ntfy_url) {
+    channels.push(new NtfyChannel(a.ntfy_url, a.ntfy_token_file ? readToken(a.ntfy_token_file, configPath) : null));
+    const u = new URL(a.ntfy_url);
+    if (a.ntfy_token_file && u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
       warnings.push(`alerts: ntfy_url is plain http to ${u.hostname}: the access token crosses the network unencrypted; use https`);
     }
   }
-  if (a.notifySend) {
-    const bus = findSessionBus(a.sessionBus, env, uid);
+  if (a.notify_send) {
+    const bus = findSessionBus(a.session_bus, env, uid);
     if (bus.address === null) warnings.push(`alerts: notify-send is on, but ${bus.why}; desktop notifications will not be shown`);
     channels.push(new NotifySendChannel(bus));
   }
@@ -70,7 +70,13 @@ export function buildChannels(
 }
 
 export function dispatcherSettings(a: AlertsConfig): DispatcherSettings {
-  return { repeatAfter: a.repeatAfter, retryAttempts: a.retryAttempts, retryBase: a.retryBase, retryMax: a.retryMax, timeout: a.timeout };
+  return {
+    repeatAfter: a.repeat_after,
+    retryAttempts: a.retry_attempts,
+    retryBase: a.retry_base,
+    retryMax: a.retry_max,
+    timeout: a.timeout,
+  };
 }
 
 export interface ChannelTestResult {
@@ -111,7 +117,7 @@ export function createDispatcher(config: Config, configPath: string, log: Logger
   for (const w of warnings) log.warn(w);
   log.info('alert channels', {
     channels: channels.map((c) => c.name).join(',') || 'none (set [alerts] ntfy_url, notify_send or command)',
-    repeat_after: formatDuration(config.alerts.repeatAfter),
+    repeat_after: formatDuration(config.alerts.repeat_after),
     digest: config.alerts.digest ?? undefined,
   });
   return new AlertDispatcher({
@@ -119,6 +125,6 @@ export function createDispatcher(config: Config, configPath: string, log: Logger
     settings: dispatcherSettings(config.alerts),
     log,
     host: hostname(),
-    memoryFile: join(config.supervisor.stateDir, ALERT_MEMORY_FILE),
+    memoryFile: join(config.supervisor.state_dir, ALERT_MEMORY_FILE),
   });
 }

@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'logs': {
       if (sub === undefined || rest.length) throw new UsageError('usage: warden logs TASK [--follow]');
-      return showLogs(loadConfig(configPath).config.supervisor.stateDir, sub, values.follow);
+      return showLogs(loadConfig(configPath).config.supervisor.state_dir, sub, values.follow);
     }
     case 'alert':
       if (sub !== 'test' || rest.length) throw new UsageError(`unknown command "alert ${sub ?? ''}": did you mean "alert test"?`);
@@ -116,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
 function configCheck(path: string): number {
   const { config, sha256: hash } = loadConfig(path);
   process.stdout.write(
-    `${path}: OK (sha256 ${hash.slice(0, 12)}): max_concurrent_workers=${config.supervisor.maxConcurrentWorkers} memory_max=${formatSize(config.worker.memoryMax)} cpu_quota=${config.worker.cpuQuota}% executor=${config.executor.kind} state_dir=${config.supervisor.stateDir}\n`,
+    `${path}: OK (sha256 ${hash.slice(0, 12)}): max_concurrent_workers=${config.supervisor.max_concurrent_workers} memory_max=${formatSize(config.worker.memory_max)} cpu_quota=${config.worker.cpu_quota}% executor=${config.executor.kind} state_dir=${config.supervisor.state_dir}\n`,
   );
   return 0;
 }
@@ -265,7 +265,7 @@ function taskAdd(loaded: LoadedConfig, rest: string[], values: { prompt?: string
       throw new UsageError(`--priority must be an integer (lower runs first), got ${JSON.stringify(values.priority)}`);
     priority = Number(values.priority);
   }
-  const stateDir = loaded.config.supervisor.stateDir;
+  const stateDir = loaded.config.supervisor.state_dir;
   try {
     const existing = loadState(stateDir, loaded.config.breaker.cooldown).state.tasks[id];
     if (existing) throw new UsageError(`task ${id} already exists (state ${existing.state})`);

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse, TomlError } from 'smol-toml';
-import { configSchema, toConfig, type Config } from './schema.js';
+import { configSchema, type Config } from './schema.js';
 import { locateKey } from './locate.js';
 
 export const EX_CONFIG = 78;
@@ -104,7 +104,7 @@ export function parseConfigText(text: string, file: string): Config {
     }
     throw new ConfigError(problems.sort((a, b) => (a.line ?? 1e9) - (b.line ?? 1e9)));
   }
-  return toConfig(result.data);
+  return result.data;
 }
 
 function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {

@@ -56,6 +56,11 @@ function size(def: string, min: number, max: number) {
     .transform(unitIn('size', parseSize, formatSize, min, max));
 }
 
+/** An optional key whose absence is `null` in the output (never `undefined`), so that code tests one value. */
+function orNull<T extends z.ZodType>(schema: T) {
+  return schema.optional().transform((v): z.output<T> | null => v ?? null);
+}
+
 const percent = (def: string, max: number) =>
   z
     .string({ error: 'expected a percentage string like "100%"' })
@@ -104,10 +109,9 @@ const supervisorSchema = z.strictObject({
     }),
   poll_interval: duration('30s', 100, DAY),
   // what the workers may report spending per local day before spawning pauses (reason `budget`)
-  max_daily_cost_usd: z
-    .number({ error: 'expected a number of US dollars, e.g. 20' })
-    .positive({ error: 'expected a positive number of US dollars' })
-    .optional(),
+  max_daily_cost_usd: orNull(
+    z.number({ error: 'expected a number of US dollars, e.g. 20' }).positive({ error: 'expected a positive number of US dollars' }),
+  ),
 });
 
 const workerSchema = z.strictObject({
@@ -145,8 +149,8 @@ const workerSchema = z.strictObject({
   resume_sessions: z.boolean({ error: 'expected true or false' }).default(false),
 });
 
-// No defaults here: a field left out falls back to that kind's default in toConfig (a partial
-// [backoff.startup_error] must keep startup_error's own base/max, not the generic 1m/30m).
+// No defaults on the fields: a field left out falls back to that kind's default (below), so a
+// partial [backoff.startup_error] keeps startup_error's own base/max, not the generic 1m/30m.
 const backoffEntry = z.strictObject({
   base: optionalDuration(0, 7 * DAY),
   factor: z
@@ -157,15 +161,25 @@ const backoffEntry = z.strictObject({
   max: optionalDuration(0, 30 * DAY),
 });
 
-// [backoff.<failure kind>]: only the declared kinds are valid table names.
-const backoffSchema = z.strictObject(
-  Object.fromEntries(FAILURE_KINDS.map((k) => [k, backoffEntry.optional()])) as Record<FailureKind, z.ZodOptional<typeof backoffEntry>>,
-);
-
 export const DEFAULT_BACKOFF: BackoffSettings = { base: 1 * MINUTE, factor: 2, max: 30 * MINUTE };
 export const DEFAULT_BACKOFF_BY_KIND: Partial<Record<FailureKind, BackoffSettings>> = {
   startup_error: { base: 5 * MINUTE, factor: 2, max: 2 * HOUR },
 };
+
+/** [backoff.<kind>] with every field resolved: the table's own value, else that kind's default. */
+function backoffFor(kind: FailureKind) {
+  const def = DEFAULT_BACKOFF_BY_KIND[kind] ?? DEFAULT_BACKOFF;
+  return backoffEntry.optional().transform((over): BackoffSettings => ({
+    base: over?.base ?? def.base,
+    factor: over?.factor ?? def.factor,
+    max: over?.max ?? def.max,
+  }));
+}
+
+// [backoff.<failure kind>]: only the declared kinds are valid table names.
+const backoffSchema = z.strictObject(
+  Object.fromEntries(FAILURE_KINDS.map((k) => [k, backoffFor(k)])) as Record<FailureKind, ReturnType<typeof backoffFor>>,
+);
 
 const breakerSchema = z.strictObject({
   failures: int(3, 1, 1000),
@@ -204,20 +218,23 @@ function isLoopback(address: string): boolean {
 }
 
 const controlSchema = z.strictObject({
+  // absent: <state_dir>/warden.sock, filled in by configSchema (it needs state_dir)
   socket: z
     .string()
     .refine((p) => p.startsWith('/'), { message: 'expected an absolute path' })
     .optional(),
-  group: z
-    .string({ error: 'expected a group name like "warden"' })
-    .regex(/^[a-z_][a-z0-9_-]*\$?$/i, { error: 'expected a group name like "warden"' })
-    .optional(),
-  port: z
-    .number({ error: 'expected a TCP port number' })
-    .int({ error: 'expected a TCP port number' })
-    .min(1, { error: 'expected a port between 1 and 65535' })
-    .max(65535, { error: 'expected a port between 1 and 65535' })
-    .optional(),
+  group: orNull(
+    z
+      .string({ error: 'expected a group name like "warden"' })
+      .regex(/^[a-z_][a-z0-9_-]*\$?$/i, { error: 'expected a group name like "warden"' }),
+  ),
+  port: orNull(
+    z
+      .number({ error: 'expected a TCP port number' })
+      .int({ error: 'expected a TCP port number' })
+      .min(1, { error: 'expected a port between 1 and 65535' })
+      .max(65535, { error: 'expected a port between 1 and 65535' }),
+  ),
   address: z
     .string({ error: 'expected a loopback address' })
     .refine(isLoopback, {
@@ -238,37 +255,35 @@ function isHttpUrl(text: string): boolean {
 
 const alertsSchema = z
   .strictObject({
-    ntfy_url: z
-      .string({ error: 'expected a URL' })
-      .refine(isHttpUrl, {
+    ntfy_url: orNull(
+      z.string({ error: 'expected a URL' }).refine(isHttpUrl, {
         message:
           'expected the http(s) URL of an ntfy server plus topic, e.g. "https://ntfy.sh/my-warden-alerts", with no credentials in it (use ntfy_token_file)',
-      })
-      .optional(),
-    ntfy_token_file: z
-      .string({ error: 'expected an absolute path' })
-      .refine((p) => p.startsWith('/'), { message: 'expected an absolute path' })
-      .optional(),
+      }),
+    ),
+    ntfy_token_file: orNull(
+      z.string({ error: 'expected an absolute path' }).refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }),
+    ),
     notify_send: z.boolean({ error: 'expected true or false' }).default(false),
-    session_bus: z.string({ error: 'expected a D-Bus address like "unix:path=/run/user/1000/bus"' }).min(1).optional(),
-    command: z
-      .array(z.string().min(1, { error: 'expected a non-empty argument' }), {
-        error: 'expected an argv array of strings, e.g. ["/usr/local/bin/page-me"]',
-      })
-      .min(1, { error: 'expected at least the program to run' })
-      .optional(),
+    session_bus: orNull(z.string({ error: 'expected a D-Bus address like "unix:path=/run/user/1000/bus"' }).min(1)),
+    command: orNull(
+      z
+        .array(z.string().min(1, { error: 'expected a non-empty argument' }), {
+          error: 'expected an argv array of strings, e.g. ["/usr/local/bin/page-me"]',
+        })
+        .min(1, { error: 'expected at least the program to run' }),
+    ),
     repeat_after: duration('30m', 0, 7 * DAY),
     retry_attempts: int(8, 1, 100),
     retry_base: duration('5s', 100, HOUR),
     retry_max: duration('5m', 100, DAY),
     timeout: duration('10s', 100, 10 * MINUTE),
-    digest: z
-      .string({ error: 'expected a cron expression like "0 8 * * *"' })
-      .superRefine((text, ctx) => {
+    digest: orNull(
+      z.string({ error: 'expected a cron expression like "0 8 * * *"' }).superRefine((text, ctx) => {
         const problem = cronProblem(text);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .optional(),
+      }),
+    ),
   })
   .superRefine((a, ctx) => {
     if (a.ntfy_token_file && !a.ntfy_url)
@@ -322,7 +337,7 @@ const githubSchema = z.strictObject({
 });
 
 const sourceSchema = z.strictObject({
-  github: githubSchema.optional(),
+  github: orNull(githubSchema),
 });
 
 const worktreeSchema = z.strictObject({
@@ -337,181 +352,27 @@ const worktreeSchema = z.strictObject({
   prune: schedule('0 * * * *'),
 });
 
-export const configSchema = z.strictObject({
+/** The file's tables as written (snake_case, as in the TOML file and README.md), before the
+ * defaults that need more than one table. Exported for the README check and `warden doctor`. */
+export const configTables = z.strictObject({
   supervisor: supervisorSchema,
   worker: workerSchema.prefault({}),
-  backoff: backoffSchema.default({}),
+  backoff: backoffSchema.prefault({}),
   breaker: breakerSchema.prefault({}),
   admission: admissionSchema.prefault({}),
   executor: executorSchema.prefault({}),
   control: controlSchema.prefault({}),
   alerts: alertsSchema.prefault({}),
-  source: sourceSchema.default({}),
-  worktree: worktreeSchema.optional(),
+  source: sourceSchema.prefault({}),
+  worktree: orNull(worktreeSchema),
 });
 
-export type RawConfig = z.output<typeof configSchema>;
+/** The config: validates the file and resolves every default, so that its output (bytes,
+ * milliseconds, percent; `null` for an absent optional value) is what the rest of warden reads. */
+export const configSchema = configTables.transform((c) => ({
+  ...c,
+  control: { ...c.control, socket: c.control.socket ?? `${c.supervisor.state_dir.replace(/\/+$/, '')}/warden.sock` },
+}));
 
-/** The validated config with every default resolved: bytes, milliseconds, percent. */
-export interface Config {
-  supervisor: {
-    maxConcurrentWorkers: number;
-    minSpawnInterval: number;
-    stateDir: string;
-    pollInterval: number;
-    maxDailyCostUsd: number | null;
-  };
-  worker: {
-    command: string[];
-    memoryMax: number;
-    cpuQuota: number;
-    maxRuntime: number;
-    startupWindow: number;
-    maxAttempts: number;
-    stopGrace: number;
-    user: string;
-    permissionMode: string;
-    logMax: number;
-    stallAfter: number;
-    usageLimitWait: number;
-    resumeSessions: boolean;
-  };
-  backoff: Record<FailureKind, BackoffSettings>;
-  breaker: { failures: number; window: number; cooldown: number };
-  admission: {
-    minAvailableMemory: number;
-    maxLoadPerCpu: number;
-    maxMemoryPressure: number;
-    recoverAfter: number;
-    watchInterval: number;
-    maxTemperature: number;
-    minFreeInodes: number;
-  };
-  executor: { kind: 'auto' | 'systemd' | 'direct'; keepWorkersOnStop: boolean; allowUnenforcedLimits: boolean };
-  control: { socket: string; group: string | null; port: number | null; address: string };
-  alerts: {
-    ntfyUrl: string | null;
-    ntfyTokenFile: string | null;
-    notifySend: boolean;
-    sessionBus: string | null;
-    command: string[] | null;
-    repeatAfter: number;
-    retryAttempts: number;
-    retryBase: number;
-    retryMax: number;
-    timeout: number;
-    digest: string | null;
-  };
-  github: GithubSettings | null;
-  worktree: WorktreeConfig | null;
-}
-
-export interface GithubSettings {
-  repo: string;
-  label: string;
-  poll: Schedule;
-  priorityLabels: string[];
-  limit: number;
-  cancelRunning: boolean;
-  promptTemplate: string;
-}
-
-export interface WorktreeConfig {
-  repo: string;
-  baseDir: string;
-  base: string;
-  minFreeDisk: number;
-  keepFailed: number;
-  keepFailedFor: number;
-  prune: Schedule;
-}
-
-export function toConfig(raw: RawConfig): Config {
-  const backoff = {} as Record<FailureKind, BackoffSettings>;
-  for (const kind of FAILURE_KINDS) {
-    const def = DEFAULT_BACKOFF_BY_KIND[kind] ?? DEFAULT_BACKOFF;
-    const over = raw.backoff[kind] ?? {};
-    backoff[kind] = { base: over.base ?? def.base, factor: over.factor ?? def.factor, max: over.max ?? def.max };
-  }
-  return {
-    supervisor: {
-      maxConcurrentWorkers: raw.supervisor.max_concurrent_workers,
-      minSpawnInterval: raw.supervisor.min_spawn_interval,
-      stateDir: raw.supervisor.state_dir,
-      pollInterval: raw.supervisor.poll_interval,
-      maxDailyCostUsd: raw.supervisor.max_daily_cost_usd ?? null,
-    },
-    worker: {
-      command: raw.worker.command,
-      memoryMax: raw.worker.memory_max,
-      cpuQuota: raw.worker.cpu_quota,
-      maxRuntime: raw.worker.max_runtime,
-      startupWindow: raw.worker.startup_window,
-      maxAttempts: raw.worker.max_attempts,
-      stopGrace: raw.worker.stop_grace,
-      user: raw.worker.user,
-      permissionMode: raw.worker.permission_mode,
-      logMax: raw.worker.log_max,
-      stallAfter: raw.worker.stall_after,
-      usageLimitWait: raw.worker.usage_limit_wait,
-      resumeSessions: raw.worker.resume_sessions,
-    },
-    backoff,
-    breaker: { ...raw.breaker },
-    admission: {
-      minAvailableMemory: raw.admission.min_available_memory,
-      maxLoadPerCpu: raw.admission.max_load_per_cpu,
-      maxMemoryPressure: raw.admission.max_memory_pressure,
-      recoverAfter: raw.admission.recover_after,
-      watchInterval: raw.admission.watch_interval,
-      maxTemperature: raw.admission.max_temperature,
-      minFreeInodes: raw.admission.min_free_inodes,
-    },
-    executor: {
-      kind: raw.executor.kind,
-      keepWorkersOnStop: raw.executor.keep_workers_on_stop,
-      allowUnenforcedLimits: raw.executor.allow_unenforced_limits,
-    },
-    control: {
-      socket: raw.control.socket ?? `${raw.supervisor.state_dir.replace(/\/+$/, '')}/warden.sock`,
-      group: raw.control.group ?? null,
-      port: raw.control.port ?? null,
-      address: raw.control.address,
-    },
-    alerts: {
-      ntfyUrl: raw.alerts.ntfy_url ?? null,
-      ntfyTokenFile: raw.alerts.ntfy_token_file ?? null,
-      notifySend: raw.alerts.notify_send,
-      sessionBus: raw.alerts.session_bus ?? null,
-      command: raw.alerts.command ?? null,
-      repeatAfter: raw.alerts.repeat_after,
-      retryAttempts: raw.alerts.retry_attempts,
-      retryBase: raw.alerts.retry_base,
-      retryMax: raw.alerts.retry_max,
-      timeout: raw.alerts.timeout,
-      digest: raw.alerts.digest ?? null,
-    },
-    github: raw.source.github
-      ? {
-          repo: raw.source.github.repo,
-          label: raw.source.github.label,
-          poll: raw.source.github.poll,
-          priorityLabels: raw.source.github.priority_labels,
-          limit: raw.source.github.limit,
-          cancelRunning: raw.source.github.cancel_running,
-          promptTemplate: raw.source.github.prompt_template,
-        }
-      : null,
-    worktree: raw.worktree
-      ? {
-          repo: raw.worktree.repo,
-          baseDir: raw.worktree.base_dir,
-          base: raw.worktree.base,
-          minFreeDisk: raw.worktree.min_free_disk,
-          keepFailed: raw.worktree.keep_failed,
-          keepFailedFor: raw.worktree.keep_failed_for,
-          prune: raw.worktree.prune,
-        }
-      : null,
-  };
-}
+/** The validated config with every default resolved. Keys are named as in the config file. */
+export type Config = z.output<typeof configSchema>;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readDiskUsage } from '../admission/disk.js';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
-import { configSchema, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { formatSize } from '../config/units.js';
 import { callDaemon, DaemonUnreachable } from '../control/client.js';
 import { chooseExecutor, systemdIsPid1 } from '../executors/choose.js';
@@ -73,19 +73,19 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const host = assessReadiness(readHostFiles(opts.sysroot ?? '/'));
   checks.push(await systemdCheck(pid1, host, config));
   checks.push(await probeCheck(pid1, isRoot, host, opts.installer));
-  const memoryOptional = executorKind === 'direct' || (config?.executor.allowUnenforcedLimits ?? false);
+  const memoryOptional = executorKind === 'direct' || (config?.executor.allow_unenforced_limits ?? false);
   checks.push(...readinessChecks(host, { memoryOptional, installer: opts.installer }));
-  checks.push(...hardwareChecks(await readHardware(opts.sysroot ?? '/'), config?.admission.maxTemperature ?? 75));
+  checks.push(...hardwareChecks(await readHardware(opts.sysroot ?? '/'), config?.admission.max_temperature ?? 75));
   checks.push(nodeCheck());
   if (config) checks.push(workerCommandCheck(config));
-  const worktree = worktreeOf(config);
-  const github = githubOf(config);
+  const worktree = config?.worktree ?? null;
+  const github = config?.source.github ?? null;
   checks.push(await gitCheck(worktree !== null));
   checks.push(await ghCheck(github !== null));
   checks.push(claudeCheck());
   if (config) {
-    checks.push(diskCheck('disk-state', config.supervisor.stateDir, null));
-    if (worktree?.baseDir) checks.push(diskCheck('disk-worktrees', worktree.baseDir, worktree.minFreeDisk ?? null));
+    checks.push(diskCheck('disk-state', config.supervisor.state_dir, null));
+    if (worktree) checks.push(diskCheck('disk-worktrees', worktree.base_dir, worktree.min_free_disk));
     checks.push(await alertsCheck(config, opts));
     checks.push(await daemonCheck(config, pid1));
   }
@@ -127,7 +127,7 @@ function executorCheck(config: Config, path: string): { kind: 'systemd' | 'direc
 }
 
 function stateCheck(config: Config, isRoot: boolean): Check {
-  const dir = config.supervisor.stateDir;
+  const dir = config.supervisor.state_dir;
   try {
     const { state, fresh } = loadState(dir, config.breaker.cooldown);
     if (fresh) return { id: 'state', status: 'pass', summary: `no state file yet at ${statePath(dir)} (the first start creates it)` };
@@ -233,23 +233,6 @@ function workerCommandCheck(config: Config): Check {
   };
 }
 
-interface WorktreeView {
-  baseDir: string | undefined;
-  minFreeDisk: number | undefined;
-}
-
-// [worktree] and [source.github] come from the GitHub issue's work; read them without depending
-// on their exact types, so doctor keeps building while those tables evolve.
-function worktreeOf(config: Config | null): WorktreeView | null {
-  const w = (config as unknown as { worktree?: WorktreeView | null } | null)?.worktree;
-  return w ?? null;
-}
-
-function githubOf(config: Config | null): { repo?: string } | null {
-  const g = (config as unknown as { github?: { repo?: string } | null } | null)?.github;
-  return g ?? null;
-}
-
 async function gitCheck(required: boolean): Promise<Check> {
   const where = locate('git');
   if (!where.service)
@@ -340,16 +323,9 @@ function diskCheck(id: string, dir: string, minFree: number | null): Check {
   return judgeDisk(id, dir, f.free, minFree);
 }
 
-interface AlertsView {
-  ntfyUrl?: string | null;
-  notifySend?: boolean;
-  command?: string[] | null;
-}
-
 async function alertsCheck(config: Config, opts: DoctorOptions): Promise<Check> {
-  if (!('alerts' in configSchema.shape)) return { id: 'alerts', status: 'info', summary: 'this build has no [alerts] table' };
-  const a = (config as unknown as { alerts?: AlertsView | null }).alerts ?? {};
-  const channels = [a.ntfyUrl ? 'ntfy' : '', a.notifySend ? 'notify-send' : '', a.command && a.command.length ? 'command' : ''].filter(
+  const a = config.alerts;
+  const channels = [a.ntfy_url ? 'ntfy' : '', a.notify_send ? 'notify-send' : '', a.command && a.command.length ? 'command' : ''].filter(
     Boolean,
   );
   if (channels.length === 0) {

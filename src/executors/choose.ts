@@ -77,7 +77,7 @@ export function planExecutor(config: Config, configPath: string, host: HostForEx
       }
       const warnings: string[] = [];
       if (!host.memory.enabled) {
-        if (!config.executor.allowUnenforcedLimits) {
+        if (!config.executor.allow_unenforced_limits) {
           throw new ConfigError([
             {
               file: configPath,
@@ -129,8 +129,8 @@ export function chooseExecutor(config: Config, configPath: string): ExecutorChoi
   return {
     executor: new SystemdExecutor({
       user,
-      maxRuntimeMs: config.worker.maxRuntime,
-      stopGraceMs: config.worker.stopGrace,
+      maxRuntimeMs: config.worker.max_runtime,
+      stopGraceMs: config.worker.stop_grace,
       memoryEnforced: plan.memoryEnforced,
     }),
     warnings,

@@ -21,23 +21,36 @@ export interface CoreSettings {
 }
 
 export function coreSettingsFrom(config: {
-  supervisor: { maxConcurrentWorkers: number; minSpawnInterval: number; maxDailyCostUsd?: number | null };
-  worker: { maxAttempts: number; startupWindow: number; memoryMax: number; usageLimitWait?: number };
+  supervisor: { max_concurrent_workers: number; min_spawn_interval: number; max_daily_cost_usd?: number | null };
+  worker: { max_attempts: number; startup_window: number; memory_max: number; usage_limit_wait?: number };
   backoff: Record<FailureKind, BackoffSettings>;
   breaker: BreakerSettings;
-  admission: AdmissionSettings;
+  admission: {
+    min_available_memory: number;
+    max_load_per_cpu: number;
+    max_memory_pressure: number;
+    recover_after: number;
+    max_temperature: number;
+  };
 }): CoreSettings {
+  const a = config.admission;
   return {
-    maxConcurrentWorkers: config.supervisor.maxConcurrentWorkers,
-    minSpawnInterval: config.supervisor.minSpawnInterval,
-    maxAttempts: config.worker.maxAttempts,
-    startupWindow: config.worker.startupWindow,
-    memoryMax: config.worker.memoryMax,
+    maxConcurrentWorkers: config.supervisor.max_concurrent_workers,
+    minSpawnInterval: config.supervisor.min_spawn_interval,
+    maxAttempts: config.worker.max_attempts,
+    startupWindow: config.worker.startup_window,
+    memoryMax: config.worker.memory_max,
     backoff: config.backoff,
     breaker: config.breaker,
-    admission: config.admission,
-    usageLimitWait: config.worker.usageLimitWait ?? DEFAULT_USAGE_LIMIT_WAIT,
-    maxDailyCostUsd: config.supervisor.maxDailyCostUsd ?? null,
+    admission: {
+      minAvailableMemory: a.min_available_memory,
+      maxLoadPerCpu: a.max_load_per_cpu,
+      maxMemoryPressure: a.max_memory_pressure,
+      recoverAfter: a.recover_after,
+      maxTemperature: a.max_temperature,
+    },
+    usageLimitWait: config.worker.usage_limit_wait ?? DEFAULT_USAGE_LIMIT_WAIT,
+    maxDailyCostUsd: config.supervisor.max_daily_cost_usd ?? null,
   };
 }
 

@@ -38,7 +38,7 @@ export class Intake {
   constructor(private readonly deps: IntakeDeps) {}
 
   private get stateDir(): string {
-    return this.deps.config().supervisor.stateDir;
+    return this.deps.config().supervisor.state_dir;
   }
 
   start(): void {
@@ -49,7 +49,7 @@ export class Intake {
     this.watcher.on('error', (err) =>
       log.warn('cannot watch the queue directory; tasks are picked up on the next poll', { error: err.message }),
     );
-    const gh = this.deps.config().github;
+    const gh = this.deps.config().source.github;
     if (gh) {
       this.poller = new GithubPoller(gh, this.deps.gh, (r) => this.onGithubPoll(r), log);
       this.poller.start();
@@ -98,7 +98,7 @@ export class Intake {
 
   /** One GitHub poll: new labelled issues become tasks, unlabelled ones are cancelled. */
   private onGithubPoll(r: GhResult<GithubIssue[]>): void {
-    const gh = this.deps.config().github;
+    const gh = this.deps.config().source.github;
     const { log } = this.deps;
     if (!gh || this.stopped) return;
     if (!r.ok) {
@@ -112,13 +112,13 @@ export class Intake {
     this.ghCause = null;
     const plan = reconcileGithub(this.deps.state(), r.value, {
       repo: gh.repo,
-      priorityLabels: gh.priorityLabels,
-      cancelRunning: gh.cancelRunning,
+      priorityLabels: gh.priority_labels,
+      cancelRunning: gh.cancel_running,
     });
     for (const n of plan.refused) this.deps.warnOnce(`refused:${n}`, `GitHub issue ${n} does not make a valid task ID; ignored`);
     const now = this.deps.now();
     const fresh: NewTask[] = plan.add.map((t) => {
-      const promptFile = this.writePrompt(t.id, renderPrompt(gh.promptTemplate, gh.repo, t.issue, t.id));
+      const promptFile = this.writePrompt(t.id, renderPrompt(gh.prompt_template, gh.repo, t.issue, t.id));
       const issue = {
         repo: gh.repo,
         number: t.issue.number,

@@ -86,13 +86,13 @@ export function buildStatus(s: SupervisorSnapshot): StatusReport {
     config: { path: s.loaded.path, sha256: s.loaded.sha256 },
     executor: { kind: s.executor.kind, enforcesLimits: s.executor.enforcesLimits, warnings: [...s.executor.warnings] },
     settings: {
-      maxConcurrentWorkers: c.supervisor.maxConcurrentWorkers,
-      minSpawnIntervalMs: c.supervisor.minSpawnInterval,
-      memoryMax: c.worker.memoryMax,
-      cpuQuota: c.worker.cpuQuota,
-      maxAttempts: c.worker.maxAttempts,
+      maxConcurrentWorkers: c.supervisor.max_concurrent_workers,
+      minSpawnIntervalMs: c.supervisor.min_spawn_interval,
+      memoryMax: c.worker.memory_max,
+      cpuQuota: c.worker.cpu_quota,
+      maxAttempts: c.worker.max_attempts,
     },
-    summary: statusLine(s.state, c.supervisor.maxConcurrentWorkers, s.heldBy),
+    summary: statusLine(s.state, c.supervisor.max_concurrent_workers, s.heldBy),
     workers: s.workers.map((w) => ({ ...w, uptimeMs: s.now - w.startedAt })),
     tasks: taskCounts(s.state),
     pause: { paused: reasons.length > 0, reasons, manual: s.state.pause.manual, pressure: s.state.pause.pressure },
@@ -102,7 +102,7 @@ export function buildStatus(s: SupervisorSnapshot): StatusReport {
     hardware: {
       temperatureC: s.lastSample?.temperatureC ?? null,
       thermalZone: s.lastSample?.thermalZone ?? null,
-      maxTemperature: c.admission.maxTemperature,
+      maxTemperature: c.admission.max_temperature,
       throttled: s.lastSample?.throttled != null ? decodeThrottled(s.lastSample.throttled) : null,
       notAvailable: [...s.notAvailable],
     },
@@ -112,7 +112,7 @@ export function buildStatus(s: SupervisorSnapshot): StatusReport {
     cost: {
       day: s.state.spend.day,
       todayUsd: s.state.spend.day === localDay(s.now) ? s.state.spend.usd : 0,
-      maxDailyCostUsd: c.supervisor.maxDailyCostUsd,
+      maxDailyCostUsd: c.supervisor.max_daily_cost_usd,
       totalUsd: totalCostUsd(s.state.tasks),
     },
     workerPause: { workerAuth: s.state.pause.workerAuth, usageLimit: s.state.pause.usageLimit, budget: s.state.pause.budget },
@@ -157,16 +157,16 @@ export function startupFields(loaded: LoadedConfig, executorKind: string, versio
     version,
     config: loaded.path,
     config_sha256: loaded.sha256,
-    max_concurrent_workers: c.supervisor.maxConcurrentWorkers,
-    min_spawn_interval: formatDuration(c.supervisor.minSpawnInterval),
-    poll_interval: formatDuration(c.supervisor.pollInterval),
-    memory_max: formatSize(c.worker.memoryMax),
-    cpu_quota: `${c.worker.cpuQuota}%`,
-    max_runtime: formatDuration(c.worker.maxRuntime),
-    max_attempts: c.worker.maxAttempts,
+    max_concurrent_workers: c.supervisor.max_concurrent_workers,
+    min_spawn_interval: formatDuration(c.supervisor.min_spawn_interval),
+    poll_interval: formatDuration(c.supervisor.poll_interval),
+    memory_max: formatSize(c.worker.memory_max),
+    cpu_quota: `${c.worker.cpu_quota}%`,
+    max_runtime: formatDuration(c.worker.max_runtime),
+    max_attempts: c.worker.max_attempts,
     breaker: `${c.breaker.failures} in ${formatDuration(c.breaker.window)}, cooldown ${formatDuration(c.breaker.cooldown)}`,
     executor: executorKind,
-    state_dir: c.supervisor.stateDir,
+    state_dir: c.supervisor.state_dir,
   };
 }
 
@@ -176,9 +176,9 @@ export function reloadFields(loaded: LoadedConfig): Record<string, string | numb
   return {
     config: loaded.path,
     config_sha256: loaded.sha256,
-    max_concurrent_workers: c.supervisor.maxConcurrentWorkers,
-    memory_max: formatSize(c.worker.memoryMax),
-    cpu_quota: `${c.worker.cpuQuota}%`,
+    max_concurrent_workers: c.supervisor.max_concurrent_workers,
+    memory_max: formatSize(c.worker.memory_max),
+    cpu_quota: `${c.worker.cpu_quota}%`,
   };
 }
 

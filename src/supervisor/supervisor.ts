@@ -6,13 +6,13 @@
 import { diskProblems } from '../admission/disk.js';
 import { pauseDueNow } from '../admission/evaluate.js';
 import { sampleHost } from '../admission/sample.js';
-import type { CoreEvent, WardenEvent } from '../events/catalog.js';
+import type { CoreEvent } from '../events/catalog.js';
 import type { LoadedConfig } from '../config/load.js';
+import { reloadRefusals } from '../config/reload.js';
 import { DaemonAlreadyRunning } from '../control/client.js';
-import { countEvent, emptyCounts, renderMetrics, type EventCounts } from '../control/metrics.js';
+import { renderMetrics, type EventCounts } from '../control/metrics.js';
 import { socketAnswers, startControlServer, type ControlHandlers } from '../control/server.js';
 import { runOnSchedule } from '../jobs/run-on-schedule.js';
-import { describeEvent, eventLevel } from '../log/events.js';
 import { applyExit, applyInterrupted } from '../policy/attempt-end.js';
 import { applyDiskHealth, applyManualPause, applyResume } from '../policy/pauses.js';
 import { coreSettingsFrom, type CoreSettings } from '../policy/settings.js';
@@ -24,6 +24,7 @@ import { activePauseReasons } from '../state/pause-reasons.js';
 import type { WardenState } from '../state/types.js';
 import { DEFAULT_GH } from '../tasks/github.js';
 import { PlainWorkspace, type Workspace } from '../worktree/workspace.js';
+import { EventSink } from './event-sink.js';
 import { HostWatch } from './host-watch.js';
 import { Intake } from './intake.js';
 import { TickLoop } from './loop.js';
@@ -31,9 +32,6 @@ import { recoverWorkers } from './recovery.js';
 import * as report from './report.js';
 import { runBase, Workers } from './workers.js';
 import type { SupervisorDeps } from './ports.js';
-
-/** How long the shutdown waits for alert deliveries in flight. */
-const ALERT_FLUSH_MS = 3000;
 
 export class Supervisor implements ControlHandlers {
   private state!: WardenState;
@@ -48,7 +46,7 @@ export class Supervisor implements ControlHandlers {
   private readonly host: HostWatch;
   private readonly intake: Intake;
   private readonly launching = new Set<Promise<void>>();
-  private readonly counts: EventCounts = emptyCounts();
+  private readonly events: EventSink;
   private pruneJob: { stop(): void } | null = null;
   private ready = false;
   private stopping = false;
@@ -63,9 +61,10 @@ export class Supervisor implements ControlHandlers {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.startedAt = this.now();
+    this.events = new EventSink({ log, alerts: deps.alerts });
     const gh = deps.gh ?? DEFAULT_GH;
     const ctx = { log, now: this.now, config: () => this.config, requestTick: () => this.requestTick() };
-    this.workspace = deps.workspace ?? new PlainWorkspace(deps.loaded.config.supervisor.stateDir, gh, log);
+    this.workspace = deps.workspace ?? new PlainWorkspace(deps.loaded.config.supervisor.state_dir, gh, log);
     this.loop = new TickLoop({
       now: this.now,
       body: () => this.tick(),
@@ -74,7 +73,7 @@ export class Supervisor implements ControlHandlers {
         notifier.watchdog();
         notifier.status(this.statusLine());
       },
-      maxDelay: () => Math.min(this.config.supervisor.pollInterval, notifier.watchdogIntervalMs ?? Infinity),
+      maxDelay: () => Math.min(this.config.supervisor.poll_interval, notifier.watchdogIntervalMs ?? Infinity),
     });
     this.host = new HostWatch({
       ...ctx,
@@ -111,7 +110,7 @@ export class Supervisor implements ControlHandlers {
   }
 
   private get stateDir() {
-    return this.config.supervisor.stateDir;
+    return this.config.supervisor.state_dir;
   }
 
   /** Loads state (fatal if unreadable), adopts surviving workers, opens the control socket. */
@@ -131,7 +130,7 @@ export class Supervisor implements ControlHandlers {
     if (unclean) log.warn('the previous warden run did not shut down cleanly (crash, kill or watchdog); recovering its workers');
     this.state = state;
     this.commit({ ...state, cleanShutdown: false }, []);
-    if (unclean) this.observe({ type: 'unclean_restart', runningTasks: runningCount(state) });
+    if (unclean) this.events.observe({ type: 'unclean_restart', runningTasks: runningCount(state) });
     if (state.breaker.phase !== 'closed') log.warn('breaker is still open from the previous run', { reason: state.breaker.reason });
 
     await recoverWorkers({
@@ -139,7 +138,7 @@ export class Supervisor implements ControlHandlers {
       log,
       state: () => this.state,
       runBase: (id, attempt) => runBase(this.stateDir, id, attempt),
-      stopGrace: c.worker.stopGrace,
+      stopGrace: c.worker.stop_grace,
       updateAttempt: (id, patch) => this.commit(updateRunningAttempt(this.state, id, patch), []),
       adopted: (id, attempt, handle) => this.workers.watch(id, attempt, handle),
       gone: (id, claimedAt, exit) => this.finish(id, { startedAt: claimedAt, exit, stopReason: null, completion: null, verdict: null }),
@@ -169,7 +168,7 @@ export class Supervisor implements ControlHandlers {
   }
 
   requestTick(): void {
-    if (!this.stopping) this.loop.request();
+    this.loop.request();
   }
 
   /** One turn: take in new tasks, look at the host, ask the core, save, then spawn what it ordered. */
@@ -178,7 +177,7 @@ export class Supervisor implements ControlHandlers {
     this.intake.ingestQueue();
     const now = this.now();
     const sample = this.host.sampleForTick(now);
-    const d = applyDiskHealth(this.state, diskProblems(this.host.readDisks(this.stateDir, this.config.admission.minFreeInodes)), now);
+    const d = applyDiskHealth(this.state, diskProblems(this.host.readDisks(this.stateDir, this.config.admission.min_free_inodes)), now);
     this.commit(d.state, d.events);
     const r = planTick(this.state, now, sample, this.settings);
     this.commit(r.state, r.events);
@@ -193,7 +192,7 @@ export class Supervisor implements ControlHandlers {
   }
 
   private updatePressureWatch(restart = false): void {
-    this.host.updatePressureWatch(this.config.admission.watchInterval, this.workers.size > 0 && !this.stopping, restart);
+    this.host.updatePressureWatch(this.config.admission.watch_interval, this.workers.size > 0 && !this.stopping, restart);
   }
 
   private async launch(order: SpawnOrder): Promise<void> {
@@ -215,7 +214,7 @@ export class Supervisor implements ControlHandlers {
       if (stopReason === 'cancelled') this.cancel(taskId, 'the issue no longer has the label (worker stopped)');
       return;
     }
-    const exitReport = buildExitReport(ended, this.now(), this.config.worker.maxRuntime);
+    const exitReport = buildExitReport(ended, this.now(), this.config.worker.max_runtime);
     const r = applyExit(this.state, taskId, exitReport, this.now(), this.settings, this.random);
     this.commit(r.state, r.events);
     this.releaseIfDone(taskId);
@@ -240,29 +239,12 @@ export class Supervisor implements ControlHandlers {
   private commit(next: WardenState, events: CoreEvent[]): void {
     if (next !== this.state) saveState(this.stateDir, next);
     this.state = next;
-    for (const e of events) {
-      this.deps.log[eventLevel(e)](describeEvent(e), { event: e.type });
-      this.observe(e);
-    }
-  }
-
-  /** Metrics count every event; the alerts decide which ones reach the owner. */
-  private observe(e: WardenEvent): void {
-    countEvent(this.counts, e);
-    this.deps.alerts?.emit(e);
+    this.events.record(events);
   }
 
   /** SIGHUP: validate the file first; an invalid config keeps the running one. */
   reload(next: LoadedConfig): { ok: true } | { ok: false; error: string } {
-    const cur = this.config;
-    const fixed: string[] = [];
-    if (next.config.supervisor.stateDir !== cur.supervisor.stateDir) fixed.push('supervisor.state_dir');
-    if (next.config.control.socket !== cur.control.socket) fixed.push('control.socket');
-    if (next.config.control.group !== cur.control.group) fixed.push('control.group');
-    if (next.config.control.port !== cur.control.port || next.config.control.address !== cur.control.address)
-      fixed.push('control.port and control.address');
-    if (next.config.executor.kind !== cur.executor.kind) fixed.push('executor.kind');
-    if (next.config.worker.user !== cur.worker.user) fixed.push('worker.user');
+    const fixed = reloadRefusals(this.config, next.config);
     if (fixed.length) return { ok: false, error: `${fixed.join(', ')} cannot change on reload; restart warden to apply` };
     this.loaded = next;
     this.settings = coreSettingsFrom(next.config);
@@ -291,7 +273,7 @@ export class Supervisor implements ControlHandlers {
   }
 
   statusLine(): string {
-    return report.statusLine(this.state, this.config.supervisor.maxConcurrentWorkers, this.heldBy);
+    return report.statusLine(this.state, this.config.supervisor.max_concurrent_workers, this.heldBy);
   }
 
   status(): report.StatusReport {
@@ -313,7 +295,12 @@ export class Supervisor implements ControlHandlers {
 
   liveness(): string | null {
     const { stopping, loop, config } = this;
-    return report.livenessProblem({ stopping, lastTickAt: loop.lastTickAt, now: this.now(), pollInterval: config.supervisor.pollInterval });
+    return report.livenessProblem({
+      stopping,
+      lastTickAt: loop.lastTickAt,
+      now: this.now(),
+      pollInterval: config.supervisor.poll_interval,
+    });
   }
 
   readiness(): string | null {
@@ -322,12 +309,12 @@ export class Supervisor implements ControlHandlers {
 
   metrics(): string {
     const alerts = this.deps.alerts?.stats() ?? null;
-    return renderMetrics({ status: this.status(), counts: this.counts, ready: this.ready && !this.stopping, alerts });
+    return renderMetrics({ status: this.status(), counts: this.events.totals(), ready: this.ready && !this.stopping, alerts });
   }
 
   /** Event counts since the daemon started; the digest reports how they changed over its period. */
   eventCounts(): EventCounts {
-    return structuredClone(this.counts);
+    return this.events.totals();
   }
 
   /**
@@ -337,7 +324,7 @@ export class Supervisor implements ControlHandlers {
   async shutdown(signal: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    const { log, notifier, executor, alerts } = this.deps;
+    const { log, notifier, executor } = this.deps;
     log.info('warden stopping', { signal, workers: this.workers.size });
     notifier.stopping(`stopping (${signal})`);
     this.loop.stop();
@@ -347,13 +334,11 @@ export class Supervisor implements ControlHandlers {
     await Promise.allSettled([...this.launching]);
     const count = this.workers.size;
     // keep_workers_on_stop: leave the scopes running; their tasks stay `running` and the next start adopts them
-    const keep = this.config.executor.keepWorkersOnStop && executor.kind === 'systemd';
+    const keep = this.config.executor.keep_workers_on_stop && executor.kind === 'systemd';
     if (keep) this.workers.releaseAll();
     else await this.workers.stopAll();
     this.commit({ ...this.state, cleanShutdown: true }, []);
-    // alerts in flight get a moment (a task that died just before SIGTERM is still reported)
-    await alerts?.drain(ALERT_FLUSH_MS);
-    alerts?.stop();
+    await this.events.flush();
     if (keep) log.info('warden stopped; workers left running (executor.keep_workers_on_stop)', { workers: count });
     else log.info('warden stopped cleanly', { stopped_workers: count });
   }

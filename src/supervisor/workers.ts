@@ -65,7 +65,7 @@ export class Workers {
   watch(taskId: string, attempt: number, handle: WorkerHandle, logOffset = 0): void {
     const { log, now } = this.deps;
     const c = this.deps.config().worker;
-    const tail = new LogTail(attemptLogPath(this.deps.config().supervisor.stateDir, taskId, attempt), { fromOffset: logOffset, now });
+    const tail = new LogTail(attemptLogPath(this.deps.config().supervisor.state_dir, taskId, attempt), { fromOffset: logOffset, now });
     const live: LiveWorker = {
       taskId,
       attempt,
@@ -83,21 +83,21 @@ export class Workers {
       tail.drain();
       if (live.stopReason !== null) return;
       const silentFor = now() - tail.lastEventAt;
-      if (silentFor < c.stallAfter) {
-        live.stallCheck = setTimeout(checkStall, c.stallAfter - silentFor);
+      if (silentFor < c.stall_after) {
+        live.stallCheck = setTimeout(checkStall, c.stall_after - silentFor);
         return;
       }
       live.stallCheck = null;
-      log.warn('worker printed no stream event for stall_after; stopping it', { task: taskId, stall_after: formatDuration(c.stallAfter) });
+      log.warn('worker printed no stream event for stall_after; stopping it', { task: taskId, stall_after: formatDuration(c.stall_after) });
       this.stop(live, 'stalled');
     };
-    live.stallCheck = setTimeout(checkStall, c.stallAfter);
+    live.stallCheck = setTimeout(checkStall, c.stall_after);
     live.timeout = setTimeout(
       () => {
-        log.warn('worker ran past max_runtime; stopping it', { task: taskId, max_runtime: formatDuration(c.maxRuntime) });
+        log.warn('worker ran past max_runtime; stopping it', { task: taskId, max_runtime: formatDuration(c.max_runtime) });
         this.stop(live, 'timeout');
       },
-      Math.max(0, c.maxRuntime - (now() - handle.startedAt)),
+      Math.max(0, c.max_runtime - (now() - handle.startedAt)),
     );
     live.settled = handle.exited.then(async (exit) => {
       clearTimers(live);
@@ -107,7 +107,7 @@ export class Workers {
       this.live.delete(taskId);
       this.deps.changed();
       this.deps.onExit(taskId, { startedAt: handle.startedAt, exit, stopReason: live.stopReason, completion, verdict });
-      capTaskLogs(this.deps.config().supervisor.stateDir, taskId, this.deps.config().worker.logMax);
+      capTaskLogs(this.deps.config().supervisor.state_dir, taskId, this.deps.config().worker.log_max);
     });
     this.live.set(taskId, live);
     this.deps.changed();
@@ -148,7 +148,7 @@ export class Workers {
   /** Asks a worker to stop (TERM, then KILL after stop_grace); its exit arrives through onExit. */
   stop(live: LiveWorker, reason: StopReason): void {
     live.stopReason = reason;
-    void live.handle.stop(this.deps.config().worker.stopGrace);
+    void live.handle.stop(this.deps.config().worker.stop_grace);
   }
 
   /** Shutdown: stops every worker and waits until each exit has been recorded. */
@@ -158,7 +158,7 @@ export class Workers {
       w.stopReason = 'shutdown';
       clearTimers(w);
     }
-    const grace = this.deps.config().worker.stopGrace;
+    const grace = this.deps.config().worker.stop_grace;
     await Promise.all(all.map((w) => w.handle.stop(grace).then(() => w.settled)));
   }
 
@@ -194,16 +194,16 @@ export function spawnSpec(
         promptFile: task.promptFile,
         taskId: task.id,
         worktree: paths.worktree,
-        permissionMode: c.worker.permissionMode,
+        permissionMode: c.worker.permission_mode,
       }),
-      ...resumeArgs(sessionToResume(task, c.worker.resumeSessions)),
+      ...resumeArgs(sessionToResume(task, c.worker.resume_sessions)),
     ],
     cwd: paths.worktree,
     stdinFile: task.promptFile,
     logFile: paths.logFile,
     runBase: paths.runBase,
-    memoryMax: c.worker.memoryMax,
-    cpuQuota: c.worker.cpuQuota,
+    memoryMax: c.worker.memory_max,
+    cpuQuota: c.worker.cpu_quota,
     env: {
       ...workerEnv(env),
       WARDEN_TASK_ID: task.id,
@@ -246,7 +246,7 @@ async function launchAttempt(
   } catch (err) {
     return { kind: 'failed', field: 'worktreeError', message: (err as Error).message };
   }
-  const logFile = attemptLogPath(d.config.supervisor.stateDir, task.id, attempt);
+  const logFile = attemptLogPath(d.config.supervisor.state_dir, task.id, attempt);
   const logOffset = fileSize(logFile); // a refunded attempt number appends to its earlier log
   try {
     const handle = await d.executor.spawn(
@@ -254,7 +254,7 @@ async function launchAttempt(
         d.config,
         task,
         attempt,
-        { worktree, logFile, runBase: runBase(d.config.supervisor.stateDir, task.id, attempt) },
+        { worktree, logFile, runBase: runBase(d.config.supervisor.state_dir, task.id, attempt) },
         process.env,
       ),
     );

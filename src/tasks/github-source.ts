@@ -1,7 +1,7 @@
 // Polls GitHub on the configured schedule (see jobs/run-on-schedule.ts: node-cron with noOverlap
 // for an expression, a chained timer for a duration; polls never overlap either way), and once
 // at start so a fresh daemon does not wait a whole period for its first tasks.
-import type { GithubSettings } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { runOnSchedule, type ScheduledJob } from '../jobs/run-on-schedule.js';
 import type { Logger } from '../log/logger.js';
 import { listLabelledIssues, type GhOptions, type GhResult, type GithubIssue } from './github.js';
@@ -12,7 +12,7 @@ export class GithubPoller {
   private polling = false;
 
   constructor(
-    private readonly settings: GithubSettings,
+    private readonly settings: NonNullable<Config['source']['github']>,
     private readonly gh: GhOptions,
     private readonly onResult: (r: GhResult<GithubIssue[]>) => void | Promise<void>,
     private readonly log: Logger,

@@ -3,17 +3,14 @@
 // git runs through execa with an argv, never a shell; task IDs are checked before they get here.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
 import { loadExeca } from '../host/execa.js';
 
-export interface WorktreeSettings {
-  repo: string;
-  baseDir: string;
-  /** The commit-ish new branches start from, e.g. "HEAD" or "origin/main". */
-  base: string;
-}
+/** [worktree] repo, base_dir and base (the commit-ish new branches start from, e.g. "HEAD"). */
+export type WorktreeSettings = Pick<NonNullable<Config['worktree']>, 'repo' | 'base_dir' | 'base'>;
 
-export function worktreePath(s: Pick<WorktreeSettings, 'baseDir'>, taskId: string): string {
-  return join(s.baseDir, taskId);
+export function worktreePath(s: Pick<WorktreeSettings, 'base_dir'>, taskId: string): string {
+  return join(s.base_dir, taskId);
 }
 
 export function branchName(taskId: string): string {

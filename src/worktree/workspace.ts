@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorktreeConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Completion } from '../policy/classify.js';
 import type { Task, WardenState } from '../state/types.js';
@@ -98,7 +98,7 @@ export class PlainWorkspace implements Workspace {
 
 export class GitWorkspace implements Workspace {
   constructor(
-    private readonly s: WorktreeConfig,
+    private readonly s: NonNullable<Config['worktree']>,
     private readonly gh: GhOptions,
     private readonly log: Logger,
   ) {}
@@ -108,7 +108,7 @@ export class GitWorkspace implements Workspace {
   }
 
   async prepare(taskId: string): Promise<string> {
-    mkdirSync(this.s.baseDir, { recursive: true });
+    mkdirSync(this.s.base_dir, { recursive: true });
     return ensureWorktree(this.s, taskId);
   }
 
@@ -125,15 +125,15 @@ export class GitWorkspace implements Workspace {
 
   diskTarget(): { path: string; min: number } {
     // the base directory must exist to be statfs'd; made once, not on every tick
-    if (!this.baseDirMade) mkdirSync(this.s.baseDir, { recursive: true });
+    if (!this.baseDirMade) mkdirSync(this.s.base_dir, { recursive: true });
     this.baseDirMade = true;
-    return { path: this.s.baseDir, min: this.s.minFreeDisk };
+    return { path: this.s.base_dir, min: this.s.min_free_disk };
   }
 
   async prune(state: WardenState, now: number): Promise<void> {
     let names: string[];
     try {
-      names = readdirSync(this.s.baseDir);
+      names = readdirSync(this.s.base_dir);
     } catch {
       return;
     }
@@ -141,7 +141,7 @@ export class GitWorkspace implements Workspace {
       const t = state.tasks[id];
       return t ? [{ taskId: id, state: t.state, since: t.updatedAt }] : [];
     });
-    for (const id of worktreesToRemove(owners, now, { keepFailed: this.s.keepFailed, keepFailedFor: this.s.keepFailedFor })) {
+    for (const id of worktreesToRemove(owners, now, { keepFailed: this.s.keep_failed, keepFailedFor: this.s.keep_failed_for })) {
       try {
         await removeWorktree(this.s, id, { force: true });
         this.log.info('pruned worktree', { task: id, state: state.tasks[id]?.state });
@@ -153,7 +153,7 @@ export class GitWorkspace implements Workspace {
     const registered = await listWorktrees(this.s).catch(() => new Set<string>());
     for (const name of names) {
       if (state.tasks[name]) continue;
-      const path = join(this.s.baseDir, name);
+      const path = join(this.s.base_dir, name);
       try {
         if (registered.has(path) && !(await isDirty(path))) {
           await removeWorktree(this.s, name, { force: false });

@@ -26,13 +26,13 @@ describe('buildChannels', () => {
   test('each configured channel is built, in the order ntfy, notify-send, command', () => {
     const bus = join(tmp.fresh('bus'), 'bus');
     writeFileSync(bus, '');
-    const a = alerts({ ntfyUrl: 'https://ntfy.sh/t', notifySend: true, sessionBus: `unix:path=${bus}`, command: ['/bin/true'] });
+    const a = alerts({ ntfy_url: 'https://ntfy.sh/t', notify_send: true, session_bus: `unix:path=${bus}`, command: ['/bin/true'] });
     assert.deepEqual(names(a), ['ntfy', 'notify-send', 'command']);
   });
 
   test('a token sent over plain http to another host is warned about; to loopback or over https it is not', () => {
     const token = tokenFile('tk_123\n');
-    const warn = (url: string) => buildChannels(alerts({ ntfyUrl: url, ntfyTokenFile: token }), 'w.toml', {}, 1000).warnings;
+    const warn = (url: string) => buildChannels(alerts({ ntfy_url: url, ntfy_token_file: token }), 'w.toml', {}, 1000).warnings;
     assert.match(
       warn('http://ntfy.example.org/t')[0] ?? '',
       /plain http to ntfy\.example\.org: the access token crosses the network unencrypted/,
@@ -44,7 +44,7 @@ describe('buildChannels', () => {
 
   test('an unreadable token file is a config error naming the key, never the token', () => {
     assert.throws(
-      () => buildChannels(alerts({ ntfyUrl: 'https://ntfy.sh/t', ntfyTokenFile: join(tmp.path, 'missing') }), 'w.toml', {}, 1000),
+      () => buildChannels(alerts({ ntfy_url: 'https://ntfy.sh/t', ntfy_token_file: join(tmp.path, 'missing') }), 'w.toml', {}, 1000),
       (err: unknown) => err instanceof ConfigError && /alerts\.ntfy_token_file/.test(err.message) && /ENOENT/.test(err.message),
     );
   });
@@ -52,14 +52,14 @@ describe('buildChannels', () => {
   test('an empty token file, or one with two words, is a config error', () => {
     for (const text of ['\n', 'one two\n']) {
       assert.throws(
-        () => buildChannels(alerts({ ntfyUrl: 'https://ntfy.sh/t', ntfyTokenFile: tokenFile(text) }), 'w.toml', {}, 1000),
+        () => buildChannels(alerts({ ntfy_url: 'https://ntfy.sh/t', ntfy_token_file: tokenFile(text) }), 'w.toml', {}, 1000),
         /must hold one access token on one line/,
       );
     }
   });
 
   test('notify-send without a reachable session bus is still built, with a warning that says why', () => {
-    const setup = buildChannels(alerts({ notifySend: true }), 'w.toml', {}, 999_999);
+    const setup = buildChannels(alerts({ notify_send: true }), 'w.toml', {}, 999_999);
     assert.deepEqual(
       setup.channels.map((c) => c.name),
       ['notify-send'],
@@ -69,6 +69,6 @@ describe('buildChannels', () => {
 });
 
 test('dispatcherSettings carries the five delivery settings over unchanged', () => {
-  const a = alerts({ repeatAfter: 1, retryAttempts: 2, retryBase: 3, retryMax: 4, timeout: 5 });
+  const a = alerts({ repeat_after: 1, retry_attempts: 2, retry_base: 3, retry_max: 4, timeout: 5 });
   assert.deepEqual(dispatcherSettings(a), { repeatAfter: 1, retryAttempts: 2, retryBase: 3, retryMax: 4, timeout: 5 });
 });

@@ -48,15 +48,15 @@ describe('[control] and [alerts] defaults', () => {
   });
   test('no alert channel; repeat_after 30m; 8 attempts from 5s doubling to 5m; 10s timeout; no digest', () => {
     assert.deepEqual(c.alerts, {
-      ntfyUrl: null,
-      ntfyTokenFile: null,
-      notifySend: false,
-      sessionBus: null,
+      ntfy_url: null,
+      ntfy_token_file: null,
+      notify_send: false,
+      session_bus: null,
       command: null,
-      repeatAfter: 30 * MINUTE,
-      retryAttempts: 8,
-      retryBase: 5000,
-      retryMax: 5 * MINUTE,
+      repeat_after: 30 * MINUTE,
+      retry_attempts: 8,
+      retry_base: 5000,
+      retry_max: 5 * MINUTE,
       timeout: 10_000,
       digest: null,
     });

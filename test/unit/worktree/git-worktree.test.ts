@@ -20,7 +20,7 @@ function repo() {
   writeFileSync(join(r, 'README'), 'hi\n');
   git('add', 'README');
   git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'init');
-  return { repo: r, baseDir: join(root, 'trees'), base: 'HEAD' };
+  return { repo: r, base_dir: join(root, 'trees'), base: 'HEAD' };
 }
 
 describe('git worktrees', () => {
@@ -53,7 +53,7 @@ describe('git worktrees', () => {
   });
 
   test("a bad repository is a WorktreeError with git's reason", async () => {
-    const s = { repo: tmp.fresh('notrepo'), baseDir: '/nonexistent', base: 'HEAD' };
+    const s = { repo: tmp.fresh('notrepo'), base_dir: '/nonexistent', base: 'HEAD' };
     await assert.rejects(ensureWorktree(s, 'gh-4'), /not a git repository/);
   });
 

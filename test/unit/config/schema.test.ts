@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CONFIG_PATH, parseConfigText, resolveConfigPath } from '../../src/config/load.ts';
-import { parseDuration, parseSize } from '../../src/config/units.ts';
-import { FAILURE_KINDS } from '../../src/policy/failure-kind.ts';
+import { DEFAULT_CONFIG_PATH, parseConfigText, resolveConfigPath } from '../../../src/config/load.ts';
+import { parseDuration, parseSize } from '../../../src/config/units.ts';
+import { FAILURE_KINDS } from '../../../src/policy/failure-kind.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
 
 const MiB = 1024 ** 2;
@@ -82,14 +82,14 @@ describe('units: parseDuration', () => {
 describe('defaults', () => {
   const c = parseConfigText(MINIMAL, 'minimal.toml');
 
-  test('max_concurrent_workers defaults to 1', () => assert.equal(c.supervisor.maxConcurrentWorkers, 1));
-  test('min_spawn_interval defaults to 10s', () => assert.equal(c.supervisor.minSpawnInterval, 10 * SECOND));
-  test('poll_interval defaults to 30s', () => assert.equal(c.supervisor.pollInterval, 30 * SECOND));
-  test('memory_max defaults to 2G', () => assert.equal(c.worker.memoryMax, 2 * GiB));
-  test('cpu_quota defaults to 100%', () => assert.equal(c.worker.cpuQuota, 100));
-  test('max_runtime defaults to 2h', () => assert.equal(c.worker.maxRuntime, 2 * HOUR));
-  test('startup_window defaults to 10s', () => assert.equal(c.worker.startupWindow, 10 * SECOND));
-  test('max_attempts defaults to 3', () => assert.equal(c.worker.maxAttempts, 3));
+  test('max_concurrent_workers defaults to 1', () => assert.equal(c.supervisor.max_concurrent_workers, 1));
+  test('min_spawn_interval defaults to 10s', () => assert.equal(c.supervisor.min_spawn_interval, 10 * SECOND));
+  test('poll_interval defaults to 30s', () => assert.equal(c.supervisor.poll_interval, 30 * SECOND));
+  test('memory_max defaults to 2G', () => assert.equal(c.worker.memory_max, 2 * GiB));
+  test('cpu_quota defaults to 100%', () => assert.equal(c.worker.cpu_quota, 100));
+  test('max_runtime defaults to 2h', () => assert.equal(c.worker.max_runtime, 2 * HOUR));
+  test('startup_window defaults to 10s', () => assert.equal(c.worker.startup_window, 10 * SECOND));
+  test('max_attempts defaults to 3', () => assert.equal(c.worker.max_attempts, 3));
   test('backoff for startup_error defaults to 5m x2, at most 2h', () => {
     assert.deepEqual(c.backoff.startup_error, { base: 5 * MINUTE, factor: 2, max: 2 * HOUR });
   });
@@ -103,13 +103,13 @@ describe('defaults', () => {
   });
   test('admission defaults to 768M available, 1.5 load per CPU, 20% PSI, recover after 2m, watch every 1s', () => {
     assert.deepEqual(c.admission, {
-      minAvailableMemory: 768 * MiB,
-      maxLoadPerCpu: 1.5,
-      maxMemoryPressure: 20,
-      recoverAfter: 2 * MINUTE,
-      watchInterval: 1000,
-      maxTemperature: 75,
-      minFreeInodes: 10_000,
+      min_available_memory: 768 * MiB,
+      max_load_per_cpu: 1.5,
+      max_memory_pressure: 20,
+      recover_after: 2 * MINUTE,
+      watch_interval: 1000,
+      max_temperature: 75,
+      min_free_inodes: 10_000,
     });
   });
   test('executor defaults to auto', () => assert.equal(c.executor.kind, 'auto'));

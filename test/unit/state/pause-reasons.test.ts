@@ -2,8 +2,8 @@
 // how each reads in the status line, and that every reason has its alert.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { alertFor } from '../../src/alerts/alert.ts';
-import type { WardenEvent } from '../../src/events/catalog.ts';
+import { alertFor } from '../../../src/alerts/alert.ts';
+import type { WardenEvent } from '../../../src/events/catalog.ts';
 import {
   activePauseReasons,
   describePause,
@@ -12,8 +12,8 @@ import {
   type HardwarePauseReason,
   type PauseReason,
   type WorkerPauseReason,
-} from '../../src/state/pause-reasons.ts';
-import { emptyState, type WardenState } from '../../src/state/types.ts';
+} from '../../../src/state/pause-reasons.ts';
+import { emptyState, type WardenState } from '../../../src/state/types.ts';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 const pressure = { since: T0, reasons: ['MemAvailable 100 MiB < 300 MiB'], clearSince: null };

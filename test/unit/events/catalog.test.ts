@@ -2,10 +2,10 @@
 // row declares are what the log, /metrics and alerts do with that event.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { alertFor } from '../../src/alerts/alert.ts';
-import { countEvent, emptyCounts } from '../../src/control/metrics.ts';
-import { EVENTS, raisesAlert, type CoreEvent, type EventType, type WardenEvent } from '../../src/events/catalog.ts';
-import { describeEvent, eventLevel } from '../../src/log/events.ts';
+import { alertFor } from '../../../src/alerts/alert.ts';
+import { countEvent, emptyCounts } from '../../../src/control/metrics.ts';
+import { EVENTS, raisesAlert, type CoreEvent, type EventType, type WardenEvent } from '../../../src/events/catalog.ts';
+import { describeEvent, eventLevel } from '../../../src/log/events.ts';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 

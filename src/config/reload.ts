@@ -1,0 +1,28 @@
+// Keys that a reload (SIGHUP, POST /reload) cannot apply: the running daemon has already acted on
+// them (the state directory is locked, the socket and TCP port are bound, the executor chosen, the
+// worker user checked). A config that changes one of them is refused as a whole; restart to apply.
+import type { Config } from './schema.js';
+
+/** `table.key` for every key of every table of Config. */
+type KeyPath = { [T in keyof Config]: `${T}.${keyof NonNullable<Config[T]> & string}` }[keyof Config];
+
+/** Each entry is refused under one name; keys in the same entry are bound together (port and address). */
+export const FIXED_ON_RELOAD: readonly (readonly KeyPath[])[] = [
+  ['supervisor.state_dir'],
+  ['control.socket'],
+  ['control.group'],
+  ['control.port', 'control.address'],
+  ['executor.kind'],
+  ['worker.user'],
+];
+
+function valueAt(config: Config, path: KeyPath): unknown {
+  const [table, key] = path.split('.') as [keyof Config, string];
+  const t = config[table] as Record<string, unknown> | null;
+  return t === null ? undefined : t[key];
+}
+
+/** The names of the fixed keys whose value differs between the running config and the next one. */
+export function reloadRefusals(current: Config, next: Config): string[] {
+  return FIXED_ON_RELOAD.filter((paths) => paths.some((p) => valueAt(current, p) !== valueAt(next, p))).map((paths) => paths.join(' and '));
+}
