@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: the unit suite, the integration suite (real processes, direct executor), and the
+// `npm test`: the unit suite, the integration suite (real processes, direct executor), the fault
+// suite (test/faults: hostile conditions, real processes and filesystems), and the
 // real-systemd suite inside a throw-away container (scripts/with-systemd.sh) when this machine
 // allows it. When it does not, a loud line says the systemd tests were skipped and why.
 // Node 20 does not expand globs for --test, and with no files it passes with 0 tests, so the
@@ -37,6 +38,7 @@ function runNodeTests(name, files, extraEnv = {}) {
 let ok = true;
 if (want('unit')) ok = runNodeTests('unit', list('test/unit')) && ok;
 if (want('integration')) ok = runNodeTests('integration (real processes, direct executor)', list('test/integration')) && ok;
+if (want('faults')) ok = runNodeTests('faults (hostile conditions: a second daemon, a full disk, planted files)', list('test/faults')) && ok;
 if (want('systemd')) {
   const why = systemdSkipReason();
   if (why) {
