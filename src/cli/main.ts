@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // warden's command line. Bad input gets one clear line and a distinct exit code:
-// 78 for config (EX_CONFIG), 2 for usage, 3 when the daemon is not running, 1 otherwise.
+// 78 for config (EX_CONFIG), 2 for usage, 3 when the daemon is not running, 75 (EX_TEMPFAIL) when
+// `run` finds another daemon holding the state directory (or the control socket), 1 otherwise.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
 import { formatDuration, formatSize } from '../config/units.js';
 import { describeThrottled } from '../hardware/throttled.js';
 import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
+import { StateLocked } from '../state/lock.js';
 import { loadState, StateError } from '../state/store.js';
 import type { Task } from '../state/types.js';
 import type { StatusReport } from '../supervisor/report.js';
@@ -18,6 +20,8 @@ import { LogsError, showLogs } from './logs.js';
 
 export const EX_USAGE = 2;
 export const EX_NOT_RUNNING = 3;
+/** `warden run` refused: another daemon holds the state directory. The shipped unit does not restart on it. */
+export const EX_LOCKED = 75;
 
 class UsageError extends Error {}
 
@@ -291,9 +295,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`warden: ${err.message}\n`);
       process.exit(EX_CONFIG);
     }
-    if (err instanceof DaemonAlreadyRunning) {
+    if (err instanceof StateLocked || err instanceof DaemonAlreadyRunning) {
       process.stderr.write(`warden: ${err.message}\n`);
-      process.exit(1);
+      process.exit(EX_LOCKED);
     }
     if (err instanceof DaemonUnreachable) {
       process.stderr.write(`warden: ${err.message}\n`);
