@@ -13,6 +13,7 @@ import { loadState, StateError } from '../state/store.js';
 import type { Task } from '../state/types.js';
 import type { StatusReport } from '../supervisor/report.js';
 import { DEFAULT_PRIORITY, enqueueTask, QueueError } from '../tasks/local-queue.js';
+import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
 import { checkTaskId } from '../tasks/task-id.js';
 import { LogsError, showLogs } from './logs.js';
 // The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
@@ -254,21 +255,9 @@ function taskAdd(loaded: LoadedConfig, rest: string[], values: { prompt?: string
   if (!check.ok) throw new UsageError(check.error);
   if ((values.prompt === undefined) === (values['prompt-file'] === undefined))
     throw new UsageError('give exactly one of --prompt TEXT or --prompt-file FILE');
-  let prompt: string;
-  if (values['prompt-file'] !== undefined) {
-    try {
-      prompt = readFileSync(values['prompt-file'], 'utf8');
-    } catch (err) {
-      throw new UsageError(`cannot read --prompt-file ${values['prompt-file']}: ${(err as Error).message}`);
-    }
-  } else prompt = values.prompt ?? '';
-  if (prompt.trim() === '') throw new UsageError('the prompt is empty');
-  let priority = DEFAULT_PRIORITY;
-  if (values.priority !== undefined) {
-    if (!/^-?\d+$/.test(values.priority))
-      throw new UsageError(`--priority must be an integer (lower runs first), got ${JSON.stringify(values.priority)}`);
-    priority = Number(values.priority);
-  }
+  // the same checks the daemon makes on the request file (src/tasks/task-input.ts, local-queue.ts)
+  const prompt = checkPrompt(values['prompt-file'] !== undefined ? readPromptFile(values['prompt-file']) : (values.prompt ?? ''));
+  const priority = values.priority === undefined ? DEFAULT_PRIORITY : parsePriority(values.priority);
   const stateDir = loaded.config.supervisor.state_dir;
   try {
     const existing = loadState(stateDir, loaded.config.breaker.cooldown).state.tasks[id];
@@ -307,9 +296,11 @@ main(process.argv.slice(2)).then(
       err instanceof UsageError ||
       err instanceof LogsError ||
       err instanceof QueueError ||
+      err instanceof TaskInputError ||
       (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
-      process.stderr.write(`warden: ${(err as Error).message}\n`);
+      // one line: node's argument parser explains some errors over several
+      process.stderr.write(`warden: ${(err as Error).message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
       process.exit(EX_USAGE);
     }
     process.stderr.write(`warden: ${(err as Error).stack ?? String(err)}\n`);
