@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // warden's command line. Bad input gets one clear line and a distinct exit code:
-// 78 for config (EX_CONFIG), 2 for usage, 3 when the daemon is not running, 1 otherwise.
+// 78 for config (EX_CONFIG), 2 for usage, 3 when the daemon is not running, 75 (EX_TEMPFAIL) when
+// `run` finds another daemon holding the state directory (or the control socket), 1 otherwise.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
 import { formatDuration, formatSize } from '../config/units.js';
 import { describeThrottled } from '../hardware/throttled.js';
 import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
+import { StateLocked } from '../state/lock.js';
 import { loadState, StateError } from '../state/store.js';
 import type { Task } from '../state/types.js';
 import type { StatusReport } from '../supervisor/report.js';
 import { DEFAULT_PRIORITY, enqueueTask, QueueError } from '../tasks/local-queue.js';
+import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
 import { checkTaskId } from '../tasks/task-id.js';
 import { LogsError, showLogs } from './logs.js';
 // The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
@@ -18,6 +21,8 @@ import { LogsError, showLogs } from './logs.js';
 
 export const EX_USAGE = 2;
 export const EX_NOT_RUNNING = 3;
+/** `warden run` refused: another daemon holds the state directory. The shipped unit does not restart on it. */
+export const EX_LOCKED = 75;
 
 class UsageError extends Error {}
 
@@ -250,21 +255,9 @@ function taskAdd(loaded: LoadedConfig, rest: string[], values: { prompt?: string
   if (!check.ok) throw new UsageError(check.error);
   if ((values.prompt === undefined) === (values['prompt-file'] === undefined))
     throw new UsageError('give exactly one of --prompt TEXT or --prompt-file FILE');
-  let prompt: string;
-  if (values['prompt-file'] !== undefined) {
-    try {
-      prompt = readFileSync(values['prompt-file'], 'utf8');
-    } catch (err) {
-      throw new UsageError(`cannot read --prompt-file ${values['prompt-file']}: ${(err as Error).message}`);
-    }
-  } else prompt = values.prompt ?? '';
-  if (prompt.trim() === '') throw new UsageError('the prompt is empty');
-  let priority = DEFAULT_PRIORITY;
-  if (values.priority !== undefined) {
-    if (!/^-?\d+$/.test(values.priority))
-      throw new UsageError(`--priority must be an integer (lower runs first), got ${JSON.stringify(values.priority)}`);
-    priority = Number(values.priority);
-  }
+  // the same checks the daemon makes on the request file (src/tasks/task-input.ts, local-queue.ts)
+  const prompt = checkPrompt(values['prompt-file'] !== undefined ? readPromptFile(values['prompt-file']) : (values.prompt ?? ''));
+  const priority = values.priority === undefined ? DEFAULT_PRIORITY : parsePriority(values.priority);
   const stateDir = loaded.config.supervisor.state_dir;
   try {
     const existing = loadState(stateDir, loaded.config.breaker.cooldown).state.tasks[id];
@@ -291,9 +284,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`warden: ${err.message}\n`);
       process.exit(EX_CONFIG);
     }
-    if (err instanceof DaemonAlreadyRunning) {
+    if (err instanceof StateLocked || err instanceof DaemonAlreadyRunning) {
       process.stderr.write(`warden: ${err.message}\n`);
-      process.exit(1);
+      process.exit(EX_LOCKED);
     }
     if (err instanceof DaemonUnreachable) {
       process.stderr.write(`warden: ${err.message}\n`);
@@ -303,9 +296,11 @@ main(process.argv.slice(2)).then(
       err instanceof UsageError ||
       err instanceof LogsError ||
       err instanceof QueueError ||
+      err instanceof TaskInputError ||
       (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
-      process.stderr.write(`warden: ${(err as Error).message}\n`);
+      // one line: node's argument parser explains some errors over several
+      process.stderr.write(`warden: ${(err as Error).message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
       process.exit(EX_USAGE);
     }
     process.stderr.write(`warden: ${(err as Error).stack ?? String(err)}\n`);

@@ -7,12 +7,16 @@ import { chooseExecutor } from '../executors/choose.js';
 import { CronJobs } from '../jobs/cron.js';
 import { daemonJobs, DigestReporter } from '../jobs/digest.js';
 import { createLogger } from '../log/logger.js';
+import { acquireStateLock } from '../state/lock.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { createNotifier } from '../systemd/notify.js';
 import { DEFAULT_GH } from '../tasks/github.js';
 import { GitWorkspace } from '../worktree/workspace.js';
 
 export async function run(loaded: LoadedConfig, version: string): Promise<number> {
+  // First of all, before anything is logged, read or adopted: one daemon per state directory
+  // (src/state/lock.ts). Held until the process ends; the kernel drops it even on kill -9.
+  await acquireStateLock(loaded.config.supervisor.state_dir);
   const log = createLogger({ level: process.env.WARDEN_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
   const { executor, warnings } = chooseExecutor(loaded.config, loaded.path);
   const notifier = createNotifier(process.env, 'systemd-notify', (m) => log.warn(m));

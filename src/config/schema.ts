@@ -9,6 +9,75 @@ import type { BackoffSettings } from '../policy/backoff.js';
 import { FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
 import { formatDuration, formatSize, parseDuration, parseSize, type ParseResult } from './units.js';
 
+/** A unix socket path fits in sun_path (108 bytes) with its terminating NUL: 107 bytes. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * Directories shared with the rest of the system, refused as state_dir: warden makes its
+ * queue/, worktrees/ and state files there and removes what it made. Also anything under the
+ * kernel's virtual filesystems. Checked on the path as written (no symlink is resolved).
+ */
+const SHARED_DIRS = new Set([
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib64',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/usr/local',
+  '/var',
+  '/var/lib',
+  '/var/tmp',
+]);
+
+/** The path with `.`, `..` and repeated or trailing slashes resolved (lexically). */
+function normalizeDir(p: string): string {
+  const parts: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return '/' + parts.join('/');
+}
+
+/** Why `p` cannot be a state_dir, or null. */
+export function stateDirProblem(p: string): string | null {
+  const dir = normalizeDir(p);
+  if (SHARED_DIRS.has(dir)) return `${dir} is a directory shared with the rest of the system; give warden its own, e.g. "/var/lib/warden"`;
+  if (/^\/(proc|sys|dev)\//.test(dir))
+    return `${dir} is on a kernel virtual filesystem; give warden its own directory, e.g. "/var/lib/warden"`;
+  return null;
+}
+
+/** An absolute path: a string that starts with `/` and holds no NUL byte (which no system call takes). */
+function absolutePath(error = 'expected an absolute path') {
+  return z
+    .string({ error })
+    .refine((p) => p.startsWith('/'), { message: 'expected an absolute path' })
+    .refine((p) => !p.includes('\0'), { message: 'a path cannot contain a NUL byte' });
+}
+
+function socketPathProblem(p: string): string | null {
+  const bytes = Buffer.byteLength(p, 'utf8');
+  return bytes > MAX_SOCKET_PATH_BYTES
+    ? `the control socket path ${p} is ${bytes} bytes, over the ${MAX_SOCKET_PATH_BYTES}-byte limit of a unix socket path`
+    : null;
+}
+
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 const SECOND = 1000;
@@ -102,11 +171,10 @@ export const DEFAULT_WORKER_COMMAND = [
 const supervisorSchema = z.strictObject({
   max_concurrent_workers: int(1, 1, 64),
   min_spawn_interval: duration('10s', 0, HOUR),
-  state_dir: z
-    .string({ error: 'expected the absolute path of the state directory, e.g. "/var/lib/warden"' })
-    .refine((p) => p.startsWith('/'), {
-      message: 'expected an absolute path',
-    }),
+  state_dir: absolutePath('expected the absolute path of the state directory, e.g. "/var/lib/warden"').superRefine((p, ctx) => {
+    const problem = stateDirProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   poll_interval: duration('30s', 100, DAY),
   // what the workers may report spending per local day before spawning pauses (reason `budget`)
   max_daily_cost_usd: orNull(
@@ -219,9 +287,11 @@ function isLoopback(address: string): boolean {
 
 const controlSchema = z.strictObject({
   // absent: <state_dir>/warden.sock, filled in by configSchema (it needs state_dir)
-  socket: z
-    .string()
-    .refine((p) => p.startsWith('/'), { message: 'expected an absolute path' })
+  socket: absolutePath()
+    .superRefine((p, ctx) => {
+      const problem = socketPathProblem(p);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional(),
   group: orNull(
     z
@@ -261,9 +331,7 @@ const alertsSchema = z
           'expected the http(s) URL of an ntfy server plus topic, e.g. "https://ntfy.sh/my-warden-alerts", with no credentials in it (use ntfy_token_file)',
       }),
     ),
-    ntfy_token_file: orNull(
-      z.string({ error: 'expected an absolute path' }).refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }),
-    ),
+    ntfy_token_file: orNull(absolutePath()),
     notify_send: z.boolean({ error: 'expected true or false' }).default(false),
     session_bus: orNull(z.string({ error: 'expected a D-Bus address like "unix:path=/run/user/1000/bus"' }).min(1)),
     command: orNull(
@@ -341,10 +409,8 @@ const sourceSchema = z.strictObject({
 });
 
 const worktreeSchema = z.strictObject({
-  repo: z
-    .string({ error: 'expected the absolute path of a local clone' })
-    .refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }),
-  base_dir: z.string({ error: 'expected an absolute path' }).refine((p) => p.startsWith('/'), { message: 'expected an absolute path' }),
+  repo: absolutePath('expected the absolute path of a local clone'),
+  base_dir: absolutePath(),
   base: z.string().min(1).default('HEAD'),
   min_free_disk: size('1G', 0, 1024 * GiB),
   keep_failed: int(5, 0, 1000),
@@ -369,10 +435,25 @@ export const configTables = z.strictObject({
 
 /** The config: validates the file and resolves every default, so that its output (bytes,
  * milliseconds, percent; `null` for an absent optional value) is what the rest of warden reads. */
-export const configSchema = configTables.transform((c) => ({
-  ...c,
-  control: { ...c.control, socket: c.control.socket ?? `${c.supervisor.state_dir.replace(/\/+$/, '')}/warden.sock` },
-}));
+export const configSchema = configTables
+  .superRefine((c, ctx) => {
+    // the default socket is derived from state_dir, so a long state_dir makes it too long
+    const problem = c.control.socket === undefined ? socketPathProblem(defaultSocket(c.supervisor.state_dir)) : null;
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['supervisor', 'state_dir'],
+        message: `${problem} (the default <state_dir>/warden.sock); shorten state_dir or set [control] socket`,
+      });
+  })
+  .transform((c) => ({
+    ...c,
+    control: { ...c.control, socket: c.control.socket ?? defaultSocket(c.supervisor.state_dir) },
+  }));
+
+function defaultSocket(stateDir: string): string {
+  return `${stateDir.replace(/\/+$/, '')}/warden.sock`;
+}
 
 /** The validated config with every default resolved. Keys are named as in the config file. */
 export type Config = z.output<typeof configSchema>;

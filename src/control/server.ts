@@ -59,9 +59,16 @@ export interface ControlServer {
 
 export async function startControlServer(o: ControlOptions): Promise<ControlServer> {
   const { log, handlers: h } = o;
-  mkdirSync(dirname(o.socket), { recursive: true });
+  // a socket or port that cannot be used is one line naming the key, never a stack trace
+  const cannot = (key: string, what: string, err: NodeJS.ErrnoException) =>
+    new ConfigError([{ file: o.configPath, key, message: `cannot ${what}: ${err.code ?? err.message} (${err.message})` }]);
+  try {
+    mkdirSync(dirname(o.socket), { recursive: true });
+  } catch (err) {
+    throw cannot('control.socket', `create the directory of ${o.socket}`, err as NodeJS.ErrnoException);
+  }
   if (await socketAnswers(o.socket)) {
-    throw new DaemonAlreadyRunning(`another warden daemon is already running on ${o.socket}`);
+    throw new DaemonAlreadyRunning(`another warden daemon is already running on ${o.socket}; not starting a second one`);
   }
   const gid = o.group === null ? null : lookupGroupId(o.group);
   if (o.group !== null && gid === null) {
@@ -104,9 +111,16 @@ export async function startControlServer(o: ControlOptions): Promise<ControlServ
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: NodeJS.ErrnoException) =>
+      reject(
+        // only another daemon (on another state_dir, with the same socket) binds it between our rm and listen
+        err.code === 'EADDRINUSE'
+          ? new DaemonAlreadyRunning(`another warden daemon is already listening on ${o.socket}; not starting a second one`)
+          : cannot('control.socket', `listen on ${o.socket}`, err),
+      );
+    server.once('error', failed);
     server.listen(o.socket, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -134,9 +148,10 @@ export async function startControlServer(o: ControlOptions): Promise<ControlServ
       server.emit('connection', sock); // one http.Server, so terminus and its shutdown cover both
     });
     await new Promise<void>((resolve, reject) => {
-      t.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(`cannot listen on ${o.address}:${o.port} ([control] port): ${err.code ?? err.message}`)),
-      );
+      t.once('error', (err: NodeJS.ErrnoException) => {
+        server.close();
+        reject(cannot('control.port', `listen on ${o.address}:${o.port}`, err));
+      });
       t.listen({ host: o.address, port: o.port }, () => resolve());
     });
     tcp = t;

@@ -1,7 +1,7 @@
 // The state file: one JSON document, written atomically (temp file, fsync, rename, fsync of the
 // directory) on every transition. A file that cannot be read or parsed stops warden: starting
 // from an empty state would re-run every task, which is how the incident's coordinator looped.
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../host/write-file-atomic.js';
 import { z } from 'zod';
@@ -58,16 +58,21 @@ export function parseState(text: string, path: string): WardenState {
     doc = JSON.parse(text);
   } catch (err) {
     throw new StateError(
-      `${path}: state file is corrupt (${(err as Error).message}). warden will not start from an empty state, which would re-run every task. Restore it from ${path}.bak or move it aside deliberately.`,
+      `${path}: state file is corrupt (${(err as Error).message}). warden will not start from an empty state, which would re-run every task. ${restoreHint(path)}`,
     );
   }
   const result = stateSchema.safeParse(doc);
   if (!result.success) {
-    throw new StateError(
-      `${path}: state file does not match the expected format:\n${z.prettifyError(result.error)}\nRestore it from ${path}.bak or move it aside deliberately.`,
-    );
+    throw new StateError(`${path}: state file does not match the expected format:\n${z.prettifyError(result.error)}\n${restoreHint(path)}`);
   }
   return result.data;
+}
+
+/** Names the backup only when there is one to restore from. */
+function restoreHint(path: string): string {
+  return existsSync(`${path}.bak`)
+    ? `Restore it from ${path}.bak or move it aside deliberately.`
+    : `There is no ${path}.bak to restore from; move it aside deliberately (warden then starts empty and re-runs every task).`;
 }
 
 export function serializeState(state: WardenState): string {

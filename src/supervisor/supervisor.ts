@@ -9,9 +9,8 @@ import { sampleHost } from '../admission/sample.js';
 import type { CoreEvent } from '../events/catalog.js';
 import type { LoadedConfig } from '../config/load.js';
 import { reloadRefusals } from '../config/reload.js';
-import { DaemonAlreadyRunning } from '../control/client.js';
 import { renderMetrics, type EventCounts } from '../control/metrics.js';
-import { socketAnswers, startControlServer, type ControlHandlers } from '../control/server.js';
+import { startControlServer, type ControlHandlers } from '../control/server.js';
 import { runOnSchedule } from '../jobs/run-on-schedule.js';
 import { applyExit, applyInterrupted } from '../policy/attempt-end.js';
 import { applyDiskHealth, applyManualPause, applyResume } from '../policy/pauses.js';
@@ -119,13 +118,8 @@ export class Supervisor implements ControlHandlers {
     const c = this.config;
     log.info('warden starting', report.startupFields(this.loaded, executor.kind, this.deps.version));
     for (const w of this.deps.executorWarnings ?? []) log.error(`LIMITS: ${w}`);
-    // Refuse before reading or writing the state: it belongs to the running daemon (one writer),
-    // and recovery here would adopt that daemon's workers.
-    if (await socketAnswers(c.control.socket)) {
-      throw new DaemonAlreadyRunning(
-        `another warden daemon is already running on ${c.control.socket}; not starting a second one on the same state`,
-      );
-    }
+    // One daemon per state: `warden run` holds the state directory's lock (src/state/lock.ts)
+    // before it builds the supervisor, so the state read and the adoption below are this daemon's.
     const { state, unclean } = openState(this.stateDir, c.breaker.cooldown);
     if (unclean) log.warn('the previous warden run did not shut down cleanly (crash, kill or watchdog); recovering its workers');
     this.state = state;

@@ -18,14 +18,22 @@ import {
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ensureStateDir } from '../state/store.js';
+import { priorityProblem, promptProblem } from './task-input.js';
 import { checkTaskId } from './task-id.js';
 
 export const DEFAULT_PRIORITY = 2;
 
+// The one check of a request, for `task add` (enqueueTask) and the daemon (readQueue) alike
 const requestSchema = z.strictObject({
   id: z.string(),
-  prompt: z.string(),
-  priority: z.number().int(),
+  prompt: z.string().superRefine((p, ctx) => {
+    const problem = promptProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  priority: z.number().superRefine((n, ctx) => {
+    const problem = priorityProblem(n);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   addedAt: z.number(),
 });
 export type TaskRequest = z.infer<typeof requestSchema>;
@@ -40,10 +48,12 @@ export function promptDir(stateDir: string): string {
 
 export class QueueError extends Error {}
 
-/** Enqueues a task request; refuses an invalid ID or one already queued. */
+/** Enqueues a task request; refuses an invalid request (the daemon's own check) or one already queued. */
 export function enqueueTask(stateDir: string, req: TaskRequest): string {
   const check = checkTaskId(req.id);
   if (!check.ok) throw new QueueError(check.error);
+  const parsed = requestSchema.safeParse(req);
+  if (!parsed.success) throw new QueueError(parsed.error.issues.map((i) => i.message).join('; '));
   const dir = queueDir(stateDir);
   ensureStateDir(stateDir);
   mkdirSync(dir, { recursive: true, mode: 0o750 });

@@ -133,6 +133,21 @@ describe('warden.service', { skip }, () => {
     stopService();
   });
 
+  test('the start limit does not punish a person: 8 manual restarts in a row all succeed', async () => {
+    const dir = freshDir('restarts');
+    const config = writeConfig(dir);
+    installService(config);
+    assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+    const RESTARTS = 8;
+    let ok = 0;
+    for (let i = 0; i < RESTARTS; i++) if (sh('systemctl', ['restart', 'warden.service']).code === 0) ok++;
+    const p = unitProps('warden.service', 'ActiveState', 'StartLimitBurst', 'StartLimitIntervalUSec');
+    console.log(`manual restarts in a row: ${ok} of ${RESTARTS} succeeded; unit ${p.ActiveState}`);
+    assert.equal(ok, RESTARTS);
+    assert.equal(p.ActiveState, 'active');
+    stopService();
+  });
+
   test('systemctl status shows the STATUS line, and a reload with a broken config keeps the old one running', async () => {
     const dir = freshDir('reload');
     const config = writeConfig(dir);

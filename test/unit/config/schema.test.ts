@@ -217,3 +217,65 @@ describe('resolveConfigPath', () => {
     assert.equal(resolveConfigPath(undefined, { WARDEN_CONFIG: '' }), '/etc/warden/config.toml');
   });
 });
+
+describe('paths that pass the check must work at run time (issue 16)', () => {
+  const problemsOf = (text: string): string[] => {
+    try {
+      parseConfigText(text, 'c.toml');
+      return [];
+    } catch (err) {
+      return (err as Error).message.split('\n');
+    }
+  };
+
+  test('a control socket over the 107-byte sun_path limit is refused; 107 bytes is accepted', () => {
+    const at = (n: number) => '/' + 's'.repeat(n - 1);
+    assert.deepEqual(problemsOf(`${MINIMAL}[control]\nsocket = "${at(107)}"\n`), []);
+    const p = problemsOf(`${MINIMAL}[control]\nsocket = "${at(108)}"\n`);
+    assert.equal(p.length, 1);
+    assert.match(p[0] ?? '', /control\.socket: the control socket path \S+ is 108 bytes, over the 107-byte limit/);
+  });
+
+  test('the default socket derived from a long state_dir is checked too, on state_dir', () => {
+    const dir = '/' + 'd'.repeat(100); // + "/warden.sock" = 113 bytes
+    const p = problemsOf(`[supervisor]\nstate_dir = "${dir}"\n`);
+    assert.equal(p.length, 1, p.join('\n'));
+    assert.match(p[0] ?? '', /supervisor\.state_dir: .* over the 107-byte limit .*shorten state_dir or set \[control\] socket/);
+    // with a short socket of its own, the long state_dir is fine
+    assert.deepEqual(problemsOf(`[supervisor]\nstate_dir = "${dir}"\n[control]\nsocket = "/run/warden.sock"\n`), []);
+  });
+
+  test('a NUL byte in state_dir (or another path) is refused', () => {
+    assert.match(
+      problemsOf('[supervisor]\nstate_dir = "/var/lib/w\\u0000x"\n')[0] ?? '',
+      /supervisor\.state_dir: a path cannot contain a NUL byte/,
+    );
+    assert.match(
+      problemsOf(`${MINIMAL}[control]\nsocket = "/run/w\\u0000.sock"\n`)[0] ?? '',
+      /control\.socket: a path cannot contain a NUL byte/,
+    );
+  });
+
+  test('state_dir on a directory shared with the system is refused; a directory of its own is not', () => {
+    for (const dir of ['/', '//', '/etc', '/usr/', '/tmp', '/var/lib', '/var/lib/..', '/proc/1', '/sys/fs', '/dev/shm']) {
+      const p = problemsOf(`[supervisor]\nstate_dir = "${dir}"\n`);
+      assert.equal(p.length, 1, `${dir}: ${p.join('\n')}`);
+      assert.match(p[0] ?? '', /supervisor\.state_dir: .*(shared with the rest of the system|kernel virtual filesystem)/, dir);
+    }
+    for (const dir of ['/var/lib/warden', '/tmp/warden-test', '/srv/warden', '/home/pi/warden'])
+      assert.deepEqual(problemsOf(`[supervisor]\nstate_dir = "${dir}"\n`), [], dir);
+  });
+
+  test('`warden config check` exits 78 with one line for each of them', () => {
+    for (const text of [
+      '[supervisor]\nstate_dir = "/"\n',
+      `[supervisor]\nstate_dir = "/${'d'.repeat(100)}"\n`,
+      '[supervisor]\nstate_dir = "/a\\u0000b"\n',
+    ]) {
+      const r = configCheck(text);
+      assert.equal(r.status, 78, r.stderr);
+      assert.equal(r.lines.length, 1, r.stderr);
+      assertNoStackTrace(r.stderr);
+    }
+  });
+});

@@ -293,6 +293,25 @@ describe('a corrupt state file', () => {
   }
 });
 
+test('the corrupt-state message names state.json.bak only when it exists', () => {
+  const dir = freshDir();
+  writeFileSync(statePath(dir), '{"trunc');
+  const message = () => {
+    try {
+      loadState(dir, COOLDOWN);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return '';
+  };
+  assert.doesNotMatch(message(), /Restore it from/);
+  assert.match(message(), /There is no \S*state\.json\.bak to restore from; move it aside deliberately/);
+  writeFileSync(`${statePath(dir)}.bak`, JSON.stringify(everyStateExample()));
+  assert.match(message(), /Restore it from \S*state\.json\.bak/);
+  writeFileSync(statePath(dir), '[]');
+  assert.match(message(), /does not match the expected format[\s\S]*Restore it from \S*state\.json\.bak/);
+});
+
 test('an atomic write leaves no temp file behind', () => {
   const dir = freshDir();
   saveState(dir, everyStateExample());

@@ -83,3 +83,22 @@ describe('after reading', () => {
     assert.deepEqual(readQueue(stateDir), []);
   });
 });
+
+describe('one check for the CLI and the daemon', () => {
+  test('enqueueTask refuses what readQueue would refuse: a huge priority, an oversized or invalid prompt', () => {
+    const stateDir = tmp.fresh('s');
+    assert.throws(() => enqueueTask(stateDir, { ...req('p1'), priority: 1e20 }), /integer from -1000 to 1000/);
+    assert.throws(() => enqueueTask(stateDir, { ...req('p2'), prompt: 'x'.repeat(256 * 1024 + 1) }), /over the limit/);
+    assert.throws(() => enqueueTask(stateDir, { ...req('p3'), prompt: 'a\uFFFD' }), /not valid UTF-8/);
+    assert.equal(existsSync(queueDir(stateDir)), false, 'nothing written');
+  });
+
+  test('a request file written past the CLI with a huge priority is reported by readQueue, not accepted', () => {
+    const stateDir = tmp.fresh('s');
+    mkdirSync(queueDir(stateDir), { recursive: true });
+    writeFileSync(join(queueDir(stateDir), 'h.json'), JSON.stringify({ ...req('h'), priority: 1e20 }));
+    const [entry] = readQueue(stateDir);
+    assert.equal(entry?.request, null);
+    assert.match(entry?.error ?? '', /integer from -1000 to 1000/);
+  });
+});
