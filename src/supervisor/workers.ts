@@ -101,6 +101,11 @@ export class Workers {
     );
     live.settled = handle.exited.then(async (exit) => {
       clearTimers(live);
+      if (exit.leftBehind)
+        log.warn('worker exited but left processes running; they were stopped before its exit was recorded', {
+          task: taskId,
+          processes: exit.leftBehind,
+        });
       const verdict = tail.finish();
       // asked while the worker still counts as live, so a shutdown waits for it
       const completion = await this.completion(live, exit);
