@@ -38,6 +38,8 @@ export interface WorkerHandle {
   pidStartTime: string | null;
   unit: string | null;
   startedAt: number;
+  /** A leftover scope of an earlier attempt of this task had to be stopped before this one started. */
+  replacedLeftover?: boolean;
   /**
    * Resolves once every process of the attempt is gone (its process group, its scope), not only
    * the worker: what the worker leaves behind is ended first (TERM, KILL after the grace).

@@ -125,6 +125,11 @@ export class Workers {
     if (r.kind === 'failed') return r;
     const h = r.handle;
     this.deps.recordSpawn(task.id, { pid: h.pid, pidStartTime: h.pidStartTime, unit: h.unit, executor: executor.kind });
+    if (h.replacedLeftover)
+      log.warn('a scope left over from an earlier attempt of this task was still running; stopped it first', {
+        task: task.id,
+        unit: h.unit ?? undefined,
+      });
     log.info('worker started', { task: task.id, attempt, pid: h.pid, unit: h.unit ?? undefined, probe: probe || undefined });
     this.watch(task.id, attempt, h, r.logOffset);
     return null;
