@@ -24,7 +24,7 @@ export interface DirectSpawnResult {
 
 export async function measureDirectSpawn(opts: { quick: boolean; root: URL }): Promise<DirectSpawnResult> {
   const directMod = (await import(new URL('dist/executors/direct.js', opts.root).href)) as typeof import('../src/executors/direct.js');
-  const ex = new directMod.DirectExecutor();
+  const ex = new directMod.DirectExecutor({ stopGraceMs: 10_000 });
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-direct-'));
   const argv = ['/bin/true'];
   const prompt = join(dir, 'p.prompt');

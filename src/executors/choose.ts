@@ -110,7 +110,7 @@ export function chooseExecutor(config: Config, configPath: string): ExecutorChoi
     memory: memoryControllerFrom(cgroups),
     swapUncapped: swapUncapped(cgroups),
   });
-  if (plan.kind === 'direct') return { executor: new DirectExecutor(), warnings: plan.warnings };
+  if (plan.kind === 'direct') return { executor: new DirectExecutor({ stopGraceMs: config.worker.stop_grace }), warnings: plan.warnings };
   let user = null;
   if (config.worker.user !== 'root') {
     user = lookupUser(config.worker.user);

@@ -1,10 +1,12 @@
 // The direct executor: each worker is a plain process group (no systemd). It exists for machines
-// without systemd and for development. It cannot cap memory or CPU, and says so.
+// without systemd and for development. It cannot cap memory or CPU, and says so. An attempt is
+// its whole process group (and session): the wrapper is started with setsid, and an attempt is
+// over only when /proc shows no live process left in that group, whatever the wrapper did.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
+import { groupMembers, isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
+import { attemptEnd, type StopTarget } from './terminate.js';
 import { exitFrom, watchAdopted } from './worker-exit.js';
 import { openWorkerStdio } from './worker-stdio.js';
 import {
@@ -17,9 +19,16 @@ import {
   type WorkerSpec,
 } from './types.js';
 
+export interface DirectExecutorOptions {
+  /** The grace between TERM and KILL for what a worker leaves running when it exits on its own. */
+  stopGraceMs: number;
+}
+
 export class DirectExecutor implements Executor {
   readonly kind = 'direct' as const;
   readonly enforcesLimits = false;
+
+  constructor(private readonly opts: DirectExecutorOptions) {}
 
   async spawn(spec: WorkerSpec): Promise<WorkerHandle> {
     mkdirSync(dirname(spec.logFile), { recursive: true });
@@ -45,14 +54,15 @@ export class DirectExecutor implements Executor {
       });
     });
     // the command itself may not exist: the wrapper's sh then exits 127 at once
-    return makeHandle(pid, processStartTime(pid), startedAt, exited);
+    return makeHandle(pid, processStartTime(pid), startedAt, exited, this.opts.stopGraceMs);
   }
 
   async adopt(rec: AdoptRecord): Promise<AdoptResult> {
     const pid = rec.pid ?? readPidFile(rec.runBase);
     if (pid !== null && isSameProcessAlive(pid, rec.pid === null ? null : rec.pidStartTime)) {
       const startTime = rec.pidStartTime ?? processStartTime(pid);
-      return { kind: 'adopted', handle: makeHandle(pid, startTime, rec.startedAt, watchAdopted(pid, startTime, rec.runBase, false)) };
+      const exited = watchAdopted(pid, startTime, rec.runBase, false);
+      return { kind: 'adopted', handle: makeHandle(pid, startTime, rec.startedAt, exited, this.opts.stopGraceMs) };
     }
     return { kind: 'gone', exit: exitFrom(rec.runBase, null, null, true, false) };
   }
@@ -64,31 +74,41 @@ export class DirectExecutor implements Executor {
   async stopStray(): Promise<void> {}
 }
 
-function makeHandle(pid: number, pidStartTime: string | null, startedAt: number, exited: Promise<WorkerExit>): WorkerHandle {
-  let done = false;
-  void exited.then(() => (done = true));
+function makeHandle(
+  pid: number,
+  pidStartTime: string | null,
+  startedAt: number,
+  leaderExit: Promise<WorkerExit>,
+  graceMs: number,
+): WorkerHandle {
+  const { exited, stop } = attemptEnd(processGroup(pid), leaderExit, graceMs);
+  return { pid, pidStartTime, unit: null, startedAt, exited, stop };
+}
+
+/**
+ * The wrapper's process group and session (both `pgid`, from setsid). The kernel does not reuse a
+ * PID while a group or session of that ID has a member, so `pgid` names this attempt until the
+ * scan finds it empty. Members that left the group but not the session are signalled one by one.
+ */
+export function processGroup(pgid: number, procRoot = '/proc'): StopTarget {
   return {
-    pid,
-    pidStartTime,
-    unit: null,
-    startedAt,
-    exited,
-    async stop(graceMs: number) {
-      if (done) return;
-      signalGroup(pid, 'SIGTERM');
-      const killed = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
-      if (!killed) {
-        signalGroup(pid, 'SIGKILL');
-        await exited;
-      }
+    signal(signal) {
+      signalGroup(pgid, signal);
+      for (const m of groupMembers(pgid, procRoot)) if (m.pgrp !== pgid) signalPid(m.pid, signal);
     },
+    left: () => groupMembers(pgid, procRoot).length,
   };
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  signalPid(-pgid, signal);
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pgid, signal);
+    process.kill(pid, signal);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ESRCH' && code !== 'EPERM') throw err;
   }
 }

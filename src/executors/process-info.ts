@@ -1,5 +1,6 @@
 // Small /proc helpers shared by the executors: a PID's start time (to tell a recycled PID from
 // our worker), liveness, signal names, and the exit-status file the worker wrapper writes.
+import { readdirSync } from 'node:fs';
 import { readOrNull } from '../host/read-file.js';
 import { constants } from 'node:os';
 
@@ -21,6 +22,46 @@ export function isSameProcessAlive(pid: number, startTime: string | null): boole
   if (f === null || f[0] === 'Z') return false;
   const now = f[19] ?? null;
   return now !== null && (startTime === null || now === startTime);
+}
+
+/** What a group scan needs of /proc/PID/stat: state, process group, session, start time. */
+export interface StatInfo {
+  state: string;
+  pgrp: number;
+  session: number;
+  startTime: string;
+}
+
+export function parseStat(text: string): StatInfo | null {
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const [state, , pgrp, session] = f;
+  const startTime = f[19];
+  if (!state || !pgrp || !session || !startTime) return null;
+  return { state, pgrp: Number(pgrp), session: Number(session), startTime };
+}
+
+/**
+ * Live processes (zombies excluded: they are dead and cannot be signalled) of the process group
+ * `pgid`, or of the session it leads: a worker started with setsid is both, and a descendant that
+ * moved to a group of its own (setpgid) stays in the session. One read of /proc/PID/stat per
+ * process; used only when an attempt ends and during a stop's grace period.
+ */
+export function groupMembers(pgid: number, procRoot = '/proc'): { pid: number; pgrp: number }[] {
+  let names: string[];
+  try {
+    names = readdirSync(procRoot);
+  } catch {
+    return [];
+  }
+  const out: { pid: number; pgrp: number }[] = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const text = readOrNull(`${procRoot}/${name}/stat`);
+    const st = text === null ? null : parseStat(text);
+    if (st === null || st.state === 'Z' || st.state === 'X') continue;
+    if (st.pgrp === pgid || st.session === pgid) out.push({ pid: Number(name), pgrp: st.pgrp });
+  }
+  return out;
 }
 
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, num]) => [num, name]));

@@ -2,15 +2,17 @@
 // `warden-workers.slice`, with MemoryMax, MemorySwapMax=0, CPUQuota and a RuntimeMaxSec backstop
 // (warden enforces max_runtime itself; the backstop holds if warden is down). systemd-run execs
 // the command itself, so the child we spawn is the worker wrapper inside its scope. The unit name
-// is deterministic: systemd refuses a second unit of that name, and warden then adopts the
-// running one; it never starts the task under another name.
+// is deterministic: a scope of that name left over from an earlier attempt of the task (one of
+// warden's, by its description) is stopped before the next attempt; any other unit of that name
+// makes systemd refuse the scope, and the spawn fails. An attempt is its whole scope: it is over
+// only when no process is left in the scope's cgroup, whatever the wrapper did.
 import { spawn, execFile } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { exitFrom, watchAdopted } from './worker-exit.js';
 import { isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
+import { attemptEnd, terminate, type StopTarget } from './terminate.js';
 import { openWorkerStdio } from './worker-stdio.js';
 import {
   SpawnError,
@@ -31,6 +33,20 @@ export const SCOPE_START_TIMEOUT_MS = 15_000;
 
 export function unitName(taskId: string): string {
   return `warden-${taskId}.scope`;
+}
+
+/** The description warden gives its scopes; how a leftover scope is told from someone else's unit. */
+export function scopeDescription(taskId: string, attempt: number): string {
+  return `${descriptionPrefix(taskId)}${attempt})`;
+}
+
+function descriptionPrefix(taskId: string): string {
+  return `warden worker for task ${taskId} (attempt `;
+}
+
+/** A unit of this name that warden made for an attempt of this task (not someone else's). */
+export function isWardenScope(taskId: string, description: string | undefined): boolean {
+  return description !== undefined && description.startsWith(descriptionPrefix(taskId));
 }
 
 export function taskIdOfUnit(unit: string): string | null {
@@ -66,7 +82,7 @@ export class SystemdExecutor implements Executor {
       '--collect',
       `--unit=${unitName(spec.taskId)}`,
       `--slice=${this.slice}`,
-      `--description=warden worker for task ${spec.taskId} (attempt ${spec.attempt})`,
+      `--description=${scopeDescription(spec.taskId, spec.attempt)}`,
       '-p',
       `MemoryMax=${spec.memoryMax}`,
       '-p',
@@ -97,6 +113,7 @@ export class SystemdExecutor implements Executor {
       chownSync(runDir, this.opts.user.uid, this.opts.user.gid);
       chownSync(spec.cwd, this.opts.user.uid, this.opts.user.gid);
     }
+    const replaced = await this.stopLeftover(spec.taskId);
     const { stdin, out } = openWorkerStdio(spec);
     const startedAt = Date.now();
     const pidFile = `${spec.runBase}.pid`;
@@ -126,21 +143,35 @@ export class SystemdExecutor implements Executor {
     if (started instanceof Error) throw new SpawnError(`cannot run systemd-run: ${started.message}`);
     if (started === 'timeout') {
       child.kill('SIGKILL');
+      // the scope may exist by now: none of the attempt may outlive its failed spawn
+      if (await this.isOurs(spec.taskId)) await stopScope(unitName(spec.taskId), this.opts.stopGraceMs);
       throw new SpawnError(`systemd-run did not start the worker within ${SCOPE_START_TIMEOUT_MS / 1000}s`);
     }
     if (started === 'exited') {
-      const why = tail(spec.logFile);
-      if (/already loaded|already exists|has a fragment file/.test(why)) {
-        // A scope for this task already runs (another warden, or one the state lost). Adopt it;
-        // never start the task under another name.
-        const existing = await this.adoptUnit(spec.taskId, null, null, spec.runBase, startedAt);
-        if (existing) return existing;
-      }
-      throw new SpawnError(`systemd-run refused the scope: ${why || 'no message'}`);
+      // systemd refused the scope (a unit of that name that is not a leftover of ours, a bad
+      // property, no systemd): the attempt never ran. Nothing is adopted under this name.
+      throw new SpawnError(`systemd-run refused the scope ${unitName(spec.taskId)}: ${tail(spec.logFile) || 'no message'}`);
     }
     const pid = child.pid as number;
     const exited = childExit.then(({ code, signal }) => exitFrom(spec.runBase, code, signal, false, this.enforcesLimits));
-    return this.handle(spec.taskId, pid, processStartTime(pid), startedAt, exited);
+    const h = this.handle(spec.taskId, pid, processStartTime(pid), startedAt, exited);
+    return replaced ? { ...h, replacedLeftover: true } : h;
+  }
+
+  private async isOurs(taskId: string): Promise<boolean> {
+    const p = await showUnit(unitName(taskId), ['LoadState', 'Description']);
+    return p.LoadState !== undefined && p.LoadState !== 'not-found' && isWardenScope(taskId, p.Description);
+  }
+
+  /**
+   * A scope of this task's name that warden made for an earlier attempt (its processes outlived
+   * that attempt, or warden lost track of it) is stopped, its whole cgroup, before the next
+   * attempt. Someone else's unit of that name is left alone: systemd then refuses the new scope.
+   */
+  private async stopLeftover(taskId: string): Promise<boolean> {
+    if (!(await this.isOurs(taskId))) return false;
+    await stopScope(unitName(taskId), this.opts.stopGraceMs);
+    return true;
   }
 
   async adopt(rec: AdoptRecord): Promise<AdoptResult> {
@@ -171,26 +202,16 @@ export class SystemdExecutor implements Executor {
     return this.handle(taskId, workerPid, startTime, startedAt, exited);
   }
 
-  private handle(taskId: string, pid: number, pidStartTime: string | null, startedAt: number, exited: Promise<WorkerExit>): WorkerHandle {
+  private handle(
+    taskId: string,
+    pid: number,
+    pidStartTime: string | null,
+    startedAt: number,
+    leaderExit: Promise<WorkerExit>,
+  ): WorkerHandle {
     const unit = unitName(taskId);
-    let done = false;
-    void exited.then(() => (done = true));
-    return {
-      pid,
-      pidStartTime,
-      unit,
-      startedAt,
-      exited,
-      async stop(graceMs: number) {
-        if (done) return;
-        await killUnit(unit, 'SIGTERM');
-        const gone = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
-        if (!gone) {
-          await killUnit(unit, 'SIGKILL');
-          await exited;
-        }
-      },
-    };
+    const { exited, stop } = attemptEnd(scopeTarget(unit), leaderExit, this.opts.stopGraceMs);
+    return { pid, pidStartTime, unit, startedAt, exited, stop };
   }
 
   async strays(knownTaskIds: ReadonlySet<string>): Promise<string[]> {
@@ -213,10 +234,36 @@ export class SystemdExecutor implements Executor {
       });
   }
 
-  async stopStray(unit: string): Promise<void> {
-    // the scope carries its own TimeoutStopSec (stop_grace), after which systemd SIGKILLs it
-    await run('systemctl', ['stop', unit]).catch(() => undefined);
+  async stopStray(unit: string, graceMs: number): Promise<void> {
+    await stopScope(unit, graceMs);
   }
+}
+
+const ACTIVE_STATES = new Set(['active', 'activating', 'deactivating', 'reloading']);
+
+/**
+ * Every process of a scope: `systemctl kill` signals its whole cgroup; the scope is over when it
+ * is no longer active or its cgroup holds no live process (systemd marks an emptied scope
+ * inactive a moment later).
+ */
+function scopeTarget(unit: string): StopTarget {
+  return {
+    signal: (signal) => killUnit(unit, signal),
+    async left() {
+      const p = await showUnit(unit, ['ActiveState', 'ControlGroup']);
+      if (!ACTIVE_STATES.has(p.ActiveState ?? '')) return 0;
+      const pids = cgroupProcs(p.ControlGroup ?? '');
+      // active with an unreadable cgroup: count it as one process left, so it is stopped
+      return pids === null ? 1 : pids.filter((pid) => isSameProcessAlive(pid, null)).length;
+    },
+  };
+}
+
+/** TERM, KILL after the grace, to the whole scope; then the unit itself is stopped and unloaded. */
+async function stopScope(unit: string, graceMs: number): Promise<void> {
+  await terminate(scopeTarget(unit), graceMs);
+  await run('systemctl', ['stop', unit]).catch(() => undefined);
+  await run('systemctl', ['reset-failed', unit]).catch(() => undefined);
 }
 
 async function showUnit(unit: string, props: string[]): Promise<Record<string, string>> {
@@ -239,17 +286,28 @@ async function killUnit(unit: string, signal: 'SIGTERM' | 'SIGKILL'): Promise<vo
 
 /** The oldest process of a scope's cgroup (the wrapper, which started first). */
 function oldestProcessIn(controlGroup: string): number | null {
+  const pids = cgroupProcs(controlGroup) ?? [];
+  return pids.sort((a, b) => Number(processStartTime(a) ?? 0) - Number(processStartTime(b) ?? 0))[0] ?? null;
+}
+
+/**
+ * The PIDs in a cgroup (v2, or the v1 name=systemd hierarchy in hybrid mode): the first
+ * hierarchy where its cgroup.procs is readable and not empty; [] when readable but empty; null
+ * when unreadable everywhere (the cgroup is gone, or no path given).
+ */
+function cgroupProcs(controlGroup: string): number[] | null {
   if (!controlGroup) return null;
+  let found: number[] | null = null;
   for (const base of ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']) {
     try {
       const pids = readFileSync(`${base}${controlGroup}/cgroup.procs`, 'latin1').split('\n').filter(Boolean).map(Number);
-      if (pids.length === 0) continue;
-      return pids.sort((a, b) => Number(processStartTime(a) ?? 0) - Number(processStartTime(b) ?? 0))[0] ?? null;
+      if (pids.length > 0) return pids;
+      found = [];
     } catch {
       continue;
     }
   }
-  return null;
+  return found;
 }
 
 function tail(file: string, bytes = 400): string {

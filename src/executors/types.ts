@@ -26,6 +26,11 @@ export interface WorkerExit {
   /** The exit status could not be recovered. */
   lost: boolean;
   endedAt: number;
+  /**
+   * Processes of the attempt still running when the worker itself exited on its own (not asked
+   * to stop): the executor ended them (TERM, KILL after the grace) before reporting the exit.
+   */
+  leftBehind?: number;
 }
 
 export interface WorkerHandle {
@@ -33,8 +38,17 @@ export interface WorkerHandle {
   pidStartTime: string | null;
   unit: string | null;
   startedAt: number;
+  /** A leftover scope of an earlier attempt of this task had to be stopped before this one started. */
+  replacedLeftover?: boolean;
+  /**
+   * Resolves once every process of the attempt is gone (its process group, its scope), not only
+   * the worker: what the worker leaves behind is ended first (TERM, KILL after the grace).
+   */
   exited: Promise<WorkerExit>;
-  /** SIGTERM to the whole worker, SIGKILL after `graceMs`; resolves when it is gone. */
+  /**
+   * SIGTERM to every process of the attempt, SIGKILL after `graceMs` to whatever is left, whatever
+   * the worker itself did; resolves when all of them are gone and `exited` has resolved.
+   */
   stop(graceMs: number): Promise<void>;
 }
 

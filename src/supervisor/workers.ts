@@ -101,6 +101,11 @@ export class Workers {
     );
     live.settled = handle.exited.then(async (exit) => {
       clearTimers(live);
+      if (exit.leftBehind)
+        log.warn('worker exited but left processes running; they were stopped before its exit was recorded', {
+          task: taskId,
+          processes: exit.leftBehind,
+        });
       const verdict = tail.finish();
       // asked while the worker still counts as live, so a shutdown waits for it
       const completion = await this.completion(live, exit);
@@ -120,6 +125,11 @@ export class Workers {
     if (r.kind === 'failed') return r;
     const h = r.handle;
     this.deps.recordSpawn(task.id, { pid: h.pid, pidStartTime: h.pidStartTime, unit: h.unit, executor: executor.kind });
+    if (h.replacedLeftover)
+      log.warn('a scope left over from an earlier attempt of this task was still running; stopped it first', {
+        task: task.id,
+        unit: h.unit ?? undefined,
+      });
     log.info('worker started', { task: task.id, attempt, pid: h.pid, unit: h.unit ?? undefined, probe: probe || undefined });
     this.watch(task.id, attempt, h, r.logOffset);
     return null;
