@@ -24,8 +24,8 @@ import { StreamVerdictReader } from './stream-reader.js';
 const READ_SIZE = 64 * 1024;
 /** Reads per drain before yielding to the event loop: a worker writing faster than warden reads must not starve it. */
 const READS_PER_DRAIN = 256;
-/** Size checks before a cut that find the worker still writing; after them warden cuts anyway. */
-const CUT_SETTLE_TRIES = 8;
+/** Copy rounds of a cut while the worker keeps writing; after them warden truncates anyway. */
+const CUT_COPY_ROUNDS = 64;
 
 export interface LogTailOptions {
   /** Where the attempt's output starts (the log is appended to when an attempt number repeats). */
@@ -55,7 +55,7 @@ export class LogTail {
   /** When the last complete JSON event arrived (or the tail started). */
   lastEventAt: number;
   /** Cuts made, bytes cut, and the largest size the log was seen at (for tests and status). */
-  readonly cuts = { count: 0, bytes: 0, maxSeen: 0 };
+  readonly cuts = { count: 0, bytes: 0, maxSeen: 0, skipped: 0, lost: 0 };
 
   constructor(
     private readonly path: string,
@@ -105,8 +105,12 @@ export class LogTail {
           return;
         }
         const n = this.readMore();
+        // past the cap: cut now, not only at EOF (a worker that writes as fast as warden reads never lets it reach EOF)
+        if (this.capBytes !== null && this.position > this.capBytes) {
+          this.cut();
+          continue;
+        }
         if (n > 0) continue;
-        if (this.capBytes !== null && this.position > this.capBytes && this.cut()) continue;
         break;
       }
     } catch {
@@ -124,38 +128,71 @@ export class LogTail {
   }
 
   /**
-   * Everything up to EOF has been read: cut [head, EOF) and leave the marker there. The marker is
-   * written at `head` (over bytes already read) with a plain, non-append fd, and the file is then
-   * truncated to just after it, so the worker's appends can never land between the kept head and
-   * the marker. Returns true when it cut (drain reads on from the new end).
+   * The log passed its cap: keep [0, head), then the marker, then the newest bytes (at most a
+   * quarter of the cap, all of them not yet parsed), and cut the rest. The kept tail is copied
+   * down with plain (non-append) writes below the current end, so the worker's appends are never
+   * overwritten; the size is checked again right before the ftruncate, and whatever arrived is
+   * copied too. Unparsed bytes older than the kept tail (a worker writing faster than warden
+   * parses) are skipped, counted in `cuts.skipped`.
    */
-  private cut(): boolean {
+  private cut(): void {
     const cap = this.capBytes as number;
     const fd = this.fd as number;
     const head = Math.floor(cap / 2);
+    const tailKeep = Math.floor(cap / 4);
     const wfd = openRegular(this.path, constants.O_WRONLY);
-    try {
-      // re-check the size right before the cut: bytes that arrived meanwhile are read first
-      let settled = false;
-      for (let i = 0; i < CUT_SETTLE_TRIES && !settled; i++) {
-        if (fstatSync(fd).size <= this.position) settled = true;
-        else for (let r = 0; r < READS_PER_DRAIN && this.readMore() > 0; r++) continue;
-      }
-      // a worker that never pauses: cut anyway once far over the cap (what it wrote since the last check is lost)
-      if (!settled && this.position <= 2 * cap) return false;
-      const removed = this.position - head;
-      const marker = Buffer.from(cutMarker(removed));
-      if (removed <= marker.length) return false;
+    let from = 0; // the first byte of the kept tail; [head, from) is cut
+    let markerBytes = 0;
+    let end = 0; // where the copied tail ends in the file
+    let have = 0; // the original offset copied up to
+    const restartAt = (at: number) => {
+      from = at;
+      const marker = Buffer.from(cutMarker(from - head));
       writeSync(wfd, marker, 0, marker.length, head);
-      ftruncateSync(wfd, head + marker.length);
-      this.position = head + marker.length;
-      this.cuts.count++;
-      this.cuts.bytes += removed;
-      if (this.cuts.count === 1) this.onFirstCut?.(removed);
-      return true;
+      markerBytes = marker.length;
+      end = head + marker.length;
+      have = from;
+    };
+    try {
+      restartAt(Math.max(this.position, fstatSync(fd).size - tailKeep));
+      for (let round = 0; ; round++) {
+        const size = fstatSync(fd).size;
+        // nothing new since the last copy: truncate at once (this fstat and the ftruncate are the race of README "Reliability")
+        if (size <= have) break;
+        if (round >= CUT_COPY_ROUNDS) {
+          this.cuts.lost += size - have;
+          break;
+        }
+        // the worker got ahead by more than the kept tail: skip to its newest bytes instead
+        if (size - have > tailKeep) restartAt(size - tailKeep);
+        const chunk = this.readRange(have, size);
+        writeSync(wfd, chunk, 0, chunk.length, end);
+        end += chunk.length;
+        have += chunk.length;
+      }
+      ftruncateSync(wfd, end);
     } finally {
       closeSync(wfd);
     }
+    if (from > this.position) {
+      this.cuts.skipped += from - this.position;
+      this.reader.resync();
+    }
+    this.position = head + markerBytes; // the copied tail is parsed from here
+    this.cuts.count++;
+    this.cuts.bytes += from - head;
+    if (this.cuts.count === 1) this.onFirstCut?.(from - head);
+  }
+
+  private readRange(from: number, to: number): Buffer {
+    const out = Buffer.allocUnsafe(Math.max(0, to - from));
+    let got = 0;
+    while (got < out.length) {
+      const n = readSync(this.fd as number, out, got, out.length - got, from + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return out.subarray(0, got);
   }
 
   /** The worker has exited: read the rest, stop following, and give the verdict. */
