@@ -60,3 +60,24 @@ test('a symlink planted as the log is not followed', () => {
   assert.equal(v.sawResult, false);
   assert.equal(statSync(outside).size, 32 + CAP * 2, 'the target is not cut');
 });
+
+test('a worker far ahead of warden: the unparsed middle is skipped, the newest output and the result are kept', () => {
+  const log = join(tmp.fresh('ahead'), '1.log');
+  const fd = openSync(log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT);
+  writeSync(fd, '{"type":"system","subtype":"init","session_id":"s-2"}\n');
+  const tail = new LogTail(log, { fromOffset: 0, capBytes: CAP });
+  // 20 x the cap written before warden reads again, the result event last
+  writeSync(fd, ('x'.repeat(99) + '\n').repeat((20 * CAP) / 100));
+  writeSync(fd, '{"type":"result","subtype":"success","is_error":false,"num_turns":2}\n');
+  closeSync(fd);
+  const v = tail.finish();
+  const text = readFileSync(log, 'utf8');
+  assert.ok(statSync(log).size <= CAP, `final size ${statSync(log).size}`);
+  assert.ok(tail.cuts.skipped > 10 * CAP, `skipped ${tail.cuts.skipped}`);
+  assert.equal(tail.cuts.lost, 0);
+  assert.ok(text.startsWith('{"type":"system"'));
+  assert.ok(text.endsWith('"num_turns":2}\n'));
+  assert.equal(v.sessionId, 's-2');
+  assert.equal(v.numTurns, 2);
+  assert.equal(v.subtype, 'success');
+});
