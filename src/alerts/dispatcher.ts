@@ -2,8 +2,8 @@
 // at once, deliveries run on their own, and a failed one is retried with backoff and then dropped
 // (src/alerts/policy.ts decides). Nothing here throws into the caller. The dedupe memory is kept in
 // a small file beside the state, so a crash-and-restart loop does not re-send the same alert.
-import { readFileSync } from 'node:fs';
 import type { Logger } from '../log/logger.js';
+import { readRegularText } from '../host/safe-open.js';
 import { writeFileAtomic } from '../host/write-file-atomic.js';
 import { alertFor, type Alert } from './alert.js';
 import type { WardenEvent } from '../events/catalog.js';
@@ -245,7 +245,7 @@ export class AlertDispatcher implements AlertSink {
   private loadMemory(): DedupeMemory {
     if (!this.memoryFile) return {};
     try {
-      const doc = JSON.parse(readFileSync(this.memoryFile, 'utf8')) as unknown;
+      const doc = JSON.parse(readRegularText(this.memoryFile)) as unknown;
       if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
         return Object.fromEntries(Object.entries(doc).filter((kv): kv is [string, number] => typeof kv[1] === 'number'));
       }

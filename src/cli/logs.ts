@@ -1,8 +1,9 @@
 // `warden logs TASK [--follow]`: prints the task's attempt logs, oldest first, from
 // state_dir/logs/<task>/<attempt>.log. --follow keeps printing what the newest attempt writes
 // (and moves on to a newer attempt when one starts), until interrupted.
-import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
-import { attemptLogPath, attemptLogs, taskLogDir } from '../log/attempt-logs.js';
+import { closeSync, fstatSync, readSync, statSync, watch } from 'node:fs';
+import { openRegular } from '../host/safe-open.js';
+import { attemptLogPath, attemptLogs, CUT_MARKER_PREFIX, taskLogDir } from '../log/attempt-logs.js';
 import { checkTaskId } from '../tasks/task-id.js';
 
 export class LogsError extends Error {}
@@ -10,12 +11,14 @@ export class LogsError extends Error {}
 function copyFrom(path: string, offset: number, out: NodeJS.WritableStream): number {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openRegular(path); // a FIFO or symlink planted as a log is not read
   } catch {
     return offset;
   }
   try {
     const buf = Buffer.alloc(64 * 1024);
+    // the running attempt's log was cut at worker.log_max: go on after warden's marker line
+    if (fstatSync(fd).size < offset) offset = afterCutMarker(fd);
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, offset);
       if (n <= 0) break;
@@ -26,6 +29,17 @@ function copyFrom(path: string, offset: number, out: NodeJS.WritableStream): num
     closeSync(fd);
   }
   return offset;
+}
+
+/** Where the output after the last cut marker starts (0 if there is none). */
+function afterCutMarker(fd: number): number {
+  const size = fstatSync(fd).size;
+  const buf = Buffer.alloc(Math.min(size, 64 * 1024 * 1024));
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  const at = buf.subarray(0, n).lastIndexOf(CUT_MARKER_PREFIX);
+  if (at === -1) return 0;
+  const nl = buf.indexOf(0x0a, at);
+  return nl === -1 ? n : nl + 1;
 }
 
 export async function showLogs(

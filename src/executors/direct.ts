@@ -34,6 +34,7 @@ export class DirectExecutor implements Executor {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     mkdirSync(dirname(spec.runBase), { recursive: true });
     rmSync(`${spec.runBase}.exit`, { force: true });
+    rmSync(`${spec.runBase}.pid`, { force: true }); // stale, or a planted symlink the wrapper would write through
     const { stdin, out } = openWorkerStdio(spec);
     const startedAt = Date.now();
     const child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, spec.runBase, ...spec.argv], {

@@ -2,6 +2,7 @@
 // our worker), liveness, signal names, and the exit-status file the worker wrapper writes.
 import { readdirSync } from 'node:fs';
 import { readOrNull } from '../host/read-file.js';
+import { readRegularOrNull } from '../host/safe-open.js';
 import { constants } from 'node:os';
 
 /** The fields of /proc/PID/stat after `comm` (state first); null if the PID is gone. */
@@ -88,7 +89,8 @@ export interface ExitRecord {
 
 /** Parses `<rc> oom_kill=N peak=N limit=N` (fields may be `-`), as written by WRAPPER_SCRIPT. */
 export function readExitFile(runBase: string): ExitRecord | null {
-  const text = readOrNull(`${runBase}.exit`)?.trim();
+  // run files live in a directory the worker user owns: never follow a link or open a FIFO there
+  const text = readRegularOrNull(`${runBase}.exit`)?.trim();
   if (text === undefined) return null;
   const [rcText, ...fields] = text.split(/\s+/);
   if (!rcText || !/^\d+$/.test(rcText)) return null;
@@ -98,7 +100,7 @@ export function readExitFile(runBase: string): ExitRecord | null {
 }
 
 export function readPidFile(runBase: string): number | null {
-  const text = readOrNull(`${runBase}.pid`)?.trim();
+  const text = readRegularOrNull(`${runBase}.pid`)?.trim();
   return text !== undefined && /^\d+$/.test(text) ? Number(text) : null;
 }
 

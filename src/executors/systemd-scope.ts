@@ -14,6 +14,7 @@ import { exitFrom, watchAdopted } from './worker-exit.js';
 import { isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
 import { attemptEnd, terminate, type StopTarget } from './terminate.js';
 import { openWorkerStdio } from './worker-stdio.js';
+import { checkRealDir, readRegularText } from '../host/safe-open.js';
 import {
   SpawnError,
   type AdoptRecord,
@@ -109,7 +110,10 @@ export class SystemdExecutor implements Executor {
     rmSync(`${spec.runBase}.exit`, { force: true });
     rmSync(`${spec.runBase}.pid`, { force: true });
     if (this.opts.user) {
-      // the wrapper writes its pid and exit files as the worker user, in its own directory
+      // the wrapper writes its pid and exit files as the worker user, in its own directory;
+      // chown follows symlinks, so both must be real directories (never chown what a link points at)
+      checkRealDir(runDir);
+      checkRealDir(spec.cwd);
       chownSync(runDir, this.opts.user.uid, this.opts.user.gid);
       chownSync(spec.cwd, this.opts.user.uid, this.opts.user.gid);
     }
@@ -312,7 +316,7 @@ function cgroupProcs(controlGroup: string): number[] | null {
 
 function tail(file: string, bytes = 400): string {
   try {
-    const text = readFileSync(file, 'utf8');
+    const text = readRegularText(file);
     return text.slice(-bytes).trim().split('\n').slice(-3).join(' | ');
   } catch {
     return '';

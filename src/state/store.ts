@@ -1,8 +1,9 @@
 // The state file: one JSON document, written atomically (temp file, fsync, rename, fsync of the
 // directory) on every transition. A file that cannot be read or parsed stops warden: starting
 // from an empty state would re-run every task, which is how the incident's coordinator looped.
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularText } from '../host/safe-open.js';
 import { writeFileAtomic } from '../host/write-file-atomic.js';
 import { z } from 'zod';
 import { emptyState, stateSchema, type WardenState } from './types.js';
@@ -31,7 +32,7 @@ export function loadState(stateDir: string, cooldownMs: number): { state: Warden
   const path = statePath(stateDir);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularText(path); // a symlink or FIFO planted as the state file is refused, not followed
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyState(cooldownMs), fresh: true };
     throw new StateError(
@@ -48,7 +49,8 @@ export function loadState(stateDir: string, cooldownMs: number): { state: Warden
 export function openState(stateDir: string, cooldownMs: number): { state: WardenState; unclean: boolean } {
   ensureStateDir(stateDir);
   const { state, fresh } = loadState(stateDir, cooldownMs);
-  if (!fresh) copyFileSync(statePath(stateDir), `${statePath(stateDir)}.bak`);
+  // a fresh file replaces the .bak (copyFile would write through a symlink planted as the .bak)
+  if (!fresh) writeFileAtomic(`${statePath(stateDir)}.bak`, readRegularText(statePath(stateDir)));
   return { state, unclean: !fresh && !state.cleanShutdown };
 }
 

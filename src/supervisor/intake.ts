@@ -1,12 +1,13 @@
 // Where tasks come from: the local queue (`warden task add` writes a request file; inotify wakes
 // the loop) and, when configured, a GitHub label polled on a schedule. Intake turns requests into
 // new tasks and cancellations; it never spawns.
-import { mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { CoreEvent } from '../events/catalog.js';
 import { addTasks, type NewTask } from '../policy/task-changes.js';
+import { ensureDirsUnder } from '../host/safe-open.js';
 import { writeFileAtomic } from '../host/write-file-atomic.js';
 import type { WardenState } from '../state/types.js';
 import { renderPrompt, type GhOptions, type GhResult, type GithubIssue } from '../tasks/github.js';
@@ -44,7 +45,7 @@ export class Intake {
   start(): void {
     const { log } = this.deps;
     // a queued task wakes the loop at once (inotify), rather than waiting for the next poll
-    mkdirSync(queueDir(this.stateDir), { recursive: true, mode: 0o750 });
+    ensureDirsUnder(this.stateDir, ['queue'], 0o750);
     this.watcher = watch(queueDir(this.stateDir), () => this.deps.requestTick());
     this.watcher.on('error', (err) =>
       log.warn('cannot watch the queue directory; tasks are picked up on the next poll', { error: err.message }),
@@ -87,7 +88,15 @@ export class Intake {
         log.error('rejected a task request: a task with this ID already exists', { task: req.id, state: existing.state, moved_to: dest });
         continue;
       }
-      fresh.push({ id: req.id, promptFile: this.writePrompt(req.id, req.prompt), priority: req.priority, createdAt: req.addedAt });
+      let promptFile: string;
+      try {
+        promptFile = this.writePrompt(req.id, req.prompt);
+      } catch (err) {
+        // e.g. state_dir/prompts is a symlink: the request stays queued until the owner fixes it
+        this.deps.warnOnce(`prompt:${req.id}`, `cannot write the prompt of task ${req.id}; it stays queued: ${(err as Error).message}`);
+        continue;
+      }
+      fresh.push({ id: req.id, promptFile, priority: req.priority, createdAt: req.addedAt });
       accepted.push(e.file);
       log.info('task added', { task: req.id, priority: req.priority });
     }
@@ -134,8 +143,9 @@ export class Intake {
     if (fresh.length || plan.cancel.length) this.deps.requestTick();
   }
 
-  /** A task's prompt, written once where the worker reads it (stdin and {prompt_file}). */
+  /** A task's prompt, written once where the worker reads it (stdin and {prompt_file}); never through a symlinked directory. */
   private writePrompt(taskId: string, text: string): string {
+    ensureDirsUnder(this.stateDir, ['prompts'], 0o755);
     const promptFile = join(promptDir(this.stateDir), `${taskId}.prompt`);
     writeFileAtomic(promptFile, text);
     return promptFile;

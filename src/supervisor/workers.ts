@@ -1,11 +1,12 @@
 // The live workers: one entry per running attempt, with its two timers (max_runtime and the stall
 // check) and the tail of its log. This module stops a worker when a timer says so and reports the
 // exit; the supervisor decides what the exit means.
-import { rmSync, statSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/units.js';
 import { buildWorkerArgv } from '../executors/worker-command.js';
+import { ensureDirsUnder } from '../host/safe-open.js';
 import type { Executor, WorkerExit, WorkerHandle, WorkerSpec } from '../executors/types.js';
 import { attemptLogPath, capTaskLogs } from '../log/attempt-logs.js';
 import type { Logger } from '../log/logger.js';
@@ -65,7 +66,17 @@ export class Workers {
   watch(taskId: string, attempt: number, handle: WorkerHandle, logOffset = 0): void {
     const { log, now } = this.deps;
     const c = this.deps.config().worker;
-    const tail = new LogTail(attemptLogPath(this.deps.config().supervisor.state_dir, taskId, attempt), { fromOffset: logOffset, now });
+    const tail = new LogTail(attemptLogPath(this.deps.config().supervisor.state_dir, taskId, attempt), {
+      fromOffset: logOffset,
+      now,
+      capBytes: c.log_max, // the running attempt is capped too (its head and tail kept), not only old ones
+      onFirstCut: (bytes) =>
+        log.warn('attempt log passed worker.log_max; cutting its middle, keeping the start and the newest output', {
+          task: taskId,
+          attempt,
+          cut_bytes: bytes,
+        }),
+    });
     const live: LiveWorker = {
       taskId,
       attempt,
@@ -256,17 +267,16 @@ async function launchAttempt(
   } catch (err) {
     return { kind: 'failed', field: 'worktreeError', message: (err as Error).message };
   }
-  const logFile = attemptLogPath(d.config.supervisor.state_dir, task.id, attempt);
-  const logOffset = fileSize(logFile); // a refunded attempt number appends to its earlier log
+  const stateDir = d.config.supervisor.state_dir;
+  const logFile = attemptLogPath(stateDir, task.id, attempt);
+  let logOffset: number;
   try {
+    // made level by level: a symlink planted as state_dir/logs, logs/<task> or run is refused
+    ensureDirsUnder(stateDir, ['logs', task.id]);
+    ensureDirsUnder(stateDir, ['run'], 0o700);
+    logOffset = fileSize(logFile); // a refunded attempt number appends to its earlier log
     const handle = await d.executor.spawn(
-      spawnSpec(
-        d.config,
-        task,
-        attempt,
-        { worktree, logFile, runBase: runBase(d.config.supervisor.state_dir, task.id, attempt) },
-        process.env,
-      ),
+      spawnSpec(d.config, task, attempt, { worktree, logFile, runBase: runBase(stateDir, task.id, attempt) }, process.env),
     );
     return { kind: 'spawned', handle, logOffset };
   } catch (err) {
@@ -276,7 +286,7 @@ async function launchAttempt(
 
 function fileSize(path: string): number {
   try {
-    return statSync(path).size;
+    return lstatSync(path).size;
   } catch {
     return 0;
   }

@@ -2,21 +2,10 @@
 // daemon writes the state file (one writer, no lost updates). So the CLI drops a request file into
 // `<state_dir>/queue/`, created exclusively and renamed into place; the daemon ingests it into the
 // state on its next poll and only then removes it. A request is never lost between the two.
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ensureDirsUnder, readRegularText } from '../host/safe-open.js';
 import { ensureStateDir } from '../state/store.js';
 import { priorityProblem, promptProblem } from './task-input.js';
 import { checkTaskId } from './task-id.js';
@@ -83,7 +72,11 @@ export interface QueueEntry {
   error: string | null;
 }
 
-/** Lists queued requests, oldest first. Unreadable entries are reported, never dropped. */
+/**
+ * Lists queued requests, oldest first. Unreadable entries are reported, never dropped. Anything
+ * that is not a regular file (a FIFO, a symlink, a directory named like a request) is reported
+ * unread: a blocking open of a FIFO would stop the daemon's event loop.
+ */
 export function readQueue(stateDir: string): QueueEntry[] {
   const dir = queueDir(stateDir);
   let names: string[];
@@ -96,7 +89,7 @@ export function readQueue(stateDir: string): QueueEntry[] {
   const entries = names.map((name): QueueEntry => {
     const file = join(dir, name);
     try {
-      const parsed = requestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      const parsed = requestSchema.safeParse(JSON.parse(readRegularText(file, 'utf8')));
       if (!parsed.success) return { file, request: null, error: z.prettifyError(parsed.error) };
       const idCheck = checkTaskId(parsed.data.id);
       if (!idCheck.ok) return { file, request: null, error: idCheck.error };
@@ -114,8 +107,7 @@ export function removeQueued(file: string): void {
 
 /** Moves a request warden cannot accept aside, so it is kept for the owner and not retried. */
 export function rejectQueued(stateDir: string, file: string): string {
-  const dir = join(queueDir(stateDir), 'rejected');
-  mkdirSync(dir, { recursive: true });
+  const dir = ensureDirsUnder(stateDir, ['queue', 'rejected']);
   const dest = join(dir, `${Date.now()}-${file.split('/').pop()}`);
   renameSync(file, dest);
   return dest;

@@ -35,6 +35,8 @@ export class StreamVerdictReader {
   private pendingBytes = 0;
   /** The line in progress ran past the limit: skip to its newline. */
   private skipping = false;
+  /** The skip is a resync, not a long line: not counted as dropped. */
+  private resyncing = false;
 
   constructor(private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
     if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1)
@@ -45,15 +47,47 @@ export class StreamVerdictReader {
   push(chunk: Uint8Array): number {
     const before = this.verdict.events;
     let start = 0;
+    let fastNoise: Uint8Array | null = null;
     while (start < chunk.length) {
       const nl = chunk.indexOf(NEWLINE, start);
+      // fast path: a whole line in this chunk that cannot be an event is counted without a copy
+      // (a worker flooding its log with plain text must not outrun the reader)
+      if (nl !== -1 && this.pendingBytes === 0 && !this.skipping && nl - start <= this.maxLineBytes) {
+        const kind = plainLine(chunk, start, nl);
+        if (kind !== 'maybe-json') {
+          if (kind === 'noise') {
+            this.verdict.noiseLines++;
+            fastNoise = chunk.subarray(start, nl);
+          }
+          start = nl + 1;
+          continue;
+        }
+      }
+      if (fastNoise !== null) this.setLastNoise(fastNoise);
+      fastNoise = null;
       const end = nl === -1 ? chunk.length : nl;
       this.take(chunk.subarray(start, end));
       if (nl === -1) break;
       this.endLine();
       start = nl + 1;
     }
+    if (fastNoise !== null) this.setLastNoise(fastNoise);
     return this.verdict.events - before;
+  }
+
+  private setLastNoise(line: Uint8Array): void {
+    this.verdict.lastNoise = Buffer.from(line.subarray(0, TEXT_LIMIT * 4))
+      .toString('utf8')
+      .trim()
+      .slice(0, TEXT_LIMIT);
+  }
+
+  /** The caller skipped bytes: drop the line in progress and start again at the next newline. */
+  resync(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.skipping = true;
+    this.resyncing = true;
   }
 
   /** The stream ended: a last line without a newline still counts. */
@@ -81,8 +115,9 @@ export class StreamVerdictReader {
 
   private endLine(): void {
     if (this.skipping) {
-      this.verdict.droppedLongLines++;
+      if (!this.resyncing) this.verdict.droppedLongLines++;
       this.skipping = false;
+      this.resyncing = false;
       return;
     }
     const line = (this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes))
@@ -133,6 +168,16 @@ export class StreamVerdictReader {
         v.unknownEvents++;
     }
   }
+}
+
+/** A line's first non-blank byte: blank, plain ASCII text (noise), or possibly an event (`{`, or non-ASCII the slow path trims). */
+function plainLine(chunk: Uint8Array, start: number, end: number): 'blank' | 'noise' | 'maybe-json' {
+  for (let i = start; i < end; i++) {
+    const c = chunk[i] as number;
+    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0b || c === 0x0c) continue;
+    return c === 0x7b || c >= 0x80 ? 'maybe-json' : 'noise';
+  }
+  return 'blank';
 }
 
 function isCount(n: unknown): n is number {

@@ -2,10 +2,11 @@
 // a plain directory under state_dir; with one, a git worktree on branch warden/<task-id>. After a
 // worker exits on its own, `completion` reads its verdict: BLOCKED.md (any task), or for GitHub
 // tasks whether a pull request from its branch exists.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
+import { checkRealDir, ensureDirsUnder, readRegularText, UnsafeFileError } from '../host/safe-open.js';
 import type { Logger } from '../log/logger.js';
 import type { Completion } from '../policy/classify.js';
 import type { Task, WardenState } from '../state/types.js';
@@ -31,11 +32,16 @@ export interface Workspace {
   prune(state: WardenState, now: number): Promise<void>;
 }
 
+/**
+ * The worker owns its worktree: a BLOCKED.md it made a symlink (to /etc/shadow, say) or a FIFO is
+ * not read (warden runs as root, and the reason ends up in status), but still counts as blocked.
+ */
 function readBlocked(dir: string): string | null {
   try {
-    const text = readFileSync(join(dir, 'BLOCKED.md'), 'utf8').trim();
+    const text = readRegularText(join(dir, 'BLOCKED.md')).trim();
     return (text || 'the worker wrote an empty BLOCKED.md').slice(0, BLOCKED_REASON_MAX);
-  } catch {
+  } catch (err) {
+    if (err instanceof UnsafeFileError) return `BLOCKED.md was not read: ${err.message}`;
     return null;
   }
 }
@@ -76,9 +82,8 @@ export class PlainWorkspace implements Workspace {
   }
 
   async prepare(taskId: string): Promise<string> {
-    const dir = this.pathOf(taskId);
-    mkdirSync(dir, { recursive: true });
-    return dir;
+    // made level by level: a symlink planted as state_dir/worktrees or worktrees/<task> is refused
+    return ensureDirsUnder(this.stateDir, ['worktrees', taskId], 0o755);
   }
 
   completion(task: Task, exitCode: number | null): Promise<Completion | null> {
@@ -109,7 +114,9 @@ export class GitWorkspace implements Workspace {
 
   async prepare(taskId: string): Promise<string> {
     mkdirSync(this.s.base_dir, { recursive: true });
-    return ensureWorktree(this.s, taskId);
+    const dir = await ensureWorktree(this.s, taskId);
+    checkRealDir(dir); // a symlink in base_dir is never handed to a worker (or chowned to it)
+    return dir;
   }
 
   completion(task: Task, exitCode: number | null): Promise<Completion | null> {
