@@ -38,7 +38,8 @@ function runNodeTests(name, files, extraEnv = {}) {
 let ok = true;
 if (want('unit')) ok = runNodeTests('unit', list('test/unit')) && ok;
 if (want('integration')) ok = runNodeTests('integration (real processes, direct executor)', list('test/integration')) && ok;
-if (want('faults')) ok = runNodeTests('faults (hostile conditions: a second daemon, a full disk, planted files)', list('test/faults')) && ok;
+if (want('faults'))
+  ok = runNodeTests('faults (hostile conditions: a second daemon, a full disk, planted files)', list('test/faults')) && ok;
 if (want('systemd')) {
   const why = systemdSkipReason();
   if (why) {
