@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // warden's command line. Bad input gets one clear line and a distinct exit code:
-// 78 for config (EX_CONFIG), 2 for usage, 3 when the daemon is not running, 1 otherwise.
+// 78 for config (EX_CONFIG), 2 for usage, 3 when the daemon is not running, 74 (EX_IOERR) when
+// `task add` cannot write its request (a full disk; nothing is left behind), 1 otherwise.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
@@ -10,7 +11,7 @@ import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/
 import { loadState, StateError } from '../state/store.js';
 import type { Task } from '../state/types.js';
 import type { StatusReport } from '../supervisor/report.js';
-import { DEFAULT_PRIORITY, enqueueTask, QueueError } from '../tasks/local-queue.js';
+import { DEFAULT_PRIORITY, enqueueTask, QueueError, QueueWriteError } from '../tasks/local-queue.js';
 import { checkTaskId } from '../tasks/task-id.js';
 import { LogsError, showLogs } from './logs.js';
 // The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
@@ -18,6 +19,8 @@ import { LogsError, showLogs } from './logs.js';
 
 export const EX_USAGE = 2;
 export const EX_NOT_RUNNING = 3;
+/** sysexits' EX_IOERR: a file could not be written (a full disk). */
+export const EX_IOERR = 74;
 
 class UsageError extends Error {}
 
@@ -294,6 +297,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof DaemonAlreadyRunning) {
       process.stderr.write(`warden: ${err.message}\n`);
       process.exit(1);
+    }
+    if (err instanceof QueueWriteError) {
+      process.stderr.write(`warden: ${err.message}\n`);
+      process.exit(EX_IOERR);
     }
     if (err instanceof DaemonUnreachable) {
       process.stderr.write(`warden: ${err.message}\n`);

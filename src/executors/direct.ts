@@ -1,10 +1,11 @@
 // The direct executor: each worker is a plain process group (no systemd). It exists for machines
 // without systemd and for development. It cannot cap memory or CPU, and says so.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
+import { reserveRunFiles } from './run-files.js';
 import { exitFrom, watchAdopted } from './worker-exit.js';
 import { openWorkerStdio } from './worker-stdio.js';
 import {
@@ -24,7 +25,7 @@ export class DirectExecutor implements Executor {
   async spawn(spec: WorkerSpec): Promise<WorkerHandle> {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     mkdirSync(dirname(spec.runBase), { recursive: true });
-    rmSync(`${spec.runBase}.exit`, { force: true });
+    reserveRunFiles(spec.runBase);
     const { stdin, out } = openWorkerStdio(spec);
     const startedAt = Date.now();
     const child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, spec.runBase, ...spec.argv], {

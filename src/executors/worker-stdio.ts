@@ -14,6 +14,6 @@ export function openWorkerStdio(spec: Pick<WorkerSpec, 'stdinFile' | 'logFile'>)
     return { stdin, out: openSync(spec.logFile, 'a', 0o640) };
   } catch (err) {
     closeSync(stdin);
-    throw new SpawnError(`cannot open log file ${spec.logFile}: ${(err as Error).message}`);
+    throw new SpawnError(`cannot open log file ${spec.logFile}: ${(err as Error).message}`, { cause: err });
   }
 }

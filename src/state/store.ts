@@ -1,7 +1,7 @@
 // The state file: one JSON document, written atomically (temp file, fsync, rename, fsync of the
 // directory) on every transition. A file that cannot be read or parsed stops warden: starting
 // from an empty state would re-run every task, which is how the incident's coordinator looped.
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../host/write-file-atomic.js';
 import { z } from 'zod';
@@ -44,12 +44,21 @@ export function loadState(stateDir: string, cooldownMs: number): { state: Warden
 /**
  * The daemon's start: the state directory made, the state loaded (fatal if unreadable) and a copy
  * kept as state.json.bak. `unclean`: the previous run did not say it shut down cleanly.
+ * `backupError`: the copy could not be written (a full disk); the old copy is kept.
  */
-export function openState(stateDir: string, cooldownMs: number): { state: WardenState; unclean: boolean } {
+export function openState(stateDir: string, cooldownMs: number): { state: WardenState; unclean: boolean; backupError: string | null } {
   ensureStateDir(stateDir);
   const { state, fresh } = loadState(stateDir, cooldownMs);
-  if (!fresh) copyFileSync(statePath(stateDir), `${statePath(stateDir)}.bak`);
-  return { state, unclean: !fresh && !state.cleanShutdown };
+  let backupError: string | null = null;
+  // atomically too: a backup cut short by a full disk must not replace a good one
+  if (!fresh) {
+    try {
+      writeFileAtomic(`${statePath(stateDir)}.bak`, readFileSync(statePath(stateDir), 'utf8'));
+    } catch (err) {
+      backupError = (err as Error).message;
+    }
+  }
+  return { state, unclean: !fresh && !state.cleanShutdown, backupError };
 }
 
 export function parseState(text: string, path: string): WardenState {

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/units.js';
 import { buildWorkerArgv } from '../executors/worker-command.js';
 import type { Executor, WorkerExit, WorkerHandle, WorkerSpec } from '../executors/types.js';
+import { isDiskFull } from '../host/write-file-atomic.js';
 import { attemptLogPath, capTaskLogs } from '../log/attempt-logs.js';
 import type { Logger } from '../log/logger.js';
 import type { Completion } from '../policy/classify.js';
@@ -226,6 +227,8 @@ export interface LaunchFailure {
   kind: 'failed';
   field: 'spawnError' | 'worktreeError';
   message: string;
+  /** The disk was full (no space or inodes for the worktree, log or run files): not the task's fault. */
+  diskFull: boolean;
 }
 
 /** Where an attempt's pid and exit records live (`<base>.pid`, `<base>.exit`). */
@@ -244,7 +247,7 @@ async function launchAttempt(
     worktree = await d.workspace.prepare(task.id);
     rmSync(join(worktree, 'BLOCKED.md'), { force: true }); // a verdict from an earlier attempt is stale
   } catch (err) {
-    return { kind: 'failed', field: 'worktreeError', message: (err as Error).message };
+    return { kind: 'failed', field: 'worktreeError', message: (err as Error).message, diskFull: isDiskFull(err) };
   }
   const logFile = attemptLogPath(d.config.supervisor.state_dir, task.id, attempt);
   const logOffset = fileSize(logFile); // a refunded attempt number appends to its earlier log
@@ -260,7 +263,7 @@ async function launchAttempt(
     );
     return { kind: 'spawned', handle, logOffset };
   } catch (err) {
-    return { kind: 'failed', field: 'spawnError', message: (err as Error).message };
+    return { kind: 'failed', field: 'spawnError', message: (err as Error).message, diskFull: isDiskFull(err) };
   }
 }
 

@@ -13,6 +13,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -40,31 +41,62 @@ export function promptDir(stateDir: string): string {
 
 export class QueueError extends Error {}
 
+/** The disk refused the request file (no space, no inodes): nothing was queued and nothing is left behind. */
+export class QueueWriteError extends Error {}
+
+/** A `.ID.json.tmp` older than this was left by a command that died; it no longer blocks the ID. */
+export const QUEUE_TMP_STALE_MS = 60_000;
+
 /** Enqueues a task request; refuses an invalid ID or one already queued. */
 export function enqueueTask(stateDir: string, req: TaskRequest): string {
   const check = checkTaskId(req.id);
   if (!check.ok) throw new QueueError(check.error);
   const dir = queueDir(stateDir);
-  ensureStateDir(stateDir);
-  mkdirSync(dir, { recursive: true, mode: 0o750 });
   const final = join(dir, `${req.id}.json`);
-  if (existsSync(final)) throw new QueueError(`task ${req.id} is already queued (${final})`);
   const tmp = join(dir, `.${req.id}.json.tmp`);
-  let fd: number;
+  let created = false;
   try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o640);
+    ensureStateDir(stateDir);
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    if (existsSync(final)) throw new QueueError(`task ${req.id} is already queued (${final})`);
+    const fd = openExclusive(tmp, req.id);
+    created = true;
+    try {
+      const buf = Buffer.from(JSON.stringify(req) + '\n');
+      for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, final);
+    return final;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new QueueError(`task ${req.id} is being queued by another command`);
-    throw err;
+    if (created) rmSync(tmp, { force: true }); // a failed add leaves nothing behind
+    if (err instanceof QueueError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new QueueWriteError(
+      `cannot queue task ${req.id} in ${dir}: ${e.code === 'ENOSPC' ? 'the disk is full (no space or no inodes left)' : e.message}; nothing was queued`,
+    );
   }
+}
+
+/** Creates the request's temporary file; one that a dead command left long ago is taken over. */
+function openExclusive(tmp: string, id: string): number {
+  const open = () => openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o640);
   try {
-    writeSync(fd, JSON.stringify(req) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    return open();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  renameSync(tmp, final);
-  return final;
+  let age = 0;
+  try {
+    age = Date.now() - statSync(tmp).mtimeMs;
+  } catch {
+    return open(); // removed meanwhile
+  }
+  if (age <= QUEUE_TMP_STALE_MS) throw new QueueError(`task ${id} is being queued by another command`);
+  rmSync(tmp, { force: true });
+  return open();
 }
 
 export interface QueueEntry {
