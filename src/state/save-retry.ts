@@ -16,7 +16,7 @@ export interface WriteFault {
 export const SAVE_RETRY_FIRST_MS = 500;
 export const SAVE_RETRY_MAX_MS = 10_000;
 
-/** Delay before the next save attempt after `failures` failed writes in a row: 0.5 s doubling, capped at 10 s. */
+/** Delay before the next save attempt after `failures` failed writes in a row (0 after a good write): 0.5 s doubling, capped at 10 s. */
 export function saveRetryDelay(failures: number): number {
   const n = Math.max(1, Math.floor(failures));
   return Math.min(SAVE_RETRY_MAX_MS, SAVE_RETRY_FIRST_MS * 2 ** Math.min(n - 1, 30));
@@ -40,7 +40,8 @@ export function noteWriteFailure(
  */
 export function noteSaved(prev: WriteFault | null, byRetry: boolean): WriteFault | null {
   if (prev === null || byRetry) return null;
-  return { ...prev, unsaved: false };
+  // the disk took a write again: the confirming retry comes after the shortest delay
+  return { ...prev, unsaved: false, failures: 0 };
 }
 
 /** The disk problem a fault adds to the free-space checks (pause reason `disk`); null without one. */

@@ -67,17 +67,19 @@ export class StateKeeper {
     this.failed(`${what}: ${error}`, false);
   }
 
-  /** At shutdown: one last save if one is owed; false when the disk still refuses it. */
-  finalSave(next: WardenState): boolean {
-    this.stopTimer();
-    this.stopped = true;
-    this.current = next;
-    return this.trySave(true);
-  }
-
+  /**
+   * At shutdown, before the workers are stopped: no more retries, alerts or log lines about the
+   * fault (the shutdown's own last line says what could not be saved).
+   */
   stop(): void {
     this.stopped = true;
     this.stopTimer();
+  }
+
+  /** The shutdown's last save; false when the disk still refuses it. */
+  finalSave(next: WardenState): boolean {
+    this.current = next;
+    return this.trySave(true);
   }
 
   private trySave(byRetry: boolean): boolean {
@@ -89,10 +91,12 @@ export class StateKeeper {
     }
     const had = this.fault;
     this.fault = noteSaved(had, byRetry);
-    if (had && !this.fault) {
-      this.stopTimer();
-      this.deps.log.info('the state file is saved again; the write fault is over', { since: had.since, failures: had.failures });
-      if (!this.stopped) this.deps.recovered();
+    this.stopTimer();
+    if (this.fault)
+      this.arm(); // sooner: the disk took this write
+    else if (had && !this.stopped) {
+      this.deps.log.info('the state file is saved again; the write fault is over', { since: new Date(had.since).toISOString() });
+      this.deps.recovered();
     }
     return true;
   }
@@ -100,7 +104,7 @@ export class StateKeeper {
   private failed(error: string, unsaved: boolean): void {
     const r = noteWriteFailure(this.fault, this.deps.now(), error, unsaved);
     this.fault = r.fault;
-    if (r.alert) {
+    if (r.alert && !this.stopped) {
       this.deps.log.error('cannot write to the state directory; spawning is paused until a save succeeds', {
         error,
         unsaved: r.fault.unsaved || undefined,

@@ -330,6 +330,7 @@ export class Supervisor implements ControlHandlers {
     log.info('warden stopping', { signal, workers: this.workers.size });
     notifier.stopping(`stopping (${signal})`);
     this.loop.stop();
+    this.keeper.stop();
     this.updatePressureWatch();
     this.intake.stop();
     this.pruneJob?.stop();
