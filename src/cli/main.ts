@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // warden's command line. Bad input gets one clear line and a distinct exit code:
 // 78 for config (EX_CONFIG), 2 for usage, 3 when the daemon is not running, 75 (EX_TEMPFAIL) when
-// `run` finds another daemon holding the state directory (or the control socket), 1 otherwise.
+// `run` finds another daemon holding the state directory (or the control socket), 74 (EX_IOERR) when
+// `task add` cannot write its request (a full disk; nothing is left behind), 1 otherwise.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
@@ -12,7 +13,7 @@ import { StateLocked } from '../state/lock.js';
 import { loadState, StateError } from '../state/store.js';
 import type { Task } from '../state/types.js';
 import type { StatusReport } from '../supervisor/report.js';
-import { DEFAULT_PRIORITY, enqueueTask, QueueError } from '../tasks/local-queue.js';
+import { DEFAULT_PRIORITY, enqueueTask, QueueError, QueueWriteError } from '../tasks/local-queue.js';
 import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
 import { checkTaskId } from '../tasks/task-id.js';
 import { LogsError, showLogs } from './logs.js';
@@ -23,6 +24,8 @@ export const EX_USAGE = 2;
 export const EX_NOT_RUNNING = 3;
 /** `warden run` refused: another daemon holds the state directory. The shipped unit does not restart on it. */
 export const EX_LOCKED = 75;
+/** sysexits' EX_IOERR: a file could not be written (a full disk). */
+export const EX_IOERR = 74;
 
 class UsageError extends Error {}
 
@@ -287,6 +290,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof StateLocked || err instanceof DaemonAlreadyRunning) {
       process.stderr.write(`warden: ${err.message}\n`);
       process.exit(EX_LOCKED);
+    }
+    if (err instanceof QueueWriteError) {
+      process.stderr.write(`warden: ${err.message}\n`);
+      process.exit(EX_IOERR);
     }
     if (err instanceof DaemonUnreachable) {
       process.stderr.write(`warden: ${err.message}\n`);

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { groupMembers, isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
+import { reserveRunFiles } from './run-files.js';
 import { attemptEnd, type StopTarget } from './terminate.js';
 import { exitFrom, watchAdopted } from './worker-exit.js';
 import { openWorkerStdio } from './worker-stdio.js';
@@ -35,6 +36,7 @@ export class DirectExecutor implements Executor {
     mkdirSync(dirname(spec.runBase), { recursive: true });
     rmSync(`${spec.runBase}.exit`, { force: true });
     rmSync(`${spec.runBase}.pid`, { force: true }); // stale, or a planted symlink the wrapper would write through
+    reserveRunFiles(spec.runBase);
     const { stdin, out } = openWorkerStdio(spec);
     const startedAt = Date.now();
     const child = spawn('/bin/sh', ['-c', WRAPPER_SCRIPT, spec.runBase, ...spec.argv], {

@@ -111,12 +111,15 @@ export function readPidFile(runBase: string): number | null {
  * read them itself: a scope's cgroup is removed as soon as its last process exits. The file is
  * also how a restarted warden learns how an adopted worker ended, since it is no longer the
  * worker's parent. Builtins only after the worker exits; sh costs ~1 MB, not a second Node.
+ * Both files are reserved by warden before the spawn and overwritten in place, so a full disk
+ * cannot stop the wrapper from recording them; a reserved file not yet written holds only spaces.
  */
 export const WRAPPER_SCRIPT = [
   // workers are the first the OOM killer should take, warden (OOMScoreAdjust=-500) the last;
   // raising one's own score needs no privilege
   'echo 500 > /proc/self/oom_score_adj 2>/dev/null',
-  'echo $$ > "$0.pid"',
+  // `1<>`: overwrite the reserved file in place (src/executors/run-files.ts), never truncate it
+  'echo $$ 1<> "$0.pid"',
   // Without this the group's SIGTERM kills sh at once: warden then sees the worker as ended
   // while one that ignores SIGTERM runs on, orphaned and never SIGKILLed. A trapped signal waits
   // until the foreground worker exits (POSIX), and the worker itself starts with the default.
@@ -135,6 +138,6 @@ export const WRAPPER_SCRIPT = [
   '      if [ -r "$d/memory.max" ]; then read -r limit < "$d/memory.max"; fi ;;',
   '  esac',
   'done < /proc/self/cgroup',
-  'echo "$rc oom_kill=$oom peak=$peak limit=$limit" > "$0.exit"',
+  'echo "$rc oom_kill=$oom peak=$peak limit=$limit" 1<> "$0.exit"',
   'exit $rc',
 ].join('\n');

@@ -7,9 +7,10 @@
 // makes systemd refuse the scope, and the spawn fails. An attempt is its whole scope: it is over
 // only when no process is left in the scope's cgroup, whatever the wrapper did.
 import { spawn, execFile } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, readFileSync, rmSync, watch } from 'node:fs';
+import { chownSync, closeSync, mkdirSync, readFileSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { reserveRunFiles } from './run-files.js';
 import { exitFrom, watchAdopted } from './worker-exit.js';
 import { isSameProcessAlive, processStartTime, readPidFile, WRAPPER_SCRIPT } from './process-info.js';
 import { attemptEnd, terminate, type StopTarget } from './terminate.js';
@@ -107,8 +108,6 @@ export class SystemdExecutor implements Executor {
     const runDir = dirname(spec.runBase);
     mkdirSync(dirname(spec.logFile), { recursive: true });
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
-    rmSync(`${spec.runBase}.exit`, { force: true });
-    rmSync(`${spec.runBase}.pid`, { force: true });
     if (this.opts.user) {
       // the wrapper writes its pid and exit files as the worker user, in its own directory;
       // chown follows symlinks, so both must be real directories (never chown what a link points at)
@@ -118,9 +117,12 @@ export class SystemdExecutor implements Executor {
       chownSync(spec.cwd, this.opts.user.uid, this.opts.user.gid);
     }
     const replaced = await this.stopLeftover(spec.taskId);
+    // reserved (spaces) and owned by the worker user; "started" below means a PID was written
+    reserveRunFiles(spec.runBase, this.opts.user);
     const { stdin, out } = openWorkerStdio(spec);
     const startedAt = Date.now();
     const pidFile = `${spec.runBase}.pid`;
+    const wrote = () => readPidFile(spec.runBase) !== null;
     const watcher = watch(runDir);
     const child = spawn('systemd-run', this.scopeArgs(spec), { cwd: spec.cwd, stdio: [stdin, out, out], env: spec.env });
     closeSync(stdin);
@@ -137,11 +139,11 @@ export class SystemdExecutor implements Executor {
         resolve(v);
       };
       watcher.on('change', (_e, name) => {
-        if (name === basename(pidFile) && existsSync(pidFile)) finish('started');
+        if (name === basename(pidFile) && wrote()) finish('started');
       });
-      if (existsSync(pidFile)) finish('started');
+      if (wrote()) finish('started');
       child.once('error', (err) => finish(err));
-      void childExit.then(() => finish(existsSync(pidFile) ? 'started' : 'exited'));
+      void childExit.then(() => finish(wrote() ? 'started' : 'exited'));
     });
     watcher.close();
     if (started instanceof Error) throw new SpawnError(`cannot run systemd-run: ${started.message}`);

@@ -65,8 +65,8 @@ export interface AdoptRecord {
 export type AdoptResult = { kind: 'adopted'; handle: WorkerHandle } | { kind: 'gone'; exit: WorkerExit };
 
 export class SpawnError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'SpawnError';
   }
 }

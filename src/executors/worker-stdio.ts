@@ -23,6 +23,6 @@ export function openWorkerStdio(spec: Pick<WorkerSpec, 'stdinFile' | 'logFile'>)
     return { stdin, out: openRegular(spec.logFile, O_WRONLY | O_APPEND | O_CREAT, 0o640) };
   } catch (err) {
     closeSync(stdin);
-    throw new SpawnError(`cannot open log file ${spec.logFile}: ${(err as Error).message}`);
+    throw new SpawnError(`cannot open log file ${spec.logFile}: ${(err as Error).message}`, { cause: err });
   }
 }

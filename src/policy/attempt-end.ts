@@ -6,6 +6,7 @@ import { HISTORY_LIMIT } from '../state/types.js';
 import { backoffDelay } from './backoff.js';
 import { breakerOnFailure, breakerOnSuccess, breakerProbeAbandoned } from './breaker.js';
 import { classifyExit, describeExit, type ExitReport } from './classify.js';
+import { buildExitReport, type EndedAttempt } from './exit-report.js';
 import type { CoreSettings } from './settings.js';
 import { addSpend } from './spend.js';
 import { withChangedTasks } from './task-index.js';
@@ -164,4 +165,76 @@ export function applyInterrupted(
 
 function describeExitShort(kind: 'auth_failed' | 'usage_limit'): string {
   return kind === 'auth_failed' ? 'claude is not logged in / API key invalid' : 'usage limit reached';
+}
+
+/**
+ * At start: the attempts a previous shutdown stopped but could not save (its shutdown note, see
+ * src/state/shutdown-note.ts) become interrupted, with no attempt charged. An entry matches only
+ * the same running attempt (task, attempt number and claim time), so a stale note changes nothing.
+ */
+export function applyNotedStops(
+  prev: WardenState,
+  note: { stoppedAt: number; attempts: readonly { taskId: string; attempt: number; claimedAt: number }[] },
+  now: number,
+): { state: WardenState; events: CoreEvent[]; count: number } {
+  let state = prev;
+  const events: CoreEvent[] = [];
+  let count = 0;
+  for (const a of note.attempts) {
+    const cur = state.tasks[a.taskId]?.current;
+    if (!cur || cur.attempt !== a.attempt || cur.claimedAt !== a.claimedAt) continue;
+    const detail = 'warden was stopped (the state could not be saved then; recorded at the next start)';
+    const r = applyInterrupted(state, a.taskId, now, detail, note.stoppedAt - a.claimedAt);
+    if (r.state !== state) count++;
+    state = r.state;
+    events.push(...r.events);
+  }
+  return { state, events, count };
+}
+
+/**
+ * An attempt ended: stopped by warden for a shutdown or a cancel (interrupted, not charged), or on
+ * its own or by a timer (its exit applied). `stopped`: the attempt a shutdown stopped, for the
+ * shutdown note; `cancel`: the task is to be cancelled next.
+ */
+export function applyEnded(
+  prev: WardenState,
+  taskId: string,
+  ended: EndedAttempt,
+  now: number,
+  s: CoreSettings,
+  maxRuntime: number,
+  random: () => number,
+): { state: WardenState; events: CoreEvent[]; stopped: { taskId: string; attempt: number; claimedAt: number } | null; cancel: boolean } {
+  const { stopReason } = ended;
+  if (stopReason === 'shutdown' || stopReason === 'cancelled') {
+    const cur = prev.tasks[taskId]?.current;
+    const stopped = stopReason === 'shutdown' && cur ? { taskId, attempt: cur.attempt, claimedAt: cur.claimedAt } : null;
+    const detail = stopReason === 'shutdown' ? 'warden was stopped' : 'its issue lost the label';
+    const r = applyInterrupted(prev, taskId, now, detail, ended.exit.endedAt - ended.startedAt);
+    return { ...r, stopped, cancel: stopReason === 'cancelled' };
+  }
+  const r = applyExit(prev, taskId, buildExitReport(ended, now, maxRuntime), now, s, random);
+  return { state: r.state, events: r.events, stopped: null, cancel: false };
+}
+
+/**
+ * A worker that could not be started. On a full disk (no room for its worktree, log or run files)
+ * that is the host's fault: the attempt is interrupted, not charged. Otherwise it is the spawn or
+ * worktree failure it was, classified like any exit.
+ */
+export function applyLaunchFailure(
+  prev: WardenState,
+  taskId: string,
+  failed: { field: 'spawnError' | 'worktreeError'; message: string; diskFull: boolean },
+  now: number,
+  s: CoreSettings,
+  random: () => number,
+): { state: WardenState; events: CoreEvent[] } {
+  const claimedAt = prev.tasks[taskId]?.current?.claimedAt ?? now;
+  if (failed.diskFull)
+    return applyInterrupted(prev, taskId, now, `no room on disk to start the worker: ${failed.message}`, now - claimedAt);
+  const exit = { spawnError: null, exitCode: null, signal: null, oomKilled: false, lost: false, endedAt: now };
+  const ended = { startedAt: claimedAt, exit, stopReason: null, completion: null, verdict: null, [failed.field]: failed.message };
+  return applyExit(prev, taskId, buildExitReport(ended, now, Infinity), now, s, random);
 }

@@ -45,13 +45,22 @@ export function loadState(stateDir: string, cooldownMs: number): { state: Warden
 /**
  * The daemon's start: the state directory made, the state loaded (fatal if unreadable) and a copy
  * kept as state.json.bak. `unclean`: the previous run did not say it shut down cleanly.
+ * `backupError`: the copy could not be written (a full disk); the old copy is kept.
  */
-export function openState(stateDir: string, cooldownMs: number): { state: WardenState; unclean: boolean } {
+export function openState(stateDir: string, cooldownMs: number): { state: WardenState; unclean: boolean; backupError: string | null } {
   ensureStateDir(stateDir);
   const { state, fresh } = loadState(stateDir, cooldownMs);
-  // a fresh file replaces the .bak (copyFile would write through a symlink planted as the .bak)
-  if (!fresh) writeFileAtomic(`${statePath(stateDir)}.bak`, readRegularText(statePath(stateDir)));
-  return { state, unclean: !fresh && !state.cleanShutdown };
+  let backupError: string | null = null;
+  // atomically, and from a fresh file: a backup cut short by a full disk must not replace a good
+  // one, and copyFile would write through a symlink planted as the .bak
+  if (!fresh) {
+    try {
+      writeFileAtomic(`${statePath(stateDir)}.bak`, readRegularText(statePath(stateDir)));
+    } catch (err) {
+      backupError = (err as Error).message;
+    }
+  }
+  return { state, unclean: !fresh && !state.cleanShutdown, backupError };
 }
 
 export function parseState(text: string, path: string): WardenState {

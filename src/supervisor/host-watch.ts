@@ -1,7 +1,7 @@
 // The host around the workers: free disk where the state and the worktrees live, the hardware
 // sensors this machine lacks (said once), and the pressure watch that samples between ticks while
 // workers run. It reads the host and warns; what to do about a reading is the decision core's.
-import { readDiskUsage, type DiskLimits, type DiskUsage } from '../admission/disk.js';
+import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from '../admission/disk.js';
 import type { HostSample } from '../admission/evaluate.js';
 import type { Logger } from '../log/logger.js';
 import type { Workspace } from '../worktree/workspace.js';
@@ -57,6 +57,11 @@ export class HostWatch {
    * Free space and inodes where the state file and the worktrees live. The state_dir needs the
    * same 256M that `warden doctor` fails below; the worktrees need worktree.min_free_disk.
    */
+  /** What is wrong with free space and inodes on the state and worktree filesystems (empty: nothing). */
+  diskProblems(stateDir: string, minFreeInodes: number): string[] {
+    return diskProblems(this.readDisks(stateDir, minFreeInodes));
+  }
+
   readDisks(stateDir: string, minFreeInodes: number): { usage: DiskUsage; limits: DiskLimits }[] {
     const targets: { role: string; path: string; limits: DiskLimits }[] = [
       { role: 'state_dir', path: stateDir, limits: { minFree: STATE_DIR_MIN_FREE, minFreeKey: 'the state_dir minimum', minFreeInodes } },

@@ -14,6 +14,7 @@ import { renderPrompt, type GhOptions, type GhResult, type GithubIssue } from '.
 import { GithubPoller } from '../tasks/github-source.js';
 import { promptDir, queueDir, readQueue, rejectQueued, removeQueued } from '../tasks/local-queue.js';
 import { reconcileGithub } from '../tasks/reconcile.js';
+import type { StateKeeper } from './state-keeper.js';
 
 export interface IntakeDeps {
   log: Logger;
@@ -21,7 +22,10 @@ export interface IntakeDeps {
   config: () => Config;
   gh: GhOptions;
   state: () => WardenState;
-  commit: (next: WardenState, events: CoreEvent[]) => void;
+  /** Saves; true when the disk has the state. */
+  commit: (next: WardenState, events: CoreEvent[]) => boolean;
+  /** The state's write fault (a full disk): `unsaved` while memory is ahead of the state file. */
+  keeper: Pick<StateKeeper, 'writeFault' | 'noteWriteFailure'>;
   /** Cancels a task that is not running. */
   cancel: (taskId: string, reason: string) => void;
   /** Stops the running worker of a task whose issue lost the label. */
@@ -63,7 +67,11 @@ export class Intake {
     this.watcher?.close();
   }
 
-  /** Moves queued requests into the state; a request that cannot be a new task is set aside, with a reason. */
+  /**
+   * Moves queued requests into the state; a request that cannot be a new task is set aside, with a
+   * reason. A request file is removed only once its task is saved (never while the state file is
+   * behind memory), and one whose prompt cannot be written (a full disk) stays queued for later.
+   */
   ingestQueue(): void {
     const entries = readQueue(this.stateDir);
     if (entries.length === 0) return;
@@ -71,37 +79,35 @@ export class Intake {
     const state = this.deps.state();
     const accepted: string[] = [];
     const fresh: NewTask[] = [];
+    const saved = !this.deps.keeper.writeFault?.unsaved;
     for (const e of entries) {
+      const reject = (msg: string, fields: Record<string, string>) => {
+        try {
+          log.error(msg, { ...fields, moved_to: rejectQueued(this.stateDir, e.file) });
+        } catch (err) {
+          this.deps.keeper.noteWriteFailure(`cannot set aside the task request ${e.file}`, (err as Error).message);
+        }
+      };
       if (!e.request) {
-        const dest = rejectQueued(this.stateDir, e.file);
-        log.error('rejected an unreadable task request', { file: e.file, moved_to: dest, error: e.error });
+        reject('rejected an unreadable task request', { file: e.file, error: e.error ?? '' });
         continue;
       }
       const req = e.request;
       const existing = state.tasks[req.id];
       if (existing) {
-        if (existing.createdAt === req.addedAt) {
-          removeQueued(e.file); // already ingested before a restart
-          continue;
-        }
-        const dest = rejectQueued(this.stateDir, e.file);
-        log.error('rejected a task request: a task with this ID already exists', { task: req.id, state: existing.state, moved_to: dest });
+        if (existing.createdAt !== req.addedAt)
+          reject('rejected a task request: a task with this ID already exists', { task: req.id, state: existing.state });
+        else if (saved) removeQueued(e.file); // already ingested before a restart, or before a save failed
         continue;
       }
-      let promptFile: string;
-      try {
-        promptFile = this.writePrompt(req.id, req.prompt);
-      } catch (err) {
-        // e.g. state_dir/prompts is a symlink: the request stays queued until the owner fixes it
-        this.deps.warnOnce(`prompt:${req.id}`, `cannot write the prompt of task ${req.id}; it stays queued: ${(err as Error).message}`);
-        continue;
-      }
+      const promptFile = this.writePrompt(req.id, req.prompt);
+      if (promptFile === null) continue;
       fresh.push({ id: req.id, promptFile, priority: req.priority, createdAt: req.addedAt });
       accepted.push(e.file);
       log.info('task added', { task: req.id, priority: req.priority });
     }
     // one copy of the task map for the whole batch (adding one by one is quadratic)
-    if (fresh.length) this.deps.commit(addTasks(state, fresh).state, []);
+    if (fresh.length && !this.deps.commit(addTasks(state, fresh).state, [])) return;
     for (const f of accepted) removeQueued(f);
   }
 
@@ -126,8 +132,9 @@ export class Intake {
     });
     for (const n of plan.refused) this.deps.warnOnce(`refused:${n}`, `GitHub issue ${n} does not make a valid task ID; ignored`);
     const now = this.deps.now();
-    const fresh: NewTask[] = plan.add.map((t) => {
+    const fresh: NewTask[] = plan.add.flatMap((t) => {
       const promptFile = this.writePrompt(t.id, renderPrompt(gh.prompt_template, gh.repo, t.issue, t.id));
+      if (promptFile === null) return []; // the next poll adds it
       const issue = {
         repo: gh.repo,
         number: t.issue.number,
@@ -135,7 +142,7 @@ export class Intake {
         title: t.issue.title,
       };
       log.info('task added from GitHub', { task: t.id, priority: t.priority, issue: issue.url });
-      return { id: t.id, promptFile, priority: t.priority, createdAt: now, issue };
+      return [{ id: t.id, promptFile, priority: t.priority, createdAt: now, issue }];
     });
     if (fresh.length) this.deps.commit(addTasks(this.deps.state(), fresh).state, []);
     for (const id of plan.cancel) this.deps.cancel(id, 'the issue no longer has the label');
@@ -143,11 +150,23 @@ export class Intake {
     if (fresh.length || plan.cancel.length) this.deps.requestTick();
   }
 
-  /** A task's prompt, written once where the worker reads it (stdin and {prompt_file}); never through a symlinked directory. */
-  private writePrompt(taskId: string, text: string): string {
-    ensureDirsUnder(this.stateDir, ['prompts'], 0o755);
+  /** A task's prompt, written once where the worker reads it (stdin and {prompt_file}), never through a symlinked
+   * directory; null when it could not be written (the request stays queued). */
+  private writePrompt(taskId: string, text: string): string | null {
+    try {
+      ensureDirsUnder(this.stateDir, ['prompts'], 0o755);
+    } catch (err) {
+      // e.g. state_dir/prompts is a symlink: the request stays queued until the owner fixes it
+      this.deps.warnOnce(`prompt:${taskId}`, `cannot write the prompt of task ${taskId}; it stays queued: ${(err as Error).message}`);
+      return null;
+    }
     const promptFile = join(promptDir(this.stateDir), `${taskId}.prompt`);
-    writeFileAtomic(promptFile, text);
-    return promptFile;
+    try {
+      writeFileAtomic(promptFile, text);
+      return promptFile;
+    } catch (err) {
+      this.deps.keeper.noteWriteFailure(`cannot write the prompt of task ${taskId}`, (err as Error).message);
+      return null;
+    }
   }
 }

@@ -9,6 +9,7 @@ import { decodeThrottled, type ThrottledFlags } from '../hardware/throttled.js';
 import { runningCount, taskCounts } from '../policy/tick.js';
 import { localDay } from '../policy/verdict.js';
 import { activePauseReasons, describePause, type PauseReason } from '../state/pause-reasons.js';
+import type { WriteFault } from '../state/save-retry.js';
 import type { TaskState, WardenState } from '../state/types.js';
 
 export interface StatusReport {
@@ -40,6 +41,8 @@ export interface StatusReport {
   cost: { day: string; todayUsd: number; maxDailyCostUsd: number | null; totalUsd: number };
   /** Pauses that came from the workers' own reports. */
   workerPause: Pick<WardenState['pause'], 'workerAuth' | 'usageLimit' | 'budget'>;
+  /** A write to the state directory failed (a full disk); `unsaved`: memory is ahead of the state file. */
+  stateWriteFault: WriteFault | null;
 }
 
 /** A live worker as status shows it. */
@@ -66,6 +69,7 @@ export interface SupervisorSnapshot {
   disks: readonly DiskUsage[];
   notAvailable: readonly string[];
   lastPause: { reason: PauseReason; since: number } | null;
+  stateWriteFault: WriteFault | null;
 }
 
 /** The one line systemd shows as the unit's status, and `warden status` as its summary. */
@@ -116,6 +120,7 @@ export function buildStatus(s: SupervisorSnapshot): StatusReport {
       totalUsd: totalCostUsd(s.state.tasks),
     },
     workerPause: { workerAuth: s.state.pause.workerAuth, usageLimit: s.state.pause.usageLimit, budget: s.state.pause.budget },
+    stateWriteFault: s.stateWriteFault,
   };
 }
 

@@ -3,7 +3,6 @@
 // effects (spawn, stop, notify). Every state change is written to disk before its effect runs.
 // Intake, the live workers, the host watch, recovery, the loop's timing and the reports each live
 // in their own module beside this one.
-import { diskProblems } from '../admission/disk.js';
 import { pauseDueNow } from '../admission/evaluate.js';
 import { sampleHost } from '../admission/sample.js';
 import type { CoreEvent } from '../events/catalog.js';
@@ -12,17 +11,18 @@ import { reloadRefusals } from '../config/reload.js';
 import { renderMetrics, type EventCounts } from '../control/metrics.js';
 import { startControlServer, type ControlHandlers } from '../control/server.js';
 import { runOnSchedule } from '../jobs/run-on-schedule.js';
-import { applyExit, applyInterrupted } from '../policy/attempt-end.js';
+import { applyEnded, applyLaunchFailure } from '../policy/attempt-end.js';
 import { applyDiskHealth, applyManualPause, applyResume } from '../policy/pauses.js';
 import { coreSettingsFrom, type CoreSettings } from '../policy/settings.js';
 import { applyCancel, updateRunningAttempt } from '../policy/task-changes.js';
 import { planTick, runningCount, type SpawnOrder } from '../policy/tick.js';
-import { buildExitReport, type EndedAttempt } from '../policy/exit-report.js';
-import { openState, saveState } from '../state/store.js';
+import type { EndedAttempt } from '../policy/exit-report.js';
+import type { StoppedAttempt } from '../state/shutdown-note.js';
 import { activePauseReasons } from '../state/pause-reasons.js';
 import type { WardenState } from '../state/types.js';
 import { DEFAULT_GH } from '../tasks/github.js';
 import { PlainWorkspace, type Workspace } from '../worktree/workspace.js';
+import { noteUnsavedShutdown, openDurably, reserveNote } from './durability.js';
 import { EventSink } from './event-sink.js';
 import { HostWatch } from './host-watch.js';
 import { Intake } from './intake.js';
@@ -31,9 +31,11 @@ import { recoverWorkers } from './recovery.js';
 import * as report from './report.js';
 import { runBase, Workers } from './workers.js';
 import type { SupervisorDeps } from './ports.js';
+import { StateKeeper } from './state-keeper.js';
 
 export class Supervisor implements ControlHandlers {
-  private state!: WardenState;
+  private readonly keeper: StateKeeper;
+  private readonly stoppedAtShutdown: StoppedAttempt[] = [];
   private loaded: LoadedConfig;
   private settings: CoreSettings;
   private readonly now: () => number;
@@ -61,9 +63,10 @@ export class Supervisor implements ControlHandlers {
     this.random = deps.random ?? Math.random;
     this.startedAt = this.now();
     this.events = new EventSink({ log, alerts: deps.alerts });
-    const gh = deps.gh ?? DEFAULT_GH;
-    const ctx = { log, now: this.now, config: () => this.config, requestTick: () => this.requestTick() };
-    this.workspace = deps.workspace ?? new PlainWorkspace(deps.loaded.config.supervisor.state_dir, gh, log);
+    const [stateDir, gh, requestTick] = [deps.loaded.config.supervisor.state_dir, deps.gh ?? DEFAULT_GH, () => this.requestTick()];
+    this.keeper = new StateKeeper({ stateDir, log, now: this.now, faulted: requestTick, recovered: requestTick });
+    const ctx = { log, now: this.now, config: () => this.config, requestTick };
+    this.workspace = deps.workspace ?? new PlainWorkspace(stateDir, gh, log);
     this.loop = new TickLoop({
       now: this.now,
       body: () => this.tick(),
@@ -98,10 +101,15 @@ export class Supervisor implements ControlHandlers {
       gh,
       state: () => this.state,
       commit: (next, events) => this.commit(next, events),
+      keeper: this.keeper,
       cancel: (id, reason) => this.cancel(id, reason),
       stopWorker: (id) => this.workers.stopForLabel(id),
       warnOnce: (key, msg) => this.host.warnOnce(key, msg),
     });
+  }
+
+  private get state(): WardenState {
+    return this.keeper.state;
   }
 
   private get config() {
@@ -120,10 +128,10 @@ export class Supervisor implements ControlHandlers {
     for (const w of this.deps.executorWarnings ?? []) log.error(`LIMITS: ${w}`);
     // One daemon per state: `warden run` holds the state directory's lock (src/state/lock.ts)
     // before it builds the supervisor, so the state read and the adoption below are this daemon's.
-    const { state, unclean } = openState(this.stateDir, c.breaker.cooldown);
+    const { state, unclean, noted } = openDurably(this.stateDir, c.breaker.cooldown, log, this.now());
     if (unclean) log.warn('the previous warden run did not shut down cleanly (crash, kill or watchdog); recovering its workers');
-    this.state = state;
-    this.commit({ ...state, cleanShutdown: false }, []);
+    this.keeper.load(state);
+    if (this.commit({ ...noted.state, cleanShutdown: false }, noted.events)) reserveNote(this.stateDir, log);
     if (unclean) this.events.observe({ type: 'unclean_restart', runningTasks: runningCount(state) });
     if (state.breaker.phase !== 'closed') log.warn('breaker is still open from the previous run', { reason: state.breaker.reason });
 
@@ -171,12 +179,16 @@ export class Supervisor implements ControlHandlers {
     this.intake.ingestQueue();
     const now = this.now();
     const sample = this.host.sampleForTick(now);
-    const d = applyDiskHealth(this.state, diskProblems(this.host.readDisks(this.stateDir, this.config.admission.min_free_inodes)), now);
+    // a failed write (state, prompt, run files) is a disk problem too, until a retried save succeeds
+    const problems = this.host.diskProblems(this.stateDir, this.config.admission.min_free_inodes).concat(this.keeper.problems());
+    const d = applyDiskHealth(this.state, problems, now);
     this.commit(d.state, d.events);
     const r = planTick(this.state, now, sample, this.settings);
-    this.commit(r.state, r.events);
+    // claims are saved before their spawn; a claim the disk refused is dropped and planned again
+    const saved = this.commit(r.state, r.events, true);
     this.pauses.track(activePauseReasons(this.state), now);
-    this.heldBy = r.heldBy;
+    this.heldBy = saved ? r.heldBy : 'paused: disk (the state file cannot be saved)';
+    if (!saved) return null;
     for (const order of r.spawns) {
       const p = this.launch(order).finally(() => this.launching.delete(p));
       this.launching.add(p);
@@ -192,32 +204,26 @@ export class Supervisor implements ControlHandlers {
   private async launch(order: SpawnOrder): Promise<void> {
     const task = this.state.tasks[order.taskId];
     if (!task) return;
-    const claimedAt = task.current?.claimedAt ?? this.now();
     const failed = await this.workers.launch(task, order.attempt, order.probe);
     if (!failed) return;
-    const exit = { spawnError: null, exitCode: null, signal: null, oomKilled: false, lost: false, endedAt: this.now() };
-    this.finish(task.id, { startedAt: claimedAt, exit, stopReason: null, completion: null, verdict: null, [failed.field]: failed.message });
+    // a full disk is the host's fault, not the task's: not charged (applyLaunchFailure), and spawning holds
+    if (failed.diskFull) this.keeper.noteWriteFailure(`cannot start the worker of ${task.id}`, failed.message);
+    const r = applyLaunchFailure(this.state, task.id, failed, this.now(), this.settings, this.random);
+    if (this.commit(r.state, r.events)) this.releaseIfDone(task.id);
   }
 
   private finish(taskId: string, ended: EndedAttempt): void {
-    const { stopReason } = ended;
-    if (stopReason === 'shutdown' || stopReason === 'cancelled') {
-      const detail = stopReason === 'shutdown' ? 'warden was stopped' : 'its issue lost the label';
-      const r = applyInterrupted(this.state, taskId, this.now(), detail, ended.exit.endedAt - ended.startedAt);
-      this.commit(r.state, r.events);
-      if (stopReason === 'cancelled') this.cancel(taskId, 'the issue no longer has the label (worker stopped)');
-      return;
-    }
-    const exitReport = buildExitReport(ended, this.now(), this.config.worker.max_runtime);
-    const r = applyExit(this.state, taskId, exitReport, this.now(), this.settings, this.random);
-    this.commit(r.state, r.events);
-    this.releaseIfDone(taskId);
+    const r = applyEnded(this.state, taskId, ended, this.now(), this.settings, this.config.worker.max_runtime, this.random);
+    if (r.stopped) this.stoppedAtShutdown.push(r.stopped);
+    // the workspace goes only once the outcome is on disk (memory keeps it until a save succeeds)
+    const saved = this.commit(r.state, r.events);
+    if (r.cancel) this.cancel(taskId, 'the issue no longer has the label (worker stopped)');
+    else if (saved && !r.stopped) this.releaseIfDone(taskId);
   }
 
   private cancel(taskId: string, reason: string): void {
     const r = applyCancel(this.state, taskId, this.now(), reason);
-    this.commit(r.state, r.events);
-    this.releaseIfDone(taskId);
+    if (this.commit(r.state, r.events)) this.releaseIfDone(taskId);
   }
 
   /** Terminal tasks give back their workspace (the workspace keeps failed ones until pruning). */
@@ -229,11 +235,11 @@ export class Supervisor implements ControlHandlers {
         .catch((err: Error) => this.deps.log.warn('could not remove the worktree', { task: taskId, error: err.message }));
   }
 
-  /** Saves first; only a saved state becomes the state in memory. */
-  private commit(next: WardenState, events: CoreEvent[]): void {
-    if (next !== this.state) saveState(this.stateDir, next);
-    this.state = next;
-    this.events.record(events);
+  /** Saves (never throws: see StateKeeper), then records the events; true when the disk has it. `claim`: dropped if unsaved. */
+  private commit(next: WardenState, events: CoreEvent[], claim = false): boolean {
+    const saved = this.keeper.commit(next, claim);
+    if (saved || !claim) this.events.record(events);
+    return saved;
   }
 
   /** SIGHUP: validate the file first; an invalid config keeps the running one. */
@@ -284,17 +290,13 @@ export class Supervisor implements ControlHandlers {
       heldBy: this.heldBy,
       ...this.host.view(),
       lastPause: this.pauses.last,
+      stateWriteFault: this.keeper.writeFault,
     });
   }
 
   liveness(): string | null {
-    const { stopping, loop, config } = this;
-    return report.livenessProblem({
-      stopping,
-      lastTickAt: loop.lastTickAt,
-      now: this.now(),
-      pollInterval: config.supervisor.poll_interval,
-    });
+    const [lastTickAt, pollInterval] = [this.loop.lastTickAt, this.config.supervisor.poll_interval];
+    return report.livenessProblem({ stopping: this.stopping, lastTickAt, now: this.now(), pollInterval });
   }
 
   readiness(): string | null {
@@ -322,6 +324,7 @@ export class Supervisor implements ControlHandlers {
     log.info('warden stopping', { signal, workers: this.workers.size });
     notifier.stopping(`stopping (${signal})`);
     this.loop.stop();
+    this.keeper.stop();
     this.updatePressureWatch();
     this.intake.stop();
     this.pruneJob?.stop();
@@ -331,9 +334,10 @@ export class Supervisor implements ControlHandlers {
     const keep = this.config.executor.keep_workers_on_stop && executor.kind === 'systemd';
     if (keep) this.workers.releaseAll();
     else await this.workers.stopAll();
-    this.commit({ ...this.state, cleanShutdown: true }, []);
+    const saved = this.keeper.finalSave({ ...this.state, cleanShutdown: true });
     await this.events.flush();
-    if (keep) log.info('warden stopped; workers left running (executor.keep_workers_on_stop)', { workers: count });
+    if (!saved) noteUnsavedShutdown(this.stateDir, this.stoppedAtShutdown, this.now(), log, this.keeper.writeFault?.error ?? '');
+    else if (keep) log.info('warden stopped; workers left running (executor.keep_workers_on_stop)', { workers: count });
     else log.info('warden stopped cleanly', { stopped_workers: count });
   }
 }

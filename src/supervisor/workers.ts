@@ -8,6 +8,7 @@ import { formatDuration } from '../config/units.js';
 import { buildWorkerArgv } from '../executors/worker-command.js';
 import { ensureDirsUnder } from '../host/safe-open.js';
 import type { Executor, WorkerExit, WorkerHandle, WorkerSpec } from '../executors/types.js';
+import { isDiskFull } from '../host/write-file-atomic.js';
 import { attemptLogPath, capTaskLogs } from '../log/attempt-logs.js';
 import type { Logger } from '../log/logger.js';
 import type { Completion } from '../policy/classify.js';
@@ -247,6 +248,8 @@ export interface LaunchFailure {
   kind: 'failed';
   field: 'spawnError' | 'worktreeError';
   message: string;
+  /** The disk was full (no space or inodes for the worktree, log or run files): not the task's fault. */
+  diskFull: boolean;
 }
 
 /** Where an attempt's pid and exit records live (`<base>.pid`, `<base>.exit`). */
@@ -265,7 +268,7 @@ async function launchAttempt(
     worktree = await d.workspace.prepare(task.id);
     rmSync(join(worktree, 'BLOCKED.md'), { force: true }); // a verdict from an earlier attempt is stale
   } catch (err) {
-    return { kind: 'failed', field: 'worktreeError', message: (err as Error).message };
+    return { kind: 'failed', field: 'worktreeError', message: (err as Error).message, diskFull: isDiskFull(err) };
   }
   const stateDir = d.config.supervisor.state_dir;
   const logFile = attemptLogPath(stateDir, task.id, attempt);
@@ -280,7 +283,7 @@ async function launchAttempt(
     );
     return { kind: 'spawned', handle, logOffset };
   } catch (err) {
-    return { kind: 'failed', field: 'spawnError', message: (err as Error).message };
+    return { kind: 'failed', field: 'spawnError', message: (err as Error).message, diskFull: isDiskFull(err) };
   }
 }
 

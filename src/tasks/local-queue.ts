@@ -2,7 +2,19 @@
 // daemon writes the state file (one writer, no lost updates). So the CLI drops a request file into
 // `<state_dir>/queue/`, created exclusively and renamed into place; the daemon ingests it into the
 // state on its next poll and only then removes it. A request is never lost between the two.
-import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ensureDirsUnder, readRegularText } from '../host/safe-open.js';
@@ -37,6 +49,12 @@ export function promptDir(stateDir: string): string {
 
 export class QueueError extends Error {}
 
+/** The disk refused the request file (no space, no inodes): nothing was queued and nothing is left behind. */
+export class QueueWriteError extends Error {}
+
+/** A `.ID.json.tmp` older than this was left by a command that died; it no longer blocks the ID. */
+export const QUEUE_TMP_STALE_MS = 60_000;
+
 /** Enqueues a task request; refuses an invalid request (the daemon's own check) or one already queued. */
 export function enqueueTask(stateDir: string, req: TaskRequest): string {
   const check = checkTaskId(req.id);
@@ -44,26 +62,51 @@ export function enqueueTask(stateDir: string, req: TaskRequest): string {
   const parsed = requestSchema.safeParse(req);
   if (!parsed.success) throw new QueueError(parsed.error.issues.map((i) => i.message).join('; '));
   const dir = queueDir(stateDir);
-  ensureStateDir(stateDir);
-  mkdirSync(dir, { recursive: true, mode: 0o750 });
   const final = join(dir, `${req.id}.json`);
-  if (existsSync(final)) throw new QueueError(`task ${req.id} is already queued (${final})`);
   const tmp = join(dir, `.${req.id}.json.tmp`);
-  let fd: number;
+  let created = false;
   try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o640);
+    ensureStateDir(stateDir);
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    if (existsSync(final)) throw new QueueError(`task ${req.id} is already queued (${final})`);
+    const fd = openExclusive(tmp, req.id);
+    created = true;
+    try {
+      const buf = Buffer.from(JSON.stringify(req) + '\n');
+      for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, final);
+    return final;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new QueueError(`task ${req.id} is being queued by another command`);
-    throw err;
+    if (created) rmSync(tmp, { force: true }); // a failed add leaves nothing behind
+    if (err instanceof QueueError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new QueueWriteError(
+      `cannot queue task ${req.id} in ${dir}: ${e.code === 'ENOSPC' ? 'the disk is full (no space or no inodes left)' : e.message}; nothing was queued`,
+    );
   }
+}
+
+/** Creates the request's temporary file; one that a dead command left long ago is taken over. */
+function openExclusive(tmp: string, id: string): number {
+  const open = () => openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o640);
   try {
-    writeSync(fd, JSON.stringify(req) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    return open();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  renameSync(tmp, final);
-  return final;
+  let age = 0;
+  try {
+    age = Date.now() - statSync(tmp).mtimeMs;
+  } catch {
+    return open(); // removed meanwhile
+  }
+  if (age <= QUEUE_TMP_STALE_MS) throw new QueueError(`task ${id} is being queued by another command`);
+  rmSync(tmp, { force: true });
+  return open();
 }
 
 export interface QueueEntry {

@@ -1,9 +1,17 @@
 // The local queue: `warden task add` drops a request file; the daemon reads it on its next poll.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { enqueueTask, QueueError, queueDir, readQueue, rejectQueued, removeQueued } from '../../../src/tasks/local-queue.ts';
+import {
+  enqueueTask,
+  QueueError,
+  queueDir,
+  QueueWriteError,
+  readQueue,
+  rejectQueued,
+  removeQueued,
+} from '../../../src/tasks/local-queue.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
 
 const tmp = tempRoot('local-queue-test');
@@ -16,6 +24,29 @@ describe('enqueueTask', () => {
     assert.equal(file, join(queueDir(stateDir), 'gh-1.json'));
     assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), req('gh-1'));
     assert.deepEqual(readdirSync(queueDir(stateDir)), ['gh-1.json']);
+  });
+
+  test('a temp file another command is writing blocks the ID; one left over a minute ago is taken over', () => {
+    const stateDir = tmp.fresh('s');
+    mkdirSync(queueDir(stateDir), { recursive: true });
+    const t = join(queueDir(stateDir), '.a.json.tmp');
+    writeFileSync(t, '');
+    assert.throws(() => enqueueTask(stateDir, req('a')), /being queued by another command/);
+    assert.ok(existsSync(t), 'not ours to remove');
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(t, old, old);
+    enqueueTask(stateDir, req('a'));
+    assert.deepEqual(readdirSync(queueDir(stateDir)), ['a.json']);
+  });
+
+  test('a write the filesystem refuses leaves nothing behind and says nothing was queued', () => {
+    // a regular file where the queue directory should be: mkdir fails, as on a disk with no inodes
+    const stateDir = tmp.fresh('s');
+    writeFileSync(queueDir(stateDir), '');
+    assert.throws(
+      () => enqueueTask(stateDir, req('a')),
+      (err: Error) => err instanceof QueueWriteError && /nothing was queued/.test(err.message),
+    );
   });
 
   test('an invalid ID is refused before anything is written', () => {
