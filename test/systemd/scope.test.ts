@@ -107,30 +107,32 @@ describe('systemd scopes', { skip }, () => {
     await h.stop(1000);
   });
 
-  test('systemd refuses a second scope of the same name, and warden adopts the running one instead of spawning', async () => {
+  test('systemd refuses a second scope of the same name: the spawn fails and the other unit is left alone', async () => {
     const dir = freshDir('dup');
     mkdirSync(`${dir}/wt`, { recursive: true });
     writeFileSync(`${dir}/prompt`, 'sleep=1');
     const first = spawn('systemd-run', ['--scope', '--quiet', `--unit=${unitName('dup')}`, 'sleep', '30'], { stdio: 'ignore' });
     await waitFor('first scope active', () => unitProps(unitName('dup'), 'ActiveState').ActiveState === 'active');
     const ex = new SystemdExecutor({ user: lookupUser('warden'), maxRuntimeMs: 60_000, stopGraceMs: 1000, memoryEnforced: true });
-    const h = await ex.spawn({
-      taskId: 'dup',
-      attempt: 1,
-      argv: [FAKE_WORKER],
-      cwd: `${dir}/wt`,
-      stdinFile: `${dir}/prompt`,
-      logFile: `${dir}/log`,
-      runBase: `${dir}/run/dup.1`,
-      memoryMax: 256 * 1024 ** 2,
-      cpuQuota: 100,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    });
-    assert.equal(h.pid, first.pid, 'the handle is the already-running scope process');
+    await assert.rejects(
+      ex.spawn({
+        taskId: 'dup',
+        attempt: 1,
+        argv: [FAKE_WORKER],
+        cwd: `${dir}/wt`,
+        stdinFile: `${dir}/prompt`,
+        logFile: `${dir}/log`,
+        runBase: `${dir}/run/dup.1`,
+        memoryMax: 256 * 1024 ** 2,
+        cpuQuota: 100,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      }),
+      (err: Error) => err.name === 'SpawnError' && /refused the scope/.test(err.message),
+    );
     assert.match(readFileSync(`${dir}/log`, 'utf8'), /already loaded|already exists|fragment/);
-    await h.stop(1000);
-    const exit = await h.exited;
-    assert.notEqual(exit, undefined);
+    assert.equal(unitProps(unitName('dup'), 'ActiveState').ActiveState, 'active', "not warden's unit: left running");
+    sh('systemctl', ['stop', unitName('dup')]);
+    first.kill();
   });
 
   test('a stray warden-*.scope that belongs to no running task is stopped at start', async () => {
