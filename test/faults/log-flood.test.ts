@@ -17,7 +17,9 @@ const LOG_MAX = 1024 * 1024;
 test('a worker printing 200 MB: its running log stays near worker.log_max, keeps head and tail, verdict from the result event', async () => {
   const sb = makeSandbox({
     worker: {
-      command: [process.execPath, FLOOD, 'mb=200', 'exit=1'],
+      // 200 MB at 50 MB/s: a worker far chattier than any real one, but one warden's tail can follow
+      // (a burst written faster than warden gets to read it is cut only when warden reads; see README)
+      command: [process.execPath, FLOOD, 'mb=200', 'rate=50', 'exit=1'],
       log_max: '1M',
       startup_window: '0s',
       max_runtime: '2m',
