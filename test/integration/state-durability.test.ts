@@ -115,7 +115,13 @@ describe('a corrupt state file makes `run` exit 78 and leaves the file untouched
       const r = await cli(sb.configPath, ['run'], 15_000);
       assert.equal(r.code, 78, `exit code\n${r.stderr}`);
       assert.match(r.stderr, /state\.json/, 'names the file');
-      assert.match(r.stderr, /Restore it from \S*state\.json\.bak/, `says how to recover: ${r.stderr}`);
+      // there is no backup here, so the message must not send the owner to one
+      assert.match(
+        r.stderr,
+        /There is no \S*state\.json\.bak to restore from; move it aside deliberately/,
+        `says how to recover: ${r.stderr}`,
+      );
+      assert.doesNotMatch(r.stderr, /Restore it from/, 'names no missing backup');
       assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
       const after = fileStamp(path);
       assert.equal(after.bytes, before.bytes, 'the file is unchanged');
