@@ -5,28 +5,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parseConfigText } from '../../../src/config/load.ts';
 import { backoffCeiling, backoffDelay } from '../../../src/policy/backoff.ts';
 import { advanceBreaker, breakerGate, breakerOnFailure, closedBreaker, MAX_COOLDOWN_MS } from '../../../src/policy/breaker.ts';
 import { classifyExit, type ExitOutcome, type ExitReport } from '../../../src/policy/classify.ts';
 import { applyExit } from '../../../src/policy/attempt-end.ts';
 import { applyManualPause, applyResume } from '../../../src/policy/pauses.ts';
-import { coreSettingsFrom, type CoreSettings } from '../../../src/policy/settings.ts';
+import type { CoreSettings } from '../../../src/policy/settings.ts';
 import { addTask } from '../../../src/policy/task-changes.ts';
 import { planTick, runningCount } from '../../../src/policy/tick.ts';
 import { FAILURE_KINDS } from '../../../src/policy/failure-kind.ts';
 import { loadState, saveState } from '../../../src/state/store.ts';
-import { emptyState, type WardenState } from '../../../src/state/types.ts';
+import type { WardenState } from '../../../src/state/types.ts';
+import { DEFAULT_SETTINGS as DEFAULTS, NO_BREAKER } from '../../helpers/settings.ts';
+import { HOUR, MINUTE, SECOND } from '../../helpers/units.ts';
+import { exitReport as report, stateWith } from '../../helpers/tasks.ts';
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-
-/** The real defaults, resolved from a minimal config file. */
-const DEFAULTS: CoreSettings = coreSettingsFrom(parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n', 'minimal.toml'));
 const settings = (over: Partial<CoreSettings> = {}): CoreSettings => ({ ...DEFAULTS, ...over });
-/** A breaker that never opens, for tests about something else. */
-const NO_BREAKER = { failures: 1000, window: 10 * MINUTE, cooldown: 15 * MINUTE };
 
 const half = () => 0.5;
 
@@ -39,26 +33,6 @@ function lcg(seed: number): () => number {
   };
 }
 
-function stateWith(tasks: { id: string; priority?: number; createdAt?: number }[], s: CoreSettings = DEFAULTS): WardenState {
-  let state = emptyState(s.breaker.cooldown);
-  for (const t of tasks)
-    state = addTask(state, { id: t.id, promptFile: `/prompts/${t.id}.md`, priority: t.priority ?? 2, createdAt: t.createdAt ?? 0 }).state;
-  return state;
-}
-
-function report(over: Partial<ExitReport> = {}): ExitReport {
-  return {
-    spawnError: null,
-    worktreeError: null,
-    exitCode: 0,
-    signal: null,
-    durationMs: 5 * MINUTE,
-    timedOut: false,
-    oomKilled: false,
-    lost: false,
-    ...over,
-  };
-}
 const FAILED = report({ exitCode: 1 }); // exit_nonzero, well past the startup window
 const SUCCEEDED = report({ exitCode: 0 });
 
