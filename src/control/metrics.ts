@@ -39,7 +39,7 @@ export function countEvent(c: EventCounts, e: WardenEvent): void {
 
 export interface MetricsInput {
   status: StatusReport;
-  counts: EventCounts;
+  counts: Readonly<EventCounts>;
   ready: boolean;
   alerts: { channels: Record<string, ChannelStats>; suppressed: number } | null;
 }

@@ -4,6 +4,7 @@
 // QUEUE_TMP_STALE_MS ago (a command that is writing one right now is left alone).
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isSameProcessAlive } from '../executors/process-info.js';
 import { ATOMIC_TMP_MARK } from '../host/write-file-atomic.js';
 import { promptDir, QUEUE_TMP_STALE_MS, queueDir } from '../tasks/local-queue.js';
 
@@ -17,15 +18,6 @@ export function atomicTmpPid(name: string): number | null {
 
 export function isQueueTmp(name: string): boolean {
   return name.startsWith('.') && name.endsWith('.json.tmp');
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes stale temporary files; returns the paths removed. Never throws. */
@@ -53,7 +45,7 @@ export function removeStaleTemps(stateDir: string, now = Date.now()): string[] {
   // every such file of another PID is stale; the alert memory may also be written by `alert test`
   const daemonOnly = (name: string) => {
     const pid = atomicTmpPid(name);
-    return pid !== null && pid !== process.pid && (name.startsWith('state.json') || !processAlive(pid));
+    return pid !== null && pid !== process.pid && (name.startsWith('state.json') || !isSameProcessAlive(pid, null));
   };
   sweep(stateDir, daemonOnly);
   sweep(promptDir(stateDir), (name) => atomicTmpPid(name) !== null && atomicTmpPid(name) !== process.pid);

@@ -28,7 +28,12 @@ export class EventSink {
     this.deps.alerts?.emit(e);
   }
 
-  /** Event counts since the daemon started (a copy). */
+  /** Event counts since the daemon started, to read now (/metrics renders them at once). */
+  get current(): Readonly<EventCounts> {
+    return this.counts;
+  }
+
+  /** Event counts since the daemon started (a copy, for the digest to keep). */
   totals(): EventCounts {
     return structuredClone(this.counts);
   }

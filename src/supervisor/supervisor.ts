@@ -305,7 +305,7 @@ export class Supervisor implements ControlHandlers {
 
   metrics(): string {
     const alerts = this.deps.alerts?.stats() ?? null;
-    return renderMetrics({ status: this.status(), counts: this.events.totals(), ready: this.ready && !this.stopping, alerts });
+    return renderMetrics({ status: this.status(), counts: this.events.current, ready: this.ready && !this.stopping, alerts });
   }
 
   /** Event counts since the daemon started; the digest reports how they changed over its period. */
