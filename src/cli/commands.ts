@@ -83,6 +83,14 @@ export const COMMANDS = [
     example: 'warden status --json',
   },
   {
+    name: 'top',
+    args: [],
+    options: [],
+    summary: "live view: workers' memory and CPU, host, pauses, queue, events (q quits)",
+    details: 'Refreshes every 2 s from the control socket. Not a terminal (or NO_COLOR): one frame, then exit.',
+    example: 'warden top',
+  },
+  {
     name: 'tasks',
     args: [],
     options: [O.json],

@@ -4,14 +4,12 @@
 // and HANDLERS below runs the command. Bad input gets one clear line and a documented exit code
 // (exit-codes.ts, README.md "Command line"), never a stack trace.
 import { readFileSync } from 'node:fs';
-import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
-import { formatDuration, formatSize } from '../config/units.js';
-import { describeThrottled } from '../hardware/throttled.js';
+import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.js';
+import { formatSize } from '../config/units.js';
 import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
 import { StateLocked } from '../state/lock.js';
 import { loadState, StateError } from '../state/store.js';
 import type { Task } from '../state/types.js';
-import type { StatusReport } from '../supervisor/report.js';
 import { DEFAULT_PRIORITY, enqueueTask, QueueError, QueueWriteError } from '../tasks/local-queue.js';
 import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
 import { checkTaskId } from '../tasks/task-id.js';
@@ -20,6 +18,7 @@ import { bashCompletion } from './completion.js';
 import { EX_IOERR, EX_LOCKED, EX_NOT_RUNNING, EX_USAGE } from './exit-codes.js';
 import { LogsError, showLogs } from './logs.js';
 import { parseCommandLine, type OptionValues } from './parse.js';
+import { status } from './status.js';
 // The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
 // `task add` should not pay for the supervisor, the executors, alerts and jobs (docs/benchmarks.md).
 
@@ -48,6 +47,7 @@ const text = (v: OptionValues, name: string): string | undefined => (typeof v[na
 const HANDLERS: Record<CommandName, (c: Invocation) => number | Promise<number>> = {
   run: async ({ configPath }) => (await import('./run.js')).run(loadConfig(configPath), version()),
   status: ({ configPath, values }) => status(socketFor(configPath), flag(values, 'json')),
+  top: async ({ configPath }) => (await import('./top.js')).top(socketFor(configPath)),
   tasks: ({ configPath, values }) => tasks(socketFor(configPath), flag(values, 'json')),
   'task add': ({ configPath, args, values }) =>
     taskAdd(loadConfig(configPath), args, {
@@ -148,75 +148,6 @@ function socketFor(configPath: string): string {
     process.stderr.write(`warden: warning: ${configPath} has problems (a running daemon keeps its loaded config):\n${err.message}\n`);
     return socket ?? `${stateDir!.replace(/\/+$/, '')}/warden.sock`;
   }
-}
-
-async function status(socket: string, json: boolean): Promise<number> {
-  const s = await callDaemon<StatusReport>(socket, 'GET', '/status');
-  let onDisk: string | null = null;
-  try {
-    onDisk = sha256(readFileSync(s.config.path));
-  } catch {
-    onDisk = null;
-  }
-  const configChanged = onDisk !== s.config.sha256;
-  if (json) {
-    process.stdout.write(JSON.stringify({ ...s, config: { ...s.config, changedOnDisk: configChanged } }, null, 2) + '\n');
-    return 0;
-  }
-  const lines = [
-    `warden ${s.daemon.version}, pid ${s.daemon.pid}, up ${formatDuration(s.daemon.uptimeMs)}: ${s.summary}`,
-    `config:   ${s.config.path} sha256 ${s.config.sha256.slice(0, 12)}${configChanged ? '  WARNING: the file on disk has changed since the daemon loaded it (restart or reload to apply)' : ''}`,
-    `executor: ${s.executor.kind}${s.executor.enforcesLimits ? '' : '  (memory/CPU caps NOT enforced)'}; max_concurrent_workers=${s.settings.maxConcurrentWorkers} memory_max=${formatSize(s.settings.memoryMax)} cpu_quota=${s.settings.cpuQuota}%`,
-    ...s.executor.warnings.map((w) => `WARNING:  ${w}`),
-    `paused:   ${s.pause.paused ? s.pause.reasons.join(', ') : 'no'}`,
-    `breaker:  ${s.breaker.phase}${s.breaker.reason ? ` (${s.breaker.reason})` : ''}`,
-    `tasks:    ${Object.entries(s.tasks)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}`,
-  ];
-  const wp = s.workerPause;
-  if (wp?.workerAuth)
-    lines.push(
-      `WARNING:  claude is not logged in / API key invalid (${wp.workerAuth.reason}); log in as the worker user, then \`warden resume\``,
-    );
-  if (wp?.usageLimit) lines.push(`limit:    usage limit until ${new Date(wp.usageLimit.until).toLocaleString()} (${wp.usageLimit.reason})`);
-  if (wp?.budget) lines.push(`budget:   paused until ${new Date(wp.budget.until).toLocaleString()} (${wp.budget.reason})`);
-  if (s.cost)
-    lines.push(
-      `cost:     $${s.cost.todayUsd.toFixed(2)} today${s.cost.maxDailyCostUsd === null ? '' : ` of max_daily_cost_usd $${s.cost.maxDailyCostUsd.toFixed(2)}`}, $${s.cost.totalUsd.toFixed(2)} over all tasks`,
-    );
-  if (s.lastSample) {
-    const x = s.lastSample;
-    lines.push(
-      `host:     MemAvailable ${x.memAvailable === null ? '?' : formatSize(x.memAvailable)}, load1 ${x.load1 ?? '?'} on ${x.cpus} CPUs, memory PSI ${x.psiAvailable ? `${x.memoryPressure}%` : 'not available (PSI off)'}`,
-    );
-  }
-  if (s.hardware) lines.push(...hardwareLines(s));
-  lines.push(`workers:  ${s.workers.length === 0 ? 'none' : ''}`);
-  for (const w of s.workers)
-    lines.push(`  ${w.taskId}  attempt ${w.attempt}  pid ${w.pid}  up ${formatDuration(w.uptimeMs)}${w.unit ? `  ${w.unit}` : ''}`);
-  process.stdout.write(lines.join('\n') + '\n');
-  return 0;
-}
-
-function hardwareLines(s: StatusReport): string[] {
-  const h = s.hardware;
-  const temp =
-    h.temperatureC === null
-      ? 'not available'
-      : `${h.temperatureC.toFixed(1)} °C (${h.thermalZone}; max_temperature ${h.maxTemperature} °C)`;
-  const flags =
-    h.throttled === null
-      ? 'not available'
-      : `0x${h.throttled.raw.toString(16)}${h.throttled.raw === 0 ? ' (none)' : ` (${describeThrottled(h.throttled).join(', ')})`}`;
-  const lines = [`hardware: SoC temperature ${temp}; throttled ${flags}`];
-  for (const d of s.disk)
-    lines.push(
-      `disk:     ${d.role} ${d.path}: ${formatSize(d.freeBytes)} free, ${d.freeInodes === null ? 'inodes not counted' : `${d.freeInodes} inodes free`}`,
-    );
-  if (s.lastPause) lines.push(`last pause: ${s.lastPause.reason} at ${new Date(s.lastPause.since).toISOString()}`);
-  for (const n of h.notAvailable) lines.push(`note:     ${n}`);
-  return lines;
 }
 
 async function tasks(socket: string, json: boolean): Promise<number> {
