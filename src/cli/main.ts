@@ -10,13 +10,13 @@ import { formatDuration, formatSize } from '../config/units.js';
 import { describeThrottled } from '../hardware/throttled.js';
 import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
 import { StateLocked } from '../state/lock.js';
-import { loadState, StateError } from '../state/store.js';
-import type { Task } from '../state/types.js';
+import { StateError } from '../state/store.js';
 import type { StatusReport } from '../supervisor/report.js';
-import { DEFAULT_PRIORITY, enqueueTask, QueueError, QueueWriteError } from '../tasks/local-queue.js';
-import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
-import { checkTaskId } from '../tasks/task-id.js';
+import { QueueError, QueueWriteError } from '../tasks/local-queue.js';
+import { TaskInputError } from '../tasks/task-input.js';
 import { LogsError, showLogs } from './logs.js';
+import { daemonOrStateFile, offlineStatus } from './offline-state.js';
+import { taskCommand, tasksCommand } from './task-commands.js';
 // The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
 // `task add` should not pay for the supervisor, the executors, alerts and jobs (docs/benchmarks.md).
 
@@ -33,9 +33,12 @@ const USAGE = `usage: warden <command> [options]
 
   run                       run the supervisor in the foreground (SIGTERM/SIGINT stop it)
   status [--json]           workers, tasks by state, breaker, pause reason, config hash
-  tasks [--json]            every task with its state and attempts
+  tasks [--json] [--state S[,S]] [--failed]
+                            tasks with state, runs, failures, cost and note
   task add ID (--prompt TEXT | --prompt-file FILE) [--priority N]
                             queue a task (works whether or not the daemon runs)
+  task retry|cancel|remove ID, task priority ID N, task show ID [--json]
+                            act on one task (queued for the daemon when it is down)
   logs TASK [--follow]      the task's attempt logs, oldest first
   pause                     stop spawning (running workers keep running)
   resume                    clear a manual pause and close an open breaker
@@ -68,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
       prompt: { type: 'string' },
       'prompt-file': { type: 'string' },
       priority: { type: 'string' },
+      state: { type: 'string' },
+      failed: { type: 'boolean', default: false },
       'send-test': { type: 'boolean', default: false },
       readiness: { type: 'boolean', default: false },
       sysroot: { type: 'string' },
@@ -97,9 +102,9 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       return (await import('./run.js')).run(loadConfig(configPath), version());
     case 'status':
-      return status(socketFor(configPath), values.json);
+      return status(socketFor(configPath), values.json, () => loadConfig(configPath));
     case 'tasks':
-      return tasks(socketFor(configPath), values.json);
+      return tasksCommand(socketFor(configPath), () => loadConfig(configPath), values);
     case 'pause':
     case 'resume': {
       const r = await callDaemon<{ paused: string[] }>(socketFor(configPath), 'POST', `/${cmd}`);
@@ -114,8 +119,7 @@ async function main(argv: string[]): Promise<number> {
       if (sub !== 'test' || rest.length) throw new UsageError(`unknown command "alert ${sub ?? ''}": did you mean "alert test"?`);
       return alertTest(loadConfig(configPath));
     case 'task':
-      if (sub !== 'add') throw new UsageError(`unknown command "task ${sub ?? ''}": did you mean "task add ID --prompt TEXT"?`);
-      return taskAdd(loadConfig(configPath), rest, values);
+      return taskCommand(loadConfig(configPath), sub, rest, values);
     default:
       throw new UsageError(`unknown command "${cmd}"`);
   }
@@ -165,8 +169,11 @@ function socketFor(configPath: string): string {
   }
 }
 
-async function status(socket: string, json: boolean): Promise<number> {
-  const s = await callDaemon<StatusReport>(socket, 'GET', '/status');
+async function status(socket: string, json: boolean, loaded: () => LoadedConfig): Promise<number> {
+  // with the daemon down: the state file, read-only, under a first line saying so (exit 3)
+  const r = await daemonOrStateFile(() => callDaemon<StatusReport>(socket, 'GET', '/status'), loaded);
+  const s = r.offline ? await offlineStatus(loaded(), r.offline, version()) : r.answer;
+  if (r.offline && json) process.stderr.write(r.offline.headline + '\n');
   let onDisk: string | null = null;
   try {
     onDisk = sha256(readFileSync(s.config.path));
@@ -175,11 +182,14 @@ async function status(socket: string, json: boolean): Promise<number> {
   }
   const configChanged = onDisk !== s.config.sha256;
   if (json) {
-    process.stdout.write(JSON.stringify({ ...s, config: { ...s.config, changedOnDisk: configChanged } }, null, 2) + '\n');
-    return 0;
+    const offline = r.offline ? { daemonRunning: false, stateAsOf: r.offline.asOf } : {};
+    process.stdout.write(JSON.stringify({ ...s, ...offline, config: { ...s.config, changedOnDisk: configChanged } }, null, 2) + '\n');
+    return r.offline ? EX_NOT_RUNNING : 0;
   }
   const lines = [
-    `warden ${s.daemon.version}, pid ${s.daemon.pid}, up ${formatDuration(s.daemon.uptimeMs)}: ${s.summary}`,
+    r.offline
+      ? `${r.offline.headline}: ${s.summary}`
+      : `warden ${s.daemon.version}, pid ${s.daemon.pid}, up ${formatDuration(s.daemon.uptimeMs)}: ${s.summary}`,
     `config:   ${s.config.path} sha256 ${s.config.sha256.slice(0, 12)}${configChanged ? '  WARNING: the file on disk has changed since the daemon loaded it (restart or reload to apply)' : ''}`,
     `executor: ${s.executor.kind}${s.executor.enforcesLimits ? '' : '  (memory/CPU caps NOT enforced)'}; max_concurrent_workers=${s.settings.maxConcurrentWorkers} memory_max=${formatSize(s.settings.memoryMax)} cpu_quota=${s.settings.cpuQuota}%`,
     ...s.executor.warnings.map((w) => `WARNING:  ${w}`),
@@ -211,7 +221,7 @@ async function status(socket: string, json: boolean): Promise<number> {
   for (const w of s.workers)
     lines.push(`  ${w.taskId}  attempt ${w.attempt}  pid ${w.pid}  up ${formatDuration(w.uptimeMs)}${w.unit ? `  ${w.unit}` : ''}`);
   process.stdout.write(lines.join('\n') + '\n');
-  return 0;
+  return r.offline ? EX_NOT_RUNNING : 0;
 }
 
 function hardwareLines(s: StatusReport): string[] {
@@ -232,45 +242,6 @@ function hardwareLines(s: StatusReport): string[] {
   if (s.lastPause) lines.push(`last pause: ${s.lastPause.reason} at ${new Date(s.lastPause.since).toISOString()}`);
   for (const n of h.notAvailable) lines.push(`note:     ${n}`);
   return lines;
-}
-
-async function tasks(socket: string, json: boolean): Promise<number> {
-  const r = await callDaemon<{ tasks: Task[] }>(socket, 'GET', '/tasks');
-  if (json) {
-    process.stdout.write(JSON.stringify(r.tasks, null, 2) + '\n');
-    return 0;
-  }
-  const rows = r.tasks.sort((a, b) => a.priority - b.priority || a.createdAt - b.createdAt);
-  process.stdout.write(`${'TASK'.padEnd(24)} ${'STATE'.padEnd(10)} ${'PRIO'.padEnd(4)} ATTEMPTS  ${'COST'.padEnd(8)} TURNS  NOTE\n`);
-  for (const t of rows) {
-    process.stdout.write(
-      `${t.id.padEnd(24)} ${t.state.padEnd(10)} ${String(t.priority).padEnd(4)} ${String(t.attempts).padEnd(8)}  ${`$${(t.costUsd ?? 0).toFixed(2)}`.padEnd(8)} ${String(t.turns ?? 0).padEnd(5)}  ${t.note ?? ''}\n`,
-    );
-  }
-  return 0;
-}
-
-function taskAdd(loaded: LoadedConfig, rest: string[], values: { prompt?: string; 'prompt-file'?: string; priority?: string }): number {
-  const [id, ...extra] = rest;
-  if (id === undefined) throw new UsageError('task add needs an ID: warden task add ID --prompt TEXT');
-  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
-  const check = checkTaskId(id);
-  if (!check.ok) throw new UsageError(check.error);
-  if ((values.prompt === undefined) === (values['prompt-file'] === undefined))
-    throw new UsageError('give exactly one of --prompt TEXT or --prompt-file FILE');
-  // the same checks the daemon makes on the request file (src/tasks/task-input.ts, local-queue.ts)
-  const prompt = checkPrompt(values['prompt-file'] !== undefined ? readPromptFile(values['prompt-file']) : (values.prompt ?? ''));
-  const priority = values.priority === undefined ? DEFAULT_PRIORITY : parsePriority(values.priority);
-  const stateDir = loaded.config.supervisor.state_dir;
-  try {
-    const existing = loadState(stateDir, loaded.config.breaker.cooldown).state.tasks[id];
-    if (existing) throw new UsageError(`task ${id} already exists (state ${existing.state})`);
-  } catch (err) {
-    if (!(err instanceof StateError)) throw err; // an unreadable state is the daemon's to report
-  }
-  const file = enqueueTask(stateDir, { id, prompt, priority, addedAt: Date.now() });
-  process.stdout.write(`queued ${id} (priority ${priority}); the daemon picks it up within one poll (${file})\n`);
-  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -19,6 +19,7 @@ import { ConfigError } from '../config/load.js';
 import { lookupGroupId } from '../host/users.js';
 import type { Logger } from '../log/logger.js';
 import { DaemonAlreadyRunning } from './client.js';
+import { routeTask, type TaskCommandHandler } from './task-routes.js';
 
 export interface ControlHandlers {
   status(): unknown;
@@ -31,6 +32,8 @@ export interface ControlHandlers {
   liveness(): string | null;
   /** null when ready (started, not paused), else why not. */
   readiness(): string | null;
+  /** `warden task show|retry|cancel|remove|priority`: GET /tasks/<id>, POST /tasks/<id>/<command> (task-routes.ts). */
+  readonly taskCommands: TaskCommandHandler;
 }
 
 export interface ControlOptions {
@@ -172,6 +175,12 @@ function route(req: IncomingMessage, res: ServerResponse, h: ControlHandlers, ov
     if (overTcp && req.method !== 'GET') {
       return send(403, { error: `${key} is only accepted on the unix socket: the TCP port is read-only` });
     }
+    const perTask = routeTask(req.method ?? '', req.url ?? '', h.taskCommands);
+    if (perTask)
+      return void perTask.then(
+        (a) => send(a.status, a.body),
+        (err: Error) => send(500, { error: err.message }),
+      );
     switch (key) {
       case 'GET /status':
         return send(200, h.status());
