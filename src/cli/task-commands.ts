@@ -13,7 +13,7 @@ import { addTask } from '../policy/task-changes.js';
 import { withChangedTasks } from '../policy/task-index.js';
 import { loadState, StateError } from '../state/store.js';
 import type { Task, WardenState } from '../state/types.js';
-import { DEFAULT_PRIORITY, enqueueCommand, enqueueTask, readQueue } from '../tasks/local-queue.js';
+import { commandRequest, DEFAULT_PRIORITY, enqueueCommand, enqueueTask, readQueue } from '../tasks/local-queue.js';
 import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
 import { checkTaskId } from '../tasks/task-id.js';
 import { daemonOrStateFile } from './offline-state.js';
@@ -158,9 +158,7 @@ function projectedState(loaded: LoadedConfig, withAdds = true): WardenState {
       state = addTask(state, { id: r.id, promptFile: '', priority: r.priority, createdAt: r.addedAt }).state;
     } else if (e.command) {
       const cmd = e.command;
-      const req: TaskCommandRequest =
-        cmd.command === 'priority' ? { command: 'priority', priority: cmd.priority } : { command: cmd.command };
-      const d = decideTaskCommand(state, cmd.id, req, cmd.addedAt);
+      const d = decideTaskCommand(state, cmd.id, commandRequest(cmd), cmd.addedAt);
       if (d.kind === 'changed') state = d.state;
       else if (d.kind === 'stop_first') {
         state = { ...state, tasks: withChangedTasks(state.tasks, [{ ...d.task, state: 'cancelled', current: null }]) };

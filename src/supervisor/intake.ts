@@ -15,7 +15,7 @@ import { renderPrompt, type GhOptions, type GhResult, type GithubIssue } from '.
 import { GithubPoller } from '../tasks/github-source.js';
 import type { TaskCommandAnswer } from '../control/task-routes.js';
 import type { TaskCommandRequest } from '../policy/task-commands.js';
-import { promptDir, queueDir, readQueue, rejectQueued, removeQueued, type QueuedCommand } from '../tasks/local-queue.js';
+import { commandRequest, promptDir, queueDir, readQueue, rejectQueued, removeQueued, type QueuedCommand } from '../tasks/local-queue.js';
 import { reconcileGithub } from '../tasks/reconcile.js';
 import type { StateKeeper } from './state-keeper.js';
 
@@ -129,13 +129,12 @@ export class Intake {
 
   /** One queued command; false when it is still under way (the rest of the queue waits). */
   private applyCommand(file: string, cmd: QueuedCommand): boolean {
-    const req: TaskCommandRequest = cmd.command === 'priority' ? { command: 'priority', priority: cmd.priority } : { command: cmd.command };
     const done = (a: TaskCommandAnswer) => {
       if (!a.ok) this.setAside(file, 'rejected a queued task command', { task: cmd.id, command: cmd.command, refusal: a.line });
       else if (a.saved) removeQueued(file);
       else this.appliedUnsaved.add(file);
     };
-    const r = this.deps.commands.start(cmd.id, req);
+    const r = this.deps.commands.start(cmd.id, commandRequest(cmd));
     if (!(r instanceof Promise)) {
       done(r);
       return true;

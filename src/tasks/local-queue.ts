@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ensureDirsUnder, readRegularText } from '../host/safe-open.js';
 import { ensureStateDir } from '../state/store.js';
-import { TASK_COMMANDS } from '../policy/task-commands.js';
+import { TASK_COMMANDS, type TaskCommandRequest } from '../policy/task-commands.js';
 import { priorityProblem, promptProblem } from './task-input.js';
 import { checkTaskId } from './task-id.js';
 
@@ -59,6 +59,11 @@ const commandSchema = z.union([
   z.strictObject({ command: z.literal('priority'), id: z.string(), priority: prioritySchema, addedAt: z.number() }),
 ]);
 export type QueuedCommand = z.infer<typeof commandSchema>;
+
+/** A queued command as the daemon applies it. */
+export function commandRequest(cmd: QueuedCommand): TaskCommandRequest {
+  return cmd.command === 'priority' ? { command: 'priority', priority: cmd.priority } : { command: cmd.command };
+}
 
 /** Command files start with this; a task ID never does. */
 const COMMAND_PREFIX = '+';
