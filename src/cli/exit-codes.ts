@@ -18,9 +18,14 @@ export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
   },
   {
     code: EX_USAGE,
-    meaning: 'usage error: an unknown command or option (with "did you mean"), a missing or extra argument, bad input to `task add`',
+    meaning:
+      'usage error: an unknown command or option (with "did you mean"), a missing or extra argument, bad input to `task add`, a task command the state of the task refuses',
   },
-  { code: EX_NOT_RUNNING, meaning: 'the daemon is not running (no one answers on the control socket)' },
+  {
+    code: EX_NOT_RUNNING,
+    meaning:
+      'the daemon is not running (no one answers on the control socket); `status`, `tasks` and `task show` printed the state file instead',
+  },
   { code: EX_IOERR, meaning: '`EX_IOERR`: `task add` could not write its request (a full disk; nothing is left behind)' },
   {
     code: EX_LOCKED,

@@ -8,17 +8,16 @@ import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, type LoadedConfi
 import { formatSize } from '../config/units.js';
 import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
 import { StateLocked } from '../state/lock.js';
-import { loadState, StateError } from '../state/store.js';
-import type { Task } from '../state/types.js';
-import { DEFAULT_PRIORITY, enqueueTask, QueueError, QueueWriteError } from '../tasks/local-queue.js';
-import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
-import { checkTaskId } from '../tasks/task-id.js';
+import { StateError } from '../state/store.js';
+import { QueueError, QueueWriteError } from '../tasks/local-queue.js';
+import { parsePriority, TaskInputError } from '../tasks/task-input.js';
 import type { CommandName } from './commands.js';
 import { bashCompletion } from './completion.js';
 import { EX_IOERR, EX_LOCKED, EX_NOT_RUNNING, EX_USAGE } from './exit-codes.js';
 import { LogsError, showLogs } from './logs.js';
 import { parseCommandLine, type OptionValues } from './parse.js';
 import { status } from './status.js';
+import { runTaskCommand, taskAdd, taskShow, tasksCommand } from './task-commands.js';
 // The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
 // `task add` should not pay for the supervisor, the executors, alerts and jobs (docs/benchmarks.md).
 
@@ -46,15 +45,26 @@ const text = (v: OptionValues, name: string): string | undefined => (typeof v[na
 /** One handler per row of the command table (commands.ts); the type makes the two agree. */
 const HANDLERS: Record<CommandName, (c: Invocation) => number | Promise<number>> = {
   run: async ({ configPath }) => (await import('./run.js')).run(loadConfig(configPath), version()),
-  status: ({ configPath, values }) => status(socketFor(configPath), flag(values, 'json')),
+  status: ({ configPath, values }) => status(socketFor(configPath), flag(values, 'json'), () => loadConfig(configPath), version()),
   top: async ({ configPath }) => (await import('./top.js')).top(socketFor(configPath)),
-  tasks: ({ configPath, values }) => tasks(socketFor(configPath), flag(values, 'json')),
+  tasks: ({ configPath, values }) =>
+    tasksCommand(socketFor(configPath), () => loadConfig(configPath), {
+      json: flag(values, 'json'),
+      state: text(values, 'state'),
+      failed: flag(values, 'failed'),
+    }),
   'task add': ({ configPath, args, values }) =>
-    taskAdd(loadConfig(configPath), args, {
+    taskAdd(loadConfig(configPath), args[0]!, {
       prompt: text(values, 'prompt'),
       'prompt-file': text(values, 'prompt-file'),
       priority: text(values, 'priority'),
     }),
+  'task retry': ({ configPath, args }) => runTaskCommand(loadConfig(configPath), args[0]!, { command: 'retry' }),
+  'task cancel': ({ configPath, args }) => runTaskCommand(loadConfig(configPath), args[0]!, { command: 'cancel' }),
+  'task remove': ({ configPath, args }) => runTaskCommand(loadConfig(configPath), args[0]!, { command: 'remove' }),
+  'task priority': ({ configPath, args }) =>
+    runTaskCommand(loadConfig(configPath), args[0]!, { command: 'priority', priority: parsePriority(args[1]!) }),
+  'task show': ({ configPath, args, values }) => taskShow(loadConfig(configPath), args[0]!, flag(values, 'json')),
   logs: ({ configPath, args, values }) => showLogs(loadConfig(configPath).config.supervisor.state_dir, args[0]!, flag(values, 'follow')),
   pause: ({ configPath }) => pauseOrResume(socketFor(configPath), 'pause'),
   resume: ({ configPath }) => pauseOrResume(socketFor(configPath), 'resume'),
@@ -148,43 +158,6 @@ function socketFor(configPath: string): string {
     process.stderr.write(`warden: warning: ${configPath} has problems (a running daemon keeps its loaded config):\n${err.message}\n`);
     return socket ?? `${stateDir!.replace(/\/+$/, '')}/warden.sock`;
   }
-}
-
-async function tasks(socket: string, json: boolean): Promise<number> {
-  const r = await callDaemon<{ tasks: Task[] }>(socket, 'GET', '/tasks');
-  if (json) {
-    process.stdout.write(JSON.stringify(r.tasks, null, 2) + '\n');
-    return 0;
-  }
-  const rows = r.tasks.sort((a, b) => a.priority - b.priority || a.createdAt - b.createdAt);
-  process.stdout.write(`${'TASK'.padEnd(24)} ${'STATE'.padEnd(10)} ${'PRIO'.padEnd(4)} ATTEMPTS  ${'COST'.padEnd(8)} TURNS  NOTE\n`);
-  for (const t of rows) {
-    process.stdout.write(
-      `${t.id.padEnd(24)} ${t.state.padEnd(10)} ${String(t.priority).padEnd(4)} ${String(t.attempts).padEnd(8)}  ${`$${(t.costUsd ?? 0).toFixed(2)}`.padEnd(8)} ${String(t.turns ?? 0).padEnd(5)}  ${t.note ?? ''}\n`,
-    );
-  }
-  return 0;
-}
-
-function taskAdd(loaded: LoadedConfig, rest: string[], values: { prompt?: string; 'prompt-file'?: string; priority?: string }): number {
-  const id = rest[0]!; // the parser checked there is exactly one (commands.ts)
-  const check = checkTaskId(id);
-  if (!check.ok) throw new UsageError(check.error);
-  if ((values.prompt === undefined) === (values['prompt-file'] === undefined))
-    throw new UsageError('give exactly one of --prompt TEXT or --prompt-file FILE');
-  // the same checks the daemon makes on the request file (src/tasks/task-input.ts, local-queue.ts)
-  const prompt = checkPrompt(values['prompt-file'] !== undefined ? readPromptFile(values['prompt-file']) : (values.prompt ?? ''));
-  const priority = values.priority === undefined ? DEFAULT_PRIORITY : parsePriority(values.priority);
-  const stateDir = loaded.config.supervisor.state_dir;
-  try {
-    const existing = loadState(stateDir, loaded.config.breaker.cooldown).state.tasks[id];
-    if (existing) throw new UsageError(`task ${id} already exists (state ${existing.state})`);
-  } catch (err) {
-    if (!(err instanceof StateError)) throw err; // an unreadable state is the daemon's to report
-  }
-  const file = enqueueTask(stateDir, { id, prompt, priority, addedAt: Date.now() });
-  process.stdout.write(`queued ${id} (priority ${priority}); the daemon picks it up within one poll (${file})\n`);
-  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -3,12 +3,14 @@
 // edge asks the daemon. Times are local, with a relative form. The "not available" notes of
 // missing sensors are said once per daemon start, in its log and in `warden doctor`, not here.
 import { readFileSync } from 'node:fs';
-import { sha256 } from '../config/load.js';
+import { sha256, type LoadedConfig } from '../config/load.js';
 import { formatDuration, formatSize } from '../config/units.js';
 import { callDaemon } from '../control/client.js';
 import { describeThrottled } from '../hardware/throttled.js';
 import type { HistoryReport } from '../history/history.js';
 import type { StatusReport } from '../supervisor/report.js';
+import { EX_NOT_RUNNING } from './exit-codes.js';
+import { daemonOrStateFile, offlineStatus } from './offline-state.js';
 import { eventLines, historyLines, pauseLines, thresholdsText, usageText } from './view-parts.js';
 import { localTime, when } from './when.js';
 
@@ -16,8 +18,11 @@ import { localTime, when } from './when.js';
 const HISTORY_HOURS = 6;
 const HISTORY_COLUMNS = 60;
 
-export async function status(socket: string, json: boolean): Promise<number> {
-  const s = await callDaemon<StatusReport>(socket, 'GET', '/status');
+export async function status(socket: string, json: boolean, loaded: () => LoadedConfig, version: string): Promise<number> {
+  // with the daemon down: the state file, read-only, under a first line saying so (exit 3)
+  const r = await daemonOrStateFile(() => callDaemon<StatusReport>(socket, 'GET', '/status'), loaded);
+  const s = r.offline ? await offlineStatus(loaded(), r.offline, version) : r.answer;
+  if (r.offline && json) process.stderr.write(r.offline.headline + '\n');
   let onDisk: string | null = null;
   try {
     onDisk = sha256(readFileSync(s.config.path));
@@ -26,13 +31,16 @@ export async function status(socket: string, json: boolean): Promise<number> {
   }
   const configChanged = onDisk !== s.config.sha256;
   if (json) {
-    process.stdout.write(JSON.stringify({ ...s, config: { ...s.config, changedOnDisk: configChanged } }, null, 2) + '\n');
-    return 0;
+    const offline = r.offline ? { daemonRunning: false, stateAsOf: r.offline.asOf } : {};
+    process.stdout.write(JSON.stringify({ ...s, ...offline, config: { ...s.config, changedOnDisk: configChanged } }, null, 2) + '\n');
+    return r.offline ? EX_NOT_RUNNING : 0;
   }
   // a daemon from before GET /history answers 404: status goes on without the sparklines
-  const history = await callDaemon<HistoryReport>(socket, 'GET', `/history?hours=${HISTORY_HOURS}`).catch(() => null);
-  process.stdout.write(renderStatus(s, history, Date.now(), configChanged).join('\n') + '\n');
-  return 0;
+  const history = r.offline ? null : await callDaemon<HistoryReport>(socket, 'GET', `/history?hours=${HISTORY_HOURS}`).catch(() => null);
+  const lines = renderStatus(s, history, Date.now(), configChanged);
+  if (r.offline) lines[0] = `${r.offline.headline}: ${s.summary}`;
+  process.stdout.write(lines.join('\n') + '\n');
+  return r.offline ? EX_NOT_RUNNING : 0;
 }
 
 export function renderStatus(s: StatusReport, history: HistoryReport | null, now: number, configChanged: boolean): string[] {

@@ -19,6 +19,7 @@ import { ConfigError } from '../config/load.js';
 import { lookupGroupId } from '../host/users.js';
 import type { Logger } from '../log/logger.js';
 import { DaemonAlreadyRunning } from './client.js';
+import { routeTask, type TaskCommandHandler } from './task-routes.js';
 
 export interface ControlHandlers {
   status(): unknown;
@@ -31,6 +32,8 @@ export interface ControlHandlers {
   liveness(): string | null;
   /** null when ready (started, not paused), else why not. */
   readiness(): string | null;
+  /** `warden task show|retry|cancel|remove|priority`: GET /tasks/<id>, POST /tasks/<id>/<command> (task-routes.ts). */
+  readonly taskCommands: TaskCommandHandler;
 }
 
 export interface ControlOptions {
@@ -185,6 +188,12 @@ function route(
       if (hours === null) return send(400, { error: 'hours must be a number from 0.1 to 168' });
       return send(200, history(Date.now() - hours * 3_600_000));
     }
+    const perTask = routeTask(req.method ?? '', req.url ?? '', h.taskCommands);
+    if (perTask)
+      return void perTask.then(
+        (a) => send(a.status, a.body),
+        (err: Error) => send(500, { error: err.message }),
+      );
     switch (key) {
       case 'GET /status':
         return send(200, h.status());

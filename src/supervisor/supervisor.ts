@@ -33,6 +33,7 @@ import * as report from './report.js';
 import { runBase, Workers } from './workers.js';
 import type { SupervisorDeps } from './ports.js';
 import { StateKeeper } from './state-keeper.js';
+import { TaskCommands } from './task-commands.js';
 
 export class Supervisor implements ControlHandlers {
   private readonly keeper: StateKeeper;
@@ -47,6 +48,7 @@ export class Supervisor implements ControlHandlers {
   private readonly workers: Workers;
   private readonly host: HostWatch;
   private readonly intake: Intake;
+  readonly taskCommands: TaskCommands;
   private readonly launching = new Set<Promise<void>>();
   private readonly events: EventSink;
   private pruneJob: { stop(): void } | null = null;
@@ -68,7 +70,8 @@ export class Supervisor implements ControlHandlers {
     this.seen = new Observers({ ...deps, stateDir, now: this.now, workers: () => this.workers.views(), loaded: () => this.loaded });
     this.events = new EventSink({ log, alerts: deps.alerts, trail: this.seen });
     this.keeper = new StateKeeper({ stateDir, log, now: this.now, faulted: requestTick, recovered: requestTick });
-    const ctx = { log, now: this.now, config: () => this.config, requestTick };
+    const [state, commit] = [() => this.state, (next: WardenState, events: CoreEvent[]) => this.commit(next, events)];
+    const ctx = { log, now: this.now, config: () => this.config, requestTick, state, commit };
     this.workspace = deps.workspace ?? new PlainWorkspace(stateDir, gh, log);
     this.loop = new TickLoop({
       now: this.now,
@@ -99,11 +102,11 @@ export class Supervisor implements ControlHandlers {
         this.requestTick();
       },
     });
+    this.taskCommands = new TaskCommands({ ...ctx, workers: this.workers, released: (id) => this.releaseIfDone(id) });
     this.intake = new Intake({
       ...ctx,
+      commands: this.taskCommands,
       gh,
-      state: () => this.state,
-      commit: (next, events) => this.commit(next, events),
       keeper: this.keeper,
       cancel: (id, reason) => this.cancel(id, reason),
       stopWorker: (id) => this.workers.stopForLabel(id),
@@ -222,7 +225,7 @@ export class Supervisor implements ControlHandlers {
     if (r.stopped) this.stoppedAtShutdown.push(r.stopped);
     // the workspace goes only once the outcome is on disk (memory keeps it until a save succeeds)
     const saved = this.commit(r.state, r.events);
-    if (r.cancel) this.cancel(taskId, 'the issue no longer has the label (worker stopped)');
+    if (r.cancel) this.cancel(taskId, ended.cancelReason ?? 'the issue no longer has the label (worker stopped)');
     else if (saved && !r.stopped) this.releaseIfDone(taskId);
   }
 
