@@ -1,7 +1,19 @@
 // The CLI side of the control socket.
 import { request } from 'node:http';
+import { isPermissionError, permissionDenied } from '../host/permission.js';
 
 export class DaemonUnreachable extends Error {}
+
+/** The daemon answered, with an HTTP error status; `body` is its JSON answer. */
+export class DaemonRefused extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(message);
+  }
+}
 
 export function callDaemon<T = unknown>(socketPath: string, method: 'GET' | 'POST', path: string, timeoutMs = 5000): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -12,7 +24,8 @@ export function callDaemon<T = unknown>(socketPath: string, method: 'GET' | 'POS
         const text = Buffer.concat(chunks).toString('utf8');
         try {
           const body = JSON.parse(text) as T & { error?: string };
-          if ((res.statusCode ?? 500) >= 400) reject(new Error(body.error ?? `HTTP ${res.statusCode}`));
+          const code = res.statusCode ?? 500;
+          if (code >= 400) reject(new DaemonRefused(body.error ?? `HTTP ${code}`, code, body));
           else resolve(body);
         } catch {
           reject(new Error(`unexpected answer from the daemon: ${text.slice(0, 200)}`));
@@ -24,8 +37,7 @@ export function callDaemon<T = unknown>(socketPath: string, method: 'GET' | 'POS
       if (err instanceof DaemonUnreachable) return reject(err);
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
         reject(new DaemonUnreachable(`warden is not running (no daemon on ${socketPath})`));
-      else if (err.code === 'EACCES')
-        reject(new DaemonUnreachable(`permission denied on ${socketPath} (run as root or a member of the socket's group)`));
+      else if (isPermissionError(err)) reject(permissionDenied(socketPath, 'connect to the daemon on'));
       else reject(new DaemonUnreachable(`cannot reach the daemon on ${socketPath}: ${err.message}`));
     });
     req.end();

@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { isPermissionError, permissionDenied } from '../host/permission.js';
 import { ensureDirsUnder, readRegularText } from '../host/safe-open.js';
 import { ensureStateDir } from '../state/store.js';
 import { priorityProblem, promptProblem } from './task-input.js';
@@ -83,6 +84,7 @@ export function enqueueTask(stateDir: string, req: TaskRequest): string {
   } catch (err) {
     if (created) rmSync(tmp, { force: true }); // a failed add leaves nothing behind
     if (err instanceof QueueError) throw err;
+    if (isPermissionError(err)) throw permissionDenied(dir, 'queue a task in'); // README "Non-root use"
     const e = err as NodeJS.ErrnoException;
     throw new QueueWriteError(
       `cannot queue task ${req.id} in ${dir}: ${e.code === 'ENOSPC' ? 'the disk is full (no space or no inodes left)' : e.message}; nothing was queued`,
