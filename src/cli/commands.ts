@@ -172,6 +172,15 @@ export const COMMANDS = [
     example: 'warden resume',
   },
   {
+    name: 'reload',
+    args: [],
+    options: [],
+    summary: 're-read the config in the daemon: exit 0, or 78 with one line per problem',
+    details:
+      "The daemon re-reads the file it was started with (--config only finds the daemon's socket). A rejected config changes nothing: the daemon keeps running the old one. `systemctl reload warden` runs this.",
+    example: 'sudo warden reload',
+  },
+  {
     name: 'config check',
     args: [],
     options: [],

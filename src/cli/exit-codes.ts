@@ -1,6 +1,7 @@
 // Every exit code of the `warden` command, declared once. README.md's exit-code table is checked
 // against this list (test/unit/cli/exit-codes.test.ts). The numbers above 63 are sysexits.h's.
 import { EX_CONFIG } from '../config/load.js';
+import { EX_NOPERM } from '../host/permission.js';
 
 export const EX_USAGE = 2;
 export const EX_NOT_RUNNING = 3;
@@ -32,8 +33,13 @@ export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
     meaning: '`EX_TEMPFAIL`: `warden run` refused, another daemon holds the state directory or listens on the control socket',
   },
   {
+    code: EX_NOPERM,
+    meaning:
+      '`EX_NOPERM`: permission denied (the config, the control socket, the queue, the logs): one line naming the path and the fix, e.g. `add yourself to group warden: sudo usermod -aG warden $USER`',
+  },
+  {
     code: EX_CONFIG,
     meaning:
-      '`EX_CONFIG`: a bad config (one line per problem), an unreadable state file, a control socket or port that cannot be listened on',
+      '`EX_CONFIG`: a bad config (one line per problem; also `warden reload` of a config the daemon rejected), an unreadable state file, a control socket or port that cannot be listened on',
   },
 ];

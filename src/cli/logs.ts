@@ -1,12 +1,22 @@
 // `warden logs TASK [--follow]`: prints the task's attempt logs, oldest first, from
 // state_dir/logs/<task>/<attempt>.log. --follow keeps printing what the newest attempt writes
 // (and moves on to a newer attempt when one starts), until interrupted.
-import { closeSync, fstatSync, readSync, statSync, watch } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, readSync, statSync, watch } from 'node:fs';
+import { isPermissionError, permissionDenied } from '../host/permission.js';
 import { openRegular } from '../host/safe-open.js';
 import { attemptLogPath, attemptLogs, CUT_MARKER_PREFIX, taskLogDir } from '../log/attempt-logs.js';
 import { checkTaskId } from '../tasks/task-id.js';
 
 export class LogsError extends Error {}
+
+/** No logs listed: say so only if the directory is not simply closed to this user. */
+function mayRead(dir: string): void {
+  try {
+    accessSync(dir, constants.R_OK | constants.X_OK);
+  } catch (err) {
+    if (isPermissionError(err)) throw permissionDenied(dir, 'read the logs in');
+  }
+}
 
 function copyFrom(path: string, offset: number, out: NodeJS.WritableStream): number {
   let fd: number;
@@ -51,6 +61,7 @@ export async function showLogs(
   const check = checkTaskId(taskId);
   if (!check.ok) throw new LogsError(check.error);
   const attempts = attemptLogs(stateDir, taskId);
+  if (attempts.length === 0) mayRead(taskLogDir(stateDir, taskId));
   if (attempts.length === 0 && !follow) throw new LogsError(`no logs for task ${taskId} in ${taskLogDir(stateDir, taskId)}`);
   for (const a of attempts) {
     out.write(`==> attempt ${a} (${attemptLogPath(stateDir, taskId, a)}) <==\n`);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.js';
 import { formatSize } from '../config/units.js';
+import { EX_NOPERM, isPermissionError, permissionDenied, PermissionDenied } from '../host/permission.js';
 import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
 import { StateLocked } from '../state/lock.js';
 import { StateError } from '../state/store.js';
@@ -16,6 +17,7 @@ import { bashCompletion } from './completion.js';
 import { EX_IOERR, EX_LOCKED, EX_NOT_RUNNING, EX_USAGE } from './exit-codes.js';
 import { LogsError, showLogs } from './logs.js';
 import { parseCommandLine, type OptionValues } from './parse.js';
+import { reloadCommand } from './reload.js';
 import { status } from './status.js';
 import { runTaskCommand, taskAdd, taskShow, tasksCommand } from './task-commands.js';
 // The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
@@ -68,6 +70,7 @@ const HANDLERS: Record<CommandName, (c: Invocation) => number | Promise<number>>
   logs: ({ configPath, args, values }) => showLogs(loadConfig(configPath).config.supervisor.state_dir, args[0]!, flag(values, 'follow')),
   pause: ({ configPath }) => pauseOrResume(socketFor(configPath), 'pause'),
   resume: ({ configPath }) => pauseOrResume(socketFor(configPath), 'resume'),
+  reload: ({ configPath }) => reloadCommand(socketFor(configPath, false)), // the daemon reports the file's problems
   'config check': ({ configPath }) => configCheck(configPath),
   'alert test': ({ configPath }) => alertTest(loadConfig(configPath)),
   doctor: async ({ configPath, values }) =>
@@ -141,7 +144,7 @@ async function alertTest(loaded: LoadedConfig): Promise<number> {
  * daemon still runs its loaded config, so the CLI must still reach it: warn, then find the socket
  * from the raw text.
  */
-function socketFor(configPath: string): string {
+function socketFor(configPath: string, warn = true): string {
   try {
     return loadConfig(configPath).config.control.socket;
   } catch (err) {
@@ -155,7 +158,8 @@ function socketFor(configPath: string): string {
     const socket = /^\s*socket\s*=\s*"([^"]+)"/m.exec(text)?.[1];
     const stateDir = /^\s*state_dir\s*=\s*"([^"]+)"/m.exec(text)?.[1];
     if (!socket && !stateDir) throw err;
-    process.stderr.write(`warden: warning: ${configPath} has problems (a running daemon keeps its loaded config):\n${err.message}\n`);
+    if (warn)
+      process.stderr.write(`warden: warning: ${configPath} has problems (a running daemon keeps its loaded config):\n${err.message}\n`);
     return socket ?? `${stateDir!.replace(/\/+$/, '')}/warden.sock`;
   }
 }
@@ -181,6 +185,14 @@ main(process.argv.slice(2)).then(
     if (err instanceof QueueWriteError) {
       process.stderr.write(`warden: ${err.message}\n`);
       process.exit(EX_IOERR);
+    }
+    const path = (err as NodeJS.ErrnoException | null)?.path;
+    if (err instanceof PermissionDenied || (isPermissionError(err) && path)) {
+      // a file error not foreseen elsewhere is still a permission problem, with its path and fix
+      const line =
+        err instanceof PermissionDenied ? err.message : permissionDenied(path!, (err as NodeJS.ErrnoException).syscall ?? 'use').message;
+      process.stderr.write(`warden: ${line}\n`);
+      process.exit(EX_NOPERM);
     }
     if (err instanceof DaemonUnreachable) {
       process.stderr.write(`warden: ${err.message}\n`);

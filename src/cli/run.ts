@@ -1,13 +1,15 @@
 // `warden run`: the daemon. Its own module so that the other commands never load the supervisor,
 // the executors, alerts and jobs (src/cli/main.ts imports this only for `run`).
 import { hostProc, sampleHost } from '../admission/sample.js';
-import { buildChannels, createDispatcher, dispatcherSettings } from '../alerts/channels.js';
-import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { createDispatcher } from '../alerts/channels.js';
+import type { LoadedConfig } from '../config/load.js';
 import { chooseExecutor } from '../executors/choose.js';
 import { CronJobs } from '../jobs/cron.js';
 import { daemonJobs, DigestReporter } from '../jobs/digest.js';
 import { createLogger } from '../log/logger.js';
+import { grantGroupAccess } from '../state/group-access.js';
 import { acquireStateLock } from '../state/lock.js';
+import { createConfigReloader } from '../supervisor/config-reload.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { createNotifier } from '../systemd/notify.js';
 import { DEFAULT_GH } from '../tasks/github.js';
@@ -21,7 +23,19 @@ export async function run(loaded: LoadedConfig, version: string): Promise<number
   const { executor, warnings } = chooseExecutor(loaded.config, loaded.path);
   const notifier = createNotifier(process.env, 'systemd-notify', (m) => log.warn(m));
   const alerts = createDispatcher(loaded.config, loaded.path, log);
-  const supervisor = new Supervisor({
+  const jobs = new CronJobs(log);
+  let digest: DigestReporter | null = null;
+  // SIGHUP and POST /reload (`warden reload`, the unit's ExecReload): the same reload, one verdict
+  const reloadConfig = createConfigReloader({
+    path: loaded.path,
+    supervisor: () => supervisor,
+    alerts,
+    jobs,
+    digest: () => digest,
+    log,
+    notifier,
+  });
+  const supervisor: Supervisor = new Supervisor({
     loaded,
     executor,
     executorWarnings: warnings,
@@ -33,31 +47,16 @@ export async function run(loaded: LoadedConfig, version: string): Promise<number
     sample: process.env.WARDEN_SYSFS_ROOT ? (now) => sampleHost(now, { ...hostProc, sysRoot: process.env.WARDEN_SYSFS_ROOT }) : undefined,
     workspace: loaded.config.worktree ? new GitWorkspace(loaded.config.worktree, DEFAULT_GH, log) : undefined,
     alerts,
+    reloadConfig,
   });
-  const jobs = new CronJobs(log);
-  let digest: DigestReporter | null = null;
-  process.on('SIGHUP', () => {
-    notifier.reloading();
-    let result: { ok: true } | { ok: false; error: string };
-    try {
-      const next = loadConfig(loaded.path);
-      const channels = buildChannels(next.config.alerts, next.path); // an unreadable token file fails the reload
-      result = supervisor.reload(next);
-      if (result.ok) {
-        alerts.reconfigure(channels.channels, dispatcherSettings(next.config.alerts));
-        for (const w of channels.warnings) log.warn(w);
-        if (digest) jobs.replace(daemonJobs(next.config, digest));
-      }
-    } catch (err) {
-      result = { ok: false, error: err instanceof ConfigError ? err.message : (err as Error).message };
-    }
-    if (!result.ok) {
-      log.error('config reload failed; keeping the running config', { error: result.error });
-      alerts.emit({ type: 'config_reload_failed', error: result.error });
-    }
-    notifier.ready(supervisor.statusLine());
-  });
-  await supervisor.start();
+  process.on('SIGHUP', () => reloadConfig());
+  await supervisor.start(); // the state file exists from here on
+  grantGroupAccess(
+    loaded.config.supervisor.state_dir,
+    loaded.config.control.group,
+    log,
+    executor.kind === 'systemd' ? loaded.config.worker.user : null,
+  );
   digest = new DigestReporter(supervisor, alerts);
   jobs.replace(daemonJobs(loaded.config, digest));
   // SIGTERM and SIGINT belong to terminus on the control server (src/control/server.ts): it runs

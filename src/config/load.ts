@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse, TomlError } from 'smol-toml';
 import { configSchema, type Config } from './schema.js';
 import { locateKey } from './locate.js';
+import { isPermissionError, permissionDenied } from '../host/permission.js';
 
 export const EX_CONFIG = 78;
 export const DEFAULT_CONFIG_PATH = '/etc/warden/config.toml';
@@ -49,13 +50,11 @@ export function loadConfig(path: string): LoadedConfig {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    if (isPermissionError(err)) throw permissionDenied(path, 'read the config'); // exit 77, not 78: the file may be fine
     const why =
-      code === 'ENOENT'
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
         ? 'no such file (pass --config FILE or set WARDEN_CONFIG)'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : String((err as Error).message);
+        : String((err as Error).message);
     throw new ConfigError([{ file: path, message: `cannot read config: ${why}` }]);
   }
   return { config: parseConfigText(bytes.toString('utf8'), path), path, sha256: sha256(bytes) };

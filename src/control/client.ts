@@ -1,16 +1,18 @@
 // The CLI side of the control socket.
 import { request } from 'node:http';
+import { isPermissionError, permissionDenied } from '../host/permission.js';
 
 export class DaemonUnreachable extends Error {}
 
 /** Nothing listens on the socket (no file, or refused): the daemon is not running, as opposed to unreachable. */
 export class DaemonNotRunning extends DaemonUnreachable {}
 
-/** The daemon answered with an error (HTTP 4xx or 5xx); `status` tells a refusal (409) from a fault. */
+/** The daemon answered with an HTTP error status: `status` tells a refusal (409, 422) from a fault; `body` is its JSON answer. */
 export class DaemonError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    readonly body: unknown = null,
   ) {
     super(message);
   }
@@ -25,7 +27,8 @@ export function callDaemon<T = unknown>(socketPath: string, method: 'GET' | 'POS
         const text = Buffer.concat(chunks).toString('utf8');
         try {
           const body = JSON.parse(text) as T & { error?: string };
-          if ((res.statusCode ?? 500) >= 400) reject(new DaemonError(body.error ?? `HTTP ${res.statusCode}`, res.statusCode ?? 500));
+          const code = res.statusCode ?? 500;
+          if (code >= 400) reject(new DaemonError(body.error ?? `HTTP ${code}`, code, body));
           else resolve(body);
         } catch {
           reject(new Error(`unexpected answer from the daemon: ${text.slice(0, 200)}`));
@@ -37,8 +40,7 @@ export function callDaemon<T = unknown>(socketPath: string, method: 'GET' | 'POS
       if (err instanceof DaemonUnreachable) return reject(err);
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
         reject(new DaemonNotRunning(`warden is not running (no daemon on ${socketPath})`));
-      else if (err.code === 'EACCES')
-        reject(new DaemonUnreachable(`permission denied on ${socketPath} (run as root or a member of the socket's group)`));
+      else if (isPermissionError(err)) reject(permissionDenied(socketPath, 'connect to the daemon on'));
       else reject(new DaemonUnreachable(`cannot reach the daemon on ${socketPath}: ${err.message}`));
     });
     req.end();

@@ -18,6 +18,7 @@ import { dirname } from 'node:path';
 import { ConfigError } from '../config/load.js';
 import { lookupGroupId } from '../host/users.js';
 import type { Logger } from '../log/logger.js';
+import type { ReloadVerdict } from '../supervisor/config-reload.js';
 import { DaemonAlreadyRunning } from './client.js';
 import { routeTask, type TaskCommandHandler } from './task-routes.js';
 
@@ -26,6 +27,8 @@ export interface ControlHandlers {
   tasks(): unknown;
   pause(): unknown;
   resume(): unknown;
+  /** Re-read the config file; the verdict, with the problem lines of a rejected one. */
+  reloadConfig(): ReloadVerdict;
   /** Prometheus text. */
   metrics(): string;
   /** null when alive (the supervisor loop is turning), else why not. */
@@ -207,6 +210,10 @@ function route(
         return send(200, h.pause());
       case 'POST /resume':
         return send(200, h.resume());
+      case 'POST /reload': {
+        const verdict = h.reloadConfig();
+        return send(verdict.reloaded ? 200 : 422, verdict);
+      }
       default:
         return send(404, { error: `no route ${key}` });
     }

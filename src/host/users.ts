@@ -29,3 +29,21 @@ export function lookupGroupId(name: string, groupFile = '/etc/group'): number | 
   const f = accountFields(groupFile, name, 3);
   return f && /^\d+$/.test(f[2] ?? '') ? Number(f[2]) : null;
 }
+
+/** The name of a group ID, from /etc/group. */
+export function groupName(gid: number, groupFile = '/etc/group'): string | null {
+  const text = readOrNull(groupFile, 'utf8');
+  for (const line of text?.split('\n') ?? []) {
+    const f = line.split(':');
+    if (f.length >= 3 && f[2] === String(gid)) return f[0] ?? null;
+  }
+  return null;
+}
+
+/** Whether `user` belongs to `group` by /etc/passwd (primary group) or /etc/group (member list). */
+export function userInGroup(user: string, group: string, files = { passwd: '/etc/passwd', group: '/etc/group' }): boolean {
+  const g = accountFields(files.group, group, 4);
+  if (!g) return false;
+  if ((g[3] ?? '').split(',').includes(user)) return true;
+  return lookupUser(user, files.passwd)?.gid === Number(g[2]);
+}

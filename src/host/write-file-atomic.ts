@@ -2,7 +2,19 @@
 // temporary file beside it, fsync, rename over, fsync the directory. A crash leaves the old file
 // or the new one, never a torn write. A write that fails (a full disk: ENOSPC, EDQUOT) removes its
 // temporary file and leaves the old file as it was, so a failed write leaves nothing behind.
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchownSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { openRegular } from './safe-open.js';
 
@@ -17,6 +29,7 @@ export function writeFileAtomic(path: string, data: string, mode = 0o640): void 
   const fd = openRegular(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, mode); // never through a planted link
   try {
     try {
+      keepGroup(path, fd);
       writeAll(fd, Buffer.from(data));
       fsyncSync(fd);
     } finally {
@@ -32,6 +45,19 @@ export function writeFileAtomic(path: string, data: string, mode = 0o640): void 
     fsyncSync(dfd);
   } finally {
     closeSync(dfd);
+  }
+}
+
+/**
+ * The new file keeps the group of the one it replaces: a state file given to `[control] group`
+ * (src/state/group-access.ts), or by hand, stays readable by that group across writes.
+ */
+function keepGroup(path: string, fd: number): void {
+  try {
+    const old = lstatSync(path);
+    if (old.isFile() && old.gid !== fstatSync(fd).gid) fchownSync(fd, -1, old.gid);
+  } catch {
+    // no old file, or not allowed to: the new file keeps the default group
   }
 }
 

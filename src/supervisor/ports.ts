@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { Notifier } from '../systemd/notify.js';
 import type { GhOptions } from '../tasks/github.js';
 import type { Workspace } from '../worktree/workspace.js';
+import type { ReloadVerdict } from './config-reload.js';
 
 export interface SupervisorDeps {
   loaded: LoadedConfig;
@@ -29,4 +30,6 @@ export interface SupervisorDeps {
   workspace?: Workspace;
   /** How to run gh (tests put a fake one on PATH). */
   gh?: GhOptions;
+  /** The daemon's whole reload (config, alerts, jobs: src/supervisor/config-reload.ts), for POST /reload. */
+  reloadConfig?: () => ReloadVerdict;
 }

@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { isPermissionError, permissionDenied } from '../host/permission.js';
 import { ensureDirsUnder, readRegularText } from '../host/safe-open.js';
 import { ensureStateDir } from '../state/store.js';
 import { TASK_COMMANDS, type TaskCommandRequest } from '../policy/task-commands.js';
@@ -128,6 +129,7 @@ function writeRequest(stateDir: string, name: string, id: string, body: unknown,
   } catch (err) {
     if (created) rmSync(tmp, { force: true }); // a failed add leaves nothing behind
     if (err instanceof QueueError) throw err;
+    if (isPermissionError(err)) throw permissionDenied(dir, 'queue a task in'); // README "Non-root use"
     const e = err as NodeJS.ErrnoException;
     throw new QueueWriteError(
       `cannot queue task ${id} in ${dir}: ${e.code === 'ENOSPC' ? 'the disk is full (no space or no inodes left)' : e.message}; nothing was queued`,

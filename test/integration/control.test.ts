@@ -4,7 +4,7 @@
 // exit 0). Requests from another user run as a real other process (setpriv).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +13,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { CLI, FIXTURES } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { addTask, cleanupAll, makeSandbox, readStateFile, startDaemon, waitForStarts, writeConfig, type Sandbox } from './harness.ts';
+import {
+  addTask,
+  cleanupAll,
+  cli,
+  makeSandbox,
+  readStateFile,
+  startDaemon,
+  status,
+  waitForStarts,
+  writeConfig,
+  type Sandbox,
+} from './harness.ts';
 
 after(cleanupAll);
 
@@ -85,7 +96,7 @@ describe('the control socket keeps out everyone but root and its group', { skip:
     const member = asNobody(sb.socket, [USERS_GID]);
     assert.equal(member.stdout, 'HTTP 200', JSON.stringify(member));
 
-    // and the real CLI, as that outsider: one line, exit 3 (if that user can read this checkout)
+    // and the real CLI, as that outsider: one line naming the group, exit 77 (if that user can read this checkout)
     const readable =
       spawnSync('setpriv', [
         `--reuid=${NOBODY}`,
@@ -105,8 +116,11 @@ describe('the control socket keeps out everyone but root and its group', { skip:
       [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'status', '--config', sb.configPath],
       { encoding: 'utf8', timeout: 15_000 },
     );
-    assert.equal(cli.status, 3, cli.stderr);
-    assert.match(cli.stderr.trim(), /^warden: permission denied on .*warden\.sock \(run as root or a member of the socket's group\)$/);
+    assert.equal(cli.status, 77, cli.stderr);
+    assert.match(
+      cli.stderr.trim(),
+      /^warden: permission denied: cannot connect to the daemon on \S+warden\.sock; add yourself to group users: sudo usermod -aG users \$USER \(then log in again\)$/,
+    );
     assert.equal((await d.stop()).code, 0);
   });
 
@@ -135,6 +149,48 @@ test('pause and resume round-trip over the socket; /readyz follows, /healthz sta
   assert.equal((await call(sock(sb), 'GET', '/readyz')).status, 200);
   assert.equal((await call(sock(sb), 'GET', '/nope')).status, 404);
   assert.equal((await d.stop()).code, 0);
+});
+
+test('warden reload: a good config is applied at once (exit 0); a bad one prints its problem lines, exits 78 and changes nothing; SIGHUP still reloads', async () => {
+  const sb = makeSandbox();
+  const d = await startDaemon(sb);
+  const hash = async () => (await status(sb)).config.sha256;
+  const first = await hash();
+  const good = readFileSync(sb.configPath, 'utf8');
+
+  writeFileSync(sb.configPath, good + '\n[alerts]\nrepeat_after = "5m"\n');
+  const ok = await cli(sb.configPath, ['reload']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const second = await hash();
+  assert.notEqual(second, first, 'applied before the command returned');
+  assert.equal(ok.stdout, `reloaded ${sb.configPath} (sha256 ${second.slice(0, 12)})\n`);
+
+  writeFileSync(sb.configPath, good.replace(/^memory_max = .*$/m, 'memory_max = "lots"') + '\n[supervisor2]\nx = 1\n');
+  const bad = await cli(sb.configPath, ['reload']);
+  assert.equal(bad.code, 78, bad.stdout + bad.stderr);
+  const lines = bad.stderr.trim().split('\n');
+  assert.equal(lines.length, 3, bad.stderr);
+  assert.match(lines[0]!, /warden\.toml:\d+:\d+: worker\.memory_max: /);
+  assert.match(lines[1]!, /supervisor2: unknown/);
+  assert.equal(lines[2], `warden: reload rejected: the daemon keeps running the config it had (sha256 ${second.slice(0, 12)})`);
+  assert.doesNotMatch(bad.stderr, /^\s+at /m);
+  assert.equal(await hash(), second, 'still the config it had');
+  const answer = await call(sock(sb), 'POST', '/reload');
+  assert.equal(answer.status, 422);
+  assert.equal(answer.json().problems.length, 2);
+
+  writeFileSync(sb.configPath, good.replace('max_concurrent_workers = 1', 'max_concurrent_workers = 2'));
+  process.kill(d.pid, 'SIGHUP');
+  await waitFor('SIGHUP applied the config', async () => ((await hash()) !== second ? true : null));
+  assert.equal((await status(sb)).summary.startsWith('0/2 workers'), true);
+  assert.equal((await d.stop()).code, 0);
+});
+
+test('warden reload with no daemon: one line, exit 3', async () => {
+  const sb = makeSandbox();
+  const r = await cli(sb.configPath, ['reload']);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /^warden: warden is not running \(no daemon on /);
 });
 
 type Family = { name: string; type: string; metrics: { value: string; labels?: Record<string, string> }[] };

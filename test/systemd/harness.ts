@@ -84,6 +84,7 @@ export function installService(config: string, overrides: { watchdogSec?: number
   stopService(); // a test that failed half-way must not leave its daemon for the next one
   let unit = readFileSync(join(ROOT, 'systemd/warden.service'), 'utf8');
   unit = unit.replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${CLI} run --config ${config}`);
+  unit = unit.replace(/^ExecReload=.*$/m, `ExecReload=${process.execPath} ${CLI} reload --config ${config}`);
   unit = unit.replace(/^RestartSec=.*$/m, 'RestartSec=500ms');
   if (overrides.watchdogSec) unit = unit.replace(/^WatchdogSec=.*$/m, `WatchdogSec=${overrides.watchdogSec}s`);
   const env = Object.entries(overrides.env ?? {})

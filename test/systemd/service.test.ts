@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   addTask,
+  cli,
   ensureWorkerUser,
   freshDir,
   inHarness,
@@ -148,7 +149,7 @@ describe('warden.service', { skip }, () => {
     stopService();
   });
 
-  test('systemctl status shows the STATUS line, and a reload with a broken config keeps the old one running', async () => {
+  test('systemctl status shows the STATUS line; systemctl reload of a broken config fails visibly while the old one keeps running', async () => {
     const dir = freshDir('reload');
     const config = writeConfig(dir);
     installService(config);
@@ -159,19 +160,34 @@ describe('warden.service', { skip }, () => {
     });
     assert.match(st, /^0\/2 workers, 0 queued/);
     assert.match(sh('systemctl', ['status', '--no-pager', 'warden.service']).stdout, /Status: "0\/2 workers/);
-    const oldHash = status(config)!.config.sha256;
+    const before = status(config)!;
     const good = readFileSync(config, 'utf8');
-    writeFileSync(config, good + '\n[worker]\nmemory_max = "lots"\n');
+    writeFileSync(config, good.replace(/^memory_max = .*$/m, 'memory_max = "lots"'));
     const since = nowForJournal();
-    assert.equal(sh('systemctl', ['reload', 'warden.service']).code, 0);
-    await waitFor('reload failure logged', () => /config reload failed/.test(journal('warden.service', since)));
-    const s = status(config)!;
-    assert.equal(s.config.sha256, oldHash, 'still running the old config');
-    assert.equal(unitProps('warden.service', 'ActiveState').ActiveState, 'active');
+    const bad = sh('systemctl', ['reload', 'warden.service']);
+    assert.notEqual(bad.code, 0, 'systemctl reload fails on a rejected config');
+    assert.match(bad.stderr, /Job for warden\.service failed/);
+    // the problem lines reach the journal from ExecReload (warden reload), and the daemon logs its refusal
+    const j = await waitFor('the rejection in the journal', () => {
+      const text = journal('warden.service', since);
+      return /config reload failed/.test(text) && /memory_max/.test(text) && /reload rejected/.test(text) ? text : null;
+    });
+    assert.doesNotMatch(j, /^\s+at /m, 'no stack trace');
+    const after = status(config)!;
+    assert.equal(after.config.sha256, before.config.sha256, 'still running the old config');
+    assert.equal(after.daemon.pid, before.daemon.pid, 'the same daemon');
+    assert.deepEqual(unitProps('warden.service', 'ActiveState', 'MainPID'), { ActiveState: 'active', MainPID: String(before.daemon.pid) });
+    assert.equal(cli(config, 'reload').code, 78, 'warden reload itself exits 78');
+
     writeFileSync(config, good.replace('max_concurrent_workers = 2', 'max_concurrent_workers = 3'));
-    assert.equal(sh('systemctl', ['reload', 'warden.service']).code, 0);
-    await waitFor('new config applied', () => status(config)?.config.sha256 !== oldHash);
+    const ok = sh('systemctl', ['reload', 'warden.service']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.notEqual(status(config)?.config.sha256, before.config.sha256, 'applied when systemctl reload returns');
     await waitFor('status text follows', () => /^0\/3 workers/.test(unitProps('warden.service', 'StatusText').StatusText ?? ''));
+    // SIGHUP still reloads
+    writeFileSync(config, good.replace('max_concurrent_workers = 2', 'max_concurrent_workers = 4'));
+    assert.equal(sh('systemctl', ['kill', '-s', 'HUP', '--kill-who=main', 'warden.service']).code, 0);
+    await waitFor('SIGHUP applied', () => /^0\/4 workers/.test(unitProps('warden.service', 'StatusText').StatusText ?? ''));
     stopService();
   });
 
