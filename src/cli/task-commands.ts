@@ -14,7 +14,7 @@ import { withChangedTasks } from '../policy/task-index.js';
 import { loadState, StateError } from '../state/store.js';
 import type { Task, WardenState } from '../state/types.js';
 import { commandRequest, DEFAULT_PRIORITY, enqueueCommand, enqueueTask, readQueue } from '../tasks/local-queue.js';
-import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
+import { checkPrompt, parsePriority, priorityProblem, readPromptFile, TaskInputError } from '../tasks/task-input.js';
 import { checkTaskId } from '../tasks/task-id.js';
 import { daemonOrStateFile } from './offline-state.js';
 import { renderTasksTable, renderTaskShow, stateFilter, taskShowJson } from './tasks-view.js';
@@ -58,7 +58,7 @@ export const TASK_COMMAND_HELP = {
   'task priority': {
     summary: 'change the priority of a task that may still run (lower runs first)',
     usage: 'warden task priority ID N',
-    example: 'warden task priority gh-12 0   (a negative N: warden task priority gh-12 -- -5)',
+    example: 'warden task priority gh-12 0   (a negative N: warden task priority gh-12 --priority=-5)',
   },
   'task show': {
     summary: 'one task: every attempt with its outcome, exit, duration, cost, turns and log; PR URL, blocked reason',
@@ -92,14 +92,18 @@ export async function taskCommand(loaded: LoadedConfig, sub: string | undefined,
     case 'remove':
       return runCommand(loaded, oneId(sub, rest), { command: sub });
     case 'priority': {
-      const [id, n, ...extra] = rest;
+      // N as an argument, or as --priority=N (a negative N cannot follow ID as it stands: it reads as an option)
+      const [id, n = o.priority, ...extra] = rest;
       if (id === undefined || n === undefined || extra.length)
         throw new TaskInputError(`usage: ${TASK_COMMAND_HELP['task priority'].usage}`);
-      return runCommand(loaded, checkedId(id), { command: 'priority', priority: parsePriority(n) });
+      const priority = /^-?\d{1,10}$/.test(n.trim()) ? Number(n) : NaN;
+      const problem = priorityProblem(priority)?.replace(/got NaN$/, `got ${JSON.stringify(n)}`);
+      if (problem) throw new TaskInputError(`task priority: ${problem}`);
+      return runCommand(loaded, checkedId(id), { command: 'priority', priority });
     }
     default:
       throw new TaskInputError(
-        `unknown command "task ${sub ?? ''}": one of ${Object.keys(TASK_COMMAND_HELP)
+        `${sub === undefined ? 'warden task needs a command' : `unknown command "task ${sub}"`}: one of ${Object.keys(TASK_COMMAND_HELP)
           .filter((k) => k.startsWith('task '))
           .map((k) => k.slice(5))
           .join(', ')}`,
