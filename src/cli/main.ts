@@ -1,54 +1,27 @@
 #!/usr/bin/env node
-// warden's command line. Bad input gets one clear line and a distinct exit code:
-// 78 for config (EX_CONFIG), 2 for usage, 3 when the daemon is not running, 75 (EX_TEMPFAIL) when
-// `run` finds another daemon holding the state directory (or the control socket), 74 (EX_IOERR) when
-// `task add` cannot write its request (a full disk; nothing is left behind), 1 otherwise.
+// warden's command line. The commands, their arguments and options are declared once, in
+// commands.ts; parse.ts turns argv into a command, a help text or a usage error from that table,
+// and HANDLERS below runs the command. Bad input gets one clear line and a documented exit code
+// (exit-codes.ts, README.md "Command line"), never a stack trace.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, sha256, type LoadedConfig } from '../config/load.js';
-import { formatDuration, formatSize } from '../config/units.js';
-import { describeThrottled } from '../hardware/throttled.js';
+import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.js';
+import { formatSize } from '../config/units.js';
 import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
 import { StateLocked } from '../state/lock.js';
 import { StateError } from '../state/store.js';
-import type { StatusReport } from '../supervisor/report.js';
 import { QueueError, QueueWriteError } from '../tasks/local-queue.js';
-import { TaskInputError } from '../tasks/task-input.js';
+import { parsePriority, TaskInputError } from '../tasks/task-input.js';
+import type { CommandName } from './commands.js';
+import { bashCompletion } from './completion.js';
+import { EX_IOERR, EX_LOCKED, EX_NOT_RUNNING, EX_USAGE } from './exit-codes.js';
 import { LogsError, showLogs } from './logs.js';
-import { daemonOrStateFile, offlineStatus } from './offline-state.js';
-import { taskCommand, tasksCommand } from './task-commands.js';
+import { parseCommandLine, type OptionValues } from './parse.js';
+import { status } from './status.js';
+import { runTaskCommand, taskAdd, taskShow, tasksCommand } from './task-commands.js';
 // The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
 // `task add` should not pay for the supervisor, the executors, alerts and jobs (docs/benchmarks.md).
 
-export const EX_USAGE = 2;
-export const EX_NOT_RUNNING = 3;
-/** `warden run` refused: another daemon holds the state directory. The shipped unit does not restart on it. */
-export const EX_LOCKED = 75;
-/** sysexits' EX_IOERR: a file could not be written (a full disk). */
-export const EX_IOERR = 74;
-
 class UsageError extends Error {}
-
-const USAGE = `usage: warden <command> [options]
-
-  run                       run the supervisor in the foreground (SIGTERM/SIGINT stop it)
-  status [--json]           workers, tasks by state, breaker, pause reason, config hash
-  tasks [--json] [--state S[,S]] [--failed]
-                            tasks with state, runs, failures, cost and note
-  task add ID (--prompt TEXT | --prompt-file FILE) [--priority N]
-                            queue a task (works whether or not the daemon runs)
-  task retry|cancel|remove ID, task priority ID N, task show ID [--json]
-                            act on one task (queued for the daemon when it is down)
-  logs TASK [--follow]      the task's attempt logs, oldest first
-  pause                     stop spawning (running workers keep running)
-  resume                    clear a manual pause and close an open breaker
-  config check              validate the config and exit 0, or 78 with one line per problem
-  alert test                send a test alert to every configured channel; one line per channel
-  doctor [--json] [--send-test]
-                            check this host, the config and the daemon: pass/warn/fail lines, exit 1 on a fail
-  version
-
-options: --config FILE (else $WARDEN_CONFIG, else /etc/warden/config.toml)`;
 
 export function version(): string {
   try {
@@ -59,70 +32,88 @@ export function version(): string {
   }
 }
 
+/** What a handler gets: the config path (--config, else $WARDEN_CONFIG, else /etc), the arguments after the command's words, the options. */
+interface Invocation {
+  configPath: string;
+  args: string[];
+  values: OptionValues;
+}
+
+const flag = (v: OptionValues, name: string): boolean => v[name] === true;
+const text = (v: OptionValues, name: string): string | undefined => (typeof v[name] === 'string' ? v[name] : undefined);
+
+/** One handler per row of the command table (commands.ts); the type makes the two agree. */
+const HANDLERS: Record<CommandName, (c: Invocation) => number | Promise<number>> = {
+  run: async ({ configPath }) => (await import('./run.js')).run(loadConfig(configPath), version()),
+  status: ({ configPath, values }) => status(socketFor(configPath), flag(values, 'json'), () => loadConfig(configPath), version()),
+  top: async ({ configPath }) => (await import('./top.js')).top(socketFor(configPath)),
+  tasks: ({ configPath, values }) =>
+    tasksCommand(socketFor(configPath), () => loadConfig(configPath), {
+      json: flag(values, 'json'),
+      state: text(values, 'state'),
+      failed: flag(values, 'failed'),
+    }),
+  'task add': ({ configPath, args, values }) =>
+    taskAdd(loadConfig(configPath), args[0]!, {
+      prompt: text(values, 'prompt'),
+      'prompt-file': text(values, 'prompt-file'),
+      priority: text(values, 'priority'),
+    }),
+  'task retry': ({ configPath, args }) => runTaskCommand(loadConfig(configPath), args[0]!, { command: 'retry' }),
+  'task cancel': ({ configPath, args }) => runTaskCommand(loadConfig(configPath), args[0]!, { command: 'cancel' }),
+  'task remove': ({ configPath, args }) => runTaskCommand(loadConfig(configPath), args[0]!, { command: 'remove' }),
+  'task priority': ({ configPath, args }) =>
+    runTaskCommand(loadConfig(configPath), args[0]!, { command: 'priority', priority: parsePriority(args[1]!) }),
+  'task show': ({ configPath, args, values }) => taskShow(loadConfig(configPath), args[0]!, flag(values, 'json')),
+  logs: ({ configPath, args, values }) => showLogs(loadConfig(configPath).config.supervisor.state_dir, args[0]!, flag(values, 'follow')),
+  pause: ({ configPath }) => pauseOrResume(socketFor(configPath), 'pause'),
+  resume: ({ configPath }) => pauseOrResume(socketFor(configPath), 'resume'),
+  'config check': ({ configPath }) => configCheck(configPath),
+  'alert test': ({ configPath }) => alertTest(loadConfig(configPath)),
+  doctor: async ({ configPath, values }) =>
+    (await import('../doctor/cli.js')).doctorCommand(configPath, version(), {
+      json: flag(values, 'json'),
+      sendTest: flag(values, 'send-test'),
+      readiness: flag(values, 'readiness'),
+      sysroot: text(values, 'sysroot'),
+    }),
+  'completion bash': () => {
+    process.stdout.write(bashCompletion());
+    return 0;
+  },
+  version: () => {
+    process.stdout.write(`warden ${version()}\n`);
+    return 0;
+  },
+};
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      follow: { type: 'boolean', short: 'f', default: false },
-      prompt: { type: 'string' },
-      'prompt-file': { type: 'string' },
-      priority: { type: 'string' },
-      state: { type: 'string' },
-      failed: { type: 'boolean', default: false },
-      'send-test': { type: 'boolean', default: false },
-      readiness: { type: 'boolean', default: false },
-      sysroot: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const [cmd, sub, ...rest] = positionals;
-  if (values.help || cmd === undefined || cmd === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return cmd === undefined && !values.help ? EX_USAGE : 0;
-  }
-  const configPath = resolveConfigPath(values.config);
-  switch (cmd) {
-    case 'doctor':
-      return (await import('../doctor/cli.js')).doctorCommand(configPath, version(), {
-        json: values.json,
-        sendTest: values['send-test'],
-        readiness: values.readiness,
-        sysroot: values.sysroot,
-      });
+  const parsed = parseCommandLine(argv);
+  switch (parsed.kind) {
+    case 'help':
+      process.stdout.write(parsed.text + '\n');
+      return 0;
     case 'version':
       process.stdout.write(`warden ${version()}\n`);
       return 0;
-    case 'config':
-      if (sub !== 'check') throw new UsageError(`unknown command "config ${sub ?? ''}": did you mean "config check"?`);
-      return configCheck(configPath);
-    case 'run':
-      return (await import('./run.js')).run(loadConfig(configPath), version());
-    case 'status':
-      return status(socketFor(configPath), values.json, () => loadConfig(configPath));
-    case 'tasks':
-      return tasksCommand(socketFor(configPath), () => loadConfig(configPath), values);
-    case 'pause':
-    case 'resume': {
-      const r = await callDaemon<{ paused: string[] }>(socketFor(configPath), 'POST', `/${cmd}`);
-      process.stdout.write(r.paused.length ? `paused: ${r.paused.join(', ')}\n` : 'running: spawning is allowed\n');
-      return 0;
-    }
-    case 'logs': {
-      if (sub === undefined || rest.length) throw new UsageError('usage: warden logs TASK [--follow]');
-      return showLogs(loadConfig(configPath).config.supervisor.state_dir, sub, values.follow);
-    }
-    case 'alert':
-      if (sub !== 'test' || rest.length) throw new UsageError(`unknown command "alert ${sub ?? ''}": did you mean "alert test"?`);
-      return alertTest(loadConfig(configPath));
-    case 'task':
-      return taskCommand(loadConfig(configPath), sub, rest, values);
-    default:
-      throw new UsageError(`unknown command "${cmd}"`);
+    case 'no-command':
+      process.stderr.write(parsed.text + '\n');
+      return EX_USAGE;
+    case 'usage-error':
+      throw new UsageError(parsed.message);
+    case 'command':
+      return HANDLERS[parsed.name]({
+        configPath: resolveConfigPath(text(parsed.values, 'config')),
+        args: parsed.args,
+        values: parsed.values,
+      });
   }
+}
+
+async function pauseOrResume(socket: string, cmd: 'pause' | 'resume'): Promise<number> {
+  const r = await callDaemon<{ paused: string[] }>(socket, 'POST', `/${cmd}`);
+  process.stdout.write(r.paused.length ? `paused: ${r.paused.join(', ')}\n` : 'running: spawning is allowed\n');
+  return 0;
 }
 
 function configCheck(path: string): number {
@@ -169,85 +160,10 @@ function socketFor(configPath: string): string {
   }
 }
 
-async function status(socket: string, json: boolean, loaded: () => LoadedConfig): Promise<number> {
-  // with the daemon down: the state file, read-only, under a first line saying so (exit 3)
-  const r = await daemonOrStateFile(() => callDaemon<StatusReport>(socket, 'GET', '/status'), loaded);
-  const s = r.offline ? await offlineStatus(loaded(), r.offline, version()) : r.answer;
-  if (r.offline && json) process.stderr.write(r.offline.headline + '\n');
-  let onDisk: string | null = null;
-  try {
-    onDisk = sha256(readFileSync(s.config.path));
-  } catch {
-    onDisk = null;
-  }
-  const configChanged = onDisk !== s.config.sha256;
-  if (json) {
-    const offline = r.offline ? { daemonRunning: false, stateAsOf: r.offline.asOf } : {};
-    process.stdout.write(JSON.stringify({ ...s, ...offline, config: { ...s.config, changedOnDisk: configChanged } }, null, 2) + '\n');
-    return r.offline ? EX_NOT_RUNNING : 0;
-  }
-  const lines = [
-    r.offline
-      ? `${r.offline.headline}: ${s.summary}`
-      : `warden ${s.daemon.version}, pid ${s.daemon.pid}, up ${formatDuration(s.daemon.uptimeMs)}: ${s.summary}`,
-    `config:   ${s.config.path} sha256 ${s.config.sha256.slice(0, 12)}${configChanged ? '  WARNING: the file on disk has changed since the daemon loaded it (restart or reload to apply)' : ''}`,
-    `executor: ${s.executor.kind}${s.executor.enforcesLimits ? '' : '  (memory/CPU caps NOT enforced)'}; max_concurrent_workers=${s.settings.maxConcurrentWorkers} memory_max=${formatSize(s.settings.memoryMax)} cpu_quota=${s.settings.cpuQuota}%`,
-    ...s.executor.warnings.map((w) => `WARNING:  ${w}`),
-    `paused:   ${s.pause.paused ? s.pause.reasons.join(', ') : 'no'}`,
-    `breaker:  ${s.breaker.phase}${s.breaker.reason ? ` (${s.breaker.reason})` : ''}`,
-    `tasks:    ${Object.entries(s.tasks)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}`,
-  ];
-  const wp = s.workerPause;
-  if (wp?.workerAuth)
-    lines.push(
-      `WARNING:  claude is not logged in / API key invalid (${wp.workerAuth.reason}); log in as the worker user, then \`warden resume\``,
-    );
-  if (wp?.usageLimit) lines.push(`limit:    usage limit until ${new Date(wp.usageLimit.until).toLocaleString()} (${wp.usageLimit.reason})`);
-  if (wp?.budget) lines.push(`budget:   paused until ${new Date(wp.budget.until).toLocaleString()} (${wp.budget.reason})`);
-  if (s.cost)
-    lines.push(
-      `cost:     $${s.cost.todayUsd.toFixed(2)} today${s.cost.maxDailyCostUsd === null ? '' : ` of max_daily_cost_usd $${s.cost.maxDailyCostUsd.toFixed(2)}`}, $${s.cost.totalUsd.toFixed(2)} over all tasks`,
-    );
-  if (s.lastSample) {
-    const x = s.lastSample;
-    lines.push(
-      `host:     MemAvailable ${x.memAvailable === null ? '?' : formatSize(x.memAvailable)}, load1 ${x.load1 ?? '?'} on ${x.cpus} CPUs, memory PSI ${x.psiAvailable ? `${x.memoryPressure}%` : 'not available (PSI off)'}`,
-    );
-  }
-  if (s.hardware) lines.push(...hardwareLines(s));
-  lines.push(`workers:  ${s.workers.length === 0 ? 'none' : ''}`);
-  for (const w of s.workers)
-    lines.push(`  ${w.taskId}  attempt ${w.attempt}  pid ${w.pid}  up ${formatDuration(w.uptimeMs)}${w.unit ? `  ${w.unit}` : ''}`);
-  process.stdout.write(lines.join('\n') + '\n');
-  return r.offline ? EX_NOT_RUNNING : 0;
-}
-
-function hardwareLines(s: StatusReport): string[] {
-  const h = s.hardware;
-  const temp =
-    h.temperatureC === null
-      ? 'not available'
-      : `${h.temperatureC.toFixed(1)} °C (${h.thermalZone}; max_temperature ${h.maxTemperature} °C)`;
-  const flags =
-    h.throttled === null
-      ? 'not available'
-      : `0x${h.throttled.raw.toString(16)}${h.throttled.raw === 0 ? ' (none)' : ` (${describeThrottled(h.throttled).join(', ')})`}`;
-  const lines = [`hardware: SoC temperature ${temp}; throttled ${flags}`];
-  for (const d of s.disk)
-    lines.push(
-      `disk:     ${d.role} ${d.path}: ${formatSize(d.freeBytes)} free, ${d.freeInodes === null ? 'inodes not counted' : `${d.freeInodes} inodes free`}`,
-    );
-  if (s.lastPause) lines.push(`last pause: ${s.lastPause.reason} at ${new Date(s.lastPause.since).toISOString()}`);
-  for (const n of h.notAvailable) lines.push(`note:     ${n}`);
-  return lines;
-}
-
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    if (code !== 0 || process.argv[2] === 'run') process.exit(code);
+    if (code !== 0 || process.argv.slice(2).includes('run')) process.exit(code);
   },
   (err: unknown) => {
     if (err instanceof ConfigError) {
@@ -270,15 +186,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`warden: ${err.message}\n`);
       process.exit(EX_NOT_RUNNING);
     }
-    if (
-      err instanceof UsageError ||
-      err instanceof LogsError ||
-      err instanceof QueueError ||
-      err instanceof TaskInputError ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      // one line: node's argument parser explains some errors over several
-      process.stderr.write(`warden: ${(err as Error).message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
+    if (err instanceof UsageError || err instanceof LogsError || err instanceof QueueError || err instanceof TaskInputError) {
+      process.stderr.write(`warden: ${err.message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
       process.exit(EX_USAGE);
     }
     process.stderr.write(unexpectedErrorLine(err, process.env) + '\n');

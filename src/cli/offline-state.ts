@@ -69,6 +69,9 @@ export async function offlineStatus(loaded: LoadedConfig, o: OfflineState, versi
     notAvailable: [],
     lastPause: null,
     stateWriteFault: null,
+    usage: () => null, // no live cgroup reading for a daemon that is not there
+    configLoadedAt: o.asOf,
+    recentEvents: [],
   });
 }
 

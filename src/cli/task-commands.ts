@@ -14,61 +14,13 @@ import { withChangedTasks } from '../policy/task-index.js';
 import { loadState, StateError } from '../state/store.js';
 import type { Task, WardenState } from '../state/types.js';
 import { commandRequest, DEFAULT_PRIORITY, enqueueCommand, enqueueTask, readQueue } from '../tasks/local-queue.js';
-import { checkPrompt, parsePriority, priorityProblem, readPromptFile, TaskInputError } from '../tasks/task-input.js';
+import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
 import { checkTaskId } from '../tasks/task-id.js';
+import { EX_NOT_RUNNING, EX_USAGE } from './exit-codes.js';
 import { daemonOrStateFile } from './offline-state.js';
 import { renderTasksTable, renderTaskShow, stateFilter, taskShowJson } from './tasks-view.js';
 
-const EX_USAGE = 2;
-const EX_NOT_RUNNING = 3;
-
-/** For the command table and per-command help: a one-line summary, the usage line and an example. */
-export interface CommandHelp {
-  summary: string;
-  usage: string;
-  example: string;
-}
-
-export const TASK_COMMAND_HELP = {
-  tasks: {
-    summary: 'list tasks with state, priority, runs, failures, cost and note',
-    usage: 'warden tasks [--json] [--state S[,S]] [--failed]',
-    example: 'warden tasks --failed',
-  },
-  'task add': {
-    summary: 'queue a new task (works whether or not the daemon runs)',
-    usage: 'warden task add ID (--prompt TEXT | --prompt-file FILE) [--priority N]',
-    example: 'warden task add fix-readme --prompt "Fix the typos in README.md" --priority 1',
-  },
-  'task retry': {
-    summary: 'run a dead, blocked, cancelled or retry_wait task again now, attempts reset (history kept)',
-    usage: 'warden task retry ID',
-    example: 'warden task retry gh-12',
-  },
-  'task cancel': {
-    summary: 'cancel a pending or retry_wait task; a running one is stopped first (TERM, then KILL after stop_grace)',
-    usage: 'warden task cancel ID',
-    example: 'warden task cancel gh-12',
-  },
-  'task remove': {
-    summary: 'forget a finished task (succeeded, dead, blocked, cancelled); its logs stay',
-    usage: 'warden task remove ID',
-    example: 'warden task remove gh-12',
-  },
-  'task priority': {
-    summary: 'change the priority of a task that may still run (lower runs first)',
-    usage: 'warden task priority ID N',
-    example: 'warden task priority gh-12 0   (a negative N: warden task priority gh-12 --priority=-5)',
-  },
-  'task show': {
-    summary: 'one task: every attempt with its outcome, exit, duration, cost, turns and log; PR URL, blocked reason',
-    usage: 'warden task show ID [--json]',
-    example: 'warden task show gh-12',
-  },
-} as const satisfies Record<string, CommandHelp>;
-
 export interface TaskOptions {
-  json: boolean;
   prompt?: string;
   'prompt-file'?: string;
   priority?: string;
@@ -80,50 +32,16 @@ const refused = (line: string) => {
   return EX_USAGE;
 };
 
-/** `warden task SUB ...`. */
-export async function taskCommand(loaded: LoadedConfig, sub: string | undefined, rest: string[], o: TaskOptions): Promise<number> {
-  switch (sub) {
-    case 'add':
-      return taskAdd(loaded, rest, o);
-    case 'show':
-      return taskShow(loaded, oneId(sub, rest), o.json);
-    case 'retry':
-    case 'cancel':
-    case 'remove':
-      return runCommand(loaded, oneId(sub, rest), { command: sub });
-    case 'priority': {
-      // N as an argument, or as --priority=N (a negative N cannot follow ID as it stands: it reads as an option)
-      const [id, n = o.priority, ...extra] = rest;
-      if (id === undefined || n === undefined || extra.length)
-        throw new TaskInputError(`usage: ${TASK_COMMAND_HELP['task priority'].usage}`);
-      const priority = /^-?\d{1,10}$/.test(n.trim()) ? Number(n) : NaN;
-      const problem = priorityProblem(priority)?.replace(/got NaN$/, `got ${JSON.stringify(n)}`);
-      if (problem) throw new TaskInputError(`task priority: ${problem}`);
-      return runCommand(loaded, checkedId(id), { command: 'priority', priority });
-    }
-    default:
-      throw new TaskInputError(
-        `${sub === undefined ? 'warden task needs a command' : `unknown command "task ${sub}"`}: one of ${Object.keys(TASK_COMMAND_HELP)
-          .filter((k) => k.startsWith('task '))
-          .map((k) => k.slice(5))
-          .join(', ')}`,
-      );
-  }
-}
-
+/** The one ID a task command names, checked as `task add` checks it (the parser counted the arguments). */
 function checkedId(id: string): string {
   const check = checkTaskId(id);
   if (!check.ok) throw new TaskInputError(check.error);
   return id;
 }
 
-function oneId(sub: string, rest: string[]): string {
-  if (rest.length !== 1) throw new TaskInputError(`usage: ${TASK_COMMAND_HELP[`task ${sub}` as keyof typeof TASK_COMMAND_HELP].usage}`);
-  return checkedId(rest[0] as string);
-}
-
 /** retry, cancel, remove, priority: through the daemon, or queued for it. */
-async function runCommand(loaded: LoadedConfig, id: string, req: TaskCommandRequest): Promise<number> {
+export async function runTaskCommand(loaded: LoadedConfig, taskId: string, req: TaskCommandRequest): Promise<number> {
+  const id = checkedId(taskId);
   const c = loaded.config;
   const path = `/tasks/${id}/${req.command}${req.command === 'priority' ? `?value=${req.priority}` : ''}`;
   // a cancel may wait for a worker to stop: the grace, then KILL and its wait
@@ -173,7 +91,8 @@ function projectedState(loaded: LoadedConfig, withAdds = true): WardenState {
 }
 
 /** `warden task show ID [--json]`. */
-async function taskShow(loaded: LoadedConfig, id: string, json: boolean): Promise<number> {
+export async function taskShow(loaded: LoadedConfig, taskId: string, json: boolean): Promise<number> {
+  const id = checkedId(taskId);
   const c = loaded.config;
   let r: Awaited<ReturnType<typeof daemonOrStateFile<Task>>>;
   try {
@@ -210,10 +129,7 @@ export async function tasksCommand(
 }
 
 /** `warden task add`: queues a request file; the daemon takes it in on its next poll. */
-function taskAdd(loaded: LoadedConfig, rest: string[], values: TaskOptions): number {
-  const [id, ...extra] = rest;
-  if (id === undefined) throw new TaskInputError('task add needs an ID: warden task add ID --prompt TEXT');
-  if (extra.length) throw new TaskInputError(`unexpected arguments: ${extra.join(' ')}`);
+export function taskAdd(loaded: LoadedConfig, id: string, values: TaskOptions): number {
   checkedId(id);
   if ((values.prompt === undefined) === (values['prompt-file'] === undefined))
     throw new TaskInputError('give exactly one of --prompt TEXT or --prompt-file FILE');

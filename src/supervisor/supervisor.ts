@@ -24,6 +24,7 @@ import { DEFAULT_GH } from '../tasks/github.js';
 import { PlainWorkspace, type Workspace } from '../worktree/workspace.js';
 import { noteUnsavedShutdown, openDurably, reserveNote } from './durability.js';
 import { EventSink } from './event-sink.js';
+import { Observers } from './observers.js';
 import { HostWatch } from './host-watch.js';
 import { Intake } from './intake.js';
 import { TickLoop } from './loop.js';
@@ -56,6 +57,7 @@ export class Supervisor implements ControlHandlers {
   private stallRequested = false;
   private heldBy: string | null = null;
   private readonly pauses = new report.PauseTracker();
+  private readonly seen: Observers; // usage, history, config load time (for people, not decisions)
 
   constructor(private readonly deps: SupervisorDeps) {
     const { log, notifier } = deps;
@@ -64,8 +66,9 @@ export class Supervisor implements ControlHandlers {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.startedAt = this.now();
-    this.events = new EventSink({ log, alerts: deps.alerts });
     const [stateDir, gh, requestTick] = [deps.loaded.config.supervisor.state_dir, deps.gh ?? DEFAULT_GH, () => this.requestTick()];
+    this.seen = new Observers({ ...deps, stateDir, now: this.now, workers: () => this.workers.views(), loaded: () => this.loaded });
+    this.events = new EventSink({ log, alerts: deps.alerts, trail: this.seen });
     this.keeper = new StateKeeper({ stateDir, log, now: this.now, faulted: requestTick, recovered: requestTick });
     const [state, commit] = [() => this.state, (next: WardenState, events: CoreEvent[]) => this.commit(next, events)];
     const ctx = { log, now: this.now, config: () => this.config, requestTick, state, commit };
@@ -153,6 +156,7 @@ export class Supervisor implements ControlHandlers {
       configPath: this.loaded.path,
       log,
       handlers: this,
+      history: (since) => this.seen.read(since),
       // the one shutdown path: on SIGTERM/SIGINT terminus runs this, then closes the socket and exits
       onSignal: (signal) => this.shutdown(signal),
     });
@@ -182,6 +186,7 @@ export class Supervisor implements ControlHandlers {
     this.intake.ingestQueue();
     const now = this.now();
     const sample = this.host.sampleForTick(now);
+    this.seen.tick(sample);
     // a failed write (state, prompt, run files) is a disk problem too, until a retried save succeeds
     const problems = this.host.diskProblems(this.stateDir, this.config.admission.min_free_inodes).concat(this.keeper.problems());
     const d = applyDiskHealth(this.state, problems, now);
@@ -294,6 +299,7 @@ export class Supervisor implements ControlHandlers {
       ...this.host.view(),
       lastPause: this.pauses.last,
       stateWriteFault: this.keeper.writeFault,
+      ...this.seen.forStatus(),
     });
   }
 
