@@ -116,6 +116,8 @@ describe('refusals name the state, print one line and exit 2', () => {
       assert.deepEqual(oneLine(r.stderr), [line]);
     }
     assert.equal((await task(sb, 'run'))?.state, 'running', 'a refusal changes nothing');
+    const prio = await cli(sb.configPath, ['task', 'priority', 'run', '0']);
+    assert.deepEqual([prio.code, prio.stdout], [0, 'priority of run: 2 -> 0\n'], prio.stderr);
     const add = await cli(sb.configPath, ['task', 'add', 'done', '--prompt', 'again']);
     assert.equal(add.code, 2);
     assert.match(add.stderr, /^warden: task done already exists \(state succeeded\)\n$/);
