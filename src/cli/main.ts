@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-// warden's command line. Bad input gets one clear line and a distinct exit code:
-// 78 for config (EX_CONFIG), 2 for usage, 3 when the daemon is not running, 75 (EX_TEMPFAIL) when
-// `run` finds another daemon holding the state directory (or the control socket), 74 (EX_IOERR) when
-// `task add` cannot write its request (a full disk; nothing is left behind), 1 otherwise.
+// warden's command line. The commands, their arguments and options are declared once, in
+// commands.ts; parse.ts turns argv into a command, a help text or a usage error from that table,
+// and HANDLERS below runs the command. Bad input gets one clear line and a documented exit code
+// (exit-codes.ts, README.md "Command line"), never a stack trace.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.js';
 import { formatSize } from '../config/units.js';
 import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
@@ -14,38 +13,16 @@ import type { Task } from '../state/types.js';
 import { DEFAULT_PRIORITY, enqueueTask, QueueError, QueueWriteError } from '../tasks/local-queue.js';
 import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
 import { checkTaskId } from '../tasks/task-id.js';
+import type { CommandName } from './commands.js';
+import { bashCompletion } from './completion.js';
+import { EX_IOERR, EX_LOCKED, EX_NOT_RUNNING, EX_USAGE } from './exit-codes.js';
 import { LogsError, showLogs } from './logs.js';
+import { parseCommandLine, type OptionValues } from './parse.js';
 import { status } from './status.js';
 // The daemon (`run`), `doctor` and `alert test` load their modules when called: a `status` or
 // `task add` should not pay for the supervisor, the executors, alerts and jobs (docs/benchmarks.md).
 
-export const EX_USAGE = 2;
-export const EX_NOT_RUNNING = 3;
-/** `warden run` refused: another daemon holds the state directory. The shipped unit does not restart on it. */
-export const EX_LOCKED = 75;
-/** sysexits' EX_IOERR: a file could not be written (a full disk). */
-export const EX_IOERR = 74;
-
 class UsageError extends Error {}
-
-const USAGE = `usage: warden <command> [options]
-
-  run                       run the supervisor in the foreground (SIGTERM/SIGINT stop it)
-  status [--json]           workers, tasks by state, breaker, pause reason, config hash
-  top                       live view: workers' memory and CPU, host, pauses, queue, events (q quits)
-  tasks [--json]            every task with its state and attempts
-  task add ID (--prompt TEXT | --prompt-file FILE) [--priority N]
-                            queue a task (works whether or not the daemon runs)
-  logs TASK [--follow]      the task's attempt logs, oldest first
-  pause                     stop spawning (running workers keep running)
-  resume                    clear a manual pause and close an open breaker
-  config check              validate the config and exit 0, or 78 with one line per problem
-  alert test                send a test alert to every configured channel; one line per channel
-  doctor [--json] [--send-test]
-                            check this host, the config and the daemon: pass/warn/fail lines, exit 1 on a fail
-  version
-
-options: --config FILE (else $WARDEN_CONFIG, else /etc/warden/config.toml)`;
 
 export function version(): string {
   try {
@@ -56,71 +33,77 @@ export function version(): string {
   }
 }
 
+/** What a handler gets: the config path (--config, else $WARDEN_CONFIG, else /etc), the arguments after the command's words, the options. */
+interface Invocation {
+  configPath: string;
+  args: string[];
+  values: OptionValues;
+}
+
+const flag = (v: OptionValues, name: string): boolean => v[name] === true;
+const text = (v: OptionValues, name: string): string | undefined => (typeof v[name] === 'string' ? v[name] : undefined);
+
+/** One handler per row of the command table (commands.ts); the type makes the two agree. */
+const HANDLERS: Record<CommandName, (c: Invocation) => number | Promise<number>> = {
+  run: async ({ configPath }) => (await import('./run.js')).run(loadConfig(configPath), version()),
+  status: ({ configPath, values }) => status(socketFor(configPath), flag(values, 'json')),
+  top: async ({ configPath }) => (await import('./top.js')).top(socketFor(configPath)),
+  tasks: ({ configPath, values }) => tasks(socketFor(configPath), flag(values, 'json')),
+  'task add': ({ configPath, args, values }) =>
+    taskAdd(loadConfig(configPath), args, {
+      prompt: text(values, 'prompt'),
+      'prompt-file': text(values, 'prompt-file'),
+      priority: text(values, 'priority'),
+    }),
+  logs: ({ configPath, args, values }) => showLogs(loadConfig(configPath).config.supervisor.state_dir, args[0]!, flag(values, 'follow')),
+  pause: ({ configPath }) => pauseOrResume(socketFor(configPath), 'pause'),
+  resume: ({ configPath }) => pauseOrResume(socketFor(configPath), 'resume'),
+  'config check': ({ configPath }) => configCheck(configPath),
+  'alert test': ({ configPath }) => alertTest(loadConfig(configPath)),
+  doctor: async ({ configPath, values }) =>
+    (await import('../doctor/cli.js')).doctorCommand(configPath, version(), {
+      json: flag(values, 'json'),
+      sendTest: flag(values, 'send-test'),
+      readiness: flag(values, 'readiness'),
+      sysroot: text(values, 'sysroot'),
+    }),
+  'completion bash': () => {
+    process.stdout.write(bashCompletion());
+    return 0;
+  },
+  version: () => {
+    process.stdout.write(`warden ${version()}\n`);
+    return 0;
+  },
+};
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      follow: { type: 'boolean', short: 'f', default: false },
-      prompt: { type: 'string' },
-      'prompt-file': { type: 'string' },
-      priority: { type: 'string' },
-      'send-test': { type: 'boolean', default: false },
-      readiness: { type: 'boolean', default: false },
-      sysroot: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const [cmd, sub, ...rest] = positionals;
-  if (values.help || cmd === undefined || cmd === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return cmd === undefined && !values.help ? EX_USAGE : 0;
-  }
-  const configPath = resolveConfigPath(values.config);
-  switch (cmd) {
-    case 'doctor':
-      return (await import('../doctor/cli.js')).doctorCommand(configPath, version(), {
-        json: values.json,
-        sendTest: values['send-test'],
-        readiness: values.readiness,
-        sysroot: values.sysroot,
-      });
+  const parsed = parseCommandLine(argv);
+  switch (parsed.kind) {
+    case 'help':
+      process.stdout.write(parsed.text + '\n');
+      return 0;
     case 'version':
       process.stdout.write(`warden ${version()}\n`);
       return 0;
-    case 'config':
-      if (sub !== 'check') throw new UsageError(`unknown command "config ${sub ?? ''}": did you mean "config check"?`);
-      return configCheck(configPath);
-    case 'run':
-      return (await import('./run.js')).run(loadConfig(configPath), version());
-    case 'status':
-      return status(socketFor(configPath), values.json);
-    case 'top':
-      return (await import('./top.js')).top(socketFor(configPath));
-    case 'tasks':
-      return tasks(socketFor(configPath), values.json);
-    case 'pause':
-    case 'resume': {
-      const r = await callDaemon<{ paused: string[] }>(socketFor(configPath), 'POST', `/${cmd}`);
-      process.stdout.write(r.paused.length ? `paused: ${r.paused.join(', ')}\n` : 'running: spawning is allowed\n');
-      return 0;
-    }
-    case 'logs': {
-      if (sub === undefined || rest.length) throw new UsageError('usage: warden logs TASK [--follow]');
-      return showLogs(loadConfig(configPath).config.supervisor.state_dir, sub, values.follow);
-    }
-    case 'alert':
-      if (sub !== 'test' || rest.length) throw new UsageError(`unknown command "alert ${sub ?? ''}": did you mean "alert test"?`);
-      return alertTest(loadConfig(configPath));
-    case 'task':
-      if (sub !== 'add') throw new UsageError(`unknown command "task ${sub ?? ''}": did you mean "task add ID --prompt TEXT"?`);
-      return taskAdd(loadConfig(configPath), rest, values);
-    default:
-      throw new UsageError(`unknown command "${cmd}"`);
+    case 'no-command':
+      process.stderr.write(parsed.text + '\n');
+      return EX_USAGE;
+    case 'usage-error':
+      throw new UsageError(parsed.message);
+    case 'command':
+      return HANDLERS[parsed.name]({
+        configPath: resolveConfigPath(text(parsed.values, 'config')),
+        args: parsed.args,
+        values: parsed.values,
+      });
   }
+}
+
+async function pauseOrResume(socket: string, cmd: 'pause' | 'resume'): Promise<number> {
+  const r = await callDaemon<{ paused: string[] }>(socket, 'POST', `/${cmd}`);
+  process.stdout.write(r.paused.length ? `paused: ${r.paused.join(', ')}\n` : 'running: spawning is allowed\n');
+  return 0;
 }
 
 function configCheck(path: string): number {
@@ -184,9 +167,7 @@ async function tasks(socket: string, json: boolean): Promise<number> {
 }
 
 function taskAdd(loaded: LoadedConfig, rest: string[], values: { prompt?: string; 'prompt-file'?: string; priority?: string }): number {
-  const [id, ...extra] = rest;
-  if (id === undefined) throw new UsageError('task add needs an ID: warden task add ID --prompt TEXT');
-  if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const id = rest[0]!; // the parser checked there is exactly one (commands.ts)
   const check = checkTaskId(id);
   if (!check.ok) throw new UsageError(check.error);
   if ((values.prompt === undefined) === (values['prompt-file'] === undefined))
@@ -209,7 +190,7 @@ function taskAdd(loaded: LoadedConfig, rest: string[], values: { prompt?: string
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
-    if (code !== 0 || process.argv[2] === 'run') process.exit(code);
+    if (code !== 0 || process.argv.slice(2).includes('run')) process.exit(code);
   },
   (err: unknown) => {
     if (err instanceof ConfigError) {
@@ -232,15 +213,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`warden: ${err.message}\n`);
       process.exit(EX_NOT_RUNNING);
     }
-    if (
-      err instanceof UsageError ||
-      err instanceof LogsError ||
-      err instanceof QueueError ||
-      err instanceof TaskInputError ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      // one line: node's argument parser explains some errors over several
-      process.stderr.write(`warden: ${(err as Error).message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
+    if (err instanceof UsageError || err instanceof LogsError || err instanceof QueueError || err instanceof TaskInputError) {
+      process.stderr.write(`warden: ${err.message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
       process.exit(EX_USAGE);
     }
     process.stderr.write(unexpectedErrorLine(err, process.env) + '\n');
