@@ -20,6 +20,7 @@ import {
   encodeEvent,
   encodePoint,
   foldSample,
+  lineTime,
   minuteOf,
   POINT_INTERVAL_MS,
   type HistoryEvent,
@@ -30,8 +31,15 @@ import { RotatingLog } from './rotating-log.js';
 /** The most one generation of one log may hold; 2 generations x 2 logs is the directory's bound. */
 export const HISTORY_FILE_MAX = 192 * 1024;
 export const HISTORY_MAX_BYTES = 4 * HISTORY_FILE_MAX;
-/** The events status and `warden top` show without reading the files. */
+/** The events status and `warden top` show. */
 const RECENT_EVENTS = 10;
+/**
+ * The last hours are also kept in memory (at most 360 points and MEMORY_EVENTS events), so that
+ * `warden status` and `warden top`, which ask for 6 h, do not read the files: reading them grew
+ * the daemon's heap by about 12 MB after ten requests (docs/benchmarks.md).
+ */
+export const MEMORY_HOURS = 6;
+const MEMORY_EVENTS = 300;
 
 /** GET /history. */
 export interface HistoryReport {
@@ -55,6 +63,8 @@ export class History {
   private pending: HistoryPoint | null = null;
   private lastWrittenMinute = -Infinity;
   private readonly recentEvents: HistoryEvent[] = [];
+  private readonly memPoints: HistoryPoint[] = [];
+  private memEventsFrom = 0;
   private written = { day: '', bytes: 0 };
   private problem: string | null = null;
 
@@ -71,10 +81,15 @@ export class History {
       ensureDirsUnder(this.deps.stateDir, ['history']);
       const cut = this.points.repair() + this.eventLog.repair();
       if (cut > 0) this.deps.log.info('history: cut a torn last line (a crash during an append)', { bytes: cut });
-      const last = this.points.lines().at(-1);
-      const point = last === undefined ? null : decodePoint(last);
-      if (point) this.lastWrittenMinute = point.at;
-      for (const line of this.eventLog.lines().slice(-RECENT_EVENTS)) {
+      const from = this.deps.now() - MEMORY_HOURS * 3_600_000;
+      for (const line of this.points.lines()) {
+        const p = (lineTime(line) ?? 0) >= from ? decodePoint(line) : null;
+        if (p) this.memPoints.push(p);
+      }
+      this.lastWrittenMinute = this.memPoints.at(-1)?.at ?? -Infinity;
+      const lines = this.eventLog.lines();
+      this.memEventsFrom = lines.length > MEMORY_EVENTS ? (lineTime(lines[lines.length - MEMORY_EVENTS]!) ?? Infinity) : 0;
+      for (const line of lines.slice(-MEMORY_EVENTS)) {
         const e = decodeEvent(line);
         if (e) this.recentEvents.push(e);
       }
@@ -92,6 +107,9 @@ export class History {
       if (done.at > this.lastWrittenMinute) {
         this.lastWrittenMinute = done.at;
         this.write(this.points, encodePoint(done));
+        this.memPoints.push(done);
+        const from = this.deps.now() - MEMORY_HOURS * 3_600_000;
+        while ((this.memPoints[0]?.at ?? Infinity) < from) this.memPoints.shift();
       }
     }
     this.pending = foldSample(this.pending, s);
@@ -105,7 +123,7 @@ export class History {
   note(type: string, text: string): void {
     const e: HistoryEvent = { at: this.deps.now(), type, text };
     this.recentEvents.push(e);
-    if (this.recentEvents.length > RECENT_EVENTS) this.recentEvents.shift();
+    if (this.recentEvents.length > MEMORY_EVENTS) this.memEventsFrom = this.recentEvents.shift()!.at + 1;
     this.write(this.eventLog, encodeEvent(e));
   }
 
@@ -114,20 +132,29 @@ export class History {
     return this.recentEvents.slice(-n);
   }
 
-  /** Points and events since `since` (ms since the epoch), read from the files. */
+  /** Points and events since `since` (ms since the epoch): from memory for the last MEMORY_HOURS, else from the files. */
   read(since: number): HistoryReport {
     const now = this.deps.now();
-    const points: HistoryPoint[] = [];
-    for (const line of this.points.lines()) {
-      const p = decodePoint(line);
-      if (p && p.at >= since) points.push(p);
+    const fromMemory = since >= now - MEMORY_HOURS * 3_600_000 && since >= this.memEventsFrom;
+    let points: HistoryPoint[];
+    let events: HistoryEvent[];
+    if (fromMemory) {
+      points = this.memPoints.filter((p) => p.at >= since);
+      events = this.recentEvents.filter((e) => e.at >= since);
+    } else {
+      points = [];
+      events = [];
+      const inWindow = (line: string) => (lineTime(line) ?? 0) >= since;
+      for (const line of this.points.lines().filter(inWindow)) {
+        const p = decodePoint(line);
+        if (p && p.at >= since) points.push(p);
+      }
+      for (const line of this.eventLog.lines().filter(inWindow)) {
+        const e = decodeEvent(line);
+        if (e && e.at >= since) events.push(e);
+      }
     }
     if (this.pending && this.pending.at >= since && this.pending.at > this.lastWrittenMinute) points.push(this.pending);
-    const events: HistoryEvent[] = [];
-    for (const line of this.eventLog.lines()) {
-      const e = decodeEvent(line);
-      if (e && e.at >= since) events.push(e);
-    }
     return {
       since,
       until: now,

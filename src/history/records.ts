@@ -78,6 +78,17 @@ export function decodeEvent(line: string): HistoryEvent | null {
   return { at, type: o.e, text: o.x };
 }
 
+/**
+ * The time of a line without parsing it (every line starts `{"t":<ms>,`), so a read skips the lines
+ * before its window without building an object for each; null when the line does not start so.
+ */
+export function lineTime(line: string): number | null {
+  if (!line.startsWith('{"t":')) return null;
+  const end = line.indexOf(',', 5);
+  const t = Number(line.slice(5, end < 0 ? undefined : end));
+  return Number.isFinite(t) ? t : null;
+}
+
 function parseObject(line: string): Record<string, unknown> | null {
   try {
     const v: unknown = JSON.parse(line);

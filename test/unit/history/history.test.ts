@@ -90,6 +90,32 @@ describe('History', () => {
     assert.ok(r.written.bytes > 1440 * 50 && r.written.bytes < 1440 * 120, `${r.written.bytes} bytes written today`);
   });
 
+  test('the last 6 h come from memory and match what the files say', () => {
+    const dir = tmp.fresh();
+    const clock = { now: T0 };
+    const h = history(dir, clock);
+    for (let t = 0; t < 8 * HOUR; t += 30 * SECOND) {
+      clock.now = T0 + t;
+      h.sample(hostSample({ at: clock.now, load1: t / HOUR }));
+      if (t % (2 * MINUTE) === 0) h.events([{ type: 'task_spawn', taskId: `t${t}`, attempt: 1, probe: false }]);
+    }
+    const since = clock.now - 6 * HOUR;
+    const fromMemory = h.read(since);
+    const fromFiles = h.read(since - HOUR);
+    assert.deepEqual(
+      fromMemory.points,
+      fromFiles.points.filter((p) => p.at >= since),
+    );
+    assert.deepEqual(
+      fromMemory.events,
+      fromFiles.events.filter((e) => e.at >= since),
+    );
+    assert.ok(fromMemory.events.length >= 170 && fromMemory.points.length >= 359);
+    // after a restart, the memory is filled from the files
+    const again = history(dir, clock).read(since);
+    assert.deepEqual(again.points, fromMemory.points.slice(0, -1), 'all but the minute still open (lost with the process)');
+  });
+
   test('a history that cannot be written warns once and never throws', () => {
     const dir = tmp.fresh();
     const clock = { now: T0 };

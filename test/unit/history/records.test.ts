@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { HostSample } from '../../../src/admission/evaluate.ts';
-import { decodeEvent, decodePoint, encodeEvent, encodePoint, foldSample } from '../../../src/history/records.ts';
+import { decodeEvent, decodePoint, encodeEvent, encodePoint, foldSample, lineTime } from '../../../src/history/records.ts';
 import { hostSample } from '../../helpers/tasks.ts';
 import { GiB, MINUTE, SECOND } from '../../helpers/units.ts';
 
@@ -35,4 +35,11 @@ describe('history records', () => {
     assert.equal(decodeEvent('{"t":1}'), null);
     assert.equal(decodePoint('[1,2]'), null);
   });
+});
+
+test('lineTime reads a line time without parsing it; a foreign line has none', () => {
+  assert.equal(lineTime(encodeEvent({ at: 1234, type: 'x', text: 'y' })), 1234);
+  assert.equal(lineTime(encodePoint({ at: 60_000, memAvailable: 1, memoryPressure: 1, load1: 1, temperatureC: 1 })), 60_000);
+  assert.equal(lineTime('{"x":1}'), null);
+  assert.equal(lineTime('{"t":abc,'), null);
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseStatUsage, parseStatusMemory, readGroupUsage } from '../../../src/usage/process-group.ts';
+import { parseStatUsage, parseStatusMemory, readGroupUsage, treePids } from '../../../src/usage/process-group.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
 import { MiB } from '../../helpers/units.ts';
 
@@ -54,5 +54,30 @@ describe('process-group usage (the direct executor)', () => {
   test('the real /proc: this test process group is found, with memory and CPU', () => {
     const u = readGroupUsage(Number(parseStatUsage(readFileSync('/proc/self/stat', 'latin1'))?.pgrp));
     assert.ok(u && u.processes >= 1 && u.memoryBytes > 1 * MiB && u.cpuNs > 0, JSON.stringify(u));
+  });
+});
+
+describe('the process tree, where the kernel lists children', () => {
+  test('follows children of every thread, and sums only the tree', () => {
+    const root = fakeProc([
+      { pid: 100, pgrp: 100, utime: 10, stime: 0, rssKb: 1024, hwmKb: 1024 },
+      { pid: 101, pgrp: 100, utime: 10, stime: 0, rssKb: 1024, hwmKb: 1024 },
+      { pid: 102, pgrp: 555, utime: 10, stime: 0, rssKb: 1024, hwmKb: 1024 }, // moved to its own group, still a child
+      { pid: 200, pgrp: 100, utime: 99, stime: 0, rssKb: 99 * 1024, hwmKb: 1024 }, // same group, not in the tree
+    ]);
+    const kids = (pid: number, tid: number, list: string) => {
+      mkdirSync(join(root, String(pid), 'task', String(tid)), { recursive: true });
+      writeFileSync(join(root, String(pid), 'task', String(tid), 'children'), list);
+    };
+    kids(100, 100, '101 ');
+    kids(100, 103, '102 '); // a second thread of the leader started 102
+    kids(101, 101, '');
+    kids(102, 102, '');
+    assert.deepEqual(treePids(100, root), [100, 101, 102]);
+    assert.deepEqual(readGroupUsage(100, root), { source: 'proc', processes: 3, memoryBytes: 3 * MiB, peakBytes: 1 * MiB, cpuNs: 0.3e9 });
+  });
+
+  test('the real /proc: this process is the root of its own tree', () => {
+    assert.equal(treePids(process.pid)?.[0], process.pid);
   });
 });
