@@ -40,6 +40,10 @@ const USAGE = `usage: warden <command> [options]
   pause                     stop spawning (running workers keep running)
   resume                    clear a manual pause and close an open breaker
   config check              validate the config and exit 0, or 78 with one line per problem
+                            (also when it can never admit a worker on this host's memory)
+  config suggest [--template FILE]
+                            memory_max, min_available_memory and max_concurrent_workers sized
+                            for this host (with --template: that config file with them set)
   alert test                send a test alert to every configured channel; one line per channel
   doctor [--json] [--send-test]
                             check this host, the config and the daemon: pass/warn/fail lines, exit 1 on a fail
@@ -71,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
       'send-test': { type: 'boolean', default: false },
       readiness: { type: 'boolean', default: false },
       sysroot: { type: 'string' },
+      template: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -92,8 +97,10 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`warden ${version()}\n`);
       return 0;
     case 'config':
+      if (sub === 'suggest')
+        return (await import('../config/suggest.js')).suggestCommand({ template: values.template, sysroot: values.sysroot });
       if (sub !== 'check') throw new UsageError(`unknown command "config ${sub ?? ''}": did you mean "config check"?`);
-      return configCheck(configPath);
+      return configCheck(configPath, values.sysroot);
     case 'run':
       return (await import('./run.js')).run(loadConfig(configPath), version());
     case 'status':
@@ -121,8 +128,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function configCheck(path: string): number {
+async function configCheck(path: string, sysroot: string | undefined): Promise<number> {
   const { config, sha256: hash } = loadConfig(path);
+  // valid, but can it ever admit a worker on this host? (src/admission/fit.ts)
+  const { assertFitsHost, readMemTotal } = await import('../config/suggest.js');
+  assertFitsHost(path, config, readMemTotal(sysroot));
   process.stdout.write(
     `${path}: OK (sha256 ${hash.slice(0, 12)}): max_concurrent_workers=${config.supervisor.max_concurrent_workers} memory_max=${formatSize(config.worker.memory_max)} cpu_quota=${config.worker.cpu_quota}% executor=${config.executor.kind} state_dir=${config.supervisor.state_dir}\n`,
   );
@@ -189,6 +199,8 @@ async function status(socket: string, json: boolean): Promise<number> {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
   ];
+  const stuck = s.pause.pressure?.stuck;
+  if (stuck) lines.push(`WARNING:  no worker can start on this host: ${stuck.why}; ${stuck.fix}, then \`systemctl reload warden\``);
   const wp = s.workerPause;
   if (wp?.workerAuth)
     lines.push(

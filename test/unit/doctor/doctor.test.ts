@@ -171,6 +171,7 @@ describe('`warden doctor` on this host', () => {
       'config',
       'executor',
       'state',
+      'memory-fit',
       'systemd',
       'limit-probe',
       'raspberry-pi',
