@@ -106,7 +106,7 @@ const warden = spawn(process.execPath, [cli, 'run', '--config', configPath], { s
 let wardenExited = null;
 const wardenDone = new Promise((resolve) => warden.on('exit', (code, signal) => resolve((wardenExited = { code, signal }))));
 
-const seen = { ready: false, opened: false, halfOpen: false, probe: null, closed: false, closedAt: null };
+const seen = { ready: false, opened: false, halfOpen: false, probe: null, closed: false, closedAt: null, alloc: false };
 let finished = false;
 let checking = false;
 
@@ -152,8 +152,22 @@ async function onLogLine(line) {
       await showStatus('breaker closed');
     });
   }
+  if (!seen.alloc && /task alloc-200m (succeeded|failed|is dead)/.test(line)) {
+    seen.alloc = true;
+    narrate(() => say(ALLOC_STORY));
+  }
   if (/succeeded on attempt|is dead after|breaker closed/.test(line)) narrate(checkDone);
 }
+
+// What alloc-200m is there to show, and what this demo cannot show: the direct executor caps nothing.
+const ALLOC_STORY =
+  'alloc-200m allocated and touched 200 MB, then exited 0 (its log, shown at the end, says so).\n' +
+  'It is the task that shows the memory cap, and here it is NOT capped: this demo uses the direct\n' +
+  'executor (no root, no systemd), which runs workers as plain process groups. memory_max = "512M"\n' +
+  'is only written down; warden said so at start ("memory_max and cpu_quota are NOT enforced"). On a Pi, with\n' +
+  '[executor] kind = "systemd", each worker runs in its own scope with MemoryMax=512M and CPUQuota:\n' +
+  'a worker that grows past its cap is OOM-killed inside its scope, warden records it as oom_killed,\n' +
+  'and the rest of the host never feels it.';
 
 /** Done when no task is pending, running or waiting for a retry, and the breaker is closed. */
 async function checkDone() {
@@ -191,12 +205,26 @@ async function finish(s) {
         `as a probe, and closed when it succeeded. ${s.tasks.succeeded} tasks succeeded, ${s.tasks.dead} dead.\n` +
         `The demo's files stay in ${dir} (state.json, worker logs under state/logs/); delete them when done.`,
     );
+    say(tryNext());
   } else {
     say(
       `Every task finished in ${wall} s, but the breaker did ${seen.opened ? 'trip and did not close' : 'not trip'}: the demo did not show what it should. Please report this.`,
     );
   }
   process.exit(story && exit.code === 0 ? 0 : 1);
+}
+
+/** The commands to try next, against this demo's state (warden is stopped: restart it first for `top`). */
+function tryNext() {
+  const w = `node ${cli}`;
+  const c = `--config ${configPath}`;
+  return (
+    'Try next (in a second terminal, start the daemon again first:\n' +
+    `  ${w} run ${c})\n` +
+    `  ${w} top ${c}                         a live view of workers, host and queue (q quits)\n` +
+    `  ${w} task show fail-at-start ${c}     every attempt of the task that tripped the breaker\n` +
+    `  ${w} task retry fail-at-start ${c}    bring the dead task back: pending, attempts reset`
+  );
 }
 
 async function stopWarden() {

@@ -9,7 +9,8 @@
 #   scripts/with-systemd.sh up | down | exec CMD...
 #
 # Environment: NAME (machine name, default warden-test), BIND (colon-separated host directories
-# bound read-write at the same path; default: the current directory), BOOT_TIMEOUT (s, default 60).
+# bound read-write at the same path; default: the current directory), BOOT_TIMEOUT (s, default 60),
+# MASK (more units to mask in the container).
 #
 # What this machine needs, and why:
 #  - root, and systemd-nspawn (Debian: systemd-container, installed --no-install-recommends,
@@ -19,6 +20,9 @@
 #  - On a hybrid (cgroup v1) host, nspawn mounts the v1 controllers read-only and systemd 252 then
 #    treats memory/cpu as unsupported, silently ignoring MemoryMax/CPUQuota. The container's init
 #    therefore remounts them read-write before exec'ing systemd.
+#  - --volatile=yes gives the container a fresh /etc, where systemd's presets enable every service
+#    whose unit is under the host's /usr: a failing etcd.service (Debian's etcd-server) kept the
+#    boot from ever settling. Such services are masked on systemd's command line.
 #  - The container's boot runs systemd-tmpfiles, which empties /tmp: binding the host's /tmp (or
 #    /var, /run, /etc...) would wipe the host's copy. Those binds are refused.
 set -euo pipefail
@@ -54,6 +58,10 @@ up() {
     d="$mnt${path%/}/with-systemd-$NAME"; mkdir -p "$d"; echo "$d" >> "$RUNDIR/cgroups"
   done < /proc/self/cgroup
 
+  local masks=() u
+  for u in ${MASK:-} $(cd /usr/lib/systemd/system 2>/dev/null && ls etcd.service supervisor.service postgresql.service nats-server.service binfmt-support.service redis-server.service 2>/dev/null); do
+    masks+=("systemd.mask=$u")
+  done
   local INIT='while read -r _ m t _; do [ "$t" = cgroup ] && mount -o remount,bind,rw "$m"; done < /proc/self/mounts; exec /usr/lib/systemd/systemd "$@"'
   local binds=() b
   IFS=: read -ra _b <<< "$BIND"
@@ -69,7 +77,7 @@ up() {
   setsid bash -c 'for d in $(cat "$1/cgroups"); do echo $$ > "$d/cgroup.procs"; done; echo $$ > "$1/nspawn.pid"; shift; exec "$@"' _ "$RUNDIR" \
     systemd-nspawn -D / --volatile=yes --register=no --keep-unit --private-network \
       --machine="$NAME" --console=read-only --kill-signal=SIGRTMIN+3 "${binds[@]}" \
-      /bin/sh -c "$INIT" sh systemd.firstboot=off systemd.unit=multi-user.target \
+      /bin/sh -c "$INIT" sh systemd.firstboot=off systemd.unit=multi-user.target "${masks[@]}" \
     > "$RUNDIR/console.log" 2>&1 < /dev/null &
 
   local P="" L="" s="" c

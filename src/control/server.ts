@@ -19,6 +19,7 @@ import { ConfigError } from '../config/load.js';
 import { lookupGroupId } from '../host/users.js';
 import type { Logger } from '../log/logger.js';
 import { DaemonAlreadyRunning } from './client.js';
+import { routeTask, type TaskCommandHandler } from './task-routes.js';
 
 export interface ControlHandlers {
   status(): unknown;
@@ -31,6 +32,8 @@ export interface ControlHandlers {
   liveness(): string | null;
   /** null when ready (started, not paused), else why not. */
   readiness(): string | null;
+  /** `warden task show|retry|cancel|remove|priority`: GET /tasks/<id>, POST /tasks/<id>/<command> (task-routes.ts). */
+  readonly taskCommands: TaskCommandHandler;
 }
 
 export interface ControlOptions {
@@ -43,6 +46,8 @@ export interface ControlOptions {
   configPath: string;
   log: Logger;
   handlers: ControlHandlers;
+  /** GET /history[?hours=N]: host points and events since `since` (src/history/). */
+  history?: (since: number) => unknown;
   /** The daemon's shutdown, run once on SIGTERM or SIGINT before the listeners close. */
   onSignal(signal: NodeJS.Signals): Promise<void>;
 }
@@ -87,7 +92,7 @@ export async function startControlServer(o: ControlOptions): Promise<ControlServ
   const check = (why: string | null, what: string): Promise<void> =>
     why === null ? Promise.resolve() : Promise.reject(new HealthCheckError(what, { reason: why }));
   const tcpSockets = new WeakSet<Socket>();
-  const server = createServer((req, res) => route(req, res, h, tcpSockets.has(req.socket)));
+  const server = createServer((req, res) => route(req, res, h, tcpSockets.has(req.socket), o.history));
   let received: NodeJS.Signals | null = null;
   // terminus hands its hooks no signal name; note the first one (listeners run in order)
   for (const sig of SHUTDOWN_SIGNALS) process.on(sig, () => (received ??= sig));
@@ -162,7 +167,13 @@ export async function startControlServer(o: ControlOptions): Promise<ControlServ
   return { tcpPort };
 }
 
-function route(req: IncomingMessage, res: ServerResponse, h: ControlHandlers, overTcp: boolean): void {
+function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  h: ControlHandlers,
+  overTcp: boolean,
+  history?: (since: number) => unknown,
+): void {
   const send = (code: number, body: unknown) => {
     res.writeHead(code, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body) + '\n');
@@ -172,6 +183,17 @@ function route(req: IncomingMessage, res: ServerResponse, h: ControlHandlers, ov
     if (overTcp && req.method !== 'GET') {
       return send(403, { error: `${key} is only accepted on the unix socket: the TCP port is read-only` });
     }
+    if (history && req.method === 'GET' && /^\/history(\?|$)/.test(req.url ?? '')) {
+      const hours = historyHours(req.url ?? '');
+      if (hours === null) return send(400, { error: 'hours must be a number from 0.1 to 168' });
+      return send(200, history(Date.now() - hours * 3_600_000));
+    }
+    const perTask = routeTask(req.method ?? '', req.url ?? '', h.taskCommands);
+    if (perTask)
+      return void perTask.then(
+        (a) => send(a.status, a.body),
+        (err: Error) => send(500, { error: err.message }),
+      );
     switch (key) {
       case 'GET /status':
         return send(200, h.status());
@@ -191,6 +213,14 @@ function route(req: IncomingMessage, res: ServerResponse, h: ControlHandlers, ov
   } catch (err) {
     send(500, { error: (err as Error).message });
   }
+}
+
+/** `?hours=N` of GET /history (default 24, at most a week); null when it is not a number in range. */
+export function historyHours(url: string): number | null {
+  const raw = new URL(url, 'http://warden').searchParams.get('hours');
+  if (raw === null) return 24;
+  const n = Number(raw);
+  return raw.trim() !== '' && Number.isFinite(n) && n >= 0.1 && n <= 168 ? n : null;
 }
 
 export function socketAnswers(socketPath: string, timeoutMs = 1000): Promise<boolean> {

@@ -210,7 +210,12 @@ export function applyEnded(
   if (stopReason === 'shutdown' || stopReason === 'cancelled') {
     const cur = prev.tasks[taskId]?.current;
     const stopped = stopReason === 'shutdown' && cur ? { taskId, attempt: cur.attempt, claimedAt: cur.claimedAt } : null;
-    const detail = stopReason === 'shutdown' ? 'warden was stopped' : 'its issue lost the label';
+    const detail =
+      stopReason === 'shutdown'
+        ? 'warden was stopped'
+        : ended.cancelReason
+          ? `cancelled ${ended.cancelReason}`
+          : 'its issue lost the label';
     const r = applyInterrupted(prev, taskId, now, detail, ended.exit.endedAt - ended.startedAt);
     return { ...r, stopped, cancel: stopReason === 'cancelled' };
   }

@@ -12,6 +12,8 @@ export interface EndedAttempt {
   startedAt: number;
   exit: WorkerExit;
   stopReason: StopReason | null;
+  /** For a `cancelled` stop: who cancelled (the owner); absent or null: its issue lost the label. */
+  cancelReason?: string | null;
   /** What the worker left behind (BLOCKED.md, a pull request), checked only when it ended on its own. */
   completion: Completion | null;
   /** Set when the attempt failed before the worker could start. */

@@ -103,6 +103,22 @@ export function withChangedTasks(tasks: Tasks, changed: readonly Task[]): Tasks 
   return next;
 }
 
+/**
+ * A new task map without the task `id`, which must be in a terminal state (`warden task remove`).
+ * A terminal task is in neither sorted list, so the new index is the old one with one count less.
+ */
+export function withoutTerminalTask(tasks: Tasks, id: string): Tasks {
+  const gone = ownTask(tasks, id);
+  if (!gone) return tasks;
+  if (gone.state === 'pending' || gone.state === 'retry_wait' || gone.state === 'running')
+    throw new Error(`withoutTerminalTask: task ${id} is ${gone.state}`);
+  const next: Tasks = {};
+  for (const k in tasks) if (k !== id) next[k] = tasks[k] as Task;
+  const index = taskIndex(tasks);
+  cache.set(next, { ...index, counts: { ...index.counts, [gone.state]: index.counts[gone.state] - 1 } });
+  return next;
+}
+
 /** The task of that ID, if the map has one of its own (not `constructor` from the prototype). */
 function ownTask(tasks: Tasks, id: string): Task | undefined {
   return Object.hasOwn(tasks, id) ? tasks[id] : undefined;

@@ -12,7 +12,8 @@ const ALERT_FLUSH_MS = 3000;
 export class EventSink {
   private readonly counts: EventCounts = emptyCounts();
 
-  constructor(private readonly deps: { log: Logger; alerts: AlertSink | undefined }) {}
+  /** `trail`: the history (src/history/), which keeps pauses, the breaker, spawns and exits. */
+  constructor(private readonly deps: { log: Logger; alerts: AlertSink | undefined; trail?: { events(e: readonly CoreEvent[]): void } }) {}
 
   /** Core events, after the state that produced them was saved. */
   record(events: readonly CoreEvent[]): void {
@@ -20,6 +21,7 @@ export class EventSink {
       this.deps.log[eventLevel(e)](describeEvent(e), { event: e.type });
       this.observe(e);
     }
+    this.deps.trail?.events(events);
   }
 
   /** Metrics count every event; the alerts decide which ones reach the owner. */

@@ -1,6 +1,7 @@
 // Where tasks come from: the local queue (`warden task add` writes a request file; inotify wakes
 // the loop) and, when configured, a GitHub label polled on a schedule. Intake turns requests into
-// new tasks and cancellations; it never spawns.
+// new tasks and cancellations; it never spawns. Per-task commands queued while the daemon was down
+// (`warden task retry ...`) are applied from the same queue, in the order they were given.
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -12,7 +13,9 @@ import { writeFileAtomic } from '../host/write-file-atomic.js';
 import type { WardenState } from '../state/types.js';
 import { renderPrompt, type GhOptions, type GhResult, type GithubIssue } from '../tasks/github.js';
 import { GithubPoller } from '../tasks/github-source.js';
-import { promptDir, queueDir, readQueue, rejectQueued, removeQueued } from '../tasks/local-queue.js';
+import type { TaskCommandAnswer } from '../control/task-routes.js';
+import type { TaskCommandRequest } from '../policy/task-commands.js';
+import { commandRequest, promptDir, queueDir, readQueue, rejectQueued, removeQueued, type QueuedCommand } from '../tasks/local-queue.js';
 import { reconcileGithub } from '../tasks/reconcile.js';
 import type { StateKeeper } from './state-keeper.js';
 
@@ -32,6 +35,8 @@ export interface IntakeDeps {
   stopWorker: (taskId: string) => void;
   warnOnce: (key: string, msg: string) => void;
   requestTick: () => void;
+  /** Applies a queued per-task command: at once, or (a cancel that stops a worker) when the promise settles. */
+  commands: { start(id: string, req: TaskCommandRequest): TaskCommandAnswer | Promise<TaskCommandAnswer> };
 }
 
 export class Intake {
@@ -39,6 +44,10 @@ export class Intake {
   private poller: GithubPoller | null = null;
   private ghCause: string | null = null;
   private stopped = false;
+  /** A queued command still under way (a cancel stopping its worker): the rest of the queue waits for it. */
+  private commandUnderWay: Promise<void> | null = null;
+  /** Queued commands applied in memory whose state the disk has not taken yet: removed once it has. */
+  private readonly appliedUnsaved = new Set<string>();
 
   constructor(private readonly deps: IntakeDeps) {}
 
@@ -68,35 +77,44 @@ export class Intake {
   }
 
   /**
-   * Moves queued requests into the state; a request that cannot be a new task is set aside, with a
-   * reason. A request file is removed only once its task is saved (never while the state file is
-   * behind memory), and one whose prompt cannot be written (a full disk) stays queued for later.
+   * Moves queued requests into the state, in the order they were queued; a request that cannot be
+   * a new task is set aside, with a reason. A request file is removed only once its task is saved
+   * (never while the state file is behind memory), and one whose prompt cannot be written (a full
+   * disk) stays queued for later. A queued command is applied as if given over the socket; one the
+   * table refuses now is set aside with its refusal.
    */
   ingestQueue(): void {
-    const entries = readQueue(this.stateDir);
+    if (this.commandUnderWay) return; // the queue is applied in order: what follows waits for it
+    const saved = !this.deps.keeper.writeFault?.unsaved;
+    if (saved) for (const f of this.appliedUnsaved) removeQueued(f);
+    if (saved) this.appliedUnsaved.clear();
+    const entries = readQueue(this.stateDir).filter((e) => !this.appliedUnsaved.has(e.file));
     if (entries.length === 0) return;
     const { log } = this.deps;
-    const state = this.deps.state();
-    const accepted: string[] = [];
-    const fresh: NewTask[] = [];
-    const saved = !this.deps.keeper.writeFault?.unsaved;
+    let accepted: string[] = [];
+    let fresh: NewTask[] = [];
+    // one copy of the task map for a run of adds (adding one by one is quadratic); a command sees them
+    const flush = (): boolean => {
+      if (fresh.length && !this.deps.commit(addTasks(this.deps.state(), fresh).state, [])) return false;
+      for (const f of accepted) removeQueued(f);
+      [accepted, fresh] = [[], []];
+      return true;
+    };
     for (const e of entries) {
-      const reject = (msg: string, fields: Record<string, string>) => {
-        try {
-          log.error(msg, { ...fields, moved_to: rejectQueued(this.stateDir, e.file) });
-        } catch (err) {
-          this.deps.keeper.noteWriteFailure(`cannot set aside the task request ${e.file}`, (err as Error).message);
-        }
-      };
+      if (e.command) {
+        if (!saved || !flush()) return; // a command waits until the disk holds what came before it
+        if (!this.applyCommand(e.file, e.command)) return;
+        continue;
+      }
       if (!e.request) {
-        reject('rejected an unreadable task request', { file: e.file, error: e.error ?? '' });
+        this.setAside(e.file, 'rejected an unreadable task request', { file: e.file, error: e.error ?? '' });
         continue;
       }
       const req = e.request;
-      const existing = state.tasks[req.id];
+      const existing = this.deps.state().tasks[req.id];
       if (existing) {
         if (existing.createdAt !== req.addedAt)
-          reject('rejected a task request: a task with this ID already exists', { task: req.id, state: existing.state });
+          this.setAside(e.file, 'rejected a task request: a task with this ID already exists', { task: req.id, state: existing.state });
         else if (saved) removeQueued(e.file); // already ingested before a restart, or before a save failed
         continue;
       }
@@ -106,9 +124,37 @@ export class Intake {
       accepted.push(e.file);
       log.info('task added', { task: req.id, priority: req.priority });
     }
-    // one copy of the task map for the whole batch (adding one by one is quadratic)
-    if (fresh.length && !this.deps.commit(addTasks(state, fresh).state, [])) return;
-    for (const f of accepted) removeQueued(f);
+    flush();
+  }
+
+  /** One queued command; false when it is still under way (the rest of the queue waits). */
+  private applyCommand(file: string, cmd: QueuedCommand): boolean {
+    const done = (a: TaskCommandAnswer) => {
+      if (!a.ok) this.setAside(file, 'rejected a queued task command', { task: cmd.id, command: cmd.command, refusal: a.line });
+      else if (a.saved) removeQueued(file);
+      else this.appliedUnsaved.add(file);
+    };
+    const r = this.deps.commands.start(cmd.id, commandRequest(cmd));
+    if (!(r instanceof Promise)) {
+      done(r);
+      return true;
+    }
+    this.commandUnderWay = r
+      .then(done, (err: Error) => this.deps.log.error('a queued task command failed; it stays queued', { file, error: err.message }))
+      .finally(() => {
+        this.commandUnderWay = null;
+        this.deps.requestTick();
+      });
+    return false;
+  }
+
+  /** Moves a request warden cannot accept to queue/rejected/, with an error line. */
+  private setAside(file: string, msg: string, fields: Record<string, string>): void {
+    try {
+      this.deps.log.error(msg, { ...fields, moved_to: rejectQueued(this.stateDir, file) });
+    } catch (err) {
+      this.deps.keeper.noteWriteFailure(`cannot set aside the task request ${file}`, (err as Error).message);
+    }
   }
 
   /** One GitHub poll: new labelled issues become tasks, unlabelled ones are cancelled. */

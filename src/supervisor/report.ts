@@ -11,6 +11,9 @@ import { localDay } from '../policy/verdict.js';
 import { activePauseReasons, describePause, type PauseReason } from '../state/pause-reasons.js';
 import type { WriteFault } from '../state/save-retry.js';
 import type { TaskState, WardenState } from '../state/types.js';
+import type { HistoryEvent } from '../history/records.js';
+import { pauseClocks, type PauseClock } from '../policy/pause-clock.js';
+import type { WorkerUsage } from '../usage/meter.js';
 
 export interface StatusReport {
   daemon: { pid: number; version: string; startedAt: number; uptimeMs: number };
@@ -18,7 +21,8 @@ export interface StatusReport {
   executor: { kind: string; enforcesLimits: boolean; warnings: string[] };
   settings: { maxConcurrentWorkers: number; minSpawnIntervalMs: number; memoryMax: number; cpuQuota: number; maxAttempts: number };
   summary: string;
-  workers: { taskId: string; attempt: number; pid: number; unit: string | null; startedAt: number; uptimeMs: number }[];
+  /** `usage`: memory, its peak and cap, CPU % over the last interval (src/usage/); null before the first reading. */
+  workers: (WorkerView & { uptimeMs: number; usage: WorkerUsage | null })[];
   tasks: Record<TaskState, number>;
   pause: { paused: boolean; reasons: string[]; manual: WardenState['pause']['manual']; pressure: WardenState['pause']['pressure'] };
   breaker: WardenState['breaker'];
@@ -43,6 +47,20 @@ export interface StatusReport {
   workerPause: Pick<WardenState['pause'], 'workerAuth' | 'usageLimit' | 'budget'>;
   /** A write to the state directory failed (a full disk); `unsaved`: memory is ahead of the state file. */
   stateWriteFault: WriteFault | null;
+  /** When each pause in force may lift: the hysteresis clock of pressure, heat and power, the breaker's cooldown. */
+  pauseClocks: PauseClock[];
+  /** The admission and breaker thresholds in force (after the last reload), and when that config was loaded. */
+  thresholds: {
+    loadedAt: number;
+    minAvailableMemory: number;
+    maxLoadPerCpu: number;
+    maxMemoryPressure: number;
+    maxTemperature: number;
+    recoverAfterMs: number;
+    breaker: { failures: number; windowMs: number; cooldownMs: number };
+  };
+  /** The latest pauses, breaker changes, spawns and exits, newest last (src/history/). */
+  recentEvents: HistoryEvent[];
 }
 
 /** A live worker as status shows it. */
@@ -70,6 +88,9 @@ export interface SupervisorSnapshot {
   notAvailable: readonly string[];
   lastPause: { reason: PauseReason; since: number } | null;
   stateWriteFault: WriteFault | null;
+  usage: (taskId: string, pid: number) => WorkerUsage | null;
+  configLoadedAt: number;
+  recentEvents: readonly HistoryEvent[];
 }
 
 /** The one line systemd shows as the unit's status, and `warden status` as its summary. */
@@ -97,7 +118,7 @@ export function buildStatus(s: SupervisorSnapshot): StatusReport {
       maxAttempts: c.worker.max_attempts,
     },
     summary: statusLine(s.state, c.supervisor.max_concurrent_workers, s.heldBy),
-    workers: s.workers.map((w) => ({ ...w, uptimeMs: s.now - w.startedAt })),
+    workers: s.workers.map((w) => ({ ...w, uptimeMs: s.now - w.startedAt, usage: s.usage(w.taskId, w.pid) })),
     tasks: taskCounts(s.state),
     pause: { paused: reasons.length > 0, reasons, manual: s.state.pause.manual, pressure: s.state.pause.pressure },
     breaker: s.state.breaker,
@@ -121,6 +142,17 @@ export function buildStatus(s: SupervisorSnapshot): StatusReport {
     },
     workerPause: { workerAuth: s.state.pause.workerAuth, usageLimit: s.state.pause.usageLimit, budget: s.state.pause.budget },
     stateWriteFault: s.stateWriteFault,
+    pauseClocks: pauseClocks(s.state, c.admission.recover_after),
+    thresholds: {
+      loadedAt: s.configLoadedAt,
+      minAvailableMemory: c.admission.min_available_memory,
+      maxLoadPerCpu: c.admission.max_load_per_cpu,
+      maxMemoryPressure: c.admission.max_memory_pressure,
+      maxTemperature: c.admission.max_temperature,
+      recoverAfterMs: c.admission.recover_after,
+      breaker: { failures: c.breaker.failures, windowMs: c.breaker.window, cooldownMs: c.breaker.cooldown },
+    },
+    recentEvents: [...s.recentEvents],
   };
 }
 

@@ -24,6 +24,7 @@ import { DEFAULT_GH } from '../tasks/github.js';
 import { PlainWorkspace, type Workspace } from '../worktree/workspace.js';
 import { noteUnsavedShutdown, openDurably, reserveNote } from './durability.js';
 import { EventSink } from './event-sink.js';
+import { Observers } from './observers.js';
 import { HostWatch } from './host-watch.js';
 import { Intake } from './intake.js';
 import { TickLoop } from './loop.js';
@@ -32,6 +33,7 @@ import * as report from './report.js';
 import { runBase, Workers } from './workers.js';
 import type { SupervisorDeps } from './ports.js';
 import { StateKeeper } from './state-keeper.js';
+import { TaskCommands } from './task-commands.js';
 
 export class Supervisor implements ControlHandlers {
   private readonly keeper: StateKeeper;
@@ -46,6 +48,7 @@ export class Supervisor implements ControlHandlers {
   private readonly workers: Workers;
   private readonly host: HostWatch;
   private readonly intake: Intake;
+  readonly taskCommands: TaskCommands;
   private readonly launching = new Set<Promise<void>>();
   private readonly events: EventSink;
   private pruneJob: { stop(): void } | null = null;
@@ -54,6 +57,7 @@ export class Supervisor implements ControlHandlers {
   private stallRequested = false;
   private heldBy: string | null = null;
   private readonly pauses = new report.PauseTracker();
+  private readonly seen: Observers; // usage, history, config load time (for people, not decisions)
 
   constructor(private readonly deps: SupervisorDeps) {
     const { log, notifier } = deps;
@@ -62,10 +66,12 @@ export class Supervisor implements ControlHandlers {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.startedAt = this.now();
-    this.events = new EventSink({ log, alerts: deps.alerts });
     const [stateDir, gh, requestTick] = [deps.loaded.config.supervisor.state_dir, deps.gh ?? DEFAULT_GH, () => this.requestTick()];
+    this.seen = new Observers({ ...deps, stateDir, now: this.now, workers: () => this.workers.views(), loaded: () => this.loaded });
+    this.events = new EventSink({ log, alerts: deps.alerts, trail: this.seen });
     this.keeper = new StateKeeper({ stateDir, log, now: this.now, faulted: requestTick, recovered: requestTick });
-    const ctx = { log, now: this.now, config: () => this.config, requestTick };
+    const [state, commit] = [() => this.state, (next: WardenState, events: CoreEvent[]) => this.commit(next, events)];
+    const ctx = { log, now: this.now, config: () => this.config, requestTick, state, commit };
     this.workspace = deps.workspace ?? new PlainWorkspace(stateDir, gh, log);
     this.loop = new TickLoop({
       now: this.now,
@@ -96,11 +102,11 @@ export class Supervisor implements ControlHandlers {
         this.requestTick();
       },
     });
+    this.taskCommands = new TaskCommands({ ...ctx, workers: this.workers, released: (id) => this.releaseIfDone(id) });
     this.intake = new Intake({
       ...ctx,
+      commands: this.taskCommands,
       gh,
-      state: () => this.state,
-      commit: (next, events) => this.commit(next, events),
       keeper: this.keeper,
       cancel: (id, reason) => this.cancel(id, reason),
       stopWorker: (id) => this.workers.stopForLabel(id),
@@ -150,6 +156,7 @@ export class Supervisor implements ControlHandlers {
       configPath: this.loaded.path,
       log,
       handlers: this,
+      history: (since) => this.seen.read(since),
       // the one shutdown path: on SIGTERM/SIGINT terminus runs this, then closes the socket and exits
       onSignal: (signal) => this.shutdown(signal),
     });
@@ -179,6 +186,7 @@ export class Supervisor implements ControlHandlers {
     this.intake.ingestQueue();
     const now = this.now();
     const sample = this.host.sampleForTick(now);
+    this.seen.tick(sample);
     // a failed write (state, prompt, run files) is a disk problem too, until a retried save succeeds
     const problems = this.host.diskProblems(this.stateDir, this.config.admission.min_free_inodes).concat(this.keeper.problems());
     const d = applyDiskHealth(this.state, problems, now);
@@ -217,7 +225,7 @@ export class Supervisor implements ControlHandlers {
     if (r.stopped) this.stoppedAtShutdown.push(r.stopped);
     // the workspace goes only once the outcome is on disk (memory keeps it until a save succeeds)
     const saved = this.commit(r.state, r.events);
-    if (r.cancel) this.cancel(taskId, 'the issue no longer has the label (worker stopped)');
+    if (r.cancel) this.cancel(taskId, ended.cancelReason ?? 'the issue no longer has the label (worker stopped)');
     else if (saved && !r.stopped) this.releaseIfDone(taskId);
   }
 
@@ -291,6 +299,7 @@ export class Supervisor implements ControlHandlers {
       ...this.host.view(),
       lastPause: this.pauses.last,
       stateWriteFault: this.keeper.writeFault,
+      ...this.seen.forStatus(),
     });
   }
 

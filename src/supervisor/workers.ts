@@ -24,6 +24,8 @@ export interface LiveWorker {
   attempt: number;
   handle: WorkerHandle;
   stopReason: StopReason | null;
+  /** Who cancelled it, for a `cancelled` stop: the owner (`warden task cancel`); null: its issue lost the label. */
+  cancelReason: string | null;
   settled: Promise<void>;
   /** Follows the attempt log for the worker's stream-json verdict and its liveness. */
   tail: LogTail;
@@ -84,6 +86,7 @@ export class Workers {
       handle,
       timeout: null,
       stopReason: null,
+      cancelReason: null,
       settled: Promise.resolve(),
       tail,
       stallCheck: null,
@@ -123,7 +126,14 @@ export class Workers {
       const completion = await this.completion(live, exit);
       this.live.delete(taskId);
       this.deps.changed();
-      this.deps.onExit(taskId, { startedAt: handle.startedAt, exit, stopReason: live.stopReason, completion, verdict });
+      this.deps.onExit(taskId, {
+        startedAt: handle.startedAt,
+        exit,
+        stopReason: live.stopReason,
+        cancelReason: live.cancelReason,
+        completion,
+        verdict,
+      });
       capTaskLogs(this.deps.config().supervisor.state_dir, taskId, this.deps.config().worker.log_max);
     });
     this.live.set(taskId, live);
@@ -165,6 +175,21 @@ export class Workers {
     if (!live || live.stopReason) return;
     this.deps.log.warn('stopping a running worker: its issue lost the label (source.github.cancel_running)', { task: taskId });
     this.stop(live, 'cancelled');
+  }
+
+  /**
+   * `warden task cancel` of a running task: the same stop (TERM, then KILL after stop_grace, every
+   * process of the attempt); resolves once the exit is recorded. false: no live worker (not spawned yet).
+   */
+  async stopForCancel(taskId: string, reason: string): Promise<boolean> {
+    const live = this.live.get(taskId);
+    if (!live) return false;
+    if (!live.stopReason) {
+      live.cancelReason = reason;
+      this.stop(live, 'cancelled');
+    }
+    await live.settled;
+    return true;
   }
 
   /** Asks a worker to stop (TERM, then KILL after stop_grace); its exit arrives through onExit. */

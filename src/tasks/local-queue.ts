@@ -2,6 +2,10 @@
 // daemon writes the state file (one writer, no lost updates). So the CLI drops a request file into
 // `<state_dir>/queue/`, created exclusively and renamed into place; the daemon ingests it into the
 // state on its next poll and only then removes it. A request is never lost between the two.
+// The per-task commands (`warden task retry|cancel|remove|priority`) queue the same way while the
+// daemon is down, as `+<addedAt>-<pid>-<id>.<command>.json`: `+` is not allowed in a task ID, so
+// such a name never collides with an add request's `<id>.json`. The daemon applies the queue in
+// `addedAt` order, adds and commands alike.
 import {
   closeSync,
   constants,
@@ -19,6 +23,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ensureDirsUnder, readRegularText } from '../host/safe-open.js';
 import { ensureStateDir } from '../state/store.js';
+import { TASK_COMMANDS, type TaskCommandRequest } from '../policy/task-commands.js';
 import { priorityProblem, promptProblem } from './task-input.js';
 import { checkTaskId } from './task-id.js';
 
@@ -38,6 +43,30 @@ const requestSchema = z.strictObject({
   addedAt: z.number(),
 });
 export type TaskRequest = z.infer<typeof requestSchema>;
+
+const prioritySchema = z.number().superRefine((n, ctx) => {
+  const problem = priorityProblem(n);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** A per-task command queued while the daemon was down. */
+const commandSchema = z.union([
+  z.strictObject({
+    command: z.enum(TASK_COMMANDS.filter((c) => c !== 'priority') as ['retry', 'cancel', 'remove']),
+    id: z.string(),
+    addedAt: z.number(),
+  }),
+  z.strictObject({ command: z.literal('priority'), id: z.string(), priority: prioritySchema, addedAt: z.number() }),
+]);
+export type QueuedCommand = z.infer<typeof commandSchema>;
+
+/** A queued command as the daemon applies it. */
+export function commandRequest(cmd: QueuedCommand): TaskCommandRequest {
+  return cmd.command === 'priority' ? { command: 'priority', priority: cmd.priority } : { command: cmd.command };
+}
+
+/** Command files start with this; a task ID never does. */
+const COMMAND_PREFIX = '+';
 
 export function queueDir(stateDir: string): string {
   return join(stateDir, 'queue');
@@ -61,18 +90,34 @@ export function enqueueTask(stateDir: string, req: TaskRequest): string {
   if (!check.ok) throw new QueueError(check.error);
   const parsed = requestSchema.safeParse(req);
   if (!parsed.success) throw new QueueError(parsed.error.issues.map((i) => i.message).join('; '));
+  return writeRequest(stateDir, `${req.id}.json`, req.id, req, (final) => {
+    if (existsSync(final)) throw new QueueError(`task ${req.id} is already queued (${final})`);
+  });
+}
+
+/** Queues a per-task command for the daemon's next start; several for one task queue in order. */
+export function enqueueCommand(stateDir: string, cmd: QueuedCommand, pid = process.pid): string {
+  const check = checkTaskId(cmd.id);
+  if (!check.ok) throw new QueueError(check.error);
+  const parsed = commandSchema.safeParse(cmd);
+  if (!parsed.success) throw new QueueError(parsed.error.issues.map((i) => i.message).join('; '));
+  return writeRequest(stateDir, `${COMMAND_PREFIX}${cmd.addedAt}-${pid}-${cmd.id}.${cmd.command}.json`, cmd.id, cmd, () => {});
+}
+
+/** Writes one request file: exclusively to `.<name>.tmp`, fsynced, renamed into place. */
+function writeRequest(stateDir: string, name: string, id: string, body: unknown, precheck: (final: string) => void): string {
   const dir = queueDir(stateDir);
-  const final = join(dir, `${req.id}.json`);
-  const tmp = join(dir, `.${req.id}.json.tmp`);
+  const final = join(dir, name);
+  const tmp = join(dir, `.${name}.tmp`);
   let created = false;
   try {
     ensureStateDir(stateDir);
     mkdirSync(dir, { recursive: true, mode: 0o750 });
-    if (existsSync(final)) throw new QueueError(`task ${req.id} is already queued (${final})`);
-    const fd = openExclusive(tmp, req.id);
+    precheck(final);
+    const fd = openExclusive(tmp, id);
     created = true;
     try {
-      const buf = Buffer.from(JSON.stringify(req) + '\n');
+      const buf = Buffer.from(JSON.stringify(body) + '\n');
       for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
       fsyncSync(fd);
     } finally {
@@ -85,7 +130,7 @@ export function enqueueTask(stateDir: string, req: TaskRequest): string {
     if (err instanceof QueueError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new QueueWriteError(
-      `cannot queue task ${req.id} in ${dir}: ${e.code === 'ENOSPC' ? 'the disk is full (no space or no inodes left)' : e.message}; nothing was queued`,
+      `cannot queue task ${id} in ${dir}: ${e.code === 'ENOSPC' ? 'the disk is full (no space or no inodes left)' : e.message}; nothing was queued`,
     );
   }
 }
@@ -111,7 +156,11 @@ function openExclusive(tmp: string, id: string): number {
 
 export interface QueueEntry {
   file: string;
+  /** An add request (`warden task add`), or null. */
   request: TaskRequest | null;
+  /** A per-task command, or null. */
+  command: QueuedCommand | null;
+  /** Why the file could not be read as either; null when it was. */
   error: string | null;
 }
 
@@ -131,17 +180,24 @@ export function readQueue(stateDir: string): QueueEntry[] {
   }
   const entries = names.map((name): QueueEntry => {
     const file = join(dir, name);
+    const none = { file, request: null, command: null };
     try {
-      const parsed = requestSchema.safeParse(JSON.parse(readRegularText(file, 'utf8')));
-      if (!parsed.success) return { file, request: null, error: z.prettifyError(parsed.error) };
+      const doc: unknown = JSON.parse(readRegularText(file, 'utf8'));
+      const isCommand = name.startsWith(COMMAND_PREFIX);
+      const parsed = isCommand ? commandSchema.safeParse(doc) : requestSchema.safeParse(doc);
+      if (!parsed.success) return { ...none, error: z.prettifyError(parsed.error) };
       const idCheck = checkTaskId(parsed.data.id);
-      if (!idCheck.ok) return { file, request: null, error: idCheck.error };
-      return { file, request: parsed.data, error: null };
+      if (!idCheck.ok) return { ...none, error: idCheck.error };
+      return isCommand
+        ? { ...none, command: parsed.data as QueuedCommand, error: null }
+        : { ...none, request: parsed.data as TaskRequest, error: null };
     } catch (err) {
-      return { file, request: null, error: (err as Error).message };
+      return { ...none, error: (err as Error).message };
     }
   });
-  return entries.sort((a, b) => (a.request?.addedAt ?? 0) - (b.request?.addedAt ?? 0));
+  // in the order they were queued; the file name breaks a tie, so the order is total
+  const at = (e: QueueEntry) => e.request?.addedAt ?? e.command?.addedAt ?? 0;
+  return entries.sort((a, b) => at(a) - at(b) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
 export function removeQueued(file: string): void {

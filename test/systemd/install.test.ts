@@ -22,6 +22,7 @@ const BINDIR = '/opt/bin';
 const WARDEN = `${BINDIR}/warden`;
 const CONFIG = '/etc/warden/config.toml';
 const INSTALL = join(ROOT, 'install.sh');
+const COMPLETION = '/etc/bash_completion.d/warden';
 
 function install(...args: string[]) {
   const t0 = Date.now();
@@ -124,6 +125,7 @@ describe('install.sh on a fresh machine', { skip }, () => {
       'source',
       'program',
       'command',
+      'completion',
       'user',
       'units',
       'config',
@@ -167,6 +169,9 @@ describe('install.sh on a fresh machine', { skip }, () => {
     const v = sh(WARDEN, ['version']);
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stdout, /^warden \d+\.\d+\.\d+/);
+    // bash completion where bash-completion looks, the installed program's own
+    assert.equal(readFileSync(COMPLETION, 'utf8'), sh(WARDEN, ['completion', 'bash']).stdout);
+    assert.match(readFileSync(COMPLETION, 'utf8'), /^complete -F _warden warden$/m);
   });
 
   test('with a valid config: systemctl start brings it up, status answers, a task runs, doctor has no fail', async () => {
@@ -234,6 +239,7 @@ describe('install.sh on a fresh machine', { skip }, () => {
     for (const p of [
       '/opt/warden',
       WARDEN,
+      COMPLETION,
       '/etc/systemd/system/warden.service',
       '/etc/systemd/system/warden-workers.slice',
       '/etc/systemd/system/multi-user.target.wants/warden.service',

@@ -19,7 +19,15 @@ import { planTick, runningCount, taskCounts, type SpawnOrder, type TickResult } 
 import { type CoreEvent } from '../../../src/events/catalog.ts';
 import { type CoreSettings } from '../../../src/policy/settings.ts';
 import { nextSpawnAllowedAt } from '../../../src/policy/rate-limit.ts';
-import { buildTaskIndex, compareRetries, compareTasks, taskIndex, updateSorted, withChangedTasks } from '../../../src/policy/task-index.ts';
+import {
+  buildTaskIndex,
+  compareRetries,
+  compareTasks,
+  taskIndex,
+  updateSorted,
+  withChangedTasks,
+  withoutTerminalTask,
+} from '../../../src/policy/task-index.ts';
 import { TASK_STATES, type Task, type TaskState, type WardenState } from '../../../src/state/types.ts';
 import { DEFAULT_SETTINGS, NO_BREAKER } from '../../helpers/settings.ts';
 import { exitReport, hostSample, PRESSURED_SAMPLE, stateOf, task } from '../../helpers/tasks.ts';
@@ -70,6 +78,17 @@ describe('task index', () => {
     assert.deepEqual(Object.keys(next), ['a', 'b', 'c', 'd']);
     assert.deepEqual(taskIndex(next), expectedIndex(next));
     assert.deepEqual(taskIndex(before), expectedIndex(before), 'the old map keeps its own index');
+  });
+
+  test('withoutTerminalTask drops a finished task and derives a correct index; it refuses a live one', () => {
+    const before = stateOf([task('a'), task('d', { state: 'dead' }), task('r', { state: 'retry_wait', notBefore: 3 })]).tasks;
+    taskIndex(before);
+    const next = withoutTerminalTask(before, 'd');
+    assert.deepEqual(Object.keys(next), ['a', 'r']);
+    assert.deepEqual(taskIndex(next), expectedIndex(next));
+    assert.ok(before.d, 'the input is left alone');
+    assert.equal(withoutTerminalTask(next, 'd'), next, 'an absent ID changes nothing');
+    assert.throws(() => withoutTerminalTask(before, 'a'), /task a is pending/);
   });
 
   test('the same ID changed twice in one call counts once, with its last version', () => {

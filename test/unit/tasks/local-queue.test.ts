@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFile
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
+  enqueueCommand,
   enqueueTask,
   QueueError,
   queueDir,
@@ -131,5 +132,42 @@ describe('one check for the CLI and the daemon', () => {
     const [entry] = readQueue(stateDir);
     assert.equal(entry?.request, null);
     assert.match(entry?.error ?? '', /integer from -1000 to 1000/);
+  });
+});
+
+describe('queued task commands (given while the daemon is down)', () => {
+  test('each is its own +<addedAt>-<pid>-<id>.<command>.json, several per task, read back in order among the adds', () => {
+    const stateDir = tmp.fresh('s');
+    enqueueTask(stateDir, req('a', 10));
+    const cancel = enqueueCommand(stateDir, { command: 'cancel', id: 'a', addedAt: 20 }, 42);
+    enqueueCommand(stateDir, { command: 'priority', id: 'a', priority: -5, addedAt: 30 }, 42);
+    enqueueCommand(stateDir, { command: 'retry', id: 'a', addedAt: 30 }, 43); // same time: the name orders it
+    enqueueTask(stateDir, req('b', 40));
+    assert.equal(cancel, join(queueDir(stateDir), '+20-42-a.cancel.json'));
+    assert.deepEqual(
+      readQueue(stateDir).map((e) => (e.request ? `add ${e.request.id}` : `${e.command?.command} ${e.command?.id}`)),
+      ['add a', 'cancel a', 'priority a', 'retry a', 'add b'],
+    );
+    assert.deepEqual(readQueue(stateDir)[2]?.command, { command: 'priority', id: 'a', priority: -5, addedAt: 30 });
+  });
+
+  test('a command with a bad ID or priority is refused before anything is written', () => {
+    const stateDir = tmp.fresh('s');
+    assert.throws(() => enqueueCommand(stateDir, { command: 'retry', id: '../x', addedAt: 1 }), QueueError);
+    assert.throws(
+      () => enqueueCommand(stateDir, { command: 'priority', id: 'a', priority: 5000, addedAt: 1 }),
+      /integer from -1000 to 1000/,
+    );
+    assert.equal(existsSync(queueDir(stateDir)), false, 'nothing written');
+  });
+
+  test('a command file that does not parse is reported, never applied', () => {
+    const stateDir = tmp.fresh('s');
+    mkdirSync(queueDir(stateDir), { recursive: true });
+    writeFileSync(join(queueDir(stateDir), '+1-1-a.explode.json'), JSON.stringify({ command: 'explode', id: 'a', addedAt: 1 }));
+    const [entry] = readQueue(stateDir);
+    assert.equal(entry?.command, null);
+    assert.equal(entry?.request, null);
+    assert.ok(entry?.error);
   });
 });
