@@ -47,6 +47,7 @@ NODE=
 SRC=
 SRC_KIND=
 TMP=
+SIZED=
 STEP=options
 DIED=0
 
@@ -378,20 +379,37 @@ install_units() {
   say units "$UNIT_DIR/warden.service, warden-workers.slice (ExecStart: $NODE $PREFIX/dist/cli/main.js); daemon-reload"
 }
 
+# sized_config OUT: writes the config example to OUT with max_concurrent_workers, memory_max and
+# min_available_memory sized to this machine's MemTotal (`warden config suggest`, the pure sizing
+# in src/config/sizing.ts), and sets SIZED to what it chose. Without a sizing, the plain example.
+sized_config() {
+  local out=$1 dir=$PREFIX
+  [ "$DRY" = 1 ] && dir=$SRC
+  if "$NODE" "$dir/dist/cli/main.js" config suggest --template "$dir/examples/config.toml" ${SYSROOT:+--sysroot "$SYSROOT"} > "$out" 2>/dev/null; then
+    SIZED="sized for $(sed -n 's/^# sized for this machine by warden config suggest: //p' "$out" | head -n1)"
+  else
+    cp "$dir/examples/config.toml" "$out"
+    SIZED="not sized (warden config suggest failed; check memory_max with: warden config check)"
+  fi
+}
+
 install_config() {
   local tmp
   if [ -e "$CONFIG" ]; then say config "kept $CONFIG (sha256 $(sha256sum "$CONFIG" | cut -c1-12))"; return 0; fi
-  if [ "$DRY" = 1 ]; then say config "would write $CONFIG from the commented example"; return 0; fi
+  if [ "$DRY" = 1 ]; then
+    tmp=$(mktemp); sized_config "$tmp"; rm -f "$tmp"
+    say config "would write $CONFIG from the commented example, $SIZED"; return 0
+  fi
   mkdir -p "$CONFIG_DIR"; chmod 0755 "$CONFIG_DIR"
   tmp=$(mktemp "$CONFIG_DIR/.config.XXXXXX")
+  sized_config "$tmp"
   if [ -n "$WORKER_USER" ] && [ "$WORKER_USER" != warden ]; then
-    sed "s|^# user = \"warden\" .*|user = \"$WORKER_USER\"                 # workers run as this user (created by install.sh)|" "$PREFIX/examples/config.toml" > "$tmp"
-  else
-    cp "$PREFIX/examples/config.toml" "$tmp"
+    sed "s|^# user = \"warden\" .*|user = \"$WORKER_USER\"                 # workers run as this user (created by install.sh)|" "$tmp" > "$tmp.user"
+    mv "$tmp.user" "$tmp"
   fi
   chmod 0644 "$tmp"
   # never overwrite: if one appeared meanwhile, keep it
-  if ln "$tmp" "$CONFIG" 2>/dev/null; then rm -f "$tmp"; say config "wrote $CONFIG from the commented example"
+  if ln "$tmp" "$CONFIG" 2>/dev/null; then rm -f "$tmp"; say config "wrote $CONFIG from the commented example, $SIZED"
   else rm -f "$tmp"; say config "kept $CONFIG"; fi
 }
 

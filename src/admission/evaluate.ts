@@ -39,10 +39,9 @@ export function admissionViolations(sample: HostSample, s: AdmissionSettings, me
   const out: string[] = [];
   if (sample.memAvailable === null) {
     out.push('memory: MemAvailable could not be read (failing closed)');
-  } else if (sample.memAvailable - memoryMax < s.minAvailableMemory) {
-    out.push(
-      `memory: MemAvailable ${formatSize(sample.memAvailable)} minus worker memory_max ${formatSize(memoryMax)} is under min_available_memory ${formatSize(s.minAvailableMemory)}`,
-    );
+  } else {
+    const memory = memoryViolation(sample.memAvailable, memoryMax, s.minAvailableMemory);
+    if (memory !== null) out.push(memory);
   }
   if (sample.load1 === null) {
     out.push('load: loadavg could not be read (failing closed)');
@@ -54,6 +53,16 @@ export function admissionViolations(sample: HostSample, s: AdmissionSettings, me
     out.push(`memory pressure: PSI some avg10 ${sample.memoryPressure}% is over max_memory_pressure ${s.maxMemoryPressure}%`);
   }
   return out;
+}
+
+/**
+ * The memory rule of admission, on its own: a new worker of `memoryMax` bytes is admitted only if
+ * `memAvailable` still leaves `minAvailableMemory` once it reaches its cap. src/admission/fit.ts
+ * asks the same rule about the best case a host can ever offer.
+ */
+export function memoryViolation(memAvailable: number, memoryMax: number, minAvailableMemory: number): string | null {
+  if (memAvailable - memoryMax >= minAvailableMemory) return null;
+  return `memory: MemAvailable ${formatSize(memAvailable)} minus worker memory_max ${formatSize(memoryMax)} is under min_available_memory ${formatSize(minAvailableMemory)}`;
 }
 
 export type PressureTransition = 'entered' | 'recovering' | 'left' | null;

@@ -81,8 +81,25 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
         `Host under pressure: ${e.reasons.join('; ')}. Running workers keep running; no new worker starts until it clears.`,
         ctx,
       );
-    case 'pressure_left':
-      return resumedAlert('pressure', 'The host stayed below every pressure threshold for recover_after; workers start again.', ctx);
+    case 'pressure_stuck':
+      return finish(
+        {
+          kind: 'paused',
+          // its own key: it says more than a pressure pause, even one sent just before
+          key: STUCK_KEY,
+          clears: ['resumed:pressure'],
+          title: 'paused: pressure that cannot lift',
+          message: `No worker can ever start on this host with this config: ${e.why}. Change the config: ${e.fix}, then \`systemctl reload warden\`.`,
+          priority: PAUSES.pressure.alertPriority,
+          tags: ['pause_button', 'paused'],
+          fields: { pause_reason: 'pressure', why: e.why, fix: e.fix },
+        },
+        ctx,
+      );
+    case 'pressure_left': {
+      const a = resumedAlert('pressure', 'The host stayed below every pressure threshold for recover_after; workers start again.', ctx);
+      return { ...a, clears: [...a.clears, STUCK_KEY] };
+    }
     case 'paused':
       return pausedAlert(e.by, 'Paused by `warden pause`. Running workers keep running; `warden resume` lets spawning continue.', ctx);
     case 'resumed':
@@ -182,6 +199,9 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
       return assertNever(e, 'event');
   }
 }
+
+/** The dedupe key of the alert for a pressure pause that cannot lift (pressure_stuck). */
+const STUCK_KEY = 'paused:pressure:stuck';
 
 /** Every pause but the breaker's, whose alerts say more (breaker_opened, breaker_closed). */
 type AlertedPause = Exclude<PauseReason, 'breaker'>;

@@ -58,6 +58,7 @@ const O = {
   sendTest: { name: 'send-test', summary: 'also send a test alert through each configured channel' },
   readiness: { name: 'readiness', summary: "print only the Pi readiness line (the installer's)", hidden: true },
   sysroot: { name: 'sysroot', value: 'DIR', summary: 'read /proc, /sys and /boot under DIR (tests)', hidden: true, completeValue: 'file' },
+  template: { name: 'template', value: 'FILE', summary: 'print this config file with the sized values set', completeValue: 'file' },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Options every command takes. */
@@ -183,9 +184,18 @@ export const COMMANDS = [
   {
     name: 'config check',
     args: [],
-    options: [],
+    options: [O.sysroot],
     summary: 'validate the config: exit 0, or 78 with one line per problem',
+    details: 'Also 78 when the config can never admit a worker on this host: memory_max + min_available_memory do not fit in MemTotal.',
     example: 'warden config check --config ./warden.toml',
+  },
+  {
+    name: 'config suggest',
+    args: [],
+    options: [O.template, O.sysroot],
+    summary: "memory_max, min_available_memory and max_concurrent_workers sized to this host's MemTotal",
+    details: 'install.sh writes a new config with them (--template examples/config.toml).',
+    example: 'warden config suggest',
   },
   {
     name: 'alert test',

@@ -71,7 +71,9 @@ const HANDLERS: Record<CommandName, (c: Invocation) => number | Promise<number>>
   pause: ({ configPath }) => pauseOrResume(socketFor(configPath), 'pause'),
   resume: ({ configPath }) => pauseOrResume(socketFor(configPath), 'resume'),
   reload: ({ configPath }) => reloadCommand(socketFor(configPath, false)), // the daemon reports the file's problems
-  'config check': ({ configPath }) => configCheck(configPath),
+  'config check': ({ configPath, values }) => configCheck(configPath, text(values, 'sysroot')),
+  'config suggest': async ({ values }) =>
+    (await import('../config/suggest.js')).suggestCommand({ template: text(values, 'template'), sysroot: text(values, 'sysroot') }),
   'alert test': ({ configPath }) => alertTest(loadConfig(configPath)),
   doctor: async ({ configPath, values }) =>
     (await import('../doctor/cli.js')).doctorCommand(configPath, version(), {
@@ -119,8 +121,11 @@ async function pauseOrResume(socket: string, cmd: 'pause' | 'resume'): Promise<n
   return 0;
 }
 
-function configCheck(path: string): number {
+async function configCheck(path: string, sysroot: string | undefined): Promise<number> {
   const { config, sha256: hash } = loadConfig(path);
+  // valid, but can it ever admit a worker on this host? (src/admission/fit.ts)
+  const { assertFitsHost, readMemTotal } = await import('../config/suggest.js');
+  assertFitsHost(path, config, readMemTotal(sysroot));
   process.stdout.write(
     `${path}: OK (sha256 ${hash.slice(0, 12)}): max_concurrent_workers=${config.supervisor.max_concurrent_workers} memory_max=${formatSize(config.worker.memory_max)} cpu_quota=${config.worker.cpu_quota}% executor=${config.executor.kind} state_dir=${config.supervisor.state_dir}\n`,
   );

@@ -1,5 +1,6 @@
 // `warden run`: the daemon. Its own module so that the other commands never load the supervisor,
 // the executors, alerts and jobs (src/cli/main.ts imports this only for `run`).
+import type { HostSample } from '../admission/evaluate.js';
 import { hostProc, sampleHost } from '../admission/sample.js';
 import { createDispatcher } from '../alerts/channels.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -43,8 +44,7 @@ export async function run(loaded: LoadedConfig, version: string): Promise<number
     notifier,
     version,
     debugStallSignal: process.env.WARDEN_DEBUG_STALL === '1',
-    // tests point the hardware signals at a fake sysfs tree (a hot SoC, an under-volted Pi)
-    sample: process.env.WARDEN_SYSFS_ROOT ? (now) => sampleHost(now, { ...hostProc, sysRoot: process.env.WARDEN_SYSFS_ROOT }) : undefined,
+    sample: fixtureHostSample(process.env),
     workspace: loaded.config.worktree ? new GitWorkspace(loaded.config.worktree, DEFAULT_GH, log) : undefined,
     alerts,
     reloadConfig,
@@ -63,4 +63,15 @@ export async function run(loaded: LoadedConfig, version: string): Promise<number
   // Supervisor.shutdown, closes the socket and exits 0, or 1 if the shutdown failed. That is the
   // only way out of `run`, so this promise never settles.
   return new Promise<number>(() => {});
+}
+
+/**
+ * Tests point the host sample at fixture trees: WARDEN_SYSFS_ROOT for the hardware signals (a hot
+ * SoC, an under-volted Pi), WARDEN_PROC_ROOT for meminfo, loadavg and PSI (a 2 GB Pi).
+ */
+function fixtureHostSample(env: NodeJS.ProcessEnv): ((now: number) => HostSample) | undefined {
+  const [sysRoot, procRoot] = [env.WARDEN_SYSFS_ROOT, env.WARDEN_PROC_ROOT];
+  if (!sysRoot && !procRoot) return undefined;
+  const src = { ...hostProc, sysRoot: sysRoot || hostProc.sysRoot, procRoot: procRoot || hostProc.procRoot };
+  return (now) => sampleHost(now, src);
 }

@@ -61,6 +61,8 @@ export function renderStatus(s: StatusReport, history: HistoryReport | null, now
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
   );
+  const stuck = s.pause.pressure?.stuck;
+  if (stuck) lines.push(`WARNING:  no worker can start on this host: ${stuck.why}; ${stuck.fix}, then \`systemctl reload warden\``);
   const wp = s.workerPause;
   if (wp?.workerAuth)
     lines.push(

@@ -19,6 +19,8 @@ import { readHostFiles } from './host-files.js';
 import { hardwareChecks, readHardware } from '../hardware/report.js';
 import { PROBE_MEMORY_MAX, runMemoryProbe } from './probe.js';
 import { assessReadiness, cmdlineFix, readinessChecks, type Readiness } from './readiness.js';
+import { memoryFitCheck } from './memory-fit.js';
+import { readMemTotal } from '../config/suggest.js';
 
 export interface DoctorOptions {
   configPath: string;
@@ -68,6 +70,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     executorKind = c.kind;
     checks.push(c.check);
     checks.push(stateCheck(config, isRoot));
+    checks.push(memoryFitCheck(config, readMemTotal(opts.sysroot)));
   }
 
   const host = assessReadiness(readHostFiles(opts.sysroot ?? '/'));

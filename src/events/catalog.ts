@@ -29,6 +29,8 @@ interface EventFields {
   breaker_half_open: object;
   breaker_closed: { by: 'probe' | 'resume' };
   pressure_entered: { reasons: string[] };
+  /** A memory pause that can never lift on this host with this config (src/policy/pressure.ts). */
+  pressure_stuck: { reasons: string[]; why: string; fix: string };
   pressure_recovering: { recoverAfterMs: number };
   pressure_left: object;
   paused: { by: 'manual' };
@@ -76,6 +78,8 @@ export const EVENTS = {
   breaker_half_open: { source: 'core', level: 'info', counts: [], alert: null },
   breaker_closed: { source: 'core', level: 'info', counts: [], alert: 'breaker_closed' },
   pressure_entered: { source: 'core', level: 'error', counts: [], alert: 'paused' },
+  // not the host under load but a config that does not fit it: only the owner can change it
+  pressure_stuck: { source: 'core', level: 'error', counts: [], alert: 'paused' },
   pressure_recovering: { source: 'core', level: 'info', counts: [], alert: null },
   pressure_left: { source: 'core', level: 'info', counts: [], alert: 'resumed' },
   paused: { source: 'core', level: 'warn', counts: [], alert: 'paused' },

@@ -14,6 +14,8 @@ export function describeEvent(e: CoreEvent): string {
       return e.by === 'probe' ? 'breaker closed: the probe succeeded' : 'breaker closed by resume';
     case 'pressure_entered':
       return `paused: pressure (${e.reasons.join('; ')})`;
+    case 'pressure_stuck':
+      return `paused: pressure, and it cannot lift: ${e.why}. No worker can start on this host until the config changes: ${e.fix}, then \`systemctl reload warden\``;
     case 'pressure_recovering':
       return `pressure cleared; resuming after ${formatDuration(e.recoverAfterMs)} below every threshold`;
     case 'pressure_left':

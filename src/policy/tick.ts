@@ -1,12 +1,13 @@
 // The tick: a pure function of (state, sample, clock) that says which tasks to spawn, why nothing
 // was spawned, and when the supervisor should look again. No I/O here; the supervisor performs
 // what it returns. Tested on a fake clock.
-import { admissionViolations, powerViolations, thermalViolations, updatePressure } from '../admission/evaluate.js';
+import { powerViolations, thermalViolations, updatePressure } from '../admission/evaluate.js';
 import type { HostSample } from '../admission/evaluate.js';
 import { formatDuration } from '../config/units.js';
 import type { CoreEvent } from '../events/catalog.js';
 import type { Task, TaskState, WardenState } from '../state/types.js';
 import { advanceBreaker, breakerGate, recordProbeSpawn } from './breaker.js';
+import { nextPressure } from './pressure.js';
 import { nextSpawnAllowedAt } from './rate-limit.js';
 import type { CoreSettings } from './settings.js';
 import {
@@ -75,12 +76,9 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
 
   // 2. admission: enter the pressure pause at once, leave it after recover_after below thresholds
   if (sample !== null) {
-    const violations = admissionViolations(sample, s.admission, s.memoryMax);
-    const { pressure, transition } = updatePressure(state.pause.pressure, violations, now, s.admission.recoverAfter);
-    if (pressure !== state.pause.pressure) state = { ...state, pause: { ...state.pause, pressure } };
-    if (transition === 'entered') events.push({ type: 'pressure_entered', reasons: violations });
-    if (transition === 'recovering') events.push({ type: 'pressure_recovering', recoverAfterMs: s.admission.recoverAfter });
-    if (transition === 'left') events.push({ type: 'pressure_left' });
+    const next = nextPressure(state.pause.pressure, sample, now, s);
+    if (next.pressure !== state.pause.pressure) state = { ...state, pause: { ...state.pause, pressure: next.pressure } };
+    events.push(...next.events);
   }
   if (state.pause.pressure?.clearSince != null) wakeBy(state.pause.pressure.clearSince + s.admission.recoverAfter);
   // the same hysteresis for heat and under-voltage, each its own pause reason
@@ -132,7 +130,8 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
 
   // 4. gates, in the order a human would want to read them
   if (state.pause.manual) return hold('paused: manual');
-  if (state.pause.pressure) return hold(`paused: pressure (${state.pause.pressure.reasons.join('; ')})`);
+  const pressure = state.pause.pressure;
+  if (pressure) return hold(`paused: pressure (${pressure.stuck ? `cannot lift: ${pressure.stuck.why}` : pressure.reasons.join('; ')})`);
   if (state.pause.thermal) return hold(`paused: thermal (${state.pause.thermal.reasons.join('; ')})`);
   if (state.pause.power) return hold(`paused: power (${state.pause.power.reasons.join('; ')})`);
   if (state.pause.disk) return hold(`paused: disk (${state.pause.disk.reason})`);

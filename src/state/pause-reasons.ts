@@ -60,7 +60,10 @@ export function describePause(state: WardenState, reason: PauseReason): string {
   switch (reason) {
     case 'breaker':
       return `breaker (${state.breaker.reason ?? 'open'})`;
-    case 'pressure':
+    case 'pressure': {
+      const stuck = state.pause.pressure?.stuck;
+      return `pressure (${stuck ? `cannot lift: ${stuck.why}` : (state.pause.pressure?.reasons[0] ?? '')})`;
+    }
     case 'thermal':
     case 'power':
       return `${reason} (${state.pause[reason]?.reasons[0] ?? ''})`;

@@ -92,6 +92,9 @@ const pressureSchema = z.strictObject({
   reasons: z.array(z.string()),
   /** When the samples first went back under every threshold; null while still over. */
   clearSince: z.number().nullable(),
+  /** A memory pause that cannot lift on this host with this config (src/policy/pressure.ts): why, and
+   * which values would fit. Absent otherwise, and in older state files. */
+  stuck: z.strictObject({ why: z.string(), fix: z.string() }).optional(),
 });
 export type PressureState = z.infer<typeof pressureSchema>;
 

@@ -7,6 +7,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MIN_SYSTEM_MEMORY } from '../../src/admission/fit.ts';
+import { readMemTotal } from '../../src/config/suggest.ts';
 import { type ConfigSections } from '../helpers/config-file.ts';
 import { FIXTURES } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -149,7 +151,11 @@ describe('every alert kind reaches a real ntfy server and the command hook, once
 
   test('pressure pause and its end, by reloading thresholds', async () => {
     const d = await startDaemon(sb);
-    writeConfig(sb, { ...sections, admission: { min_available_memory: '1000G' } });
+    // the most headroom that still fits this host (MemTotal minus the system's 128M minus the 64M
+    // worker): more than MemAvailable, so a pause, but one that could lift (a config that can never
+    // fit, such as "1000G", is the pause that cannot lift, with its own alert: small-pi.test.ts)
+    const headroom = (readMemTotal() ?? 0) - MIN_SYSTEM_MEMORY - 64 * 1024 ** 2;
+    writeConfig(sb, { ...sections, admission: { min_available_memory: String(headroom) } });
     process.kill(d.pid, 'SIGHUP');
     const p = await waitForPublished(ntfy, 'paused: pressure', titled('paused: pressure'));
     assert.equal(p.headers.priority, '4');

@@ -11,7 +11,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT } from '../helpers/paths.ts';
+import { sizedConfigText, sizeForHost, sizingSummary } from '../../src/config/sizing.ts';
+import { readMemTotal } from '../../src/config/suggest.ts';
+import { HOSTS, ROOT } from '../helpers/paths.ts';
 import { inHarness, sh, waitFor } from './harness.ts';
 
 const skip = inHarness() ? false : 'needs the real-systemd harness (scripts/with-systemd.sh)';
@@ -51,6 +53,9 @@ function clearTestUnits(): void {
   sh('systemctl', ['daemon-reload']);
   sh('systemctl', ['reset-failed', 'warden.service']);
 }
+
+/** This machine's MemTotal, read as install.sh's sizing reads it: correct in a 1 GB or 2 GB VM too. */
+const MEM_TOTAL = readMemTotal('/') ?? 0;
 
 const VALID_CONFIG = `# written by the install test
 [supervisor]
@@ -98,6 +103,10 @@ describe('install.sh on a fresh machine', { skip }, () => {
   test('--dry-run changes nothing', () => {
     const r = install('--dry-run');
     assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(
+      r.stdout,
+      /^warden-install: config: would write \/etc\/warden\/config\.toml from the commented example, sized for MemTotal /m,
+    );
     assert.match(r.stdout, /warden-install: done: dry run: nothing was changed/);
     assert.ok(!existsSync('/opt/warden') && !existsSync(CONFIG) && !existsSync(WARDEN));
   });
@@ -139,7 +148,23 @@ describe('install.sh on a fresh machine', { skip }, () => {
       /^ExecStart=\/usr\/bin\/node \/opt\/warden\/dist\/cli\/main\.js run --config \/etc\/warden\/config\.toml$/m,
     );
     assert.ok(existsSync('/etc/systemd/system/warden-workers.slice'));
-    assert.equal(readFileSync(CONFIG, 'utf8'), readFileSync(join(ROOT, 'examples/config.toml'), 'utf8'));
+    // sized to this machine's memory: the real MemTotal here (a 1 GB or 2 GB VM, or this host)
+    const sizing = sizeForHost(MEM_TOTAL);
+    assert.equal(readFileSync(CONFIG, 'utf8'), sizedConfigText(readFileSync(join(ROOT, 'examples/config.toml'), 'utf8'), sizing));
+    assert.ok(
+      r.stdout.includes(`warden-install: config: wrote ${CONFIG} from the commented example, sized for ${sizingSummary(sizing)}\n`),
+      r.stdout,
+    );
+    // and it fits: config check finds only the two keys left for the owner
+    const check = sh(process.execPath, ['/opt/warden/dist/cli/main.js', 'config', 'check', '--config', CONFIG]);
+    assert.equal(check.code, 78);
+    assert.deepEqual(
+      check.stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => /: ([a-z_.]+): /.exec(l)?.[1]),
+      ['source.github.repo', 'worktree.repo'],
+    );
     assert.equal(sh('id', ['-u', 'warden']).code, 0, 'the worker user exists');
     const v = sh(WARDEN, ['version']);
     assert.equal(v.code, 0, v.stderr);
@@ -232,6 +257,24 @@ describe('install.sh on a fresh machine', { skip }, () => {
     assertStepLines(r.stdout);
     assert.ok(!existsSync('/etc/warden') && !existsSync('/var/lib/warden') && !existsSync('/opt/warden'));
     if (!userExistedBefore) assert.notEqual(sh('id', ['-u', 'warden']).code, 0, 'the worker user install.sh created is removed');
+  });
+
+  test('on a 1 GB Pi (its /proc from a fixture tree) the new config is sized for 1 GB, and says so', () => {
+    const pi3 = join(HOSTS, 'pi3-1gb-bookworm');
+    const r = install('--sysroot', pi3);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(
+      r.stdout,
+      /^warden-install: config: wrote \/etc\/warden\/config\.toml from the commented example, sized for MemTotal 922\.1M: max_concurrent_workers = 1, memory_max = "384M", min_available_memory = "128M" \(warning: memory_max 384M is below the 512M the claude worker needs to work well: expect oom_killed attempts\)$/m,
+    );
+    const text = readFileSync(CONFIG, 'utf8');
+    assert.match(text, /^memory_max = "384M" +# per worker/m);
+    assert.match(text, /^min_available_memory = "128M"$/m);
+    assert.match(text, /^max_concurrent_workers = 1 +#/m);
+    const check = sh(WARDEN, ['config', 'check', '--sysroot', pi3]);
+    assert.doesNotMatch(check.stderr, /memory_max/, 'it fits the 1 GB host');
+    const p = install('--purge');
+    assert.equal(p.code, 0, p.stderr + p.stdout);
   });
 
   test('Node.js too old: the distribution package is offered when new enough, NodeSource named otherwise', () => {

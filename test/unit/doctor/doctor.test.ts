@@ -156,7 +156,8 @@ describe('`warden doctor` on this host', () => {
     writeFileSync(join(dir, 'config.toml'), text.replaceAll('DIR', dir));
     return join(dir, 'config.toml');
   }
-  const valid = `[supervisor]\nstate_dir = "DIR/state"\n[worker]\ncommand = ["${FAKE_WORKER}"]\n[executor]\nkind = "direct"\n`;
+  // a worker of 128M with no headroom fits any host, so memory-fit passes whatever this machine's memory
+  const valid = `[supervisor]\nstate_dir = "DIR/state"\n[worker]\ncommand = ["${FAKE_WORKER}"]\nmemory_max = "128M"\n[admission]\nmin_available_memory = "0"\n[executor]\nkind = "direct"\n`;
 
   test('--json: a valid config, no daemon: every check has an id, a status and a summary, and no fail means exit 0', () => {
     const r = doctor(configFile('valid', valid), '--json');
@@ -171,6 +172,7 @@ describe('`warden doctor` on this host', () => {
       'config',
       'executor',
       'state',
+      'memory-fit',
       'systemd',
       'limit-probe',
       'raspberry-pi',

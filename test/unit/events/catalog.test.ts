@@ -16,6 +16,7 @@ const SAMPLES: { [K in EventType]: Extract<WardenEvent, { type: K }> } = {
   breaker_half_open: { type: 'breaker_half_open' },
   breaker_closed: { type: 'breaker_closed', by: 'probe' },
   pressure_entered: { type: 'pressure_entered', reasons: ['load 9 > 4'] },
+  pressure_stuck: { type: 'pressure_stuck', reasons: ['memory: low'], why: 'memory_max 2G does not fit', fix: 'memory_max = "1280M"' },
   pressure_recovering: { type: 'pressure_recovering', recoverAfterMs: 60_000 },
   pressure_left: { type: 'pressure_left' },
   paused: { type: 'paused', by: 'manual' },
@@ -89,7 +90,7 @@ describe('the log: every core event has its text and the level of its row', () =
       ALL.filter(isCore)
         .filter((e) => eventLevel(e) === 'error')
         .map((e) => e.type),
-      ['breaker_opened', 'pressure_entered', 'task_dead', 'hardware_paused', 'disk_paused', 'worker_paused'],
+      ['breaker_opened', 'pressure_entered', 'pressure_stuck', 'task_dead', 'hardware_paused', 'disk_paused', 'worker_paused'],
     );
   });
 });
