@@ -96,11 +96,11 @@ test('`task cancel` of a running task stops its worker and a child that traps SI
 
 describe('refusals name the state, print one line and exit 2', () => {
   test('with the daemon running', async () => {
-    const sb = makeSandbox();
+    const sb = makeSandbox({ worker: { max_runtime: '15m' } });
     const d = await startDaemon(sb);
     await addTask(sb, 'done', 'sleep=1.2');
     await waitForState(sb, 'done', 'succeeded');
-    await addTask(sb, 'run', 'sleep=30');
+    await addTask(sb, 'run', 'sleep=600'); // outlives the slowest run of the CLI calls below
     await waitForState(sb, 'run', 'running');
     for (const [args, line] of [
       [['task', 'remove', 'run'], 'warden: cannot remove running task run: cancel it first'],
