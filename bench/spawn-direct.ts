@@ -47,6 +47,7 @@ export async function measureDirectSpawn(opts: { quick: boolean; root: URL }): P
         runBase: join(dir, 'run', `${i}.1`),
         memoryMax: 0,
         cpuQuota: 0,
+        tasksMax: 512,
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       });
       const t1 = nowNs();

@@ -85,6 +85,7 @@ const root = new URL('..', import.meta.url);
 const ROOT = fileURLToPath(root).replace(/\/$/, '');
 const dist = (p: string) => new URL(`dist/${p}`, root).href;
 const scopeMod = (await import(dist('executors/systemd-scope.js'))) as typeof import('../src/executors/systemd-scope.js');
+const unitMod = (await import(dist('executors/systemd-unit.js'))) as typeof import('../src/executors/systemd-unit.js');
 const usersMod = (await import(dist('host/users.js'))) as typeof import('../src/host/users.js');
 const cgroupsMod = (await import(dist('systemd/cgroups.js'))) as typeof import('../src/systemd/cgroups.js');
 const loadMod = (await import(dist('config/load.js'))) as typeof import('../src/config/load.js');
@@ -206,6 +207,7 @@ function makeSpec(worker = WORKER_ARGV): WorkerSpec {
     runBase: join(base, 'run', `${taskId}.1`),
     memoryMax,
     cpuQuota,
+    tasksMax: 512,
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
       WARDEN_TASK_ID: taskId,
@@ -285,7 +287,7 @@ const floorOnce = (forkMs?: number[]) => runToExit('systemd-run', FLOOR_ARGS, {}
 async function liveCheck(): Promise<Record<string, unknown>> {
   const spec = makeSpec(['/bin/sleep', '30']);
   const h = await ex.spawn(spec);
-  const unit = scopeMod.unitName(spec.taskId);
+  const unit = unitMod.unitName(spec.taskId);
   const props = unitProps(unit, 'ActiveState', 'ControlGroup', 'Slice', 'MemoryMax', 'CPUQuotaPerSecUSec');
   const cg = props.ControlGroup ?? '';
   const v2 = cgroupMode.startsWith('v2');
@@ -379,11 +381,11 @@ table(
 
 // Profile series, interleaved like the above: where does the gap to the floor come from? Both run
 // systemd-run directly (no warden JS), to exit, with the worker `true`:
-//   exact: warden's own scopeArgs(spec) (unit name, slice, limits, uid, sh wrapper)
+//   exact: warden's own unitArgs(spec) (unit name, slice, limits, uid, sh wrapper)
 //   nolimits: the same without the -p properties (MemoryMax, MemorySwapMax, CPUQuota, ...)
 function exactArgs(spec: WorkerSpec): string[] {
   mkdirSync(join(base, 'run'), { recursive: true });
-  return ex.scopeArgs(spec);
+  return ex.unitArgs(spec);
 }
 function withoutProps(args: string[]): string[] {
   const out: string[] = [];

@@ -35,6 +35,7 @@ NAME=${NAME:-warden-test}
 RUNDIR=/run/warden-with-systemd/$NAME
 BIND=${BIND:-$PWD}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
+MASK=${MASK:-}
 CPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 log() { echo "[with-systemd:$NAME] $*" >&2; }
 

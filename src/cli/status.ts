@@ -50,6 +50,10 @@ export function renderStatus(s: StatusReport, history: HistoryReport | null, now
     `config:   ${s.config.path} sha256 ${s.config.sha256.slice(0, 12)}${loaded}${configChanged ? '  WARNING: the file on disk has changed since the daemon loaded it (restart or reload to apply)' : ''}`,
     `executor: ${s.executor.kind}${s.executor.enforcesLimits ? '' : '  (memory/CPU caps NOT enforced)'}; max_concurrent_workers=${s.settings.maxConcurrentWorkers} memory_max=${formatSize(s.settings.memoryMax)} cpu_quota=${s.settings.cpuQuota}%`,
     ...s.executor.warnings.map((w) => `WARNING:  ${w}`),
+    // an older daemon's status has no sandbox line
+    ...(s.executor.sandbox
+      ? [`${s.executor.sandbox.startsWith('sandbox: partial') ? 'WARNING:  ' : '          '}${s.executor.sandbox}`]
+      : []),
   ];
   const thresholds = thresholdsText(s);
   if (thresholds) lines.push(`limits:   ${thresholds}`);

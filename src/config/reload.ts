@@ -13,6 +13,12 @@ export const FIXED_ON_RELOAD: readonly (readonly KeyPath[])[] = [
   ['control.group'],
   ['control.port', 'control.address'],
   ['executor.kind'],
+  ['executor.sandbox'],
+  // the sandbox's settings are given to the executor when it is made (src/executors/choose.ts)
+  ['worker.file_size_max'],
+  ['worker.deny_networks'],
+  ['worker.env_file'],
+  ['worker.writable_paths'],
   ['worker.user'],
 ];
 
@@ -24,5 +30,12 @@ function valueAt(config: Config, path: KeyPath): unknown {
 
 /** The names of the fixed keys whose value differs between the running config and the next one. */
 export function reloadRefusals(current: Config, next: Config): string[] {
-  return FIXED_ON_RELOAD.filter((paths) => paths.some((p) => valueAt(current, p) !== valueAt(next, p))).map((paths) => paths.join(' and '));
+  return FIXED_ON_RELOAD.filter((paths) => paths.some((p) => !sameValue(valueAt(current, p), valueAt(next, p)))).map((paths) =>
+    paths.join(' and '),
+  );
+}
+
+/** Equal values; lists (deny_networks) by their items. */
+function sameValue(a: unknown, b: unknown): boolean {
+  return Array.isArray(a) && Array.isArray(b) ? JSON.stringify(a) === JSON.stringify(b) : a === b;
 }

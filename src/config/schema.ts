@@ -78,6 +78,20 @@ function socketPathProblem(p: string): string | null {
     : null;
 }
 
+/** An address or network systemd's IPAddressDeny= takes: `10.0.0.0/8`, `fd00::/8`, `192.168.1.7`. */
+function ipNetwork() {
+  return z.string({ error: 'expected a network like "192.168.1.0/24"' }).refine(
+    (text) => {
+      const [addr = '', prefix, ...rest] = text.split('/');
+      const family = isIP(addr);
+      if (family === 0 || rest.length > 0) return false;
+      if (prefix === undefined) return true;
+      return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+    },
+    { message: 'expected an IP address or network like "192.168.1.0/24" or "fd00::/8"' },
+  );
+}
+
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 const SECOND = 1000;
@@ -215,6 +229,19 @@ const workerSchema = z.strictObject({
   // a retry after stalled, api_error or usage_limit continues the worker's last session
   // (Claude Code's `--resume <session id>` is appended to the command)
   resume_sessions: z.boolean({ error: 'expected true or false' }).default(false),
+  // TasksMax= of each worker's unit (processes and threads together): a fork bomb stops here,
+  // not at the slice's or the kernel's limit. Claude Code with a build running uses well under 200.
+  tasks_max: int(512, 16, 1_000_000),
+  // sandboxed workers: LimitFSIZE=, the largest single file a worker may write (a runaway log or
+  // output in a loop); the whole card is guarded by min_free_disk
+  file_size_max: size('2G', MiB, 1024 * GiB),
+  // sandboxed workers: networks denied besides loopback, e.g. the owner's LAN ["192.168.1.0/24"]
+  deny_networks: z.array(ipNetwork(), { error: 'expected a list of networks like ["192.168.0.0/16"]' }).default([]),
+  // sandboxed workers: the worker's secrets (ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN, GH_TOKEN),
+  // read by systemd before the sandbox starts; hidden from the worker on disk. Absent: no secrets.
+  env_file: absolutePath().default('/etc/warden/env'),
+  // sandboxed workers: more directories a worker may write (a shared package cache, say)
+  writable_paths: z.array(absolutePath()).default([]),
 });
 
 // No defaults on the fields: a field left out falls back to that kind's default (below), so a
@@ -276,6 +303,10 @@ const executorSchema = z.strictObject({
   // without a usable memory controller (Pi kernels ship it off) the systemd executor is refused:
   // MemoryMax would do nothing. This runs workers uncapped anyway, with a loud LIMITS warning.
   allow_unenforced_limits: z.boolean({ error: 'expected true or false' }).default(false),
+  // systemd executor: run each attempt as a confined transient service instead of a plain scope
+  // (src/executors/sandbox.ts). Off when absent, so that an upgrade keeps what ran; new installs
+  // get `true` from examples/config.toml.
+  sandbox: z.boolean({ error: 'expected true or false' }).default(false),
 });
 
 // The control API has no authentication of its own: the unix socket's mode (0660) and group are

@@ -11,6 +11,10 @@ import type { Config } from '../config/schema.js';
 import { formatSize } from '../config/units.js';
 import { callDaemon, DaemonUnreachable } from '../control/client.js';
 import { chooseExecutor, systemdIsPid1 } from '../executors/choose.js';
+import { SandboxedExecutor } from '../executors/systemd-service.js';
+import type { Executor } from '../executors/types.js';
+import { lookupUser } from '../host/users.js';
+import { measureExposure, sandboxCheck } from './exposure.js';
 import { loadState, StateError, statePath } from '../state/store.js';
 import { describeCgroupMode } from '../systemd/cgroups.js';
 import { report, type Check, type DoctorReport } from './check.js';
@@ -69,6 +73,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const c = executorCheck(config, loaded.path);
     executorKind = c.kind;
     checks.push(c.check);
+    if (c.executor) checks.push(await sandboxDoctorCheck(config, c.executor, isRoot && pid1));
     checks.push(stateCheck(config, isRoot));
     checks.push(memoryFitCheck(config, readMemTotal(opts.sysroot)));
   }
@@ -95,7 +100,21 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   return report(opts.version, checks);
 }
 
-function executorCheck(config: Config, path: string): { kind: 'systemd' | 'direct' | null; check: Check } {
+/** Off, or on with its exposure score (a real probe service, as root) and what this host lacks. */
+async function sandboxDoctorCheck(config: Config, executor: Executor, canProbe: boolean): Promise<Check> {
+  if (!(executor instanceof SandboxedExecutor))
+    return {
+      id: 'sandbox',
+      status: 'info',
+      summary: `${executor.sandbox}: a worker may read and write whatever worker.user may ([executor] sandbox = true confines it)`,
+    };
+  const gaps = executor.gaps;
+  const dirs = [config.supervisor.state_dir, ...(config.worktree ? [config.worktree.base_dir] : [])];
+  const user = config.worker.user === 'root' ? null : lookupUser(config.worker.user);
+  return sandboxCheck(executor.sandbox, gaps, canProbe ? await measureExposure(executor, user, dirs) : null);
+}
+
+function executorCheck(config: Config, path: string): { kind: 'systemd' | 'direct' | null; check: Check; executor?: Executor } {
   try {
     const { executor, warnings } = chooseExecutor(config, path);
     if (executor.kind === 'direct') {
@@ -107,14 +126,25 @@ function executorCheck(config: Config, path: string): { kind: 'systemd' | 'direc
           summary: warnings.join('; ') || 'direct: no caps',
           fix: 'use the systemd executor ([executor] kind = "auto" or "systemd") on a host where systemd is PID 1',
         },
+        executor,
       };
     }
     const user = config.worker.user;
+    const units = config.executor.sandbox ? 'sandboxed services' : 'scopes';
     if (warnings.length > 0)
-      return { kind: 'systemd', check: { id: 'executor', status: 'warn', summary: `systemd scopes, but: ${warnings.join('; ')}` } };
+      return {
+        kind: 'systemd',
+        executor,
+        check: { id: 'executor', status: 'warn', summary: `systemd ${units}, but: ${warnings.join('; ')}` },
+      };
     return {
       kind: 'systemd',
-      check: { id: 'executor', status: 'pass', summary: `systemd: each worker in a capped scope in warden-workers.slice, as user ${user}` },
+      executor,
+      check: {
+        id: 'executor',
+        status: 'pass',
+        summary: `systemd: each worker in a capped ${units.replace(/s$/, '')} in warden-workers.slice, as user ${user}`,
+      },
     };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

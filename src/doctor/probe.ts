@@ -2,7 +2,7 @@
 // does, with a small MemoryMax, and read back from inside it what the kernel applied to its cgroup.
 // On a kernel with the memory controller off, systemd accepts MemoryMax= and no limit file exists.
 import { execFile } from 'node:child_process';
-import { WORKER_SLICE } from '../executors/systemd-scope.js';
+import { WORKER_SLICE } from '../executors/systemd-unit.js';
 
 export const PROBE_MEMORY_MAX = 32 * 1024 * 1024;
 

@@ -1,4 +1,5 @@
-// Picks the executor: `auto` means systemd scopes when systemd is PID 1, else direct.
+// Picks the executor: `auto` means systemd when systemd is PID 1, else direct; the systemd
+// executor runs scopes, or sandboxed services with `[executor] sandbox = true`.
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -13,7 +14,9 @@ import {
   type MemoryControllerState,
 } from '../systemd/cgroups.js';
 import { DirectExecutor } from './direct.js';
+import { sandboxGaps } from './sandbox.js';
 import { SystemdExecutor } from './systemd-scope.js';
+import { SandboxedExecutor, type SandboxOptions } from './systemd-service.js';
 import type { Executor } from './types.js';
 import { lookupUser } from '../host/users.js';
 
@@ -63,6 +66,7 @@ export function planExecutor(config: Config, configPath: string, host: HostForEx
         kind,
         warnings: [
           `executor "direct"${wanted === 'auto' ? ' (systemd is not PID 1)' : ''}: worker memory_max and cpu_quota are NOT enforced; a runaway worker can exhaust this host`,
+          ...(config.executor.sandbox ? ['[executor] sandbox = true needs the systemd executor: workers are NOT confined'] : []),
         ],
       };
     case 'systemd': {
@@ -126,13 +130,35 @@ export function chooseExecutor(config: Config, configPath: string): ExecutorChoi
   }
   const warnings = [...plan.warnings];
   if (user === null) warnings.push('workers run as root (worker.user = "root")');
+  const opts = {
+    user,
+    maxRuntimeMs: config.worker.max_runtime,
+    stopGraceMs: config.worker.stop_grace,
+    memoryEnforced: plan.memoryEnforced,
+  };
+  if (!config.executor.sandbox) return { executor: new SystemdExecutor(opts), warnings };
+  return { executor: new SandboxedExecutor(opts, sandboxOptions(config, configPath, sandboxGaps(cgroupMode(cgroups)))), warnings };
+}
+
+/** The sandbox of every attempt, from the config: what is hidden, what stays writable, the limits. */
+export function sandboxOptions(config: Config, configPath: string, gaps: readonly string[]): SandboxOptions {
+  const w = config.worker;
   return {
-    executor: new SystemdExecutor({
-      user,
-      maxRuntimeMs: config.worker.max_runtime,
-      stopGraceMs: config.worker.stop_grace,
-      memoryEnforced: plan.memoryEnforced,
-    }),
-    warnings,
+    stateDir: config.supervisor.state_dir,
+    worktreeBase: config.worktree?.base_dir ?? null,
+    repo: config.worktree?.repo ?? null,
+    writable: w.writable_paths,
+    // the socket, token and env files may live outside state_dir and /etc/warden
+    inaccessible: [
+      ...new Set([
+        '/etc/warden',
+        configPath,
+        config.control.socket,
+        w.env_file,
+        ...(config.alerts.ntfy_token_file ? [config.alerts.ntfy_token_file] : []),
+      ]),
+    ],
+    limits: { fileSizeMax: w.file_size_max, denyNetworks: w.deny_networks, envFile: w.env_file },
+    gaps,
   };
 }

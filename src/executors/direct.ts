@@ -27,6 +27,7 @@ export interface DirectExecutorOptions {
 
 export class DirectExecutor implements Executor {
   readonly kind = 'direct' as const;
+  readonly sandbox = 'sandbox: off';
   readonly enforcesLimits = false;
 
   constructor(private readonly opts: DirectExecutorOptions) {}

@@ -1,6 +1,6 @@
 // The interface every executor implements. The supervisor decides; an executor only starts,
 // watches and stops worker processes. `direct` runs plain process groups (no limits); `systemd`
-// runs each attempt in a capped transient scope.
+// runs each attempt in a capped transient scope, or in a sandboxed transient service.
 
 export interface WorkerSpec {
   taskId: string;
@@ -14,6 +14,8 @@ export interface WorkerSpec {
   runBase: string;
   memoryMax: number;
   cpuQuota: number;
+  /** TasksMax= of the attempt's unit (systemd executors): processes and threads together. */
+  tasksMax: number;
   env: Record<string, string>;
 }
 
@@ -75,6 +77,8 @@ export interface Executor {
   readonly kind: 'direct' | 'systemd';
   /** false: memory and CPU caps are NOT enforced, and warden says so loudly. */
   readonly enforcesLimits: boolean;
+  /** What confines the workers beyond their limits, one line: `sandbox: off|on|partial: <why>`. */
+  readonly sandbox: string;
   spawn(spec: WorkerSpec): Promise<WorkerHandle>;
   /** After a warden restart: take over a worker recorded as running, or report how it ended. */
   adopt(rec: AdoptRecord): Promise<AdoptResult>;

@@ -18,7 +18,8 @@ import type { WorkerUsage } from '../usage/meter.js';
 export interface StatusReport {
   daemon: { pid: number; version: string; startedAt: number; uptimeMs: number };
   config: { path: string; sha256: string };
-  executor: { kind: string; enforcesLimits: boolean; warnings: string[] };
+  /** `sandbox`: `sandbox: off`, `sandbox: on` or `sandbox: partial: <what this host cannot enforce>`. */
+  executor: { kind: string; enforcesLimits: boolean; warnings: string[]; sandbox: string };
   settings: { maxConcurrentWorkers: number; minSpawnIntervalMs: number; memoryMax: number; cpuQuota: number; maxAttempts: number };
   summary: string;
   /** `usage`: memory, its peak and cap, CPU % over the last interval (src/usage/); null before the first reading. */
@@ -79,7 +80,7 @@ export interface SupervisorSnapshot {
   version: string;
   startedAt: number;
   loaded: LoadedConfig;
-  executor: { kind: string; enforcesLimits: boolean; warnings: readonly string[] };
+  executor: { kind: string; enforcesLimits: boolean; warnings: readonly string[]; sandbox: string };
   state: WardenState;
   workers: readonly WorkerView[];
   heldBy: string | null;
@@ -109,7 +110,12 @@ export function buildStatus(s: SupervisorSnapshot): StatusReport {
   return {
     daemon: { pid: s.pid, version: s.version, startedAt: s.startedAt, uptimeMs: s.now - s.startedAt },
     config: { path: s.loaded.path, sha256: s.loaded.sha256 },
-    executor: { kind: s.executor.kind, enforcesLimits: s.executor.enforcesLimits, warnings: [...s.executor.warnings] },
+    executor: {
+      kind: s.executor.kind,
+      enforcesLimits: s.executor.enforcesLimits,
+      warnings: [...s.executor.warnings],
+      sandbox: s.executor.sandbox,
+    },
     settings: {
       maxConcurrentWorkers: c.supervisor.max_concurrent_workers,
       minSpawnIntervalMs: c.supervisor.min_spawn_interval,

@@ -133,6 +133,9 @@ export class Supervisor implements ControlHandlers {
     const c = this.config;
     log.info('warden starting', report.startupFields(this.loaded, executor.kind, this.deps.version));
     for (const w of this.deps.executorWarnings ?? []) log.error(`LIMITS: ${w}`);
+    // once, loudly when the host cannot enforce part of the sandbox (src/executors/sandbox.ts)
+    if (executor.sandbox.startsWith('sandbox: partial')) log.error(executor.sandbox);
+    else log.info(executor.sandbox);
     // One daemon per state: `warden run` holds the state directory's lock (src/state/lock.ts)
     // before it builds the supervisor, so the state read and the adoption below are this daemon's.
     const { state, unclean, noted } = openDurably(this.stateDir, c.breaker.cooldown, log, this.now());
@@ -297,7 +300,7 @@ export class Supervisor implements ControlHandlers {
       version,
       startedAt: this.startedAt,
       loaded: this.loaded,
-      executor: { kind: executor.kind, enforcesLimits: executor.enforcesLimits, warnings: executorWarnings },
+      executor: { kind: executor.kind, enforcesLimits: executor.enforcesLimits, warnings: executorWarnings, sandbox: executor.sandbox },
       state: this.state,
       workers: this.workers.views(),
       heldBy: this.heldBy,

@@ -251,6 +251,7 @@ export function spawnSpec(
     runBase: paths.runBase,
     memoryMax: c.worker.memory_max,
     cpuQuota: c.worker.cpu_quota,
+    tasksMax: c.worker.tasks_max,
     env: {
       ...workerEnv(env),
       WARDEN_TASK_ID: task.id,

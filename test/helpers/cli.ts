@@ -62,6 +62,7 @@ export interface Status {
   daemon: { pid: number };
   config: { sha256: string };
   workers: { taskId: string; attempt: number; pid: number; startedAt: number; unit: string | null }[];
+  executor: { kind: string; sandbox: string };
   tasks: Record<string, number>;
   pause: { paused: boolean; reasons: string[]; manual: { since: number } | null };
   breaker: { phase: string; reason: string | null; openedAt: number | null };

@@ -61,6 +61,7 @@ export type AdoptAnswer = 'adopted' | 'gone';
 
 export class FakeExecutor implements Executor {
   readonly kind: 'direct' | 'systemd';
+  readonly sandbox = 'sandbox: off';
   readonly enforcesLimits = true;
   /** Every spawn, in order, with the spec the supervisor passed. */
   readonly spawns: { spec: WorkerSpec; worker: FakeWorker }[] = [];

@@ -3,7 +3,7 @@
 // What both real-process suites need (paths, the CLI runner, config files, waitFor) is in
 // test/helpers/; this file keeps what is about systemd.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCliSync, type Status, type TaskView } from '../helpers/cli.ts';
 import { mergeSections, toToml, type ConfigSections } from '../helpers/config-file.ts';
@@ -110,8 +110,16 @@ export function unitProps(unit: string, ...props: string[]): Record<string, stri
 export function stopService(): void {
   sh('systemctl', ['stop', 'warden.service']);
   sh('systemctl', ['reset-failed', 'warden.service']);
-  // no worker scope may outlive a test
-  const units = sh('systemctl', ['list-units', '--type=scope', '--all', '--plain', '--no-legend', 'warden-*.scope']).stdout;
+  // no worker scope or sandboxed service may outlive a test
+  const units = sh('systemctl', [
+    'list-units',
+    '--type=scope,service',
+    '--all',
+    '--plain',
+    '--no-legend',
+    'warden-*.scope',
+    'warden-*.service',
+  ]).stdout;
   for (const line of units.split('\n')) {
     const u = line.trim().split(/\s+/)[0];
     if (u) sh('systemctl', ['stop', u]);
@@ -124,4 +132,38 @@ export function journal(unit: string, since: string): string {
 
 export function nowForJournal(): string {
   return sh('date', ['+%Y-%m-%d %H:%M:%S']).stdout.trim();
+}
+
+/**
+ * The share of one core a unit's processes used over `ms` (1 = a full core). cgroup v2: cpu.stat
+ * usage_usec. cgroup v1 (the nspawn harness): systemd creates no cpuacct group for transient
+ * units there, so utime+stime of the processes in the unit's cpu-controller cgroup.procs.
+ * Also whether the kernel reports CFS throttling for it (v1 cpu.stat nr_throttled; null: no file).
+ */
+export async function cpuShare(unit: string, ms: number): Promise<{ share: number; throttled: boolean | null }> {
+  const cg = unitProps(unit, 'ControlGroup').ControlGroup ?? '';
+  const tick = 1e9 / 100; // USER_HZ
+  const usage = () => {
+    try {
+      return Number(/usage_usec (\d+)/.exec(readFileSync(`/sys/fs/cgroup${cg}/cpu.stat`, 'latin1'))?.[1]) * 1000;
+    } catch {
+      // not cgroup v2: fall through to the v1 files
+    }
+    const pids = readFileSync(`/sys/fs/cgroup/cpu${cg}/cgroup.procs`, 'latin1').split('\n').filter(Boolean);
+    let ns = 0;
+    for (const pid of pids) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ns += (Number(f[11]) + Number(f[12])) * tick;
+    }
+    return ns;
+  };
+  const t0 = process.hrtime.bigint();
+  const u0 = usage();
+  await new Promise((r) => setTimeout(r, ms));
+  const u1 = usage();
+  const wall = Number(process.hrtime.bigint() - t0);
+  const v1Stat = `/sys/fs/cgroup/cpu${cg}/cpu.stat`;
+  const throttled = existsSync(v1Stat) ? Number(/nr_throttled (\d+)/.exec(readFileSync(v1Stat, 'latin1'))?.[1] ?? 0) > 0 : null;
+  return { share: (u1 - u0) / wall, throttled };
 }

@@ -1,14 +1,16 @@
 // The systemd executor against a real systemd: limits enforced, OOM classified, names unique.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SystemdExecutor, unitName } from '../../src/executors/systemd-scope.ts';
+import { SystemdExecutor } from '../../src/executors/systemd-scope.ts';
+import { unitName } from '../../src/executors/systemd-unit.ts';
 import { lookupUser } from '../../src/host/users.ts';
 import { FAKE_WORKER } from '../helpers/paths.ts';
 import {
   addTask,
+  cpuShare,
   ensureWorkerUser,
   freshDir,
   inHarness,
@@ -68,42 +70,17 @@ describe('systemd scopes', { skip }, () => {
       runBase: `${dir}/run/busy.1`,
       memoryMax: 256 * 1024 ** 2,
       cpuQuota: 20,
+      tasksMax: 512,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     });
-    const cg = unitProps(unitName('busy'), 'ControlGroup').ControlGroup;
     const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${h.pid}/status`, 'latin1'))?.[1];
     assert.equal(Number(uid), lookupUser('warden')?.uid, 'the worker runs as worker.user, not root');
-    // CPU used by every process of the scope's cgroup, in ns. cgroup v2: cpu.stat usage_usec.
-    // cgroup v1 (this harness): systemd creates no cpuacct group for scopes, so sum utime+stime
-    // of the processes listed in the scope's cpu-controller cgroup.procs.
-    const tick = 1e9 / 100; // USER_HZ
-    const usage = () => {
-      try {
-        return Number(/usage_usec (\d+)/.exec(readFileSync(`/sys/fs/cgroup${cg}/cpu.stat`, 'latin1'))?.[1]) * 1000;
-      } catch {
-        // not cgroup v2: fall through to the v1 cpuacct files
-      }
-      const pids = readFileSync(`/sys/fs/cgroup/cpu${cg}/cgroup.procs`, 'latin1').split('\n').filter(Boolean);
-      let ns = 0;
-      for (const pid of pids) {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ns += (Number(f[11]) + Number(f[12])) * tick;
-      }
-      return ns;
-    };
-    const throttled = () => Number(/nr_throttled (\d+)/.exec(readFileSync(`/sys/fs/cgroup/cpu${cg}/cpu.stat`, 'latin1'))?.[1] ?? 0);
     await sleep(1000);
-    const t0 = process.hrtime.bigint();
-    const u0 = usage();
-    await sleep(3000);
-    const u1 = usage();
-    const wall = Number(process.hrtime.bigint() - t0);
-    const share = (u1 - u0) / wall;
-    console.log(`# busy worker under CPUQuota=20%: ${(share * 100).toFixed(1)}% of one core over ${(wall / 1e9).toFixed(2)} s`);
+    const { share, throttled } = await cpuShare(unitName('busy'), 3000);
+    console.log(`# busy worker under CPUQuota=20%: ${(share * 100).toFixed(1)}% of one core over 3 s`);
     assert.ok(share <= 0.25, `used ${(share * 100).toFixed(1)}% of a core`);
     assert.ok(share >= 0.1, `the busy loop really ran (${(share * 100).toFixed(1)}%)`);
-    if (existsSync(`/sys/fs/cgroup/cpu${cg}/cpu.stat`)) assert.ok(throttled() > 0, 'the scope cgroup reports CFS throttling');
+    if (throttled !== null) assert.ok(throttled, 'the scope cgroup reports CFS throttling');
     await h.stop(1000);
   });
 
@@ -125,6 +102,7 @@ describe('systemd scopes', { skip }, () => {
         runBase: `${dir}/run/dup.1`,
         memoryMax: 256 * 1024 ** 2,
         cpuQuota: 100,
+        tasksMax: 512,
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
       }),
       (err: Error) => err.name === 'SpawnError' && /refused the scope/.test(err.message),

@@ -13,6 +13,9 @@ test('an unchanged config, and changes to keys a reload applies, are not refused
     'max_concurrent_workers = 4\n[worker]\nmemory_max = "1G"\n[admission]\nwatch_interval = "0s"\n[alerts]\nnotify_send = true\n',
   );
   assert.deepEqual(reloadRefusals(load(), next), []);
+  // a list is compared by its items, not as the same object
+  const lan = '[worker]\ndeny_networks = ["192.168.1.0/24"]\n';
+  assert.deepEqual(reloadRefusals(load(lan), load(lan)), []);
 });
 
 test('each fixed key that changes is named, in the declared order', () => {
@@ -27,6 +30,8 @@ test('each fixed key that changes is named, in the declared order', () => {
     [['control.port and control.address'], BASE + '[control]\nport = 9100\n', BASE + '[control]\nport = 9100\naddress = "::1"\n'],
     [['executor.kind'], BASE, BASE + '[executor]\nkind = "direct"\n'],
     [['worker.user'], BASE, BASE + '[worker]\nuser = "pi"\n'],
+    [['executor.sandbox'], BASE, BASE + '[executor]\nsandbox = true\n'],
+    [['worker.deny_networks'], BASE, BASE + '[worker]\ndeny_networks = ["10.0.0.0/8"]\n'],
   ];
   for (const [expected, cur, next] of cases) {
     assert.deepEqual(reloadRefusals(parseConfigText(cur, 'cur.toml'), parseConfigText(next, 'next.toml')), expected, next);
@@ -41,10 +46,22 @@ test('each fixed key that changes is named, in the declared order', () => {
   ]);
 });
 
-test('the declared list is the one the supervisor refused by hand before', () => {
+test('the declared list is the one the supervisor refused by hand before, plus the sandbox settings the executor is made with', () => {
   assert.deepEqual(
     FIXED_ON_RELOAD.map((paths) => paths.join(' and ')),
-    ['supervisor.state_dir', 'control.socket', 'control.group', 'control.port and control.address', 'executor.kind', 'worker.user'],
+    [
+      'supervisor.state_dir',
+      'control.socket',
+      'control.group',
+      'control.port and control.address',
+      'executor.kind',
+      'executor.sandbox',
+      'worker.file_size_max',
+      'worker.deny_networks',
+      'worker.env_file',
+      'worker.writable_paths',
+      'worker.user',
+    ],
   );
   // @ts-expect-error a key path that Config lacks does not compile
   const typo: (typeof FIXED_ON_RELOAD)[number][number] = 'worker.usr';

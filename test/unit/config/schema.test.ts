@@ -282,3 +282,20 @@ describe('paths that pass the check must work at run time (issue 16)', () => {
     }
   });
 });
+
+test('[worker] deny_networks takes addresses and networks systemd accepts, and names what it refuses', () => {
+  const base = '[supervisor]\nstate_dir = "/var/lib/warden"\n[worker]\n';
+  const ok = parseConfigText(`${base}deny_networks = ["192.168.1.0/24", "10.0.0.7", "fd00::/8"]\n`, 'c.toml');
+  assert.deepEqual(ok.worker.deny_networks, ['192.168.1.0/24', '10.0.0.7', 'fd00::/8']);
+  for (const bad of ['192.168.1.0/33', 'lan', '10.0.0.0/8/1', 'fd00::/129'])
+    assert.throws(
+      () => parseConfigText(`${base}deny_networks = ["${bad}"]\n`, 'c.toml'),
+      (err: Error) => /worker\.deny_networks.*expected an IP address or network/.test(err.message),
+      bad,
+    );
+  const d = parseConfigText(base, 'c.toml');
+  assert.deepEqual(
+    [d.worker.tasks_max, d.worker.file_size_max, d.worker.env_file, d.executor.sandbox],
+    [512, 2 * 1024 ** 3, '/etc/warden/env', false],
+  );
+});

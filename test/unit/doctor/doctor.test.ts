@@ -240,3 +240,12 @@ describe('`warden doctor` on this host', () => {
     assert.match(c?.summary ?? '', /is not found: every spawn would fail/);
   });
 });
+
+describe('[executor] sandbox = true where the systemd executor is not used', () => {
+  test('the direct executor says loudly that workers are NOT confined', () => {
+    const cfg = parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n[executor]\nsandbox = true\n', 'c.toml');
+    const p = planExecutor(cfg, 'c.toml', { systemdPid1: false, memory: { enabled: true } });
+    assert.equal(p.kind, 'direct');
+    assert.match(p.warnings.join('\n'), /sandbox = true needs the systemd executor: workers are NOT confined/);
+  });
+});
