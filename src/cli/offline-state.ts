@@ -60,7 +60,12 @@ export async function offlineStatus(loaded: LoadedConfig, o: OfflineState, versi
     version,
     startedAt: o.asOf,
     loaded,
-    executor: { kind: `${loaded.config.executor.kind} (as configured)`, enforcesLimits: true, warnings: [] },
+    executor: {
+      kind: `${loaded.config.executor.kind} (as configured)`,
+      enforcesLimits: true,
+      warnings: [],
+      sandbox: loaded.config.executor.sandbox ? 'sandbox: on (as configured)' : 'sandbox: off',
+    },
     state: o.state,
     workers,
     heldBy: null,

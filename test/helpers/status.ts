@@ -19,7 +19,7 @@ export function statusReport(over: Partial<SupervisorSnapshot> = {}, usage: Work
     version: '0.1.0',
     startedAt: STATUS_NOW - 10 * MINUTE,
     loaded: { config, path: '/etc/warden/config.toml', sha256: 'a'.repeat(64) },
-    executor: { kind: 'systemd', enforcesLimits: true, warnings: [] },
+    executor: { kind: 'systemd', enforcesLimits: true, warnings: [], sandbox: 'sandbox: off' },
     state: emptyState(config.breaker.cooldown),
     workers: [],
     heldBy: null,
