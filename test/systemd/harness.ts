@@ -23,8 +23,11 @@ export function sh(cmd: string, args: string[]): { code: number; stdout: string;
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+/** The worker user as install.sh makes it: `warden`, in its own group `warden-worker`, not in the control group `warden`. */
 export function ensureWorkerUser(): void {
-  if (sh('id', ['warden']).code !== 0) execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'warden']);
+  if (sh('id', ['warden']).code === 0) return;
+  if (sh('getent', ['group', 'warden-worker']).code !== 0) execFileSync('groupadd', ['--system', 'warden-worker']);
+  execFileSync('useradd', ['--system', '--gid', 'warden-worker', '--no-create-home', 'warden']);
 }
 
 let counter = 0;

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sizedConfigText, sizeForHost, sizingSummary } from '../../src/config/sizing.ts';
@@ -57,6 +57,29 @@ function clearTestUnits(): void {
 /** This machine's MemTotal, read as install.sh's sizing reads it: correct in a 1 GB or 2 GB VM too. */
 const MEM_TOTAL = readMemTotal('/') ?? 0;
 
+function groupId(name: string): number {
+  return Number(sh('getent', ['group', name]).stdout.split(':')[2]);
+}
+
+/** Runs the installed `warden` as another user, with that user's groups from /etc/group. */
+function as(user: string, ...args: string[]) {
+  const gid = sh('id', ['-g', user]).stdout.trim(); // a volatile /etc has no USERGROUPS_ENAB: not always a group named like the user
+  return sh('setpriv', [`--reuid=${user}`, `--regid=${gid}`, '--init-groups', WARDEN, ...args]);
+}
+
+/** One line on stderr, exit 77, no stack trace, naming the path and the group to join. */
+function assertRefused(r: { code: number; stdout: string; stderr: string }, what: string): void {
+  const lines = r.stderr.split('\n').filter(Boolean);
+  assert.equal(r.code, 77, `${what}: ${r.stderr}`);
+  assert.equal(lines.length, 1, `${what}: one line\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, `${what}: no stack trace`);
+  assert.match(
+    lines[0]!,
+    /^warden: permission denied: cannot read the config \/etc\/warden\/config\.toml; add yourself to group warden: sudo usermod -aG warden \$USER/,
+    what,
+  );
+}
+
 const VALID_CONFIG = `# written by the install test
 [supervisor]
 state_dir = "/var/lib/warden"
@@ -75,6 +98,9 @@ max_memory_pressure = 100
 
 [executor]
 kind = "systemd"
+
+[control]
+group = "warden"
 `;
 
 describe('install.sh on a fresh machine', { skip }, () => {
@@ -126,9 +152,11 @@ describe('install.sh on a fresh machine', { skip }, () => {
       'program',
       'command',
       'completion',
+      'group',
       'user',
       'units',
       'config',
+      'state',
       'readiness',
       'service',
     ]) {
@@ -148,11 +176,18 @@ describe('install.sh on a fresh machine', { skip }, () => {
       /^ExecStart=\/usr\/bin\/node \/opt\/warden\/dist\/cli\/main\.js run --config \/etc\/warden\/config\.toml$/m,
     );
     assert.ok(existsSync('/etc/systemd/system/warden-workers.slice'));
-    // sized to this machine's memory: the real MemTotal here (a 1 GB or 2 GB VM, or this host)
+    // sized to this machine's memory: the real MemTotal here (a 1 GB or 2 GB VM, or this host), with
+    // the control group install.sh made; readable by root and that group only
     const sizing = sizeForHost(MEM_TOTAL);
-    assert.equal(readFileSync(CONFIG, 'utf8'), sizedConfigText(readFileSync(join(ROOT, 'examples/config.toml'), 'utf8'), sizing));
+    assert.equal(
+      readFileSync(CONFIG, 'utf8'),
+      sizedConfigText(readFileSync(join(ROOT, 'examples/config.toml'), 'utf8'), sizing) +
+        '\n[control]\ngroup = "warden"                    # members may run warden without root (created by install.sh)\n',
+    );
     assert.ok(
-      r.stdout.includes(`warden-install: config: wrote ${CONFIG} from the commented example, sized for ${sizingSummary(sizing)}\n`),
+      r.stdout.includes(
+        `warden-install: config: wrote ${CONFIG} from the commented example, sized for ${sizingSummary(sizing)} (mode 0640, group warden)\n`,
+      ),
       r.stdout,
     );
     // and it fits: config check finds only the two keys left for the owner
@@ -165,6 +200,14 @@ describe('install.sh on a fresh machine', { skip }, () => {
         .map((l) => /: ([a-z_.]+): /.exec(l)?.[1]),
       ['source.github.repo', 'worktree.repo'],
     );
+    const cs = statSync(CONFIG);
+    assert.equal(cs.mode & 0o777, 0o640);
+    assert.equal(cs.gid, groupId('warden'));
+    if (!userExistedBefore)
+      assert.doesNotMatch(sh('id', ['-nG', 'warden']).stdout, /(^|\s)warden(\s|$)/, 'the worker user is not in the control group');
+    const q = statSync('/var/lib/warden/queue');
+    assert.equal(q.mode & 0o7777, 0o2770, 'members may queue before the first start');
+    assert.equal(q.gid, groupId('warden'));
     assert.equal(sh('id', ['-u', 'warden']).code, 0, 'the worker user exists');
     const v = sh(WARDEN, ['version']);
     assert.equal(v.code, 0, v.stderr);
@@ -209,6 +252,42 @@ describe('install.sh on a fresh machine', { skip }, () => {
     assert.equal(text.code, 0);
     assert.match(text.stdout, /^PASS {2}limit-probe/m);
     assert.match(text.stdout, / 0 fail$/m);
+  });
+
+  test('a user in group warden runs status, tasks, logs, task add (daemon up and down), pause and resume; one outside gets one line and exit 77', async () => {
+    for (const [user, groups] of [
+      ['wmember', ['--groups', 'warden']],
+      ['woutsider', []],
+    ] as const)
+      if (sh('id', [user]).code !== 0) assert.equal(sh('useradd', ['--no-create-home', ...groups, user]).code, 0);
+    const st = as('wmember', 'status');
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /executor: systemd/);
+    assert.equal(as('wmember', 'tasks').code, 0);
+    const add = as('wmember', 'task', 'add', 'by-member', '--prompt', 'sleep=0');
+    assert.equal(add.code, 0, add.stderr);
+    await waitFor('by-member succeeded', () => /by-member\s+succeeded/.test(sh(WARDEN, ['tasks']).stdout), 30_000);
+    const logs = as('wmember', 'logs', 'by-member');
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /==> attempt 1 /);
+    const pause = as('wmember', 'pause');
+    assert.deepEqual([pause.code, pause.stdout], [0, 'paused: manual\n'], pause.stderr);
+    assert.equal(as('wmember', 'resume').code, 0);
+    // with the daemon stopped, a member's request waits in the queue
+    assert.equal(sh('systemctl', ['stop', 'warden.service']).code, 0);
+    const queued = as('wmember', 'task', 'add', 'while-down', '--prompt', 'sleep=0');
+    assert.equal(queued.code, 0, queued.stderr);
+    assert.deepEqual(
+      readdirSync('/var/lib/warden/queue').filter((f) => f.endsWith('.json')),
+      ['while-down.json'],
+    );
+    assert.equal(as('wmember', 'status').code, 3, 'not running is still 3');
+    assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+    await waitFor('while-down succeeded', () => /while-down\s+succeeded/.test(sh(WARDEN, ['tasks']).stdout), 30_000);
+    for (const args of [['status'], ['tasks'], ['pause'], ['reload'], ['logs', 'by-member'], ['task', 'add', 'nope', '--prompt', 'x']])
+      assertRefused(as('woutsider', ...args), `outsider: warden ${args.join(' ')}`);
+    assert.doesNotMatch(sh(WARDEN, ['status']).stdout, /paused: manual/, 'the outsider paused nothing');
+    for (const u of ['wmember', 'woutsider']) sh('userdel', [u]);
   });
 
   test('a second run upgrades in place: the config byte for byte, the state intact, the service back up', async () => {
