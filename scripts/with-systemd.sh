@@ -9,7 +9,8 @@
 #   scripts/with-systemd.sh up | down | exec CMD...
 #
 # Environment: NAME (machine name, default warden-test), BIND (colon-separated host directories
-# bound read-write at the same path; default: the current directory), BOOT_TIMEOUT (s, default 60).
+# bound read-write at the same path; default: the current directory), BOOT_TIMEOUT (s, default 60),
+# MASK (space-separated units masked inside the container; default: etcd.service).
 #
 # What this machine needs, and why:
 #  - root, and systemd-nspawn (Debian: systemd-container, installed --no-install-recommends,
@@ -19,6 +20,9 @@
 #  - On a hybrid (cgroup v1) host, nspawn mounts the v1 controllers read-only and systemd 252 then
 #    treats memory/cpu as unsupported, silently ignoring MemoryMax/CPUQuota. The container's init
 #    therefore remounts them read-write before exec'ing systemd.
+#  - --volatile=yes gives a fresh /etc, where systemd's presets enable every service installed
+#    on the host (etcd-server for the fleet tests): a failing one made the boot time out. Such
+#    units are masked with systemd.mask= arguments, which the container's systemd reads itself.
 #  - The container's boot runs systemd-tmpfiles, which empties /tmp: binding the host's /tmp (or
 #    /var, /run, /etc...) would wipe the host's copy. Those binds are refused.
 set -euo pipefail
@@ -31,6 +35,7 @@ NAME=${NAME:-warden-test}
 RUNDIR=/run/warden-with-systemd/$NAME
 BIND=${BIND:-$PWD}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-60}
+MASK=${MASK:-etcd.service}
 CPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 log() { echo "[with-systemd:$NAME] $*" >&2; }
 
@@ -55,7 +60,8 @@ up() {
   done < /proc/self/cgroup
 
   local INIT='while read -r _ m t _; do [ "$t" = cgroup ] && mount -o remount,bind,rw "$m"; done < /proc/self/mounts; exec /usr/lib/systemd/systemd "$@"'
-  local binds=() b
+  local binds=() b masks=() u
+  for u in $MASK; do masks+=("systemd.mask=$u"); done
   IFS=: read -ra _b <<< "$BIND"
   for b in "${_b[@]}"; do
     b=$(realpath -m "$b")
@@ -69,7 +75,7 @@ up() {
   setsid bash -c 'for d in $(cat "$1/cgroups"); do echo $$ > "$d/cgroup.procs"; done; echo $$ > "$1/nspawn.pid"; shift; exec "$@"' _ "$RUNDIR" \
     systemd-nspawn -D / --volatile=yes --register=no --keep-unit --private-network \
       --machine="$NAME" --console=read-only --kill-signal=SIGRTMIN+3 "${binds[@]}" \
-      /bin/sh -c "$INIT" sh systemd.firstboot=off systemd.unit=multi-user.target \
+      /bin/sh -c "$INIT" sh systemd.firstboot=off systemd.unit=multi-user.target "${masks[@]}" \
     > "$RUNDIR/console.log" 2>&1 < /dev/null &
 
   local P="" L="" s="" c
