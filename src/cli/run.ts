@@ -33,6 +33,8 @@ export async function run(loaded: LoadedConfig, version: string): Promise<number
     sample: process.env.WARDEN_SYSFS_ROOT ? (now) => sampleHost(now, { ...hostProc, sysRoot: process.env.WARDEN_SYSFS_ROOT }) : undefined,
     workspace: loaded.config.worktree ? new GitWorkspace(loaded.config.worktree, DEFAULT_GH, log) : undefined,
     alerts,
+    // [fleet] only: the fleet code, and the etcd client it loads, stay out of a single node's memory
+    claims: loaded.config.fleet ? (await import('../fleet/node.js')).fleetClaims(loaded.config, log, version) : undefined,
   });
   const jobs = new CronJobs(log);
   let digest: DigestReporter | null = null;

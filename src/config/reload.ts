@@ -14,6 +14,10 @@ export const FIXED_ON_RELOAD: readonly (readonly KeyPath[])[] = [
   ['control.port', 'control.address'],
   ['executor.kind'],
   ['worker.user'],
+  ['fleet.endpoints'],
+  ['fleet.node'],
+  ['fleet.prefix'],
+  ['fleet.lease_ttl'],
 ];
 
 function valueAt(config: Config, path: KeyPath): unknown {
@@ -24,5 +28,7 @@ function valueAt(config: Config, path: KeyPath): unknown {
 
 /** The names of the fixed keys whose value differs between the running config and the next one. */
 export function reloadRefusals(current: Config, next: Config): string[] {
-  return FIXED_ON_RELOAD.filter((paths) => paths.some((p) => valueAt(current, p) !== valueAt(next, p))).map((paths) => paths.join(' and '));
+  return FIXED_ON_RELOAD.filter((paths) => paths.some((p) => JSON.stringify(valueAt(current, p)) !== JSON.stringify(valueAt(next, p)))).map(
+    (paths) => paths.join(' and '),
+  );
 }

@@ -44,7 +44,19 @@ test('each fixed key that changes is named, in the declared order', () => {
 test('the declared list is the one the supervisor refused by hand before', () => {
   assert.deepEqual(
     FIXED_ON_RELOAD.map((paths) => paths.join(' and ')),
-    ['supervisor.state_dir', 'control.socket', 'control.group', 'control.port and control.address', 'executor.kind', 'worker.user'],
+    [
+      'supervisor.state_dir',
+      'control.socket',
+      'control.group',
+      'control.port and control.address',
+      'executor.kind',
+      'worker.user',
+      // [fleet]: the lease, the claims' keys and the node's name are in etcd under these
+      'fleet.endpoints',
+      'fleet.node',
+      'fleet.prefix',
+      'fleet.lease_ttl',
+    ],
   );
   // @ts-expect-error a key path that Config lacks does not compile
   const typo: (typeof FIXED_ON_RELOAD)[number][number] = 'worker.usr';
