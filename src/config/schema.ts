@@ -451,7 +451,14 @@ const fleetSchema = z
       .default('/warden/'),
     // leases are renewed every lease_ttl/3; see src/fleet/timings.ts for the fencing deadlines
     lease_ttl: duration('30s', 3 * SECOND, 10 * MINUTE),
-    max_fleet_workers: orNull(int(1, 1, 1024)),
+    // no int(): its default would apply under orNull (zod 4), making 1 the default limit
+    max_fleet_workers: orNull(
+      z
+        .number({ error: 'expected an integer' })
+        .int({ error: 'expected an integer' })
+        .min(1, { error: 'expected an integer between 1 and 1024' })
+        .max(1024, { error: 'expected an integer between 1 and 1024' }),
+    ),
     ca_file: orNull(absolutePath()),
     cert_file: orNull(absolutePath()),
     key_file: orNull(absolutePath()),

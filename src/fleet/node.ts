@@ -52,6 +52,7 @@ export class FleetNode implements Claims {
   /** Outcomes to publish whose release has not reached etcd yet (retried at each tick). */
   private readonly unreleased = new Map<string, Omit<FleetRecord, 'rev'>>();
   private readonly inFlight = new Set<Promise<void>>();
+  private flushing: Promise<void> = Promise.resolve();
   private readonly heartbeat: string;
 
   constructor(private readonly d: FleetNodeDeps) {
@@ -248,6 +249,8 @@ export class FleetNode implements Claims {
       const outcome = await this.claimAll(r.spawns, view);
       if (current() !== before) continue; // the state moved during the claims: plan again (our claims are re-used)
       const c = withClaims(before, r, outcome, recheckAt);
+      // a refused task now waits: look again at once, for the next task in line, not a poll later
+      if ([...outcome.values()].some((o) => 'refused' in o) && this.problem === null) this.d.requestTick();
       return { ...r, ...c, spawns: r.spawns.filter((o) => 'token' in (outcome.get(o.taskId) ?? {})) };
     }
     return {
@@ -274,6 +277,7 @@ export class FleetNode implements Claims {
       }
       if (max !== null && !this.tokens.has(o.taskId) && held >= max) {
         out.set(o.taskId, { refused: `at fleet.max_fleet_workers (${max})` });
+        this.d.log.debug('fleet: claim refused', { task: o.taskId, reason: `max_fleet_workers (${max})` });
         continue;
       }
       try {
@@ -283,8 +287,10 @@ export class FleetNode implements Claims {
           this.tokens.set(o.taskId, r.token);
         }
         out.set(o.taskId, r);
+        if ('refused' in r) this.d.log.debug('fleet: claim refused', { task: o.taskId, reason: r.refused });
       } catch (err) {
         out.set(o.taskId, { refused: `claim failed: ${(err as Error).message}` });
+        this.d.log.warn('fleet: claim failed', { task: o.taskId, error: (err as Error).message });
       }
     }
     return out;
@@ -314,7 +320,8 @@ export class FleetNode implements Claims {
   /** Claims of this lease for tasks not running here (a crash between claim and local claim, a dropped claim): removed. */
   private async dropStaleClaims(view: FleetView, state: WardenState): Promise<void> {
     for (const [id, c] of view.claims) {
-      if (c.lease !== this.lease || state.tasks[id]?.state === 'running') continue;
+      // an ended attempt's claim goes with its outcome (flushReleases), not here
+      if (c.lease !== this.lease || state.tasks[id]?.state === 'running' || this.unreleased.has(id)) continue;
       await this.guardedRelease(id, c.rev, null).catch(() => {});
     }
   }
@@ -327,7 +334,13 @@ export class FleetNode implements Claims {
     this.inFlight.add(p);
   }
 
-  private async flushReleases(): Promise<void> {
+  /** One flush at a time: a release is never sent twice, nor raced by the next tick's. */
+  private flushReleases(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushOnce());
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
     for (const [id, record] of [...this.unreleased]) {
       const token = this.tokens.get(id);
       if (token === undefined || this.lease === null) {

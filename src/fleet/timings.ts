@@ -4,13 +4,14 @@
 //
 //   0            renewed (keepalive sent, answered with TTL > 0)
 //   ttl/3        next renewal (a failed one is retried every ttl/10)
-//   ttl/2        warden fences: TERM to every worker, KILL after min(stop_grace, ttl/6); no claims
-//   5*ttl/6      the dead man's switch in each attempt's wrapper: KILL to the attempt, checked every
+//   0.6 ttl      warden fences: TERM to every worker, KILL after min(stop_grace, ttl/10); no claims.
+//                A renewal thus has 0.27 ttl to come back before a fence (a loaded Pi, a slow etcd)
+//   0.8 ttl      the dead man's switch in each attempt's wrapper: KILL to the attempt, checked every
 //                ttl/20 (at least 0.2 s), even if warden is killed -9 or frozen
 //   ttl          etcd expires the lease and its claims; only then can another node claim the task
 //
-// The switch fires at the latest at 5*ttl/6 + ttl/20 (about 0.88 ttl), leaving ttl/8 for the
-// kernel to deliver a SIGKILL and for the two clocks' rates to differ.
+// The switch fires at the latest at 0.85 ttl, leaving 0.15 ttl for the kernel to deliver a
+// SIGKILL, for the sleep of the switch's check to overrun, and for the clocks' rates to differ.
 export interface FleetTimings {
   renewEvery: number;
   retryEvery: number;
@@ -24,9 +25,9 @@ export function fleetTimings(leaseTtlMs: number): FleetTimings {
   return {
     renewEvery: Math.floor(leaseTtlMs / 3),
     retryEvery: Math.max(100, Math.floor(leaseTtlMs / 10)),
-    fenceAfter: Math.floor(leaseTtlMs / 2),
-    killGraceMax: Math.floor(leaseTtlMs / 6),
-    switchAfter: Math.floor((leaseTtlMs * 5) / 6),
+    fenceAfter: Math.floor(leaseTtlMs * 0.6),
+    killGraceMax: Math.floor(leaseTtlMs / 10),
+    switchAfter: Math.floor(leaseTtlMs * 0.8),
     switchCheckEvery: Math.max(200, Math.floor(leaseTtlMs / 20)),
   };
 }
