@@ -16,6 +16,11 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 
+// Install scripts read and judged one by one: they build nothing, so one bundle still serves every
+// architecture. protobufjs (through etcd3, [fleet] only): its postinstall only warns when a
+// dependent's version range differs from its version scheme.
+const NEUTRAL_INSTALL_SCRIPTS = new Set(['node_modules/protobufjs']);
+
 const root = resolve(new URL('..', import.meta.url).pathname);
 const PAYLOAD = [
   'dist',
@@ -100,12 +105,14 @@ function stage(dest) {
   }
   const prod = productionPackages(lock);
   for (const [key, meta] of prod) {
+    // type declarations are never loaded at run time; protobufjs (etcd3's) lists @types/node as a dependency
+    if (key.startsWith('node_modules/@types/')) continue;
     const src = join(root, key);
     if (!existsSync(src)) {
       if (meta.optional) continue;
       die(`${key} is in package-lock.json but not installed: run \`npm ci\``);
     }
-    if (meta.os || meta.cpu || meta.hasInstallScript)
+    if (meta.os || meta.cpu || (meta.hasInstallScript && !NEUTRAL_INSTALL_SCRIPTS.has(key)))
       die(`${key} is platform-specific (os/cpu/install script): one bundle could not serve arm64, armhf and x86_64`);
     const native = hasNativeCode(src);
     if (native) die(`${relative(root, native)} is native code: one bundle could not serve arm64, armhf and x86_64`);

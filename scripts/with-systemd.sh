@@ -64,7 +64,8 @@ up() {
     masks+=("systemd.mask=$u")
   done
   local INIT='while read -r _ m t _; do [ "$t" = cgroup ] && mount -o remount,bind,rw "$m"; done < /proc/self/mounts; exec /usr/lib/systemd/systemd "$@"'
-  local binds=() b
+  local binds=() b masks=() u
+  for u in $MASK; do masks+=("systemd.mask=$u"); done
   IFS=: read -ra _b <<< "$BIND"
   for b in "${_b[@]}"; do
     b=$(realpath -m "$b")

@@ -181,6 +181,14 @@ export function alertFor(e: WardenEvent, ctx: AlertContext): Alert | null {
       return pausedAlert(e.reason, hardwarePauseMessage(e.reason, e.reasons), ctx);
     case 'hardware_resumed':
       return resumedAlert(e.reason, hardwareResumeMessage(e.reason), ctx);
+    case 'fleet_paused':
+      return pausedAlert(
+        'fleet',
+        `Fleet: ${e.reason}. This node claims no task; its workers are stopped before its etcd lease can expire.`,
+        ctx,
+      );
+    case 'fleet_resumed':
+      return resumedAlert('fleet', 'Fleet: this node holds its etcd lease again and claims tasks.', ctx);
     case 'disk_resumed':
       return resumedAlert('disk', 'Free disk space is back above worktree.min_free_disk; workers start again.', ctx);
     case 'task_blocked':

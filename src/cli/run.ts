@@ -48,6 +48,8 @@ export async function run(loaded: LoadedConfig, version: string): Promise<number
     workspace: loaded.config.worktree ? new GitWorkspace(loaded.config.worktree, DEFAULT_GH, log) : undefined,
     alerts,
     reloadConfig,
+    // [fleet] only: the fleet code, and the etcd client it loads, stay out of a single node's memory
+    claims: loaded.config.fleet ? (await import('../fleet/node.js')).fleetClaims(loaded.config, log, version) : undefined,
   });
   process.on('SIGHUP', () => reloadConfig());
   await supervisor.start(); // the state file exists from here on

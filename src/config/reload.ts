@@ -20,6 +20,10 @@ export const FIXED_ON_RELOAD: readonly (readonly KeyPath[])[] = [
   ['worker.env_file'],
   ['worker.writable_paths'],
   ['worker.user'],
+  ['fleet.endpoints'],
+  ['fleet.node'],
+  ['fleet.prefix'],
+  ['fleet.lease_ttl'],
 ];
 
 function valueAt(config: Config, path: KeyPath): unknown {

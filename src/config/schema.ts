@@ -3,6 +3,7 @@
 // rest of warden only ever sees bytes and milliseconds.
 import cron from 'node-cron';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { cronProblem } from '../jobs/cron.js';
 import type { BackoffSettings } from '../policy/backoff.js';
@@ -449,6 +450,67 @@ const worktreeSchema = z.strictObject({
   prune: schedule('0 * * * *'),
 });
 
+// [fleet]: several wardens share one backlog through etcd (docs/fleet.md). Absent: a single node,
+// and the etcd client is never loaded. Credentials come from files and never appear in a log line.
+function isEtcdUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.port !== '' && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}
+
+const fleetSchema = z
+  .strictObject({
+    endpoints: z
+      .array(
+        z.string({ error: 'expected an etcd client URL' }).refine(isEtcdUrl, {
+          message: 'expected an etcd client URL with a port and no credentials, e.g. "https://10.0.0.2:2379"',
+        }),
+        { error: 'expected a list of etcd client URLs, e.g. ["http://10.0.0.2:2379"]' },
+      )
+      .min(1, { error: 'expected at least one etcd endpoint' }),
+    // the node's name in the fleet: default the host name, filled in by configSchema
+    node: z
+      .string({ error: 'expected a node name' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'expected a node name of letters, digits, ".", "_" and "-" (at most 63)' })
+      .optional(),
+    prefix: z
+      .string()
+      .regex(/^\/[\x21-\x7e]*\/$/, { error: 'expected a key prefix that starts and ends with "/", e.g. "/warden/"' })
+      .default('/warden/'),
+    // leases are renewed every lease_ttl/3; see src/fleet/timings.ts for the fencing deadlines
+    lease_ttl: duration('30s', 3 * SECOND, 10 * MINUTE),
+    // no int(): its default would apply under orNull (zod 4), making 1 the default limit
+    max_fleet_workers: orNull(
+      z
+        .number({ error: 'expected an integer' })
+        .int({ error: 'expected an integer' })
+        .min(1, { error: 'expected an integer between 1 and 1024' })
+        .max(1024, { error: 'expected an integer between 1 and 1024' }),
+    ),
+    ca_file: orNull(absolutePath()),
+    cert_file: orNull(absolutePath()),
+    key_file: orNull(absolutePath()),
+    username: orNull(z.string().min(1)),
+    password_file: orNull(absolutePath()),
+  })
+  .superRefine((f, ctx) => {
+    if ((f.cert_file === null) !== (f.key_file === null))
+      ctx.addIssue({ code: 'custom', path: [f.cert_file ? 'key_file' : 'cert_file'], message: 'set cert_file and key_file together' });
+    if ((f.cert_file || f.key_file) && !f.ca_file)
+      ctx.addIssue({ code: 'custom', path: ['ca_file'], message: 'a client certificate needs ca_file too (TLS to etcd)' });
+    if ((f.username === null) !== (f.password_file === null))
+      ctx.addIssue({
+        code: 'custom',
+        path: [f.username ? 'password_file' : 'username'],
+        message: 'set username and password_file together',
+      });
+    if (f.ca_file && f.endpoints.some((e) => e.startsWith('http:')))
+      ctx.addIssue({ code: 'custom', path: ['endpoints'], message: 'with ca_file, every endpoint must be https://' });
+  });
+
 /** The file's tables as written (snake_case, as in the TOML file and README.md), before the
  * defaults that need more than one table. Exported for the README check and `warden doctor`. */
 export const configTables = z.strictObject({
@@ -462,6 +524,7 @@ export const configTables = z.strictObject({
   alerts: alertsSchema.prefault({}),
   source: sourceSchema.prefault({}),
   worktree: orNull(worktreeSchema),
+  fleet: orNull(fleetSchema),
 });
 
 /** The config: validates the file and resolves every default, so that its output (bytes,
@@ -480,6 +543,7 @@ export const configSchema = configTables
   .transform((c) => ({
     ...c,
     control: { ...c.control, socket: c.control.socket ?? defaultSocket(c.supervisor.state_dir) },
+    fleet: c.fleet && { ...c.fleet, node: c.fleet.node ?? hostname() },
   }));
 
 function defaultSocket(stateDir: string): string {

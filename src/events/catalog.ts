@@ -48,6 +48,8 @@ interface EventFields {
   hardware_resumed: { reason: HardwarePauseReason };
   disk_paused: { reason: string };
   disk_resumed: object;
+  fleet_paused: { reason: string };
+  fleet_resumed: object;
   worker_paused: { reason: WorkerPauseReason; detail: string; until: number | null };
   worker_resumed: { reason: WorkerPauseReason };
   /** The state file says the previous run did not shut down cleanly (crash, kill -9, watchdog). */
@@ -98,6 +100,8 @@ export const EVENTS = {
   hardware_resumed: { source: 'core', level: 'info', counts: [], alert: 'resumed' },
   disk_paused: { source: 'core', level: 'error', counts: [], alert: 'paused' },
   disk_resumed: { source: 'core', level: 'info', counts: [], alert: 'resumed' },
+  fleet_paused: { source: 'core', level: 'error', counts: [], alert: 'paused' },
+  fleet_resumed: { source: 'core', level: 'info', counts: [], alert: 'resumed' },
   worker_paused: { source: 'core', level: 'error', counts: [], alert: 'paused' },
   worker_resumed: { source: 'core', level: 'info', counts: [], alert: 'resumed' },
   unclean_restart: { source: 'supervisor', counts: [], alert: 'unclean_restart' },

@@ -124,7 +124,23 @@ export const WRAPPER_SCRIPT = [
   // while one that ignores SIGTERM runs on, orphaned and never SIGKILLed. A trapped signal waits
   // until the foreground worker exits (POSIX), and the worker itself starts with the default.
   'trap : TERM',
+  // [fleet] the dead man's switch (src/fleet/heartbeat.ts): a watcher kills the whole process group
+  // once the heartbeat's deadline (centiseconds of /proc/uptime) has passed, or the file is gone,
+  // whether or not warden still runs. Builtins plus sleep; it exits with the worker.
+  'dms=',
+  'if [ -n "${WARDEN_FLEET_HEARTBEAT:-}" ]; then',
+  '  ( s=; trap \'[ -n "$s" ] && kill $s 2>/dev/null; exit 0\' TERM',
+  '    while :; do',
+  '      d=0; read -r d < "$WARDEN_FLEET_HEARTBEAT" || d=0',
+  '      read -r up _ < /proc/uptime; now=${up%.*}${up#*.}',
+  '      case "$d" in ""|*[!0-9]*) d=0 ;; esac',
+  '      if [ "$now" -ge "$d" ]; then echo "warden: fleet heartbeat expired; killing this attempt (dead man\'s switch)" >&2; kill -KILL 0; fi',
+  '      sleep "${WARDEN_FLEET_CHECK:-1}" & s=$!; wait $s; s=',
+  '    done ) &',
+  '  dms=$!',
+  'fi',
   '"$@"; rc=$?',
+  'if [ -n "$dms" ]; then kill $dms 2>/dev/null; wait $dms 2>/dev/null; fi',
   'oom=-; peak=-; limit=-',
   'while IFS=: read -r _ c p; do',
   '  case "$c" in',

@@ -40,6 +40,10 @@ export function describeEvent(e: CoreEvent): string {
       return `task ${e.taskId} cancelled: ${e.reason}`;
     case 'disk_paused':
       return `paused: disk (${e.reason})`;
+    case 'fleet_paused':
+      return `paused: fleet (${e.reason})`;
+    case 'fleet_resumed':
+      return 'resumed: this node holds its fleet lease again';
     case 'disk_resumed':
       return 'resumed: free disk space is back above min_free_disk';
     case 'worker_paused':

@@ -192,6 +192,13 @@ export function applyNotedStops(
   return { state, events, count };
 }
 
+const INTERRUPTED_BY = {
+  shutdown: 'warden was stopped',
+  cancelled: 'its issue lost the label',
+  // not the task's fault: the node lost (or was about to lose) its fleet lease; another node may take the task
+  fenced: 'fenced: this node could not renew its fleet lease',
+} as const;
+
 /**
  * An attempt ended: stopped by warden for a shutdown or a cancel (interrupted, not charged), or on
  * its own or by a timer (its exit applied). `stopped`: the attempt a shutdown stopped, for the
@@ -207,15 +214,10 @@ export function applyEnded(
   random: () => number,
 ): { state: WardenState; events: CoreEvent[]; stopped: { taskId: string; attempt: number; claimedAt: number } | null; cancel: boolean } {
   const { stopReason } = ended;
-  if (stopReason === 'shutdown' || stopReason === 'cancelled') {
+  if (stopReason === 'shutdown' || stopReason === 'cancelled' || stopReason === 'fenced') {
     const cur = prev.tasks[taskId]?.current;
     const stopped = stopReason === 'shutdown' && cur ? { taskId, attempt: cur.attempt, claimedAt: cur.claimedAt } : null;
-    const detail =
-      stopReason === 'shutdown'
-        ? 'warden was stopped'
-        : ended.cancelReason
-          ? `cancelled ${ended.cancelReason}`
-          : 'its issue lost the label';
+    const detail = stopReason === 'cancelled' && ended.cancelReason ? `cancelled ${ended.cancelReason}` : INTERRUPTED_BY[stopReason];
     const r = applyInterrupted(prev, taskId, now, detail, ended.exit.endedAt - ended.startedAt);
     return { ...r, stopped, cancel: stopReason === 'cancelled' };
   }

@@ -6,7 +6,8 @@ import type { Completion, ExitReport } from './classify.js';
 import { classifyVerdict, type WorkerVerdict } from './verdict.js';
 
 /** Why warden itself stopped a worker; null when it ended on its own. */
-export type StopReason = 'timeout' | 'stalled' | 'shutdown' | 'cancelled';
+/** `fenced`: [fleet] this node's lease was at risk, so warden stopped its workers (docs/fleet.md). */
+export type StopReason = 'timeout' | 'stalled' | 'shutdown' | 'cancelled' | 'fenced';
 
 export interface EndedAttempt {
   startedAt: number;

@@ -50,6 +50,8 @@ function clockOf(state: WardenState, reason: PauseReason, recoverAfterMs: number
       return { reason, since: p.usageLimit?.since ?? null, liftsAt: p.usageLimit?.until ?? null, until: 'the usage limit resets' };
     case 'budget':
       return { reason, since: p.budget?.since ?? null, liftsAt: p.budget?.until ?? null, until: 'the next local day' };
+    case 'fleet':
+      return { reason, since: p.fleet?.since ?? null, liftsAt: null, until: 'etcd answers and this node holds its lease again' };
     default:
       return assertNever(reason, 'pause reason');
   }

@@ -139,6 +139,7 @@ function plan(prev: WardenState, now: number, sample: HostSample | null, s: Core
   if (state.pause.usageLimit)
     return hold(`paused: usage_limit until ${new Date(state.pause.usageLimit.until).toISOString()} (${state.pause.usageLimit.reason})`);
   if (state.pause.budget) return hold(`paused: budget (${state.pause.budget.reason})`);
+  if (state.pause.fleet) return hold(`paused: fleet (${state.pause.fleet.reason})`);
   const gate = breakerGate(state.breaker);
   if (gate.allow === 'none')
     return hold(

@@ -10,7 +10,7 @@ import type { PauseState, WardenState } from './types.js';
  * (memory, load, disk), the hardware (heat, under-voltage) or the workers' own reports (login,
  * usage limit, budget).
  */
-type PauseGroup = 'breaker' | 'operator' | 'host' | 'hardware' | 'worker';
+type PauseGroup = 'breaker' | 'operator' | 'host' | 'hardware' | 'worker' | 'fleet';
 
 interface PauseRow {
   group: PauseGroup;
@@ -33,6 +33,8 @@ export const PAUSES = {
   worker_auth: { group: 'worker', stateKey: 'workerAuth', alertPriority: 4 },
   usage_limit: { group: 'worker', stateKey: 'usageLimit', alertPriority: 4 },
   budget: { group: 'worker', stateKey: 'budget', alertPriority: 4 },
+  // [fleet]: no lease or no etcd; no claim can be made, and workers are fenced (docs/fleet.md)
+  fleet: { group: 'fleet', stateKey: 'fleet', alertPriority: 4 },
 } as const satisfies Record<string, PauseRow>;
 
 export type PauseReason = keyof typeof PAUSES;
@@ -68,6 +70,7 @@ export function describePause(state: WardenState, reason: PauseReason): string {
     case 'power':
       return `${reason} (${state.pause[reason]?.reasons[0] ?? ''})`;
     case 'disk':
+    case 'fleet':
     case 'manual':
     case 'worker_auth':
     case 'usage_limit':

@@ -45,6 +45,8 @@ const runningAttemptSchema = z.strictObject({
   unit: z.string().nullable(),
   executor: z.enum(['direct', 'systemd']),
   probe: z.boolean(),
+  /** [fleet]: the revision of this attempt's claim in etcd, given to the worker as WARDEN_FENCING_TOKEN. */
+  fencingToken: z.string().optional(),
 });
 export type RunningAttempt = z.infer<typeof runningAttemptSchema>;
 
@@ -113,6 +115,8 @@ const pauseSchema = z.strictObject({
   thermal: pressureSchema.nullable().default(null),
   /** The Pi firmware reports under-voltage now; left after recover_after without it. */
   power: pressureSchema.nullable().default(null),
+  /** [fleet]: this node holds no lease, or cannot read etcd: it claims nothing (src/fleet/). */
+  fleet: z.strictObject({ since: z.number(), reason: z.string() }).nullable().default(null),
 });
 export type PauseState = z.infer<typeof pauseSchema>;
 
@@ -135,7 +139,17 @@ export function emptyState(cooldownMs: number): WardenState {
     version: 1,
     tasks: {},
     breaker: { phase: 'closed', recentFailures: [], openedAt: null, cooldownMs, probeTaskId: null, reason: null },
-    pause: { manual: null, pressure: null, thermal: null, power: null, disk: null, workerAuth: null, usageLimit: null, budget: null },
+    pause: {
+      manual: null,
+      pressure: null,
+      thermal: null,
+      power: null,
+      disk: null,
+      workerAuth: null,
+      usageLimit: null,
+      budget: null,
+      fleet: null,
+    },
     lastSpawnAt: null,
     totalSpawns: 0,
     cleanShutdown: true,

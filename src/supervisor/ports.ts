@@ -5,6 +5,7 @@ import type { HostSample } from '../admission/evaluate.js';
 import type { AlertSink } from '../alerts/dispatcher.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Executor } from '../executors/types.js';
+import { SingleNode, type Claims, type FleetHooks } from '../fleet/claims.js';
 import type { Logger } from '../log/logger.js';
 import type { Notifier } from '../systemd/notify.js';
 import type { GhOptions } from '../tasks/github.js';
@@ -32,4 +33,11 @@ export interface SupervisorDeps {
   gh?: GhOptions;
   /** The daemon's whole reload (config, alerts, jobs: src/supervisor/config-reload.ts), for POST /reload. */
   reloadConfig?: () => ReloadVerdict;
+  /** [fleet]: claims in etcd before each spawn (src/fleet/node.ts); default: a single node (SingleNode). */
+  claims?: (hooks: FleetHooks) => Claims;
+}
+
+/** The fleet's claims when [fleet] is set (the factory `warden run` passes), else a single node. */
+export function claimsOf(deps: SupervisorDeps, hooks: FleetHooks): Claims {
+  return deps.claims?.(hooks) ?? new SingleNode(hooks);
 }

@@ -31,7 +31,7 @@ import { TickLoop } from './loop.js';
 import { recoverWorkers } from './recovery.js';
 import * as report from './report.js';
 import { runBase, Workers } from './workers.js';
-import type { SupervisorDeps } from './ports.js';
+import { claimsOf, type SupervisorDeps } from './ports.js';
 import type { ReloadVerdict } from './config-reload.js';
 import { StateKeeper } from './state-keeper.js';
 import { TaskCommands } from './task-commands.js';
@@ -59,6 +59,7 @@ export class Supervisor implements ControlHandlers {
   private heldBy: string | null = null;
   private readonly pauses = new report.PauseTracker();
   private readonly seen: Observers; // usage, history, config load time (for people, not decisions)
+  private readonly claims;
 
   constructor(private readonly deps: SupervisorDeps) {
     const { log, notifier } = deps;
@@ -113,6 +114,7 @@ export class Supervisor implements ControlHandlers {
       stopWorker: (id) => this.workers.stopForLabel(id),
       warnOnce: (key, msg) => this.host.warnOnce(key, msg),
     });
+    this.claims = claimsOf(deps, { requestTick, workers: this.workers, state: () => this.state, commit: (s, e) => this.commit(s, e) });
   }
 
   private get state(): WardenState {
@@ -144,6 +146,7 @@ export class Supervisor implements ControlHandlers {
     if (this.commit({ ...noted.state, cleanShutdown: false }, noted.events)) reserveNote(this.stateDir, log);
     if (unclean) this.events.observe({ type: 'unclean_restart', runningTasks: runningCount(state) });
     if (state.breaker.phase !== 'closed') log.warn('breaker is still open from the previous run', { reason: state.breaker.reason });
+    await this.claims.start(); // [fleet] before adoption: a lease that outlived the restart keeps its claims
 
     await recoverWorkers({
       executor,
@@ -195,7 +198,7 @@ export class Supervisor implements ControlHandlers {
     const problems = this.host.diskProblems(this.stateDir, this.config.admission.min_free_inodes).concat(this.keeper.problems());
     const d = applyDiskHealth(this.state, problems, now);
     this.commit(d.state, d.events);
-    const r = planTick(this.state, now, sample, this.settings);
+    const r = await this.claims.plan((s) => planTick(s, now, sample, this.settings)); // [fleet] etcd first (src/fleet/claims.ts)
     // claims are saved before their spawn; a claim the disk refused is dropped and planned again
     const saved = this.commit(r.state, r.events, true);
     this.pauses.track(activePauseReasons(this.state), now);
@@ -229,6 +232,7 @@ export class Supervisor implements ControlHandlers {
     if (r.stopped) this.stoppedAtShutdown.push(r.stopped);
     // the workspace goes only once the outcome is on disk (memory keeps it until a save succeeds)
     const saved = this.commit(r.state, r.events);
+    this.claims.released(taskId, this.state);
     if (r.cancel) this.cancel(taskId, ended.cancelReason ?? 'the issue no longer has the label (worker stopped)');
     else if (saved && !r.stopped) this.releaseIfDone(taskId);
   }
@@ -351,6 +355,7 @@ export class Supervisor implements ControlHandlers {
     const keep = this.config.executor.keep_workers_on_stop && executor.kind === 'systemd';
     if (keep) this.workers.releaseAll();
     else await this.workers.stopAll();
+    await this.claims.stop(keep);
     const saved = this.keeper.finalSave({ ...this.state, cleanShutdown: true });
     await this.events.flush();
     if (!saved) noteUnsavedShutdown(this.stateDir, this.stoppedAtShutdown, this.now(), log, this.keeper.writeFault?.error ?? '');

@@ -15,6 +15,7 @@ import type { Completion } from '../policy/classify.js';
 import type { EndedAttempt, StopReason } from '../policy/exit-report.js';
 import { resumeArgs, sessionToResume } from '../policy/resume.js';
 import type { RunningAttempt, Task } from '../state/types.js';
+import { fleetEnv } from '../fleet/env.js';
 import { LogTail } from '../verdict/log-tail.js';
 import type { WorkerView } from './report.js';
 import type { Workspace } from '../worktree/workspace.js';
@@ -193,9 +194,16 @@ export class Workers {
   }
 
   /** Asks a worker to stop (TERM, then KILL after stop_grace); its exit arrives through onExit. */
-  stop(live: LiveWorker, reason: StopReason): void {
+  stop(live: LiveWorker, reason: StopReason, graceMs = this.deps.config().worker.stop_grace): void {
     live.stopReason = reason;
-    void live.handle.stop(this.deps.config().worker.stop_grace);
+    void live.handle.stop(graceMs);
+  }
+
+  /** [fleet] The lease is at risk: these workers (or all) stop now, with at most `graceMs` (src/fleet/timings.ts). */
+  fence(taskIds: readonly string[] | 'all', graceMs: number): void {
+    for (const live of this.list())
+      if (taskIds === 'all' || taskIds.includes(live.taskId))
+        this.stop(live, 'fenced', Math.min(graceMs, this.deps.config().worker.stop_grace));
   }
 
   /** Shutdown: stops every worker and waits until each exit has been recorded. */
@@ -258,6 +266,7 @@ export function spawnSpec(
       WARDEN_ATTEMPT: String(attempt),
       WARDEN_WORKTREE: paths.worktree,
       WARDEN_PROMPT_FILE: task.promptFile,
+      ...fleetEnv(c, task),
     },
   };
 }

@@ -61,6 +61,11 @@ test('the declared list is the one the supervisor refused by hand before, plus t
       'worker.env_file',
       'worker.writable_paths',
       'worker.user',
+      // [fleet]: the lease, the claims' keys and the node's name are in etcd under these
+      'fleet.endpoints',
+      'fleet.node',
+      'fleet.prefix',
+      'fleet.lease_ttl',
     ],
   );
   // @ts-expect-error a key path that Config lacks does not compile

@@ -33,6 +33,8 @@ const SAMPLES: { [K in EventType]: Extract<WardenEvent, { type: K }> } = {
   hardware_resumed: { type: 'hardware_resumed', reason: 'thermal' },
   disk_paused: { type: 'disk_paused', reason: '100 MiB free' },
   disk_resumed: { type: 'disk_resumed' },
+  fleet_paused: { type: 'fleet_paused', reason: 'etcd unreachable' },
+  fleet_resumed: { type: 'fleet_resumed' },
   worker_paused: { type: 'worker_paused', reason: 'usage_limit', detail: 'limit', until: T0 },
   worker_resumed: { type: 'worker_resumed', reason: 'budget' },
   unclean_restart: { type: 'unclean_restart', runningTasks: 2 },
@@ -90,7 +92,16 @@ describe('the log: every core event has its text and the level of its row', () =
       ALL.filter(isCore)
         .filter((e) => eventLevel(e) === 'error')
         .map((e) => e.type),
-      ['breaker_opened', 'pressure_entered', 'pressure_stuck', 'task_dead', 'hardware_paused', 'disk_paused', 'worker_paused'],
+      [
+        'breaker_opened',
+        'pressure_entered',
+        'pressure_stuck',
+        'task_dead',
+        'hardware_paused',
+        'disk_paused',
+        'fleet_paused',
+        'worker_paused',
+      ],
     );
   });
 });

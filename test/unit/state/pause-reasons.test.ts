@@ -33,13 +33,25 @@ function pausedForEverything(): WardenState {
       workerAuth: { since: T0, reason: 'Not logged in' },
       usageLimit: { since: T0, until: T0 + 3600_000, reason: 'usage limit reached' },
       budget: { since: T0, until: T0 + 3600_000, reason: 'spent $5.00 today' },
+      fleet: { since: T0, reason: 'etcd unreachable' },
     },
   };
 }
 
 describe('the pause-reason table', () => {
   test('lists every reason once, in the order status and /metrics show them', () => {
-    assert.deepEqual(PAUSE_REASONS, ['breaker', 'pressure', 'thermal', 'power', 'disk', 'manual', 'worker_auth', 'usage_limit', 'budget']);
+    assert.deepEqual(PAUSE_REASONS, [
+      'breaker',
+      'pressure',
+      'thermal',
+      'power',
+      'disk',
+      'manual',
+      'worker_auth',
+      'usage_limit',
+      'budget',
+      'fleet',
+    ]);
   });
 
   test('the worker and hardware unions are exactly the rows of their group', () => {
@@ -53,7 +65,7 @@ describe('the pause-reason table', () => {
 
   test('each reason other than the breaker is kept under its own key of state.pause', () => {
     const keys = PAUSE_REASONS.map((r) => PAUSES[r].stateKey);
-    assert.deepEqual(keys, [null, 'pressure', 'thermal', 'power', 'disk', 'manual', 'workerAuth', 'usageLimit', 'budget']);
+    assert.deepEqual(keys, [null, 'pressure', 'thermal', 'power', 'disk', 'manual', 'workerAuth', 'usageLimit', 'budget', 'fleet']);
     assert.deepEqual(Object.keys(emptyState(0).pause).sort(), keys.filter((k) => k !== null).sort());
   });
 });
@@ -95,6 +107,7 @@ describe('describePause: the status line', () => {
         'worker_auth',
         'usage_limit',
         'budget',
+        'fleet',
       ],
     );
   });
@@ -117,6 +130,7 @@ describe('every pause reason reaches the owner with its priority', () => {
     worker_auth: { type: 'worker_paused', reason: 'worker_auth', detail: 'Not logged in', until: null },
     usage_limit: { type: 'worker_paused', reason: 'usage_limit', detail: 'limit', until: T0 },
     budget: { type: 'worker_paused', reason: 'budget', detail: 'spent', until: T0 },
+    fleet: { type: 'fleet_paused', reason: 'etcd unreachable' },
   };
   const ends: Record<PauseReason, WardenEvent> = {
     breaker: { type: 'breaker_closed', by: 'resume' },
@@ -128,6 +142,7 @@ describe('every pause reason reaches the owner with its priority', () => {
     worker_auth: { type: 'worker_resumed', reason: 'worker_auth' },
     usage_limit: { type: 'worker_resumed', reason: 'usage_limit' },
     budget: { type: 'worker_resumed', reason: 'budget' },
+    fleet: { type: 'fleet_resumed' },
   };
   const ctx = { now: T0, host: 'pi' };
 

@@ -1,0 +1,41 @@
+// The supervisor's narrow port to the fleet. A single warden uses SingleNode, which claims every
+// order at once and loads nothing; with [fleet], src/fleet/node.ts claims each task in etcd first
+// (`warden run` imports it only then, so a single node never loads the etcd client).
+import type { CoreEvent } from '../events/catalog.js';
+import type { TickResult } from '../policy/tick.js';
+import type { WardenState } from '../state/types.js';
+
+export interface Claims {
+  /** Takes the lease (re-using a still-live one, so that adopted workers keep their claims). Never throws. */
+  start(): Promise<void>;
+  /**
+   * One tick's planning: folds the fleet into the state (committing that), then plans, and keeps
+   * only the spawn orders whose claim etcd granted (claim first; the caller saves, then spawns).
+   */
+  plan(planner: (s: WardenState) => TickResult): Promise<TickResult>;
+  /** An attempt's outcome is saved locally: publish it and delete its claim, if the claim is still ours. */
+  released(taskId: string, state: WardenState): void;
+  /** Shutdown: finish the releases in flight, then give the lease back (unless workers are left running). */
+  stop(keepWorkers: boolean): Promise<void>;
+}
+
+/** One warden on its own: nothing to claim, nothing to publish. */
+export class SingleNode implements Claims {
+  constructor(private readonly hooks: Pick<FleetHooks, 'state'>) {}
+  async start(): Promise<void> {}
+  async plan(planner: (s: WardenState) => TickResult): Promise<TickResult> {
+    return planner(this.hooks.state());
+  }
+  released(): void {}
+  async stop(): Promise<void> {}
+}
+
+/** What a fleet node needs from the daemon. */
+export interface FleetHooks {
+  /** `fence` stops these workers (or all) at once: TERM, KILL after `graceMs`; their attempts are interrupted. */
+  workers: { fence(taskIds: readonly string[] | 'all', graceMs: number): void };
+  requestTick(): void;
+  /** The supervisor's current state, and its commit (save, then record the events). */
+  state(): WardenState;
+  commit(next: WardenState, events: CoreEvent[]): void;
+}

@@ -1,0 +1,458 @@
+// One warden as a member of a fleet: its lease in etcd, renewed on the monotonic clock; its claims,
+// made before each spawn; the outcome published with the claim's release; fencing when the lease
+// is at risk. The etcd client (`etcd3`) is imported on first use only, so a warden without [fleet]
+// never loads it (`warden run` imports this module only when [fleet] is set).
+// Timings: src/fleet/timings.ts. What fails how, and the fencing window: docs/fleet.md.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Etcd3, IKeyValue } from 'etcd3';
+import type { Config } from '../config/schema.js';
+import type { CoreEvent } from '../events/catalog.js';
+import { ensureDirsUnder } from '../host/safe-open.js';
+import { readOrNull } from '../host/read-file.js';
+import { writeFileAtomic } from '../host/write-file-atomic.js';
+import type { Logger } from '../log/logger.js';
+import type { SpawnOrder, TickResult } from '../policy/tick.js';
+import type { WardenState } from '../state/types.js';
+import type { Claims, FleetHooks } from './claims.js';
+import { heartbeatPath, uptimeCs, writeHeartbeat } from './heartbeat.js';
+import { applyFleetHealth, applyFleetView, recordFor, withClaims, type FleetClaim, type FleetRecord, type FleetView } from './merge.js';
+import { fleetTimings, watchdogProblem, type FleetTimings } from './timings.js';
+
+type FleetConfig = NonNullable<Config['fleet']>;
+
+/** An etcd call that has not answered by then has failed (the lease clock keeps running meanwhile). */
+const CALL_TIMEOUT_MS = 3000;
+
+export interface FleetNodeDeps extends FleetHooks {
+  config: FleetConfig;
+  stateDir: string;
+  log: Logger;
+  now: () => number;
+  version: string;
+  /** The monotonic clock (ms); tests may replace it. */
+  mono?: () => number;
+}
+
+export class FleetNode implements Claims {
+  private client: Etcd3 | null = null;
+  private readonly t: FleetTimings;
+  private readonly mono: () => number;
+  private lease: string | null = null;
+  /** Monotonic time at which the last renewal that succeeded was sent. */
+  private renewedAt: number | null = null;
+  private problem: string | null = 'no lease yet';
+  private readError: string | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private fenceTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** The fencing token of each claim this node holds. */
+  private readonly tokens = new Map<string, string>();
+  /** Outcomes to publish whose release has not reached etcd yet (retried at each tick). */
+  private readonly unreleased = new Map<string, Omit<FleetRecord, 'rev'>>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly heartbeat: string;
+
+  constructor(private readonly d: FleetNodeDeps) {
+    this.t = fleetTimings(d.config.lease_ttl);
+    this.mono = d.mono ?? (() => performance.now());
+    this.heartbeat = heartbeatPath(d.stateDir);
+  }
+
+  private key(kind: 'claims' | 'tasks' | 'nodes', id: string): Buffer {
+    return Buffer.from(`${this.d.config.prefix}${kind}/${id}`);
+  }
+
+  private get leaseFile(): string {
+    return join(this.d.stateDir, 'fleet-lease.json');
+  }
+
+  async start(): Promise<void> {
+    ensureDirsUnder(this.d.stateDir, ['run'], 0o700);
+    const { Etcd3 } = await import('etcd3');
+    const c = this.d.config;
+    // secrets are read here and handed to the client only; no log line carries them
+    this.client = new Etcd3({
+      hosts: c.endpoints,
+      dialTimeout: CALL_TIMEOUT_MS,
+      ...(c.ca_file && {
+        credentials: {
+          rootCertificate: readFileSync(c.ca_file),
+          ...(c.cert_file && c.key_file && { certChain: readFileSync(c.cert_file), privateKey: readFileSync(c.key_file) }),
+        },
+      }),
+      ...(c.username && c.password_file && { auth: { username: c.username, password: readFileSync(c.password_file, 'utf8').trim() } }),
+    });
+    // a lease that outlived a restart still holds this node's claims: keep it, and the workers adopted
+    const saved = readSavedLease(this.leaseFile, c.node);
+    if (saved !== null) {
+      const sentAt = this.mono();
+      const up = uptimeCs();
+      const ttl = await this.keepalive(saved).catch(() => 0);
+      if (ttl > 0) {
+        this.lease = saved;
+        this.renewed(sentAt, up);
+        this.d.log.info('fleet: kept the lease of the previous run; its claims still hold', { node: c.node, lease: saved });
+      } else this.d.log.warn('fleet: the lease of the previous run has expired; its claims are gone', { node: c.node });
+    }
+    if (this.lease === null) await this.renew();
+    else this.schedule(this.t.renewEvery);
+  }
+
+  /** One keepalive; resolves with the TTL etcd reports (0: the lease is gone). */
+  private async keepalive(lease: string): Promise<number> {
+    const client = this.requireClient();
+    const res = await withTimeout(
+      (async () => {
+        const stream = await client.leaseClient.leaseKeepAlive({ deadline: new Date(Date.now() + CALL_TIMEOUT_MS) });
+        return await new Promise<{ TTL: string }>((resolve, reject) => {
+          stream.on('data', (r: { TTL: string }) => {
+            resolve(r);
+            stream.end();
+          });
+          stream.on('error', reject);
+          stream.write({ ID: lease });
+        });
+      })(),
+    );
+    return Number(res.TTL);
+  }
+
+  private requireClient(): Etcd3 {
+    if (!this.client) throw new Error('fleet: not started');
+    return this.client;
+  }
+
+  /** Renews the lease, or takes a new one when there is none; reschedules itself. */
+  private async renew(): Promise<void> {
+    if (this.stopped) return;
+    const sentAt = this.mono();
+    const up = uptimeCs();
+    const lease = this.lease;
+    try {
+      if (lease === null) {
+        const g = await withTimeout(this.requireClient().leaseClient.leaseGrant({ TTL: Math.ceil(this.d.config.lease_ttl / 1000) }));
+        this.lease = g.ID;
+        writeFileAtomic(this.leaseFile, JSON.stringify({ node: this.d.config.node, lease: g.ID }) + '\n', 0o600);
+        await this.announce();
+        this.d.log.info('fleet: lease granted', { node: this.d.config.node, lease: g.ID, ttl_s: g.TTL });
+        this.renewed(sentAt, up);
+      } else if ((await this.keepalive(lease)) > 0) {
+        if (this.lease === lease) this.renewed(sentAt, up); // else fenced meanwhile: a new lease comes next
+      } else {
+        this.lost('etcd says the lease has expired');
+        this.schedule(0);
+        return;
+      }
+      this.schedule(this.t.renewEvery);
+    } catch (err) {
+      if (this.problem === null) this.d.log.warn('fleet: lease renewal failed; retrying', { error: (err as Error).message });
+      this.problem ??= `cannot renew the lease: ${(err as Error).message}`;
+      this.schedule(this.t.retryEvery);
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(() => void this.renew(), ms);
+  }
+
+  private renewed(sentAt: number, sentUptimeCs: number): void {
+    this.renewedAt = sentAt;
+    // the workers' switch: dead by the time the lease could expire, less the margin (timings.ts)
+    writeHeartbeat(this.heartbeat, sentUptimeCs + this.t.switchAfter / 10);
+    if (this.fenceTimer) clearTimeout(this.fenceTimer);
+    this.fenceTimer = setTimeout(() => this.checkFence(), Math.max(0, sentAt + this.t.fenceAfter - this.mono()));
+    if (this.problem !== null) {
+      this.problem = null;
+      this.d.requestTick();
+    }
+  }
+
+  /** On the monotonic clock, from the last renewal that succeeded: past fenceAfter, stop every worker. */
+  private checkFence(): void {
+    if (this.renewedAt !== null && this.mono() - this.renewedAt < this.t.fenceAfter) return;
+    this.lost(`no lease renewal for ${Math.round((this.mono() - (this.renewedAt ?? 0)) / 1000)}s (etcd unreachable or no quorum)`);
+  }
+
+  /** Fences: no claims from now on, every worker stopped, the switch released at once. */
+  private lost(why: string): void {
+    this.d.log.error('fleet: fencing; stopping every worker of this node before its lease can expire', { reason: why });
+    this.problem = why;
+    this.lease = null;
+    this.renewedAt = null;
+    this.tokens.clear();
+    this.unreleased.clear(); // the claims went with the lease; another node may run those tasks now
+    writeHeartbeat(this.heartbeat, 0);
+    this.d.workers.fence('all', Math.min(this.t.killGraceMax, this.d.config.lease_ttl));
+    this.d.requestTick();
+  }
+
+  /** `<prefix>nodes/<node>`, on the lease: who is alive, with what version (warden fleet status). */
+  private async announce(): Promise<void> {
+    const value = JSON.stringify({ node: this.d.config.node, version: this.d.version, pid: process.pid, since: this.d.now() });
+    await withTimeout(
+      this.requireClient().kv.put({ key: this.key('nodes', this.d.config.node), value: Buffer.from(value), lease: this.lease ?? '0' }),
+    );
+  }
+
+  private async readView(): Promise<FleetView> {
+    const prefix = Buffer.from(this.d.config.prefix);
+    const res = await withTimeout(this.requireClient().kv.range({ key: prefix, range_end: prefixEnd(prefix) }));
+    const records = new Map<string, FleetRecord>();
+    const claims = new Map<string, FleetClaim>();
+    for (const kv of res.kvs) {
+      const name = kv.key.toString().slice(this.d.config.prefix.length);
+      const slash = name.indexOf('/');
+      const [kind, id] = [name.slice(0, slash), name.slice(slash + 1)];
+      const value = parseJson(kv);
+      if (!value) continue;
+      if (kind === 'tasks') records.set(id, { ...(value as Omit<FleetRecord, 'rev'>), rev: kv.mod_revision });
+      if (kind === 'claims')
+        claims.set(id, { node: String(value.node), attempt: Number(value.attempt), lease: kv.lease, rev: kv.create_revision });
+    }
+    return { records, claims };
+  }
+
+  async plan(planner: (s: WardenState) => TickResult): Promise<TickResult> {
+    const current = () => this.d.state();
+    const commit = (next: WardenState, events: CoreEvent[]) => this.d.commit(next, events);
+    await this.flushReleases();
+    let view: FleetView | null = null;
+    try {
+      view = await this.readView();
+      this.readError = null;
+    } catch (err) {
+      this.readError = `cannot read etcd: ${(err as Error).message}`;
+    }
+    const now = this.d.now();
+    const recheckAt = now + this.t.renewEvery;
+    if (view) {
+      const a = applyFleetView(current(), view, { node: this.d.config.node, lease: this.lease }, now, recheckAt);
+      commit(a.state, []);
+      if (a.lost.length > 0 && this.lease !== null) {
+        this.d.log.warn('fleet: running tasks whose claim this node no longer holds; stopping their workers', { tasks: a.lost.join(',') });
+        this.d.workers.fence(a.lost, Math.min(this.t.killGraceMax, this.d.config.lease_ttl));
+      }
+      for (const [id, c] of view.claims) if (c.lease === this.lease) this.tokens.set(id, c.rev);
+      await this.dropStaleClaims(view, current());
+    }
+    const h = applyFleetHealth(current(), this.problem ?? this.readError, now);
+    commit(h.state, h.events);
+    for (let round = 0; round < 3; round++) {
+      const before = current();
+      const r = planner(before);
+      if (r.spawns.length === 0) return r;
+      const outcome = await this.claimAll(r.spawns, view);
+      if (current() !== before) continue; // the state moved during the claims: plan again (our claims are re-used)
+      const c = withClaims(before, r, outcome, recheckAt);
+      // a refused task now waits: look again at once, for the next task in line, not a poll later
+      if ([...outcome.values()].some((o) => 'refused' in o) && this.problem === null) this.d.requestTick();
+      return { ...r, ...c, spawns: r.spawns.filter((o) => 'token' in (outcome.get(o.taskId) ?? {})) };
+    }
+    return {
+      state: current(),
+      events: [],
+      spawns: [],
+      wakeAt: now + this.t.retryEvery,
+      heldBy: 'fleet: the state kept changing during claims',
+    };
+  }
+
+  /** Claims each order in one transaction: create the claim on this lease only if nobody holds it and the record is as read. */
+  private async claimAll(
+    orders: readonly SpawnOrder[],
+    view: FleetView | null,
+  ): Promise<Map<string, { token: string } | { refused: string }>> {
+    const out = new Map<string, { token: string } | { refused: string }>();
+    const max = this.d.config.max_fleet_workers;
+    let held = view ? [...view.claims.values()].filter((c) => c.lease !== this.lease).length + this.tokens.size : 0;
+    for (const o of orders) {
+      if (this.lease === null || view === null) {
+        out.set(o.taskId, { refused: `not claimed: ${this.problem ?? this.readError ?? 'fleet unavailable'}` });
+        continue;
+      }
+      if (max !== null && !this.tokens.has(o.taskId) && held >= max) {
+        out.set(o.taskId, { refused: `at fleet.max_fleet_workers (${max})` });
+        this.d.log.debug('fleet: claim refused', { task: o.taskId, reason: `max_fleet_workers (${max})` });
+        continue;
+      }
+      try {
+        const r = await this.claimOne(o, view.records.get(o.taskId)?.rev ?? '0');
+        if ('token' in r) {
+          if (!this.tokens.has(o.taskId)) held++;
+          this.tokens.set(o.taskId, r.token);
+        }
+        out.set(o.taskId, r);
+        if ('refused' in r) this.d.log.debug('fleet: claim refused', { task: o.taskId, reason: r.refused });
+      } catch (err) {
+        out.set(o.taskId, { refused: `claim failed: ${(err as Error).message}` });
+        this.d.log.warn('fleet: claim failed', { task: o.taskId, error: (err as Error).message });
+      }
+    }
+    return out;
+  }
+
+  private async claimOne(o: SpawnOrder, recordRev: string): Promise<{ token: string } | { refused: string }> {
+    const claimKey = this.key('claims', o.taskId);
+    const value = Buffer.from(JSON.stringify({ node: this.d.config.node, attempt: o.attempt, at: this.d.now() }));
+    const res = await withTimeout(
+      this.requireClient().kv.txn({
+        compare: [
+          { key: claimKey, target: 'Create', result: 'Equal', create_revision: 0 },
+          { key: this.key('tasks', o.taskId), target: 'Mod', result: 'Equal', mod_revision: recordRev },
+        ],
+        success: [{ request_put: { key: claimKey, value, lease: this.lease ?? '0' } }],
+        failure: [{ request_range: { key: claimKey } }],
+      }),
+    );
+    if (res.succeeded) return { token: res.header.revision };
+    const existing = res.responses[0]?.response_range.kvs[0];
+    if (!existing) return { refused: 'the fleet record of this task changed since it was read; looking again' };
+    if (existing.lease === this.lease) return { token: existing.create_revision }; // ours already (a plan done again)
+    const holder = parseJson(existing)?.node;
+    return { refused: `claimed by node ${typeof holder === 'string' ? holder : '?'}` };
+  }
+
+  /** Claims of this lease for tasks not running here (a crash between claim and local claim, a dropped claim): removed. */
+  private async dropStaleClaims(view: FleetView, state: WardenState): Promise<void> {
+    for (const [id, c] of view.claims) {
+      // an ended attempt's claim goes with its outcome (flushReleases), not here
+      if (c.lease !== this.lease || state.tasks[id]?.state === 'running' || this.unreleased.has(id)) continue;
+      await this.guardedRelease(id, c.rev, null).catch(() => {});
+    }
+  }
+
+  released(taskId: string, state: WardenState): void {
+    const task = state.tasks[taskId];
+    if (!task || task.state === 'running') return;
+    this.unreleased.set(taskId, recordFor(task, this.d.config.node, this.d.now()));
+    const p = this.flushReleases().finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  /** One flush at a time: a release is never sent twice, nor raced by the next tick's. */
+  private flushReleases(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushOnce());
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    for (const [id, record] of [...this.unreleased]) {
+      const token = this.tokens.get(id);
+      if (token === undefined || this.lease === null) {
+        this.unreleased.delete(id);
+        continue;
+      }
+      try {
+        const ok = await this.guardedRelease(id, token, record);
+        this.unreleased.delete(id);
+        this.tokens.delete(id);
+        if (!ok) this.d.log.warn('fleet: the claim was no longer ours; the outcome stays local', { task: id, state: record.state });
+      } catch (err) {
+        this.d.log.warn('fleet: could not publish an outcome yet; retrying at the next tick', { task: id, error: (err as Error).message });
+      }
+    }
+  }
+
+  /** Outcome and claim deletion in one transaction, only if the claim is still this lease's and this revision. */
+  private async guardedRelease(taskId: string, token: string, record: Omit<FleetRecord, 'rev'> | null): Promise<boolean> {
+    const claimKey = this.key('claims', taskId);
+    const res = await withTimeout(
+      this.requireClient().kv.txn({
+        compare: [
+          { key: claimKey, target: 'Lease', result: 'Equal', lease: this.lease ?? '0' },
+          { key: claimKey, target: 'Create', result: 'Equal', create_revision: token },
+        ],
+        success: [
+          ...(record ? [{ request_put: { key: this.key('tasks', taskId), value: Buffer.from(JSON.stringify(record)) } }] : []),
+          { request_delete_range: { key: claimKey } },
+        ],
+        failure: [],
+      }),
+    );
+    return res.succeeded;
+  }
+
+  async stop(keepWorkers: boolean): Promise<void> {
+    await Promise.race([Promise.allSettled([...this.inFlight]), delay(CALL_TIMEOUT_MS)]);
+    await this.flushReleases();
+    this.stopped = true;
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    if (this.fenceTimer) clearTimeout(this.fenceTimer);
+    // giving the lease back lets another node take this node's tasks at once, not after lease_ttl
+    if (!keepWorkers && this.lease !== null)
+      await withTimeout(this.requireClient().leaseClient.leaseRevoke({ ID: this.lease })).catch(() => {});
+    this.client?.close();
+  }
+}
+
+function readSavedLease(path: string, node: string): string | null {
+  try {
+    const v = JSON.parse(readOrNull(path, 'utf8') ?? 'null') as { node?: unknown; lease?: unknown } | null;
+    return v && v.node === node && typeof v.lease === 'string' && /^\d+$/.test(v.lease) ? v.lease : null;
+  } catch {
+    return null;
+  }
+}
+
+function parseJson(kv: IKeyValue): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(kv.value.toString());
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The end of the key range holding every key that starts with `prefix`. */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]!++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+async function withTimeout<T>(p: Promise<T>, ms = CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`etcd did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What `warden run` hands the supervisor when [fleet] is set; warns when lease_ttl cannot outlive a watchdog restart. */
+export function fleetClaims(
+  config: Config,
+  log: Logger,
+  version: string,
+  env: NodeJS.ProcessEnv = process.env,
+): (hooks: FleetHooks) => Claims {
+  const fleet = config.fleet;
+  if (!fleet) throw new Error('fleetClaims needs [fleet]');
+  const watchdogUsec = Number(env.WATCHDOG_USEC);
+  const problem = watchdogProblem(fleet.lease_ttl, Number.isFinite(watchdogUsec) && watchdogUsec > 0 ? watchdogUsec / 1000 : null);
+  if (problem) log.warn(problem);
+  log.info('fleet mode', {
+    node: fleet.node,
+    endpoints: fleet.endpoints.join(','),
+    prefix: fleet.prefix,
+    lease_ttl_s: fleet.lease_ttl / 1000,
+  });
+  return (hooks) => new FleetNode({ ...hooks, config: fleet, stateDir: config.supervisor.state_dir, log, now: Date.now, version });
+}
