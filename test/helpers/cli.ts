@@ -84,6 +84,7 @@ export interface TaskView {
     signal: string | null;
     durationMs: number;
     detail: string | null;
+    memoryPeak?: number;
   }[];
   note: string | null;
 }

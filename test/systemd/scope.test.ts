@@ -13,11 +13,14 @@ import {
   freshDir,
   inHarness,
   installService,
+  release,
+  SLOWDOWN,
   sh,
   status,
   stopService,
   tasks,
   unitProps,
+  untilReleased,
   waitFor,
   writeConfig,
 } from './harness.ts';
@@ -34,7 +37,7 @@ describe('systemd scopes', { skip }, () => {
     installService(config);
     assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
     const mainPid = unitProps('warden.service', 'MainPID').MainPID;
-    addTask(config, 'steady', 'sleep=6');
+    addTask(config, 'steady', `sleep=0 ${untilReleased(dir)}`); // runs until the test has seen it outlive the hog
     addTask(config, 'hog', 'alloc=128M sleep=5');
     const hog = await waitFor('hog classified', () => tasks(config).find((t) => t.id === 'hog' && t.history.length > 0), 20_000);
     assert.equal(hog.history[0]?.outcome, 'oom_killed', JSON.stringify(hog.history[0]));
@@ -44,6 +47,7 @@ describe('systemd scopes', { skip }, () => {
       mid.workers.some((w) => w.taskId === 'steady'),
       'the other worker still runs',
     );
+    release(dir);
     const steady = await waitFor('steady done', () => tasks(config).find((t) => t.id === 'steady' && t.state === 'succeeded'), 20_000);
     assert.equal(steady.state, 'succeeded');
     const props = unitProps('warden.service', 'ActiveState', 'MainPID', 'NRestarts');
@@ -56,7 +60,7 @@ describe('systemd scopes', { skip }, () => {
   test('a busy-loop worker with cpu_quota = "20%" uses at most about 25% of a core over 3 s', async () => {
     const dir = freshDir('cpu');
     mkdirSync(`${dir}/wt`, { recursive: true });
-    writeFileSync(`${dir}/prompt`, 'busy=1 sleep=6');
+    writeFileSync(`${dir}/prompt`, 'busy=1 sleep=600'); // spins until stopped below
     const ex = new SystemdExecutor({ user: lookupUser('warden'), maxRuntimeMs: 60_000, stopGraceMs: 1000, memoryEnforced: true });
     const h = await ex.spawn({
       taskId: 'busy',
@@ -93,7 +97,8 @@ describe('systemd scopes', { skip }, () => {
       return ns;
     };
     const throttled = () => Number(/nr_throttled (\d+)/.exec(readFileSync(`/sys/fs/cgroup/cpu${cg}/cpu.stat`, 'latin1'))?.[1] ?? 0);
-    await sleep(1000);
+    // measure once the busy loop runs (node's own start uses CPU too, slowly under emulation)
+    await waitFor('the busy loop under way', () => usage() > 0.3e9);
     const t0 = process.hrtime.bigint();
     const u0 = usage();
     await sleep(3000);
@@ -102,7 +107,8 @@ describe('systemd scopes', { skip }, () => {
     const share = (u1 - u0) / wall;
     console.log(`# busy worker under CPUQuota=20%: ${(share * 100).toFixed(1)}% of one core over ${(wall / 1e9).toFixed(2)} s`);
     assert.ok(share <= 0.25, `used ${(share * 100).toFixed(1)}% of a core`);
-    assert.ok(share >= 0.1, `the busy loop really ran (${(share * 100).toFixed(1)}%)`);
+    // a loaded or emulated host gives the VM less than the quota: the floor scales with the machine
+    assert.ok(share >= 0.1 / SLOWDOWN, `the busy loop really ran (${(share * 100).toFixed(1)}%)`);
     if (existsSync(`/sys/fs/cgroup/cpu${cg}/cpu.stat`)) assert.ok(throttled() > 0, 'the scope cgroup reports CFS throttling');
     await h.stop(1000);
   });
