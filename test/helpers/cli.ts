@@ -61,6 +61,7 @@ export function runCli(args: string[], { timeoutMs = 30_000, cwd, env = {} }: Cl
 export interface Status {
   daemon: { pid: number };
   config: { sha256: string };
+  executor: { kind: string; enforcesLimits: boolean; warnings: string[] };
   workers: { taskId: string; attempt: number; pid: number; startedAt: number; unit: string | null }[];
   tasks: Record<string, number>;
   pause: { paused: boolean; reasons: string[]; manual: { since: number } | null };
