@@ -8,6 +8,7 @@
 #                                          has reached multi-user.target, power off; exits with CMD's
 #                                          status (125: the harness failed, e.g. the VM did not boot)
 #   scripts/with-vm.sh build               (re)build the cached image of ARCH (needs apt access)
+#   scripts/with-vm.sh ensure              build it only if it is missing or its recipe changed
 #   scripts/with-vm.sh install             apt-get install the host packages ARCH needs
 #   scripts/with-vm.sh info                print the image's path, size and recipe stamp
 #
@@ -17,7 +18,8 @@
 #   MEM=2G CPUS=2     guest memory and vCPUs (MEM=1G or 2G: a small Pi)
 #   SWAP=512M         swapfile enabled in the guest before CMD runs (0: no swap)
 #   ACCEL=auto        kvm | tcg | auto: KVM on hardware-virtualisation hosts of the same ARCH, else TCG
-#   BOOT_TIMEOUT      seconds from qemu start until CMD starts (amd64 180, arm64 900)
+#   BOOT_TIMEOUT      seconds from qemu start until CMD starts (amd64 600, arm64 1800): a ceiling
+#                     for an overloaded host; an idle 2-core host boots amd64 in 20-30 s
 #   TIMEOUT=0         seconds CMD may run (0: no limit)
 #   KERNEL_ARGS=""    extra guest kernel command line, after the defaults (psi=0, cgroup_disable=memory)
 #   CACHE=/var/tmp/warden-vm  images (image-ARCH) and per-run dirs;  KEEP=1 keeps the run dir
@@ -49,12 +51,12 @@ CPUS=${CPUS:-2}
 SWAP=${SWAP:-512M}
 TIMEOUT=${TIMEOUT:-0}
 if [ "$ARCH" = arm64 ]; then
-  BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
+  BOOT_TIMEOUT=${BOOT_TIMEOUT:-1800}
   HOST_PKGS=(qemu-system-arm qemu-utils qemu-user-static arch-test mmdebstrap e2fsprogs)
   GUEST_PKGS=systemd,systemd-sysv,udev,dbus,linux-image-arm64,procps,git,stress-ng
   CONSOLE=ttyAMA0
 else
-  BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
+  BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
   HOST_PKGS=(qemu-system-x86 qemu-utils mmdebstrap e2fsprogs xz-utils)
   GUEST_PKGS=systemd,systemd-sysv,udev,dbus,linux-image-amd64,procps,git,stress-ng
   CONSOLE=ttyS0
@@ -243,7 +245,7 @@ cleanup() {
 
 run_test() {
   [ $# -gt 0 ] || die "usage: with-vm.sh test CMD [ARGS...]"
-  if [ ! -f "$IMG/stamp" ] || [ "$(cat "$IMG/stamp")" != "$(stamp)" ]; then build; fi
+  ensure
   local t0; t0=$(now)
   mkdir -p "$CACHE/runs"
   find "$CACHE/runs" -mindepth 1 -maxdepth 1 -mmin +1440 -exec rm -rf {} +   # left by killed runs
@@ -329,6 +331,10 @@ run_test() {
   exit "$rc"
 }
 
+ensure() {
+  if [ ! -f "$IMG/stamp" ] || [ "$(cat "$IMG/stamp")" != "$(stamp)" ]; then build; fi
+}
+
 info() {
   if [ -f "$IMG/stamp" ]; then
     echo "$IMG: stamp $(cat "$IMG/stamp") (current recipe $(stamp)), built in $(cat "$IMG/build-seconds" 2>/dev/null || echo '?')s, $(du -sh "$IMG" | cut -f1) on disk"
@@ -339,6 +345,7 @@ cmd=${1:-}; shift || true
 case "$cmd" in
   install) install ;;
   build)   build ;;
+  ensure)  ensure ;;
   info)    info ;;
   test)    run_test "$@" ;;
   *) sed -n '2,26p' "$0"; exit 2 ;;
