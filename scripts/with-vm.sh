@@ -288,11 +288,12 @@ run_test() {
     esac
     if [ -f "$IMG/vmlinux" ]; then kernel=$IMG/vmlinux; fi
   fi
+  # no logins in a test VM: logind's start alone took minutes on an overloaded host
   log "accelerator: ${accel%%,*}, $CPUS vCPUs, $MEM memory, swap $SWAP${KERNEL_ARGS:+, kernel args: $KERNEL_ARGS}"
   "$qemu" -name with-vm -machine "$machine" -accel "$accel" -cpu "$cpu" \
     -smp "$CPUS" -m "$MEM" -nodefaults -no-user-config -display none -no-reboot \
     -kernel "$kernel" -initrd "$IMG/initrd.img" \
-    -append "console=$CONSOLE root=/dev/vda rw loglevel=4 systemd.show_status=1 fsck.mode=skip panic=-1 systemd.unified_cgroup_hierarchy=1 with_vm.run ${KERNEL_ARGS:-}" \
+    -append "console=$CONSOLE root=/dev/vda rw loglevel=4 systemd.show_status=1 fsck.mode=skip panic=-1 systemd.unified_cgroup_hierarchy=1 systemd.mask=systemd-logind.service with_vm.run ${KERNEL_ARGS:-}" \
     -drive "file=$RUN/disk.qcow2,format=qcow2,if=virtio,cache=unsafe,discard=unmap" \
     -virtfs "local,path=$C,mount_tag=wvctl,security_model=passthrough,id=wvctl" "${virtfs[@]}" \
     -serial "file:$RUN/console.log" < /dev/null > "$RUN/qemu.log" 2>&1 &

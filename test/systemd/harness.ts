@@ -134,7 +134,10 @@ export function installService(config: string, overrides: { watchdogSec?: number
   let unit = readFileSync(join(ROOT, 'systemd/warden.service'), 'utf8');
   unit = unit.replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${CLI} run --config ${config}`);
   unit = unit.replace(/^RestartSec=.*$/m, 'RestartSec=500ms');
-  if (overrides.watchdogSec) unit = unit.replace(/^WatchdogSec=.*$/m, `WatchdogSec=${overrides.watchdogSec}s`);
+  // a slow machine (emulation, a loaded host) starts node slowly and under the unit's own
+  // CPUQuota: the start timeout (systemd's default 90 s) and the watchdog scale with it
+  const watchdogSec = overrides.watchdogSec ?? Math.ceil(scaled(30_000) / 1000);
+  unit = unit.replace(/^WatchdogSec=.*$/m, `WatchdogSec=${watchdogSec}s\nTimeoutStartSec=${Math.ceil(scaled(90_000) / 1000)}s`);
   const env = Object.entries(overrides.env ?? {})
     .map(([k, v]) => `Environment=${k}=${v}`)
     .join('\n');
