@@ -51,7 +51,8 @@ export function writeConfig(dir: string, extra: ConfigSections = {}): string {
 }
 
 export function cli(config: string, ...args: string[]) {
-  const r = runCliSync(['--config', config, ...args]);
+  // one CLI call is a node start: seconds under emulation, so its ceiling scales too
+  const r = runCliSync(['--config', config, ...args], { timeoutMs: scaled(30_000) });
   return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
