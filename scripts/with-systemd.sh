@@ -10,7 +10,7 @@
 #
 # Environment: NAME (machine name, default warden-test), BIND (colon-separated host directories
 # bound read-write at the same path; default: the current directory), BOOT_TIMEOUT (s, default 60),
-# MASK (more units to mask in the container).
+# MASK (more units to mask in the container, space-separated).
 #
 # What this machine needs, and why:
 #  - root, and systemd-nspawn (Debian: systemd-container, installed --no-install-recommends,
@@ -25,6 +25,16 @@
 #    boot from ever settling. Such services are masked on systemd's command line.
 #  - The container's boot runs systemd-tmpfiles, which empties /tmp: binding the host's /tmp (or
 #    /var, /run, /etc...) would wipe the host's copy. Those binds are refused.
+#  - The fresh /etc means systemd's presets enable every service whose unit file is under the host's
+#    /usr (etcd, postgresql, supervisor, binfmt-support...), and one that fails leaves the boot
+#    degraded or hanging. Every unit with an [Install] section that does not come from systemd, udev
+#    or dbus is masked (systemd.mask= on the container's command line: masking on the host's /etc
+#    would not reach the container). A degraded boot lists its failed units; a boot that times out
+#    lists the jobs still waiting.
+#  - A checkout under a private directory (/root is 0700): the container's own directories above
+#    each bind (on its tmpfs, not the host's) are made traversable (o+x), so the worker user reaches
+#    the checkout, as on a machine where it lives under /srv. The bound directory itself is the
+#    host's and is left alone.
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "with-systemd.sh: must run as root (systemd-nspawn)" >&2; exit 1; }
 command -v systemd-nspawn >/dev/null || { echo "with-systemd.sh: systemd-nspawn missing: apt-get install --no-install-recommends systemd-container" >&2; exit 1; }
@@ -59,13 +69,17 @@ up() {
     d="$mnt${path%/}/with-systemd-$NAME"; mkdir -p "$d"; echo "$d" >> "$RUNDIR/cgroups"
   done < /proc/self/cgroup
 
-  local masks=() u
-  for u in ${MASK:-} $(cd /usr/lib/systemd/system 2>/dev/null && ls etcd.service supervisor.service postgresql.service nats-server.service binfmt-support.service redis-server.service 2>/dev/null); do
-    masks+=("systemd.mask=$u")
+  # units the tests do not need, which presets would start in the fresh /etc (see the header)
+  local masks=() u keep
+  keep=$(dpkg -L systemd systemd-sysv systemd-container udev dbus 2>/dev/null | sed -n 's|^\(/usr\)\{0,1\}/lib/systemd/system/||p' || true)
+  for u in $(cd /usr/lib/systemd/system && grep -l '^\[Install\]' -- *.service *.socket *.timer *.path 2>/dev/null || true) ${MASK:-}; do
+    case "$u" in *@.*) continue;; esac
+    if ! grep -qxF -- "$u" <<< "$keep"; then masks+=("systemd.mask=$u"); fi
   done
+  echo "${masks[*]#systemd.mask=}" > "$RUNDIR/masked"
+
   local INIT='while read -r _ m t _; do [ "$t" = cgroup ] && mount -o remount,bind,rw "$m"; done < /proc/self/mounts; exec /usr/lib/systemd/systemd "$@"'
-  local binds=() b masks=() u
-  for u in $MASK; do masks+=("systemd.mask=$u"); done
+  local binds=() b
   IFS=: read -ra _b <<< "$BIND"
   for b in "${_b[@]}"; do
     b=$(realpath -m "$b")
@@ -97,9 +111,22 @@ up() {
     sleep 0.2
   done
   case "$s" in
-    running|degraded) log "systemd up ($s) in $((SECONDS - t0))s";;
-    *) log "boot timed out (state '$s'):"; tail -30 "$RUNDIR/console.log" >&2; down; return 1;;
+    running) log "systemd up (running) in $((SECONDS - t0))s; masked: $(wc -w < "$RUNDIR/masked") units";;
+    degraded) log "systemd up but DEGRADED in $((SECONDS - t0))s; failed units (MASK=\"unit ...\" masks more):"
+              enter systemctl --failed --plain --no-legend --no-pager | sed "s/^/[with-systemd:$NAME]   /" >&2 || true;;
+    *) log "boot timed out after ${BOOT_TIMEOUT}s (state '$s'); jobs still waiting, then failed units:"
+       [ -n "$L" ] && { enter systemctl list-jobs --no-pager --no-legend; enter systemctl --failed --plain --no-legend --no-pager; } 2>&1 |
+         sed "s/^/[with-systemd:$NAME]   /" >&2 || true
+       tail -30 "$RUNDIR/console.log" >&2; down; return 1;;
   esac
+  # the container's own directories above each bind (its tmpfs): traversable, as under /srv
+  for b in "${binds[@]}"; do
+    b=${b#--bind=}; d=${b%/*}
+    while [ -n "$d" ]; do
+      enter sh -c '[ "$(stat -fc %T "$1")" != tmpfs ] || chmod o+x "$1"' sh "$d" || true
+      d=${d%/*}
+    done
+  done
   enter sh -c 'test -w /sys/fs/cgroup/memory/cgroup.procs && test -w /sys/fs/cgroup/cpu/cgroup.procs' ||
     enter sh -c 'test -f /sys/fs/cgroup/cgroup.controllers && grep -q memory /sys/fs/cgroup/cgroup.controllers' ||
     log "WARNING: memory/cpu cgroup controllers are not writable in the container: limits will NOT be enforced"

@@ -214,6 +214,15 @@ function swapCheck(r: Readiness): Check {
       status: 'info',
       summary: `swap ${formatSize(total)}; MemorySwapMax=0 needs the memory controller (see memory-cgroup)`,
     };
+  // systemd applies MemorySwapMax= on the unified hierarchy only (checked on systemd 252, hybrid
+  // and v2): on v1 the same worker spills into swap however the kernel accounts it
+  if (r.mode !== 'v2')
+    return {
+      id: 'swap',
+      status: 'warn',
+      summary: `swap ${formatSize(total)} is on with ${describeCgroupMode(r.mode)}: systemd ignores MemorySwapMax=0 there, so a worker at memory_max spills into swap instead of being stopped`,
+      fix: 'boot with the unified cgroup hierarchy (systemd.unified_cgroup_hierarchy=1 on the kernel command line), or turn swap off',
+    };
   if (accounted)
     return {
       id: 'swap',

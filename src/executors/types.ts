@@ -25,6 +25,8 @@ export interface WorkerExit {
   exitCode: number | null;
   signal: string | null;
   oomKilled: boolean;
+  /** Peak memory use of the worker's cgroup in bytes (the wrapper's exit record); null or absent: unknown. */
+  memoryPeak?: number | null;
   /** The exit status could not be recovered. */
   lost: boolean;
   endedAt: number;

@@ -20,7 +20,7 @@ export function exitFrom(
   const base = { spawnError: null, oomKilled: false, lost: false, endedAt };
   if (rec !== null) {
     const status = decodeShellStatus(rec.rc);
-    return { ...base, ...status, oomKilled: memoryCapped && oomFromRecord(rec, status.signal) };
+    return { ...base, ...status, oomKilled: memoryCapped && oomFromRecord(rec, status.signal), memoryPeak: rec.peak };
   }
   if (signal) return { ...base, exitCode: null, signal };
   if (code !== null) return { ...base, ...decodeShellStatus(code) };

@@ -43,6 +43,7 @@ export function applyExit(
     costUsd: report.usage?.costUsd ?? null,
     turns: report.usage?.turns ?? null,
     sessionId: report.usage?.sessionId ?? null,
+    ...(report.memoryPeak != null ? { memoryPeak: report.memoryPeak } : {}),
   };
   const events: CoreEvent[] = [];
   const base: Task = {

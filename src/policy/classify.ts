@@ -26,6 +26,8 @@ export interface ExitReport {
   timedOut: boolean;
   /** The executor saw the kernel's OOM killer act on the worker's cgroup. */
   oomKilled: boolean;
+  /** Peak memory use of the worker's cgroup in bytes, when the executor knows it. */
+  memoryPeak?: number | null;
   /** The exit status could not be recovered (e.g. warden restarted and the worker was gone). */
   lost: boolean;
   /** Set for GitHub tasks (pull request found or not) and whenever BLOCKED.md was written. */

@@ -35,6 +35,7 @@ export function buildExitReport(a: EndedAttempt, now: number, maxRuntime: number
     // a worker found gone after a warden restart, having outlived max_runtime, hit systemd's backstop
     timedOut: a.stopReason === 'timeout' || (a.exit.lost && durationMs >= maxRuntime),
     oomKilled: a.exit.oomKilled,
+    memoryPeak: a.exit.memoryPeak ?? null,
     lost: a.exit.lost,
     completion: a.completion,
     stalled: a.stopReason === 'stalled',

@@ -31,6 +31,12 @@ const attemptRecordSchema = z.strictObject({
   costUsd: z.number().min(0).nullable().default(null),
   turns: z.number().int().min(0).nullable().default(null),
   sessionId: z.string().nullable().default(null),
+  /**
+   * The worker cgroup's peak memory use in bytes, as the wrapper read it when the worker exited
+   * (cgroup v2 memory.peak, v1 memory.max_usage_in_bytes); absent when unknown (direct executor,
+   * an adopted worker whose record was lost, a kernel before 5.19 on v2).
+   */
+  memoryPeak: z.number().int().min(0).optional(),
 });
 export type AttemptRecord = z.infer<typeof attemptRecordSchema>;
 

@@ -61,8 +61,8 @@ export function runCli(args: string[], { timeoutMs = 30_000, cwd, env = {} }: Cl
 export interface Status {
   daemon: { pid: number };
   config: { sha256: string };
+  executor: { kind: string; enforcesLimits: boolean; warnings: string[]; sandbox: string };
   workers: { taskId: string; attempt: number; pid: number; startedAt: number; unit: string | null }[];
-  executor: { kind: string; sandbox: string };
   tasks: Record<string, number>;
   pause: { paused: boolean; reasons: string[]; manual: { since: number } | null };
   breaker: { phase: string; reason: string | null; openedAt: number | null };
@@ -85,6 +85,7 @@ export interface TaskView {
     signal: string | null;
     durationMs: number;
     detail: string | null;
+    memoryPeak?: number;
   }[];
   note: string | null;
 }

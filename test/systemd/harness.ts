@@ -54,7 +54,8 @@ export function writeConfig(dir: string, extra: ConfigSections = {}): string {
 }
 
 export function cli(config: string, ...args: string[]) {
-  const r = runCliSync(['--config', config, ...args]);
+  // one CLI call is a node start: seconds under emulation, so its ceiling scales too
+  const r = runCliSync(['--config', config, ...args], { timeoutMs: scaled(30_000) });
   return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -74,9 +75,58 @@ export function tasks(config: string): TaskView[] {
   return JSON.parse(r.stdout) as TaskView[];
 }
 
-/** waitFor with this suite's longer defaults: systemd starts and stops units at its own pace. */
+/**
+ * How much slower this machine is than the one the deadlines were written on, measured once per
+ * run: the fastest of three `node -e 0` starts against 80 ms (a loaded 2-core x86 host). Under
+ * emulation (the v2 VM, TCG) it is 5-30; a Pi 4 is about 3. Deadlines below are multiplied by it,
+ * never shortened (at least 1). WARDEN_TEST_SLOWDOWN=N sets it by hand.
+ */
+export const SLOWDOWN = measureSlowdown();
+
+function measureSlowdown(): number {
+  const fixed = Number(process.env.WARDEN_TEST_SLOWDOWN);
+  if (fixed > 0) return fixed;
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0']);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const factor = Math.max(1, Math.round((best / 80) * 10) / 10);
+  console.log(`# machine slowdown factor ${factor} (node -e 0 in ${best.toFixed(0)} ms; deadlines scale with it)`);
+  return factor;
+}
+
+/** A deadline written for a fast machine, on this one. */
+export function scaled(ms: number): number {
+  return Math.round(ms * SLOWDOWN);
+}
+
+/**
+ * waitFor with this suite's longer defaults: systemd starts and stops units at its own pace. The
+ * deadline is a ceiling, scaled to the machine; the wait ends as soon as the condition holds.
+ */
 export function waitFor<T>(what: string, probe: () => T, timeoutMs = 20_000, everyMs = 200): Promise<NonNullable<T>> {
-  return waitUntil(what, probe, timeoutMs, everyMs);
+  return waitUntil(what, probe, scaled(timeoutMs), everyMs);
+}
+
+/** A fake-worker directive that keeps the worker running until release(dir) (see scripts/fake-worker). */
+export function untilReleased(dir: string): string {
+  return `until=${dir}/out/release`;
+}
+
+export function release(dir: string): void {
+  writeFileSync(`${dir}/out/release`, '');
+}
+
+/** True once the process has a handler for SIGTERM installed (SigCgt bit 15 in /proc/PID/status). */
+export function catchesSigterm(pid: number): boolean {
+  try {
+    const hex = /^SigCgt:\s+([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+    return hex !== undefined && (BigInt(`0x${hex}`) & (1n << 14n)) !== 0n;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -89,7 +139,10 @@ export function installService(config: string, overrides: { watchdogSec?: number
   unit = unit.replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${CLI} run --config ${config}`);
   unit = unit.replace(/^ExecReload=.*$/m, `ExecReload=${process.execPath} ${CLI} reload --config ${config}`);
   unit = unit.replace(/^RestartSec=.*$/m, 'RestartSec=500ms');
-  if (overrides.watchdogSec) unit = unit.replace(/^WatchdogSec=.*$/m, `WatchdogSec=${overrides.watchdogSec}s`);
+  // a slow machine (emulation, a loaded host) starts node slowly and under the unit's own
+  // CPUQuota: the start timeout (systemd's default 90 s) and the watchdog scale with it
+  const watchdogSec = overrides.watchdogSec ?? Math.ceil(scaled(30_000) / 1000);
+  unit = unit.replace(/^WatchdogSec=.*$/m, `WatchdogSec=${watchdogSec}s\nTimeoutStartSec=${Math.ceil(scaled(90_000) / 1000)}s`);
   const env = Object.entries(overrides.env ?? {})
     .map(([k, v]) => `Environment=${k}=${v}`)
     .join('\n');

@@ -8,13 +8,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sizedConfigText, sizeForHost, sizingSummary } from '../../src/config/sizing.ts';
 import { readMemTotal } from '../../src/config/suggest.ts';
 import { HOSTS, ROOT } from '../helpers/paths.ts';
-import { inHarness, sh, waitFor } from './harness.ts';
+import { inHarness, scaled, sh, waitFor } from './harness.ts';
 
 const skip = inHarness() ? false : 'needs the real-systemd harness (scripts/with-systemd.sh)';
 
@@ -43,6 +43,21 @@ function assertStepLines(out: string): void {
     // every step is one `warden-install: step: …` line; only config problems are indented under theirs
     assert.match(line, /^(warden-install: [a-z]+: | {4})/, `unexpected output line: ${line}`);
   }
+}
+
+const SLOW_DROPIN = '/run/systemd/system/warden.service.d/slow-machine.conf';
+
+/**
+ * On a slow machine (emulation, a loaded host) the installed unit's start timeout (90 s) and
+ * watchdog (30 s) are too short for node's start under the unit's CPUQuota: a runtime drop-in
+ * scales them, as an owner of a slow board would with `systemctl edit`. Removed after the tests.
+ */
+function slowMachineDropIn(): void {
+  mkdirSync('/run/systemd/system/warden.service.d', { recursive: true });
+  writeFileSync(
+    SLOW_DROPIN,
+    `[Service]\nTimeoutStartSec=${Math.ceil(scaled(90_000) / 1000)}s\nWatchdogSec=${Math.ceil(scaled(30_000) / 1000)}s\n`,
+  );
 }
 
 /** The other systemd tests install warden.service into /run, which would shadow /etc. */
@@ -118,11 +133,14 @@ describe('install.sh on a fresh machine', { skip }, () => {
     }
     assert.ok(!existsSync('/opt/warden') && !existsSync('/etc/warden'), 'the container must start without an installation');
     userExistedBefore = sh('id', ['-u', 'warden']).code === 0;
+    slowMachineDropIn();
   });
 
   after(() => {
     sh(INSTALL, ['--purge', '--yes', '--bindir', BINDIR]);
     rmSync(BINDIR, { recursive: true, force: true });
+    rmSync(SLOW_DROPIN, { force: true });
+    sh('systemctl', ['daemon-reload']);
     console.log(`# install figures: ${JSON.stringify(figures)}`);
   });
 

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   addTask,
   cli,
@@ -13,11 +12,14 @@ import {
   installService,
   journal,
   nowForJournal,
+  release,
+  SLOWDOWN,
   sh,
   status,
   stopService,
   tasks,
   unitProps,
+  untilReleased,
   waitFor,
   writeConfig,
 } from './harness.ts';
@@ -39,10 +41,11 @@ describe('warden.service', { skip }, () => {
   test('a wedged loop stops the heartbeat: Watchdog timeout, restart, and the open breaker and running task survive it', async () => {
     const dir = freshDir('watchdog');
     const config = writeConfig(dir, { breaker: { failures: 2, window: '1m', cooldown: '1h' }, supervisor: { max_concurrent_workers: 3 } });
-    installService(config, { watchdogSec: 2, env: { WARDEN_DEBUG_STALL: '1' } });
+    // 2 s on a fast machine; a slow one (emulation, a Pi) must not miss heartbeats before the stall
+    installService(config, { watchdogSec: Math.max(2, Math.ceil(2 * SLOWDOWN)), env: { WARDEN_DEBUG_STALL: '1' } });
     const since = nowForJournal();
     assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
-    addTask(config, 'long', 'sleep=40');
+    addTask(config, 'long', `sleep=0 ${untilReleased(dir)}`); // runs until adopted, however slow the restart
     await waitFor('long running', () => status(config)?.workers.find((w) => w.taskId === 'long'));
     addTask(config, 'bad1', 'exit=1 sleep=0');
     addTask(config, 'bad2', 'exit=1 sleep=0');
@@ -66,6 +69,7 @@ describe('warden.service', { skip }, () => {
     const adopted = after.workers.find((w) => w.taskId === 'long');
     assert.ok(adopted, 'the running task was adopted');
     assert.equal(adopted.pid, longPid, 'same worker process, not a respawn');
+    release(dir);
     console.log(
       `# watchdog: NRestarts=${unitProps('warden.service', 'NRestarts').NRestarts}, breaker ${after.breaker.phase}, long adopted pid ${adopted.pid}`,
     );
@@ -73,7 +77,8 @@ describe('warden.service', { skip }, () => {
   });
 
   test('kill -9 of warden while 2 workers run, 20 times: both adopted with the same PIDs, never a third spawn', async () => {
-    const loops = Number(process.env.WARDEN_KILL9_LOOPS ?? 20);
+    // 20 rounds; fewer on a slow machine, where each restart takes many seconds (at least 3)
+    const loops = Number(process.env.WARDEN_KILL9_LOOPS ?? Math.max(3, Math.round(20 / SLOWDOWN)));
     let duplicates = 0;
     for (let i = 0; i < loops; i++) {
       const dir = freshDir(`kill9-${i}`);
@@ -81,9 +86,9 @@ describe('warden.service', { skip }, () => {
       const config = writeConfig(dir, { supervisor: { max_concurrent_workers: 2 } });
       installService(config);
       assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
-      // long enough that a restart on a loaded machine still finds them running
-      addTask(config, 'w1', `sleep=7 count=${counter}`);
-      addTask(config, 'w2', `sleep=7 count=${counter}`);
+      // both run until the restarted warden has adopted them, however long its restart takes
+      addTask(config, 'w1', `sleep=0 ${untilReleased(dir)} count=${counter}`);
+      addTask(config, 'w2', `sleep=0 ${untilReleased(dir)} count=${counter}`);
       const s1 = await waitFor('two workers', () => {
         const s = status(config);
         return s && s.workers.length === 2 ? s : null;
@@ -99,6 +104,7 @@ describe('warden.service', { skip }, () => {
         20_000,
       );
       assert.deepEqual(Object.fromEntries(s2.workers.map((w) => [w.taskId, w.pid])), pids, 'both workers adopted with the same PIDs');
+      release(dir);
       const done = await waitFor(
         'both succeeded',
         () => {
@@ -123,8 +129,13 @@ describe('warden.service', { skip }, () => {
     writeFileSync(config, '[supervisor]\nstate_dir = "/var/lib/x"\nmax_concurent_workers = 3\n');
     installService(config);
     assert.notEqual(sh('systemctl', ['start', 'warden.service']).code, 0);
-    await sleep(3000); // RestartSec is 500ms in the test unit: a restart loop would show by now
-    const p = unitProps('warden.service', 'ActiveState', 'ExecMainStatus', 'NRestarts', 'Result');
+    // systemd decides on a restart when the process exits: "failed" (not "activating", substate
+    // "auto-restart") means it decided not to restart
+    const p = await waitFor('the unit failed', () => {
+      const q = unitProps('warden.service', 'ActiveState', 'SubState', 'ExecMainStatus', 'NRestarts', 'Result');
+      return q.ActiveState === 'failed' ? q : null;
+    });
+    assert.equal(p.SubState, 'failed');
     assert.equal(p.ExecMainStatus, '78');
     assert.equal(p.NRestarts, '0');
     assert.equal(p.ActiveState, 'failed');
@@ -213,13 +224,14 @@ describe('warden.service', { skip }, () => {
     const config = writeConfig(dir, { executor: { kind: 'systemd', keep_workers_on_stop: true } });
     installService(config);
     assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
-    addTask(config, 'kept', 'sleep=8');
+    addTask(config, 'kept', `sleep=0 ${untilReleased(dir)}`);
     const w = await waitFor('worker running', () => status(config)?.workers.find((x) => x.taskId === 'kept'));
     assert.equal(sh('systemctl', ['stop', 'warden.service']).code, 0);
     assert.equal(unitProps('warden-kept.scope', 'ActiveState').ActiveState, 'active', 'the scope outlives warden');
     assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
     const again = await waitFor('adopted', () => status(config)?.workers.find((x) => x.taskId === 'kept'));
     assert.equal(again.pid, w.pid);
+    release(dir);
     const t = await waitFor('kept succeeded', () => tasks(config).find((x) => x.id === 'kept' && x.state === 'succeeded'), 20_000);
     assert.equal(t.attempts, 0);
     stopService();

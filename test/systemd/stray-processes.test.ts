@@ -5,6 +5,7 @@
 // else's unit of that name) is a spawn failure, never a running task.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FIXTURES } from '../helpers/paths.ts';
@@ -12,6 +13,7 @@ import { killMarked, processesWithMarker, uniqueMarker } from '../helpers/procs.
 import type { TaskView } from '../helpers/cli.ts';
 import {
   addTask,
+  catchesSigterm,
   ensureWorkerUser,
   freshDir,
   inHarness,
@@ -49,6 +51,14 @@ function start(mode: 'run' | 'exit', label: string, worker: Record<string, unkno
   return { config, marker };
 }
 
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
 function scopeState(task: string): string {
   return sh('systemctl', ['is-active', `warden-${task}.scope`]).stdout.trim();
 }
@@ -72,8 +82,10 @@ async function foreignScope(task: string, marker: string, description?: string):
   const args = ['--scope', '--quiet', `--unit=warden-${task}.scope`, '--slice=warden-workers.slice'];
   if (description) args.push(`--description=${description}`);
   spawn('systemd-run', [...args, process.execPath, '-e', TRAP_TERM, '--', marker], { detached: true, stdio: 'ignore' }).unref();
-  await waitFor(`warden-${task}.scope active`, () => scopeState(task) === 'active' && processesWithMarker(marker).length > 0);
-  await new Promise((r) => setTimeout(r, 300)); // its SIGTERM handler is installed
+  await waitFor(`warden-${task}.scope active, its process trapping SIGTERM`, () => {
+    const pids = processesWithMarker(marker);
+    return scopeState(task) === 'active' && pids.length > 0 && pids.every(catchesSigterm);
+  });
 }
 
 describe('descendants that ignore SIGTERM (systemd executor)', { skip }, () => {
@@ -108,8 +120,11 @@ describe('descendants that ignore SIGTERM (systemd executor)', { skip }, () => {
   test('systemctl stop warden: the scope is gone and no process is left', async () => {
     const { config, marker } = start('run', 'sd-stop');
     addTask(config, 'sst', 'stray child, warden stops');
-    await waitFor('the child runs', () => processesWithMarker(marker).length >= 3);
-    await new Promise((r) => setTimeout(r, 500));
+    // the worker, its wrapper and the child, which has installed its SIGTERM handler
+    await waitFor('the child runs, trapping SIGTERM', () => {
+      const pids = processesWithMarker(marker);
+      return pids.length >= 3 && pids.some((p) => catchesSigterm(p) && readCmdline(p).includes(`--marker=${marker}`));
+    });
     assert.equal(sh('systemctl', ['stop', 'warden.service']).code, 0);
     assert.notEqual(scopeState('sst'), 'active');
     assert.equal(report('systemctl stop warden', marker, 'sst'), 0);

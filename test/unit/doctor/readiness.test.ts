@@ -92,6 +92,14 @@ describe('the same Pi after the fix and a reboot', () => {
   });
 });
 
+test('cgroup v1 (hybrid) with swap on: the swap check warns, since systemd applies MemorySwapMax=0 only on v2', () => {
+  const r = { ...host('pi5-bookworm-fixed'), mode: 'hybrid' as const };
+  const swap = byId(readinessChecks(r))['swap'];
+  assert.equal(swap?.status, 'warn');
+  assert.match(swap?.summary ?? '', /cgroup v1, hybrid: systemd ignores MemorySwapMax=0/);
+  assert.match(swap?.fix ?? '', /systemd\.unified_cgroup_hierarchy=1/);
+});
+
 test('fixed in cmdline.txt but not rebooted yet: the one thing to do is reboot', () => {
   const dir = join(tmpRoot, 'pending');
   cpSync(join(HOSTS, 'pi5-bookworm-stock'), dir, { recursive: true });

@@ -20,6 +20,7 @@ describe('the exit record', () => {
     const e = exitFrom(b, 137, null, false, true);
     assert.equal(e.signal, 'SIGKILL');
     assert.equal(e.oomKilled, true);
+    assert.equal(e.memoryPeak, 67108864, 'the peak goes into the attempt record');
   });
 
   test('cgroup v2 record (memory.events oom_kill, memory.max "max" unlimited) is parsed', () => {

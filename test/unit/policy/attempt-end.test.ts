@@ -76,4 +76,39 @@ describe('attempt end on a full disk', () => {
     );
     assert.equal(ok.state.tasks.a?.state, 'succeeded');
   });
+
+  test('an OOM-killed attempt keeps the cgroup peak the wrapper read (memory.peak) in its record; unknown stays absent', () => {
+    const prev = stateOf([running('a', 1, 100)]);
+    const exit = {
+      spawnError: null,
+      exitCode: null,
+      signal: 'SIGKILL',
+      oomKilled: true,
+      lost: false,
+      endedAt: 60_000,
+      memoryPeak: 67_108_864,
+    };
+    const r = applyEnded(
+      prev,
+      'a',
+      { startedAt: 100, exit, completion: null, verdict: null, stopReason: null },
+      60_000,
+      DEFAULT_SETTINGS,
+      600_000,
+      () => 0,
+    );
+    const rec = r.state.tasks.a?.history.at(-1);
+    assert.equal(rec?.outcome, 'oom_killed');
+    assert.equal(rec?.memoryPeak, 67_108_864);
+    const unknown = applyEnded(
+      prev,
+      'a',
+      { startedAt: 100, exit: { ...exit, memoryPeak: null }, completion: null, verdict: null, stopReason: null },
+      60_000,
+      DEFAULT_SETTINGS,
+      600_000,
+      () => 0,
+    );
+    assert.equal('memoryPeak' in (unknown.state.tasks.a?.history.at(-1) ?? {}), false);
+  });
 });
