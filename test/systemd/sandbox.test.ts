@@ -87,8 +87,8 @@ function repoWithRemote(dir: string): { repo: string; remote: string; trees: str
   execFileSync('chmod', ['-R', 'a+rwX', `${repo}/.git`]);
   // the remote stands for GitHub: the worker's, since git trusts no config but its own for a
   // local remote (it drops GIT_CONFIG_* when it runs the remote's side)
-  execFileSync('chown', ['-R', 'warden:warden', remote]);
-  execFileSync('chown', ['-R', 'warden:warden', victim]); // as warden gives a worktree to the worker user
+  execFileSync('chown', ['-R', 'warden:', remote]);
+  execFileSync('chown', ['-R', 'warden:', victim]); // as warden gives a worktree to the worker user
   return { repo, remote, trees, victim };
 }
 
