@@ -14,8 +14,7 @@ export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
   { code: 0, meaning: 'ok' },
   {
     code: 1,
-    meaning:
-      'an unexpected error (one line; `WARDEN_DEBUG=1` adds the stack trace); `doctor`: a check failed; `alert test`: a channel failed',
+    meaning: 'an unexpected error (one line, never a stack trace); `doctor`: a check failed; `alert test`: a channel failed',
   },
   {
     code: EX_USAGE,

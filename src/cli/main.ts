@@ -207,17 +207,16 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`warden: ${err.message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
       process.exit(EX_USAGE);
     }
-    process.stderr.write(unexpectedErrorLine(err, process.env) + '\n');
+    process.stderr.write(unexpectedErrorLine(err) + '\n');
     process.exit(1);
   },
 );
 
 /**
  * Anything not foreseen above still reaches the user as one line (its message names the path and
- * the system call for a file error). The stack is for a bug report: WARDEN_DEBUG=1 adds it.
+ * the system call for a file error), and never a stack trace.
  */
-function unexpectedErrorLine(err: unknown, env: NodeJS.ProcessEnv): string {
+function unexpectedErrorLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  const line = `warden: ${message.trim().replace(/\s*\n\s*/g, ' ')}`;
-  return env.WARDEN_DEBUG === '1' && err instanceof Error && err.stack ? `${line}\n${err.stack}` : line;
+  return `warden: ${message.trim().replace(/\s*\n\s*/g, ' ')}`;
 }
