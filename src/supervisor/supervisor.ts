@@ -35,6 +35,8 @@ import { claimsOf, type SupervisorDeps } from './ports.js';
 import type { ReloadVerdict } from './config-reload.js';
 import { StateKeeper } from './state-keeper.js';
 import { TaskCommands } from './task-commands.js';
+/** What a stop may take beyond stop_grace (exit records, the final save, the alert flush): told to systemd. */
+const STOP_MARGIN_MS = 30_000;
 
 export class Supervisor implements ControlHandlers {
   private readonly keeper: StateKeeper;
@@ -343,7 +345,7 @@ export class Supervisor implements ControlHandlers {
     this.stopping = true;
     const { log, notifier, executor } = this.deps;
     log.info('warden stopping', { signal, workers: this.workers.size });
-    notifier.stopping(`stopping (${signal})`);
+    notifier.stopping(`stopping (${signal})`, this.config.worker.stop_grace + STOP_MARGIN_MS);
     this.loop.stop();
     this.keeper.stop();
     this.updatePressureWatch();
