@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Etcd3, IKeyValue } from 'etcd3';
+import type { Etcd3, ICompare, IKeyValue } from 'etcd3';
 import type { Config } from '../config/schema.js';
 import type { CoreEvent } from '../events/catalog.js';
 import { ensureDirsUnder } from '../host/safe-open.js';
@@ -22,6 +22,8 @@ import { applyFleetHealth, applyFleetView, recordFor, withClaims, type FleetClai
 import { fleetTimings, watchdogProblem, type FleetTimings } from './timings.js';
 
 type FleetConfig = NonNullable<Config['fleet']>;
+/** One read of the prefix: the fleet's records and claims, the shared entries, and the revision it was read at. */
+type NodeView = FleetView & { shared: SharedEntries; rev: string };
 
 /** An etcd call that has not answered by then has failed (the lease clock keeps running meanwhile). */
 const CALL_TIMEOUT_MS = 3000;
@@ -204,7 +206,7 @@ export class FleetNode implements Claims {
     );
   }
 
-  private async readView(): Promise<FleetView & { shared: SharedEntries }> {
+  private async readView(): Promise<NodeView> {
     const prefix = Buffer.from(this.d.config.prefix);
     const res = await withTimeout(this.requireClient().kv.range({ key: prefix, range_end: prefixEnd(prefix) }));
     const records = new Map<string, FleetRecord>();
@@ -221,14 +223,14 @@ export class FleetNode implements Claims {
         claims.set(id, { node: String(value.node), attempt: Number(value.attempt), lease: kv.lease, rev: kv.create_revision });
       else if (kind !== 'tasks') shared.set(name, { value, rev: kv.mod_revision });
     }
-    return { records, claims, shared };
+    return { records, claims, shared, rev: res.header.revision };
   }
 
   async plan(planner: (s: WardenState) => TickResult): Promise<TickResult> {
     const current = () => this.d.state();
     const commit = (next: WardenState, events: CoreEvent[]) => this.d.commit(next, events);
     await this.flushReleases();
-    let view: (FleetView & { shared: SharedEntries }) | null = null;
+    let view: NodeView | null = null;
     try {
       view = await this.readView();
       this.readError = null;
@@ -276,11 +278,13 @@ export class FleetNode implements Claims {
   /** Claims each order in one transaction: create the claim on this lease only if nobody holds it and the record is as read. */
   private async claimAll(
     orders: readonly SpawnOrder[],
-    view: FleetView | null,
+    view: NodeView | null,
   ): Promise<Map<string, { token: string } | { refused: string }>> {
     const out = new Map<string, { token: string } | { refused: string }>();
     const max = this.d.config.max_fleet_workers;
     let held = view ? [...view.claims.values()].filter((c) => c.lease !== this.lease).length + this.tokens.size : 0;
+    // with a fleet-wide cap, a claim also needs the claims to be as counted: none made since (by any node)
+    let countedAt = max !== null && view ? view.rev : null;
     for (const o of orders) {
       if (this.lease === null || view === null) {
         out.set(o.taskId, { refused: `not claimed: ${this.problem ?? this.readError ?? 'fleet unavailable'}` });
@@ -292,8 +296,9 @@ export class FleetNode implements Claims {
         continue;
       }
       try {
-        const r = await this.claimOne(o, view.records.get(o.taskId)?.rev ?? '0');
+        const r = await this.claimOne(o, view.records.get(o.taskId)?.rev ?? '0', countedAt);
         if ('token' in r) {
+          if (countedAt !== null && BigInt(r.token) > BigInt(countedAt)) countedAt = r.token;
           if (!this.tokens.has(o.taskId)) held++;
           this.tokens.set(o.taskId, r.token);
         }
@@ -307,7 +312,7 @@ export class FleetNode implements Claims {
     return out;
   }
 
-  private async claimOne(o: SpawnOrder, recordRev: string): Promise<{ token: string } | { refused: string }> {
+  private async claimOne(o: SpawnOrder, recordRev: string, countedAt: string | null): Promise<{ token: string } | { refused: string }> {
     const claimKey = this.key('claims', o.taskId);
     const value = Buffer.from(JSON.stringify({ node: this.d.config.node, attempt: o.attempt, at: this.d.now() }));
     const guards = this.shared.claimGuards(o.taskId, o.probe); // no fleet pause since read; one probe in the fleet
@@ -317,6 +322,7 @@ export class FleetNode implements Claims {
           { key: claimKey, target: 'Create', result: 'Equal', create_revision: 0 },
           { key: this.key('tasks', o.taskId), target: 'Mod', result: 'Equal', mod_revision: recordRev },
           ...guards.compare,
+          ...(countedAt === null ? [] : [this.noClaimSince(countedAt)]),
         ],
         success: [{ request_put: { key: claimKey, value, lease: this.lease ?? '0' } }, ...guards.success],
         failure: [{ request_range: { key: claimKey } }],
@@ -332,6 +338,12 @@ export class FleetNode implements Claims {
     if (existing.lease === this.lease) return { token: existing.create_revision }; // ours already (a plan done again)
     const holder = parseJson(existing)?.node;
     return { refused: `claimed by node ${typeof holder === 'string' ? holder : '?'}` };
+  }
+
+  /** No claim key created or changed after revision `rev` (a deleted one only lowers the count). */
+  private noClaimSince(rev: string): ICompare {
+    const from = this.key('claims', '');
+    return { key: from, range_end: prefixEnd(from), target: 'Mod', result: 'Less', mod_revision: String(BigInt(rev) + 1n) };
   }
 
   /** Claims of this lease for tasks not running here (a crash between claim and local claim, a dropped claim): removed. */
