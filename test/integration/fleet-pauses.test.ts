@@ -81,6 +81,7 @@ async function allNodes(f: Fleet, what: string, ok: (s: FleetStatus) => boolean,
   );
 }
 
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `t${String(from + i).padStart(2, '0')}`);
 
 async function stopFleet(f: Fleet): Promise<void> {
@@ -160,11 +161,11 @@ describe('fleet-wide breaker, pauses and budget (3 etcd members, 3 wardens)', { 
     queueEverywhere(f, ids(1, 12), `stream=success exit=0 cost=0.3 delay=10 sleep=0.3 argv=${f.argv}`);
     const all = await allNodes(f, 'every node paused with budget', (s) => s.pause.reasons.includes('budget'), 120_000);
     const own = all.map((s) => s.cost.todayUsd);
-    const sum = own.reduce((a, b) => a + b, 0);
+    const total = sum(own);
     console.log(
-      `fleet budget: ${spawns(f)} spawns of 12 tasks, spend per node ${own.map((u) => u.toFixed(2)).join(' / ')} (sum ${sum.toFixed(2)}, limit 1.00)`,
+      `fleet budget: ${spawns(f)} spawns of 12 tasks, spend per node ${own.map((u) => u.toFixed(2)).join(' / ')} (sum ${total.toFixed(2)}, limit 1.00)`,
     );
-    assert.ok(sum >= 1, 'the fleet spent the budget');
+    assert.ok(total >= 1, 'the fleet spent the budget');
     assert.ok(
       own.some((u) => u < 1),
       'a node under the limit on its own paused by the sum',
@@ -173,8 +174,8 @@ describe('fleet-wide breaker, pauses and budget (3 etcd members, 3 wardens)', { 
     await stopFleet(f);
   });
 
-  test('the breaker counts the failures of every node: 3 failures on 3 nodes open it once, for the fleet', async () => {
-    const f = await startFleet(cluster, 'breaker', { breaker: { failures: 3, window: '10m', cooldown: '1h' } });
+  test('the breaker counts the failures of every node: 3 failures on 3 nodes open it once, for the fleet; after the cooldown one probe runs in the whole fleet', async () => {
+    const f = await startFleet(cluster, 'breaker', { breaker: { failures: 3, window: '10m', cooldown: '4s' } });
     queueEverywhere(f, ids(1, 12), `stream=garbage exit=1 delay=10 sleep=0.3 argv=${f.argv}`);
     const all = await allNodes(f, "every node's breaker open", (s) => s.breaker.phase === 'open');
     const openings = f.daemons.map(
@@ -190,6 +191,25 @@ describe('fleet-wide breaker, pauses and budget (3 etcd members, 3 wardens)', { 
     );
     assert.equal(new Set(all.map((s) => s.breaker.openedAt)).size, 1, 'one opening, the same on every node');
     assert.ok(spawns(f) < 9, 'fewer spawns than three separate breakers would allow');
+    // half-open on every node at once; the probe's claim takes the fleet's one probe slot; it fails and reopens
+    // from the daemons' own lines, by their timestamps: the spawns once the first node went half-open
+    const reopened = await allNodes(f, "every node's breaker reopened by the failed probe", (s) =>
+      /^probe failed/.test(s.breaker.reason ?? ''),
+    );
+    const lines = f.daemons.flatMap((d, i) =>
+      d
+        .log()
+        .split('\n')
+        .map((l) => ({ node: `n${i + 1}`, l, at: Date.parse(l.slice(0, 24)) })),
+    );
+    const halfAt = Math.min(...lines.filter((x) => /breaker is half_open|breaker half-open/.test(x.l)).map((x) => x.at));
+    const since = lines.filter((x) => x.at >= halfAt && / spawning \S+ attempt /.test(x.l));
+    console.log(
+      `fleet breaker probe: ${since.length} spawn(s) in the fleet once half-open (${since.map((x) => `${x.node}: ${x.l.slice(31)}`).join('; ')}); ` +
+        `reopened with openedAt ${[...new Set(reopened.map((s) => s.breaker.openedAt))].join(',')}`,
+    );
+    assert.equal(since.length, 1, 'one probe for the whole fleet, and nothing else');
+    assert.match(since[0]?.l ?? '', /\(breaker probe\)/);
     await stopFleet(f);
   });
 
