@@ -2,6 +2,7 @@
 // order at once and loads nothing; with [fleet], src/fleet/node.ts claims each task in etcd first
 // (`warden run` imports it only then, so a single node never loads the etcd client).
 import type { CoreEvent } from '../events/catalog.js';
+import type { CoreSettings } from '../policy/settings.js';
 import type { TickResult } from '../policy/tick.js';
 import type { WardenState } from '../state/types.js';
 
@@ -17,6 +18,21 @@ export interface Claims {
   released(taskId: string, state: WardenState): void;
   /** Shutdown: finish the releases in flight, then give the lease back (unless workers are left running). */
   stop(keepWorkers: boolean): Promise<void>;
+  /**
+   * `warden pause`/`resume`: for the whole fleet (`node` null) or one node. `local` applies it to this
+   * node's state and gives the answer; a fleet node first writes it to etcd (src/fleet/shared-pauses.ts).
+   */
+  operator(cmd: 'pause' | 'resume', node: string | null, local: () => unknown): Promise<unknown>;
+}
+
+/** A `warden pause`/`resume` that cannot be done; `status` is the control API's answer (4xx: the request, 5xx: etcd). */
+export class OperatorRefused extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
 }
 
 /** One warden on its own: nothing to claim, nothing to publish. */
@@ -28,6 +44,10 @@ export class SingleNode implements Claims {
   }
   released(): void {}
   async stop(): Promise<void> {}
+  async operator(_cmd: 'pause' | 'resume', node: string | null, local: () => unknown): Promise<unknown> {
+    if (node !== null) throw new OperatorRefused('--node needs a [fleet] table in the config (this warden is a single node)', 400);
+    return local();
+  }
 }
 
 /** What a fleet node needs from the daemon. */
@@ -38,4 +58,6 @@ export interface FleetHooks {
   /** The supervisor's current state, and its commit (save, then record the events). */
   state(): WardenState;
   commit(next: WardenState, events: CoreEvent[]): void;
+  /** The decision core's settings now (the breaker and the daily budget are merged with the fleet's). */
+  settings(): CoreSettings;
 }

@@ -116,7 +116,7 @@ export class Supervisor implements ControlHandlers {
       stopWorker: (id) => this.workers.stopForLabel(id),
       warnOnce: (key, msg) => this.host.warnOnce(key, msg),
     });
-    this.claims = claimsOf(deps, { requestTick, workers: this.workers, state: () => this.state, commit: (s, e) => this.commit(s, e) });
+    this.claims = claimsOf(deps, { requestTick, workers: this.workers, state, commit, settings: () => this.settings });
   }
 
   private get state(): WardenState {
@@ -276,12 +276,13 @@ export class Supervisor implements ControlHandlers {
     return this.deps.reloadConfig!(); // run.ts always gives one; a test daemon without it answers 500
   }
 
-  pause(): unknown {
-    return this.operatorChange(applyManualPause(this.state, this.now()));
+  /** `warden pause`/`resume`: in a fleet, for every node or only `node` (src/fleet/shared-pauses.ts). */
+  pause(node: string | null = null): Promise<unknown> {
+    return this.claims.operator('pause', node, () => this.operatorChange(applyManualPause(this.state, this.now())));
   }
 
-  resume(): unknown {
-    return this.operatorChange(applyResume(this.state, this.settings));
+  resume(node: string | null = null): Promise<unknown> {
+    return this.claims.operator('resume', node, () => this.operatorChange(applyResume(this.state, this.settings)));
   }
 
   private operatorChange(r: { state: WardenState; events: CoreEvent[] }): unknown {
