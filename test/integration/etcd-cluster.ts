@@ -4,10 +4,18 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { measureSlowdown } from '../helpers/slowdown.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 export const ETCD = ['/usr/bin/etcd', '/usr/local/bin/etcd'].find((p) => existsSync(p)) ?? null;
 export const ETCDCTL = ['/usr/bin/etcdctl', '/usr/local/bin/etcdctl'].find((p) => existsSync(p)) ?? null;
+
+/**
+ * The fleet tests' lease_ttl in seconds: 5 on an idle machine, longer on a loaded one. A node
+ * fences itself when no renewal succeeded for 0.6 of it; at load 12 a 5 s lease fenced a healthy
+ * node (one renewal took over 1.3 s), and the task ran again: safe, but not the scenario tested.
+ */
+export const LEASE_TTL_S = Math.ceil(5 * measureSlowdown());
 
 /** Free loopback ports (bound once to port 0, then released). */
 export async function freePorts(n: number): Promise<number[]> {

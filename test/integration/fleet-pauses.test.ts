@@ -14,7 +14,7 @@ import type { ConfigSections } from '../helpers/config-file.ts';
 import { FIXTURES } from '../helpers/paths.ts';
 import { tempRoot } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ETCD, ETCDCTL, EtcdCluster } from './etcd-cluster.ts';
+import { ETCD, ETCDCTL, EtcdCluster, LEASE_TTL_S } from './etcd-cluster.ts';
 import { cleanupAll, cli, makeSandbox, query, startDaemon, type Daemon, type Sandbox } from './harness.ts';
 
 const FAKE = join(FIXTURES, 'fake-claude-stream');
@@ -49,7 +49,7 @@ async function startFleet(
       supervisor: { max_concurrent_workers: 1, poll_interval: '300ms', ...opts.supervisor },
       worker: { command: command(`n${i + 1}`, dir), startup_window: '0s', stop_grace: '1s' },
       ...(opts.breaker && { breaker: opts.breaker }),
-      fleet: { endpoints: cluster.endpoints, node: `n${i + 1}`, prefix: `/${name}/`, lease_ttl: '5s', ...opts.fleet },
+      fleet: { endpoints: cluster.endpoints, node: `n${i + 1}`, prefix: `/${name}/`, lease_ttl: `${LEASE_TTL_S}s`, ...opts.fleet },
     }),
   );
   const daemons = await Promise.all(sandboxes.map((sb) => startDaemon(sb)));

@@ -13,7 +13,7 @@ import { enqueueTask } from '../../src/tasks/local-queue.ts';
 import { FIXTURES } from '../helpers/paths.ts';
 import { tempRoot } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { CuttableProxy, ETCD, ETCDCTL, EtcdCluster } from './etcd-cluster.ts';
+import { CuttableProxy, ETCD, ETCDCTL, EtcdCluster, LEASE_TTL_S } from './etcd-cluster.ts';
 import { cleanupAll, makeSandbox, processesUnder, startDaemon, status, type Daemon, type Sandbox } from './harness.ts';
 
 const WORKER = join(FIXTURES, 'fleet-worker.sh');
@@ -22,7 +22,6 @@ const skip = !ETCD || !ETCDCTL ? 'etcd-server/etcd-client are not installed (.ci
 if (skip) console.log(`SKIPPED: fleet tests (${skip})`);
 
 // short for a test, but long enough that a renewal on this loaded 2-core machine comes back before the fence (0.6 ttl)
-const LEASE_TTL_S = 5;
 const root = tempRoot('fleet');
 
 interface LogLine {
