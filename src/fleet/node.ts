@@ -74,7 +74,7 @@ export class FleetNode implements Claims {
   }
 
   async start(): Promise<void> {
-    ensureDirsUnder(this.d.stateDir, ['run'], 0o700);
+    ensureDirsUnder(this.d.stateDir, ['fleet'], 0o755); // the heartbeat's (heartbeat.ts)
     const c = this.d.config;
     this.client = await connectEtcd(c);
     // a lease that outlived a restart still holds this node's claims: keep it, and the workers adopted
