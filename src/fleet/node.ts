@@ -84,7 +84,7 @@ export class FleetNode implements Claims {
       const up = uptimeCs();
       const ttl = await this.keepalive(saved).catch(() => 0);
       if (ttl > 0) {
-        this.lease = saved;
+        [this.lease, this.leaseSince] = [saved, this.d.now()];
         this.renewed(sentAt, up);
         this.d.log.info('fleet: kept the lease of the previous run; its claims still hold', { node: c.node, lease: saved });
       } else this.d.log.warn('fleet: the lease of the previous run has expired; its claims are gone', { node: c.node });
@@ -184,8 +184,8 @@ export class FleetNode implements Claims {
   }
 
   /** `<prefix>nodes/<node>`, on the lease: who is alive, with what version and pause reasons (warden fleet status). */
-  private async announce(paused: readonly string[] = activePauseReasons(this.d.state())): Promise<void> {
-    const since = this.leaseSince;
+  private async announce(): Promise<void> {
+    const [since, paused] = [this.leaseSince, activePauseReasons(this.d.state())];
     const value = JSON.stringify({ node: this.d.config.node, version: this.d.version, pid: process.pid, since, paused });
     if (value === this.announced || this.lease === null) return;
     await withTimeout(
@@ -228,6 +228,7 @@ export class FleetNode implements Claims {
       const name = kv.key.toString().slice(this.d.config.prefix.length);
       const slash = name.indexOf('/');
       const [kind, id] = [name.slice(0, slash), name.slice(slash + 1)];
+      if (kind === 'github') continue; // the published poll: the poller's (poller.ts), not parsed at each tick
       const value = parseJson(kv);
       if (!value) continue;
       if (kind === 'tasks') records.set(id, { ...(value as Omit<FleetRecord, 'rev'>), rev: kv.mod_revision });
