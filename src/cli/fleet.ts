@@ -19,7 +19,11 @@ export async function fleetStatusCommand(loaded: LoadedConfig, json: boolean): P
   try {
     s = fleetStatusFrom(await readFleet(fleet));
   } catch (err) {
-    const why = (err as Error).message.trim().replace(/\s*\n\s*/g, ' ');
+    // grpc's message ends with an empty "Resolution note:" when the name resolved; it says nothing
+    const why = (err as Error).message
+      .trim()
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/\s*Resolution note:\s*$/, '');
     process.stderr.write(`warden: cannot read the fleet from etcd at ${fleet.endpoints.join(', ')}: ${why}\n`);
     return EX_UNAVAILABLE;
   }

@@ -151,7 +151,7 @@ describe('warden fleet status, /metrics and doctor against a real etcd', { skip 
     assert.ok(s.nodes.some((n) => n.node === 'n2' && n.alive));
   });
 
-  test('no [fleet]: one line, exit 78; etcd not answering: one line, exit 69, within seconds', async () => {
+  test('no [fleet]: one line, exit 78; etcd not answering: one line, exit 69, within seconds, and doctor fails fleet-etcd', async () => {
     const single = makeSandbox();
     const r = await cli(single.configPath, ['fleet', 'status']);
     assert.equal(r.code, 78);
@@ -165,5 +165,12 @@ describe('warden fleet status, /metrics and doctor against a real etcd', { skip 
     assert.match(u.stderr, /^warden: cannot read the fleet from etcd at http:\/\/127\.0\.0\.1:\d+: /);
     assert.equal(u.stdout, '');
     assert.ok(Date.now() - t0 < 20_000, `answered in ${Date.now() - t0} ms`);
+    assert.doesNotMatch(u.stderr, /Resolution note:\s*$/);
+    // doctor: etcd unreachable is a fail (exit 1), and the clock is then not measured
+    const d = await cli(nowhere.configPath, ['doctor', '--json'], 60_000);
+    assert.equal(d.code, 1);
+    const checks = (JSON.parse(d.stdout) as { checks: { id: string; status: string }[] }).checks;
+    assert.equal(checks.find((c) => c.id === 'fleet-etcd')?.status, 'fail');
+    assert.equal(checks.find((c) => c.id === 'fleet-clock')?.status, 'info');
   });
 });
