@@ -32,6 +32,7 @@ import {
   SLOWDOWN,
   status,
   stopService,
+  tasks,
   unitProps,
   waitFor,
   writeConfig,
@@ -193,6 +194,31 @@ describe('SIGSTOP of a fleet node under systemd', { skip }, () => {
       for (const pid of scopePids) assert.equal(alive(pid), false, `process ${pid} of the scope is gone`);
     } finally {
       tearDown(w);
+    }
+  });
+
+  test('a sandboxed worker reads the heartbeat (its directory bound read-only): it runs past several renewals to its end', async () => {
+    // before, state_dir was hidden from it entirely: no heartbeat, so its switch killed it at once
+    const ttlS = Math.max(6, Math.ceil(6 * SLOWDOWN));
+    const dir = freshDir('sandbox-heartbeat');
+    const config = writeConfig(dir, {
+      executor: { kind: 'systemd', sandbox: true },
+      fleet: { endpoints: cluster.endpoints, node: 's', prefix: '/sandbox-heartbeat/', lease_ttl: `${ttlS}s` },
+      worker: { startup_window: '0s', max_attempts: 1 },
+    });
+    try {
+      installService(config);
+      assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+      addTask(config, 'boxed', `sleep=${ttlS * 1.5}`);
+      const t = await waitFor(
+        'boxed ended',
+        () => tasks(config).find((x) => x.id === 'boxed' && x.history.length > 0),
+        scaled(ttlS * 4000),
+      );
+      console.log(`# fleet sandbox: a worker of ${ttlS * 1.5} s under lease_ttl ${ttlS} s ended ${t.history[0]?.outcome}`);
+      assert.equal(t.history[0]?.outcome, 'succeeded', JSON.stringify(t.history[0]));
+    } finally {
+      stopService();
     }
   });
 
