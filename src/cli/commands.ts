@@ -59,6 +59,7 @@ const O = {
   readiness: { name: 'readiness', summary: "print only the Pi readiness line (the installer's)", hidden: true },
   sysroot: { name: 'sysroot', value: 'DIR', summary: 'read /proc, /sys and /boot under DIR (tests)', hidden: true, completeValue: 'file' },
   template: { name: 'template', value: 'FILE', summary: 'print this config file with the sized values set', completeValue: 'file' },
+  node: { name: 'node', value: 'N', summary: 'with [fleet]: only node N of the fleet (default: every node)' },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Options every command takes. */
@@ -161,15 +162,17 @@ export const COMMANDS = [
   {
     name: 'pause',
     args: [],
-    options: [],
-    summary: 'stop spawning (running workers keep running)',
+    options: [O.node],
+    summary: 'stop spawning (running workers keep running); with [fleet], on every node',
     example: 'warden pause',
   },
   {
     name: 'resume',
     args: [],
-    options: [],
-    summary: 'clear a manual pause and close an open breaker',
+    options: [O.node],
+    summary: 'clear a manual pause and close an open breaker; with [fleet], on every node',
+    details:
+      'With [fleet], it also lifts the fleet-wide worker_auth and usage_limit pauses and closes the shared breaker. `--node N` lifts only what `pause --node N` set.',
     example: 'warden resume',
   },
   {

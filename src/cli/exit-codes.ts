@@ -21,7 +21,7 @@ export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
   {
     code: EX_USAGE,
     meaning:
-      'usage error: an unknown command or option (with "did you mean"), a missing or extra argument, bad input to `task add`, a task command the state of the task refuses',
+      'usage error: an unknown command or option (with "did you mean"), a missing or extra argument, bad input to `task add`, a task command the state of the task refuses, `pause`/`resume --node` naming no node of the fleet',
   },
   {
     code: EX_NOT_RUNNING,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, EX_CONFIG, loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.js';
 import { formatSize } from '../config/units.js';
 import { EX_NOPERM, isPermissionError, permissionDenied, PermissionDenied } from '../host/permission.js';
-import { callDaemon, DaemonAlreadyRunning, DaemonUnreachable } from '../control/client.js';
+import { callDaemon, DaemonAlreadyRunning, DaemonError, DaemonUnreachable } from '../control/client.js';
 import { StateLocked } from '../state/lock.js';
 import { StateError } from '../state/store.js';
 import { QueueError, QueueWriteError } from '../tasks/local-queue.js';
@@ -68,8 +68,8 @@ const HANDLERS: Record<CommandName, (c: Invocation) => number | Promise<number>>
     runTaskCommand(loadConfig(configPath), args[0]!, { command: 'priority', priority: parsePriority(args[1]!) }),
   'task show': ({ configPath, args, values }) => taskShow(loadConfig(configPath), args[0]!, flag(values, 'json')),
   logs: ({ configPath, args, values }) => showLogs(loadConfig(configPath).config.supervisor.state_dir, args[0]!, flag(values, 'follow')),
-  pause: ({ configPath }) => pauseOrResume(socketFor(configPath), 'pause'),
-  resume: ({ configPath }) => pauseOrResume(socketFor(configPath), 'resume'),
+  pause: ({ configPath, values }) => pauseOrResume(configPath, 'pause', text(values, 'node')),
+  resume: ({ configPath, values }) => pauseOrResume(configPath, 'resume', text(values, 'node')),
   reload: ({ configPath }) => reloadCommand(socketFor(configPath, false)), // the daemon reports the file's problems
   'config check': ({ configPath, values }) => configCheck(configPath, text(values, 'sysroot')),
   'config suggest': async ({ values }) =>
@@ -117,9 +117,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function pauseOrResume(socket: string, cmd: 'pause' | 'resume'): Promise<number> {
-  const r = await callDaemon<{ paused: string[] }>(socket, 'POST', `/${cmd}`);
-  process.stdout.write(r.paused.length ? `paused: ${r.paused.join(', ')}\n` : 'running: spawning is allowed\n');
+async function pauseOrResume(configPath: string, cmd: 'pause' | 'resume', node: string | undefined): Promise<number> {
+  if (node !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(node)) throw new UsageError(`--node: "${node}" is not a node name`);
+  const path = node === undefined ? `/${cmd}` : `/${cmd}?node=${node}`;
+  // a refusal (an unknown node, --node without [fleet]) is the user's input: exit 2
+  const r = await callDaemon<{ paused: string[] }>(socketFor(configPath), 'POST', path).catch((err: unknown) => {
+    throw err instanceof DaemonError && err.status < 500 ? new UsageError(err.message) : err;
+  });
+  const here = r.paused.length ? `paused: ${r.paused.join(', ')}` : 'running: spawning is allowed';
+  process.stdout.write(node === undefined ? `${here}\n` : `node ${node}: ${cmd} requested (this node: ${here})\n`);
   return 0;
 }
 

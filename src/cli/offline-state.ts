@@ -8,6 +8,7 @@ import { DaemonNotRunning } from '../control/client.js';
 import { loadState, statePath } from '../state/store.js';
 import type { WardenState } from '../state/types.js';
 import type { StatusReport } from '../supervisor/report.js';
+import { dated } from './when.js';
 
 export interface OfflineState {
   state: WardenState;
@@ -43,7 +44,7 @@ export function readStateOffline(loaded: LoadedConfig, notRunning: DaemonNotRunn
     throw new DaemonNotRunning(`${notRunning.message}; no state file at ${statePath(stateDir)} yet`);
   }
   const { state } = loadState(stateDir, loaded.config.breaker.cooldown); // reads only; an unreadable file is exit 78
-  return { state, asOf, headline: `daemon not running; state as of ${formatLocalTime(asOf, now)}` };
+  return { state, asOf, headline: `daemon not running; state as of ${dated(asOf, now)}` };
 }
 
 /** A StatusReport as the daemon would give it, from the state file: no live workers, no host sample. */
@@ -78,21 +79,4 @@ export async function offlineStatus(loaded: LoadedConfig, o: OfflineState, versi
     configLoadedAt: o.asOf,
     recentEvents: [],
   });
-}
-
-/** Local time, to the second, with how long ago: `2026-11-29 06:40:12 (3m ago)`. */
-export function formatLocalTime(ms: number, now = Date.now()): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-  return `${stamp} (${formatAgo(now - ms)})`;
-}
-
-function formatAgo(ms: number): string {
-  if (ms < 0) return 'in the future';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m ago`;
-  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h ago`;
 }

@@ -8,7 +8,7 @@ import { attemptLogPath, taskLogDir } from '../log/attempt-logs.js';
 import { FAILURE_KINDS } from '../policy/failure-kind.js';
 import { HISTORY_LIMIT, TASK_STATES, type AttemptRecord, type Task, type TaskState } from '../state/types.js';
 import { TaskInputError } from '../tasks/task-input.js';
-import { formatLocalTime } from './offline-state.js';
+import { dated } from './when.js';
 
 /** `--failed`: the tasks that stopped short of success and wait for the owner (or for their retry). */
 export const FAILED_STATES: readonly TaskState[] = ['dead', 'blocked', 'retry_wait'];
@@ -89,11 +89,11 @@ export function renderTaskShow(t: Task, stateDir: string, now = Date.now()): str
   const lines = [
     `task ${t.id}: ${t.state}, priority ${t.priority}, ${t.attempts} attempt${t.attempts === 1 ? '' : 's'} used since the last success`,
     `source:   ${t.issue ? `GitHub ${t.issue.url} (${t.issue.title})` : t.source}`,
-    `created:  ${formatLocalTime(t.createdAt, now)}; updated ${formatLocalTime(t.updatedAt, now)}`,
+    `created:  ${dated(t.createdAt, now)}; updated ${dated(t.updatedAt, now)}`,
   ];
   if (t.state === 'blocked') lines.push(`blocked:  ${t.note?.replace(/^blocked: /, '') ?? '(no reason recorded)'}`);
   else if (t.note) lines.push(`note:     ${t.note}`);
-  if (t.notBefore !== null && t.state === 'retry_wait') lines.push(`retry:    not before ${formatLocalTime(t.notBefore, now)}`);
+  if (t.notBefore !== null && t.state === 'retry_wait') lines.push(`retry:    not before ${dated(t.notBefore, now)}`);
   if (t.prUrl) lines.push(`pr:       ${t.prUrl}`);
   lines.push(`cost:     $${t.costUsd.toFixed(2)}, ${t.turns} turns${t.sessionId ? `; last session ${t.sessionId}` : ''}`);
   lines.push(`prompt:   ${t.promptFile}`);
@@ -101,7 +101,7 @@ export function renderTaskShow(t: Task, stateDir: string, now = Date.now()): str
   if (t.current) {
     const c = t.current;
     lines.push(
-      `running:  attempt ${c.attempt} since ${formatLocalTime(c.claimedAt, now)}${c.pid ? `, pid ${c.pid}` : ''}${c.unit ? `, ${c.unit}` : ''}`,
+      `running:  attempt ${c.attempt} since ${dated(c.claimedAt, now)}${c.pid ? `, pid ${c.pid}` : ''}${c.unit ? `, ${c.unit}` : ''}`,
     );
   }
   lines.push(
@@ -118,7 +118,7 @@ function attemptLines(h: AttemptRecord, stateDir: string, id: string, now: numbe
   const usage = `$${(h.costUsd ?? 0).toFixed(2)}, ${h.turns ?? 0} turns`;
   const log = attemptLogPath(stateDir, id, h.attempt);
   return [
-    `  #${h.attempt} ${h.outcome}: ${exit}, ran ${formatDuration(h.durationMs)}, ${usage}, started ${formatLocalTime(h.startedAt, now)}`,
+    `  #${h.attempt} ${h.outcome}: ${exit}, ran ${formatDuration(h.durationMs)}, ${usage}, started ${dated(h.startedAt, now)}`,
     ...(h.detail ? [`      ${h.detail}`] : []),
     `      log ${log}${logBytes(stateDir, id, h.attempt) === null ? ' (removed: worker.log_max keeps the newest)' : ''}`,
   ];

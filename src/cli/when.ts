@@ -24,3 +24,10 @@ export function relative(at: number, now: number): string {
 export function when(at: number, now: number): string {
   return `${localTime(at, now)} (${relative(at, now)})`;
 }
+
+/** `2026-11-29 14:03:12 (3m ago)`: always with the date, for a state that may be days old. */
+export function dated(at: number, now: number): string {
+  const d = new Date(at);
+  const stamp = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${stamp} (${relative(at, now)})`;
+}

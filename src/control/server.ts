@@ -25,8 +25,9 @@ import { routeTask, type TaskCommandHandler } from './task-routes.js';
 export interface ControlHandlers {
   status(): unknown;
   tasks(): unknown;
-  pause(): unknown;
-  resume(): unknown;
+  /** `node`: only that node of a fleet (`?node=N`); null: this warden, and in a fleet every node. */
+  pause(node: string | null): unknown;
+  resume(node: string | null): unknown;
   /** Re-read the config file; the verdict, with the problem lines of a rejected one. */
   reloadConfig(): ReloadVerdict;
   /** Prometheus text. */
@@ -197,6 +198,13 @@ function route(
         (a) => send(a.status, a.body),
         (err: Error) => send(500, { error: err.message }),
       );
+    // POST /pause, /resume; `?node=N` for one node of a fleet (a refusal carries its status: 400, 503)
+    const op = req.method === 'POST' ? /^\/(pause|resume)(?:\?node=([A-Za-z0-9._-]{1,63}))?$/.exec(req.url ?? '') : null;
+    if (op)
+      return void Promise.resolve(op[1] === 'pause' ? h.pause(op[2] ?? null) : h.resume(op[2] ?? null)).then(
+        (a) => send(200, a),
+        (err: Error & { status?: number }) => send(err.status ?? 500, { error: err.message }),
+      );
     switch (key) {
       case 'GET /status':
         return send(200, h.status());
@@ -206,10 +214,6 @@ function route(
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(h.metrics());
         return;
-      case 'POST /pause':
-        return send(200, h.pause());
-      case 'POST /resume':
-        return send(200, h.resume());
       case 'POST /reload': {
         const verdict = h.reloadConfig();
         return send(verdict.reloaded ? 200 : 422, verdict);

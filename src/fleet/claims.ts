@@ -2,6 +2,7 @@
 // order at once and loads nothing; with [fleet], src/fleet/node.ts claims each task in etcd first
 // (`warden run` imports it only then, so a single node never loads the etcd client).
 import type { CoreEvent } from '../events/catalog.js';
+import type { CoreSettings } from '../policy/settings.js';
 import type { TickResult } from '../policy/tick.js';
 import type { WardenState } from '../state/types.js';
 import type { GhOptions, GhResult, GithubIssue } from '../tasks/github.js';
@@ -23,6 +24,11 @@ export interface Claims {
   issueSource?(settings: GithubSettings, gh: GhOptions, onResult: (r: GhResult<GithubIssue[]>) => void): IssueSource;
   /** [fleet]: what /metrics shows of the fleet. */
   gauges?(): FleetGauges;
+  /**
+   * `warden pause`/`resume`: for the whole fleet (`node` null) or one node. `local` applies it to this
+   * node's state and gives the answer; a fleet node first writes it to etcd (src/fleet/shared-pauses.ts).
+   */
+  operator(cmd: 'pause' | 'resume', node: string | null, local: () => unknown): Promise<unknown>;
 }
 
 /** The fleet as one node sees it, for /metrics (src/control/metrics.ts). */
@@ -37,6 +43,16 @@ export interface FleetGauges {
   poller: boolean;
 }
 
+/** A `warden pause`/`resume` that cannot be done; `status` is the control API's answer (4xx: the request, 5xx: etcd). */
+export class OperatorRefused extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
 /** One warden on its own: nothing to claim, nothing to publish. */
 export class SingleNode implements Claims {
   constructor(private readonly hooks: Pick<FleetHooks, 'state'>) {}
@@ -46,6 +62,10 @@ export class SingleNode implements Claims {
   }
   released(): void {}
   async stop(): Promise<void> {}
+  async operator(_cmd: 'pause' | 'resume', node: string | null, local: () => unknown): Promise<unknown> {
+    if (node !== null) throw new OperatorRefused('--node needs a [fleet] table in the config (this warden is a single node)', 400);
+    return local();
+  }
 }
 
 /** What a fleet node needs from the daemon. */
@@ -56,4 +76,6 @@ export interface FleetHooks {
   /** The supervisor's current state, and its commit (save, then record the events). */
   state(): WardenState;
   commit(next: WardenState, events: CoreEvent[]): void;
+  /** The decision core's settings now (the breaker and the daily budget are merged with the fleet's). */
+  settings(): CoreSettings;
 }

@@ -5,7 +5,7 @@
 // Timings: src/fleet/timings.ts. What fails how, and the fencing window: docs/fleet.md.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Etcd3 } from 'etcd3';
+import type { Etcd3, ICompare } from 'etcd3';
 import type { Config } from '../config/schema.js';
 import type { CoreEvent } from '../events/catalog.js';
 import { ensureDirsUnder } from '../host/safe-open.js';
@@ -20,9 +20,13 @@ import type { GithubSettings } from '../tasks/github-source.js';
 import type { Claims, FleetGauges, FleetHooks } from './claims.js';
 import { CALL_TIMEOUT_MS, connectEtcd, delay, parseJson, prefixEnd, withTimeout, type FleetConfig } from './connect.js';
 import { heartbeatPath, uptimeCs, writeHeartbeat } from './heartbeat.js';
+import { SharedState, type SharedEntries } from './shared-pauses.js';
 import { applyFleetHealth, applyFleetView, recordFor, withClaims, type FleetClaim, type FleetRecord, type FleetView } from './merge.js';
 import { FleetPoller, type HeldLease } from './poller.js';
 import { fleetTimings, watchdogProblem, type FleetTimings } from './timings.js';
+
+/** One read of the prefix: the fleet's records and claims, the shared entries, and the revision it was read at. */
+type NodeView = FleetView & { shared: SharedEntries; rev: string };
 
 export interface FleetNodeDeps extends FleetHooks {
   config: FleetConfig;
@@ -58,11 +62,15 @@ export class FleetNode implements Claims {
   private readonly inFlight = new Set<Promise<void>>();
   private flushing: Promise<void> = Promise.resolve();
   private readonly heartbeat: string;
+  /** The breaker, the fleet-wide pauses and the spending, shared with the other nodes (shared-pauses.ts). */
+  private readonly shared: SharedState;
 
   constructor(private readonly d: FleetNodeDeps) {
     this.t = fleetTimings(d.config.lease_ttl);
     this.mono = d.mono ?? (() => performance.now());
     this.heartbeat = heartbeatPath(d.stateDir);
+    const [client, call] = [() => this.requireClient(), <T>(p: Promise<T>) => withTimeout(p)];
+    this.shared = new SharedState({ hooks: d, client, prefix: d.config.prefix, node: d.config.node, log: d.log, now: d.now, call });
   }
 
   private key(kind: 'claims' | 'tasks' | 'nodes', id: string): Buffer {
@@ -218,12 +226,13 @@ export class FleetNode implements Claims {
     };
   }
 
-  private async readView(): Promise<FleetView> {
+  private async readView(): Promise<NodeView> {
     const prefix = Buffer.from(this.d.config.prefix);
     const res = await withTimeout(this.requireClient().kv.range({ key: prefix, range_end: prefixEnd(prefix) }));
     const records = new Map<string, FleetRecord>();
     const claims = new Map<string, FleetClaim>();
     let nodes = 0;
+    const shared = new Map<string, { value: Record<string, unknown>; rev: string }>();
     for (const kv of res.kvs) {
       const name = kv.key.toString().slice(this.d.config.prefix.length);
       const slash = name.indexOf('/');
@@ -235,16 +244,17 @@ export class FleetNode implements Claims {
       if (kind === 'nodes') nodes++;
       if (kind === 'claims')
         claims.set(id, { node: String(value.node), attempt: Number(value.attempt), lease: kv.lease, rev: kv.create_revision });
+      else if (kind !== 'tasks') shared.set(name, { value, rev: kv.mod_revision });
     }
     this.seen = { nodes, claims: claims.size };
-    return { records, claims };
+    return { records, claims, shared, rev: res.header.revision };
   }
 
   async plan(planner: (s: WardenState) => TickResult): Promise<TickResult> {
     const current = () => this.d.state();
     const commit = (next: WardenState, events: CoreEvent[]) => this.d.commit(next, events);
     await this.flushReleases();
-    let view: FleetView | null = null;
+    let view: NodeView | null = null;
     try {
       view = await this.readView();
       this.readError = null;
@@ -262,6 +272,10 @@ export class FleetNode implements Claims {
       }
       for (const [id, c] of view.claims) if (c.lease === this.lease) this.tokens.set(id, c.rev);
       await this.dropStaleClaims(view, current());
+      // the fleet's breaker, pauses and spending, before planning (a failed write is merged again next tick)
+      await this.shared
+        .sync(view.shared)
+        .catch((err: Error) => this.d.log.warn('fleet: could not share the breaker or a pause yet', { error: err.message }));
     }
     const h = applyFleetHealth(current(), this.problem ?? this.readError, now);
     commit(h.state, h.events);
@@ -289,11 +303,13 @@ export class FleetNode implements Claims {
   /** Claims each order in one transaction: create the claim on this lease only if nobody holds it and the record is as read. */
   private async claimAll(
     orders: readonly SpawnOrder[],
-    view: FleetView | null,
+    view: NodeView | null,
   ): Promise<Map<string, { token: string } | { refused: string }>> {
     const out = new Map<string, { token: string } | { refused: string }>();
     const max = this.d.config.max_fleet_workers;
     let held = view ? [...view.claims.values()].filter((c) => c.lease !== this.lease).length + this.tokens.size : 0;
+    // with a fleet-wide cap, a claim also needs the claims to be as counted: none made since (by any node)
+    let countedAt = max !== null && view ? view.rev : null;
     for (const o of orders) {
       if (this.lease === null || view === null) {
         out.set(o.taskId, { refused: `not claimed: ${this.problem ?? this.readError ?? 'fleet unavailable'}` });
@@ -305,8 +321,9 @@ export class FleetNode implements Claims {
         continue;
       }
       try {
-        const r = await this.claimOne(o, view.records.get(o.taskId)?.rev ?? '0');
+        const r = await this.claimOne(o, view.records.get(o.taskId)?.rev ?? '0', countedAt);
         if ('token' in r) {
+          if (countedAt !== null && BigInt(r.token) > BigInt(countedAt)) countedAt = r.token;
           if (!this.tokens.has(o.taskId)) held++;
           this.tokens.set(o.taskId, r.token);
         }
@@ -320,25 +337,38 @@ export class FleetNode implements Claims {
     return out;
   }
 
-  private async claimOne(o: SpawnOrder, recordRev: string): Promise<{ token: string } | { refused: string }> {
+  private async claimOne(o: SpawnOrder, recordRev: string, countedAt: string | null): Promise<{ token: string } | { refused: string }> {
     const claimKey = this.key('claims', o.taskId);
     const value = Buffer.from(JSON.stringify({ node: this.d.config.node, attempt: o.attempt, at: this.d.now() }));
+    const guards = this.shared.claimGuards(o.taskId, o.probe); // no fleet pause since read; one probe in the fleet
     const res = await withTimeout(
       this.requireClient().kv.txn({
         compare: [
           { key: claimKey, target: 'Create', result: 'Equal', create_revision: 0 },
           { key: this.key('tasks', o.taskId), target: 'Mod', result: 'Equal', mod_revision: recordRev },
+          ...guards.compare,
+          ...(countedAt === null ? [] : [this.noClaimSince(countedAt)]),
         ],
-        success: [{ request_put: { key: claimKey, value, lease: this.lease ?? '0' } }],
+        success: [{ request_put: { key: claimKey, value, lease: this.lease ?? '0' } }, ...guards.success],
         failure: [{ request_range: { key: claimKey } }],
       }),
     );
-    if (res.succeeded) return { token: res.header.revision };
+    if (res.succeeded) {
+      this.shared.claimed(o.taskId, o.probe);
+      return { token: res.header.revision };
+    }
     const existing = res.responses[0]?.response_range.kvs[0];
-    if (!existing) return { refused: 'the fleet record of this task changed since it was read; looking again' };
+    if (!existing)
+      return { refused: "the fleet's records (this task's, a pause, the breaker) changed since they were read; looking again" };
     if (existing.lease === this.lease) return { token: existing.create_revision }; // ours already (a plan done again)
     const holder = parseJson(existing)?.node;
     return { refused: `claimed by node ${typeof holder === 'string' ? holder : '?'}` };
+  }
+
+  /** No claim key created or changed after revision `rev` (a deleted one only lowers the count). */
+  private noClaimSince(rev: string): ICompare {
+    const from = this.key('claims', '');
+    return { key: from, range_end: prefixEnd(from), target: 'Mod', result: 'Less', mod_revision: String(BigInt(rev) + 1n) };
   }
 
   /** Claims of this lease for tasks not running here (a crash between claim and local claim, a dropped claim): removed. */
@@ -385,6 +415,8 @@ export class FleetNode implements Claims {
   /** Outcome and claim deletion in one transaction, only if the claim is still this lease's and this revision. */
   private async guardedRelease(taskId: string, token: string, record: Omit<FleetRecord, 'rev'> | null): Promise<boolean> {
     const claimKey = this.key('claims', taskId);
+    // a worker pause the outcome caused (auth_failed, usage_limit, budget) goes with it: no claim in between
+    const pauses = record ? this.shared.releaseOps() : { ops: [], published: new Map() };
     const res = await withTimeout(
       this.requireClient().kv.txn({
         compare: [
@@ -393,12 +425,18 @@ export class FleetNode implements Claims {
         ],
         success: [
           ...(record ? [{ request_put: { key: this.key('tasks', taskId), value: Buffer.from(JSON.stringify(record)) } }] : []),
+          ...pauses.ops,
           { request_delete_range: { key: claimKey } },
         ],
         failure: [],
       }),
     );
+    if (res.succeeded) this.shared.released(pauses.published, res.header.revision);
     return res.succeeded;
+  }
+
+  async operator(cmd: 'pause' | 'resume', node: string | null, local: () => unknown): Promise<unknown> {
+    return this.shared.operator(cmd, node, local, async () => this.shared.sync((await this.readView()).shared));
   }
 
   async stop(keepWorkers: boolean): Promise<void> {

@@ -106,17 +106,21 @@ const pressureSchema = z.strictObject({
 });
 export type PressureState = z.infer<typeof pressureSchema>;
 
+/** [fleet]: the mod revision of the shared record (`<prefix>pauses/...`) a fleet-wide pause mirrors;
+ * absent: not published yet, or a single node (src/fleet/shared-merge.ts). */
+const fleetRev = z.string().optional();
+
 const pauseSchema = z.strictObject({
-  manual: z.strictObject({ since: z.number() }).nullable(),
+  manual: z.strictObject({ since: z.number(), fleetRev }).nullable(),
   pressure: pressureSchema.nullable(),
   /** Too little free disk for worktrees (SD cards are small). Cleared when space is back. */
   disk: z.strictObject({ since: z.number(), reason: z.string() }).nullable().default(null),
   /** The worker said it is not logged in: no spawn can work until someone logs in and resumes. */
-  workerAuth: z.strictObject({ since: z.number(), reason: z.string() }).nullable().default(null),
+  workerAuth: z.strictObject({ since: z.number(), reason: z.string(), fleetRev }).nullable().default(null),
   /** The worker hit a usage limit: spawning waits until `until` (its reset time, or usage_limit_wait). */
-  usageLimit: z.strictObject({ since: z.number(), until: z.number(), reason: z.string() }).nullable().default(null),
+  usageLimit: z.strictObject({ since: z.number(), until: z.number(), reason: z.string(), fleetRev }).nullable().default(null),
   /** supervisor.max_daily_cost_usd reached: spawning waits for the next local day. */
-  budget: z.strictObject({ since: z.number(), until: z.number(), reason: z.string() }).nullable().default(null),
+  budget: z.strictObject({ since: z.number(), until: z.number(), reason: z.string(), fleetRev }).nullable().default(null),
   /** SoC over admission.max_temperature; left after recover_after below it, like pressure. */
   thermal: pressureSchema.nullable().default(null),
   /** The Pi firmware reports under-voltage now; left after recover_after without it. */

@@ -35,6 +35,8 @@ import { claimsOf, type SupervisorDeps } from './ports.js';
 import type { ReloadVerdict } from './config-reload.js';
 import { StateKeeper } from './state-keeper.js';
 import { TaskCommands } from './task-commands.js';
+/** What a stop may take beyond stop_grace (exit records, the final save, the alert flush): told to systemd. */
+const STOP_MARGIN_MS = 30_000;
 
 export class Supervisor implements ControlHandlers {
   private readonly keeper: StateKeeper;
@@ -115,7 +117,7 @@ export class Supervisor implements ControlHandlers {
       warnOnce: (key, msg) => this.host.warnOnce(key, msg),
       issueSource: (settings, onResult) => this.claims.issueSource?.(settings, gh, onResult) ?? null, // [fleet]: one poller
     });
-    this.claims = claimsOf(deps, { requestTick, workers: this.workers, state: () => this.state, commit: (s, e) => this.commit(s, e) });
+    this.claims = claimsOf(deps, { requestTick, workers: this.workers, state, commit, settings: () => this.settings });
   }
 
   private get state(): WardenState {
@@ -275,12 +277,13 @@ export class Supervisor implements ControlHandlers {
     return this.deps.reloadConfig!(); // run.ts always gives one; a test daemon without it answers 500
   }
 
-  pause(): unknown {
-    return this.operatorChange(applyManualPause(this.state, this.now()));
+  /** `warden pause`/`resume`: in a fleet, for every node or only `node` (src/fleet/shared-pauses.ts). */
+  pause(node: string | null = null): Promise<unknown> {
+    return this.claims.operator('pause', node, () => this.operatorChange(applyManualPause(this.state, this.now())));
   }
 
-  resume(): unknown {
-    return this.operatorChange(applyResume(this.state, this.settings));
+  resume(node: string | null = null): Promise<unknown> {
+    return this.claims.operator('resume', node, () => this.operatorChange(applyResume(this.state, this.settings)));
   }
 
   private operatorChange(r: { state: WardenState; events: CoreEvent[] }): unknown {
@@ -344,7 +347,7 @@ export class Supervisor implements ControlHandlers {
     this.stopping = true;
     const { log, notifier, executor } = this.deps;
     log.info('warden stopping', { signal, workers: this.workers.size });
-    notifier.stopping(`stopping (${signal})`);
+    notifier.stopping(`stopping (${signal})`, this.config.worker.stop_grace + STOP_MARGIN_MS);
     this.loop.stop();
     this.keeper.stop();
     this.updatePressureWatch();

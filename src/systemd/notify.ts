@@ -16,7 +16,11 @@ export interface Notifier {
   watchdog(): void;
   status(text: string): void;
   reloading(): void;
-  stopping(status?: string): void;
+  /**
+   * STOPPING=1, and when `needMs` is given, EXTEND_TIMEOUT_USEC so that the unit's TimeoutStopSec
+   * (90 s) does not cut short a stop that waits up to stop_grace (which may be 10 min) for workers.
+   */
+  stopping(status?: string, needMs?: number): void;
 }
 
 export function watchdogIntervalFromEnv(env: NodeJS.ProcessEnv): number | null {
@@ -71,6 +75,11 @@ export function createNotifier(
       send(`STATUS=${text}`);
     },
     reloading: () => send('RELOADING=1'),
-    stopping: (status) => send('STOPPING=1', ...(status ? [`STATUS=${status}`] : [])),
+    stopping: (status, needMs) =>
+      send(
+        'STOPPING=1',
+        ...(status ? [`STATUS=${status}`] : []),
+        ...(needMs !== undefined ? [`EXTEND_TIMEOUT_USEC=${Math.ceil(needMs) * 1000}`] : []),
+      ),
   };
 }

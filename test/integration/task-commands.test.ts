@@ -180,7 +180,7 @@ test('`status` and `tasks` with the daemon stopped print the last state under a 
   const s = await cli(sb.configPath, ['status']);
   assert.equal(s.code, 3, s.stderr);
   const lines = oneLine(s.stdout);
-  assert.match(lines[0]!, /^daemon not running; state as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+s ago\): 0\/1 workers, 0 queued$/);
+  assert.match(lines[0]!, /^daemon not running; state as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \((?:\d+s ago|now)\): 0\/1 workers, 0 queued$/);
   assert.ok(
     lines.some((l) => /^tasks: .*succeeded=1/.test(l)),
     s.stdout,

@@ -133,7 +133,10 @@ export function catchesSigterm(pid: number): boolean {
  * Installs the shipped systemd/warden.service (and the worker slice) into /run/systemd/system,
  * with ExecStart pointed at this checkout and the given overrides, exactly as a user would.
  */
-export function installService(config: string, overrides: { watchdogSec?: number; env?: Record<string, string> } = {}): void {
+export function installService(
+  config: string,
+  overrides: { watchdogSec?: number; env?: Record<string, string>; timeoutStopSec?: number } = {},
+): void {
   stopService(); // a test that failed half-way must not leave its daemon for the next one
   let unit = readFileSync(join(ROOT, 'systemd/warden.service'), 'utf8');
   unit = unit.replace(/^ExecStart=.*$/m, `ExecStart=${process.execPath} ${CLI} run --config ${config}`);
@@ -143,6 +146,7 @@ export function installService(config: string, overrides: { watchdogSec?: number
   // CPUQuota: the start timeout (systemd's default 90 s) and the watchdog scale with it
   const watchdogSec = overrides.watchdogSec ?? Math.ceil(scaled(30_000) / 1000);
   unit = unit.replace(/^WatchdogSec=.*$/m, `WatchdogSec=${watchdogSec}s\nTimeoutStartSec=${Math.ceil(scaled(90_000) / 1000)}s`);
+  if (overrides.timeoutStopSec !== undefined) unit = unit.replace(/^TimeoutStopSec=.*$/m, `TimeoutStopSec=${overrides.timeoutStopSec}s`);
   const env = Object.entries(overrides.env ?? {})
     .map(([k, v]) => `Environment=${k}=${v}`)
     .join('\n');

@@ -272,7 +272,7 @@ describe('install.sh on a fresh machine', { skip }, () => {
     assert.match(text.stdout, / 0 fail$/m);
   });
 
-  test('a user in group warden runs status, tasks, logs, task add (daemon up and down), pause and resume; one outside gets one line and exit 77', async () => {
+  test('a user in group warden runs status, tasks, logs, task add (daemon up and down), pause, resume and doctor; one outside gets one line and exit 77', async () => {
     for (const [user, groups] of [
       ['wmember', ['--groups', 'warden']],
       ['woutsider', []],
@@ -305,6 +305,23 @@ describe('install.sh on a fresh machine', { skip }, () => {
     for (const args of [['status'], ['tasks'], ['pause'], ['reload'], ['logs', 'by-member'], ['task', 'add', 'nope', '--prompt', 'x']])
       assertRefused(as('woutsider', ...args), `outsider: warden ${args.join(' ')}`);
     assert.match(sh(WARDEN, ['status']).stdout, /^paused: +no$/m, 'the outsider paused nothing');
+    // doctor as a member: every check it can make; what needs root says so, and nothing fails for it
+    const doc = as('wmember', 'doctor', '--json');
+    assert.doesNotMatch(doc.stderr, /^\s+at /m, 'no stack trace');
+    const rep = JSON.parse(doc.stdout) as { checks: { id: string; status: string; summary: string; fix?: string }[] };
+    const byId = Object.fromEntries(rep.checks.map((c) => [c.id, c]));
+    assert.deepEqual(
+      rep.checks.filter((c) => c.status === 'fail'),
+      [],
+      'a member is not failed for lacking root',
+    );
+    assert.equal(doc.code, 0, doc.stderr);
+    assert.equal(byId.config?.status, 'pass', byId.config?.summary);
+    assert.equal(byId.daemon?.status, 'pass', byId.daemon?.summary);
+    assert.match(byId['limit-probe']?.summary ?? '', /needs root/);
+    assert.match(byId['limit-probe']?.fix ?? '', /sudo warden doctor/);
+    console.log(`# doctor as a member of group warden: ${rep.checks.map((c) => `${c.id}=${c.status}`).join(' ')}`);
+    assertRefused(as('woutsider', 'doctor'), 'outsider: warden doctor');
     for (const u of ['wmember', 'woutsider']) sh('userdel', [u]);
   });
 

@@ -2,6 +2,7 @@
 // spawns, a bad config that must not restart-loop, the STATUS line, reload, stop.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   addTask,
@@ -13,6 +14,7 @@ import {
   journal,
   nowForJournal,
   release,
+  scaled,
   SLOWDOWN,
   sh,
   status,
@@ -23,6 +25,7 @@ import {
   waitFor,
   writeConfig,
 } from './harness.ts';
+import { FIXTURES } from '../helpers/paths.ts';
 
 const skip = inHarness() ? false : 'needs the real-systemd harness (scripts/with-systemd.sh)';
 
@@ -216,6 +219,32 @@ describe('warden.service', { skip }, () => {
     assert.equal(state.tasks.job.state, 'pending');
     assert.equal(state.tasks.job.attempts, 0, 'the interrupted attempt is not counted');
     assert.equal(state.cleanShutdown, true);
+    stopService();
+  });
+
+  test('a stop_grace longer than TimeoutStopSec is not cut short: warden extends the stop timeout and stops cleanly', async () => {
+    const dir = freshDir('long-grace');
+    // the unit's 90 s shrunk to 2 s, and a worker that ignores SIGTERM, so only the KILL after stop_grace ends it
+    const graceS = Math.ceil(scaled(6_000) / 1000);
+    const config = writeConfig(dir, {
+      worker: { command: [process.execPath, join(FIXTURES, 'ignore-sigterm.mjs')], stop_grace: `${graceS}s` },
+    });
+    installService(config, { timeoutStopSec: 2 });
+    assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
+    addTask(config, 'stubborn', 'x');
+    const w = await waitFor('worker running', () => status(config)?.workers.find((x) => x.taskId === 'stubborn'));
+    const t0 = Date.now();
+    assert.equal(sh('systemctl', ['stop', 'warden.service']).code, 0);
+    const took = Date.now() - t0;
+    console.log(`# stop with stop_grace ${graceS}s under TimeoutStopSec=2s took ${(took / 1000).toFixed(1)} s`);
+    const p = unitProps('warden.service', 'Result');
+    assert.equal(p.Result, 'success', 'systemd did not time the stop out');
+    assert.ok(took >= graceS * 1000 - 500, `the stop waited for the grace (${took} ms)`);
+    assert.throws(() => process.kill(w.pid, 0), 'the worker that ignored SIGTERM is gone');
+    const state = JSON.parse(readFileSync(`${dir}/state/state.json`, 'utf8'));
+    assert.equal(state.cleanShutdown, true, 'warden finished its shutdown and saved');
+    assert.equal(state.tasks.stubborn.state, 'pending');
+    assert.equal(state.tasks.stubborn.attempts, 0);
     stopService();
   });
 

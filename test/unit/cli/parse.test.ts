@@ -103,7 +103,7 @@ describe('parseCommandLine', () => {
       '"status" takes no --follow (its options: --json); usage: warden status [--json]',
     );
     assert.equal(usageError(parseCommandLine(['logs'])), '"logs" needs TASK; usage: warden logs TASK [--follow]');
-    assert.equal(usageError(parseCommandLine(['pause', 'now'])), 'unexpected argument: now; usage: warden pause');
+    assert.equal(usageError(parseCommandLine(['pause', 'now'])), 'unexpected argument: now; usage: warden pause [--node N]');
     assert.match(usageError(parseCommandLine(['task', 'add'])), /"task add" needs ID; usage: warden task add ID \(--prompt TEXT/);
   });
 

@@ -59,13 +59,15 @@ describe('createNotifier', () => {
     n.status('1 running');
     n.watchdog();
     n.stopping('bye');
-    const calls = await waitFor('five notifications', () => (fake.calls().length >= 5 ? fake.calls() : null), 10_000, 20);
+    n.stopping('bye', 40_000);
+    const calls = await waitFor('six notifications', () => (fake.calls().length >= 6 ? fake.calls() : null), 10_000, 20);
     assert.deepEqual(calls, [
       '/run/test.sock RELOADING=1',
       '/run/test.sock --ready STATUS=up',
       '/run/test.sock STATUS=1 running',
       '/run/test.sock WATCHDOG=1',
       '/run/test.sock STOPPING=1 STATUS=bye',
+      '/run/test.sock STOPPING=1 STATUS=bye EXTEND_TIMEOUT_USEC=40000000',
     ]);
   });
 
