@@ -215,6 +215,15 @@ export const COMMANDS = [
     example: 'sudo warden doctor --send-test',
   },
   {
+    name: 'fleet status',
+    args: [],
+    options: [O.json],
+    summary: '[fleet]: the nodes (lease, version, pauses, workers), the claims, the shared keys and the GitHub poller, from etcd',
+    details:
+      "Reads etcd with the config's [fleet], so it works on any node, with or without its daemon. No [fleet]: exit 78; etcd unreachable: exit 69.",
+    example: 'warden fleet status --json',
+  },
+  {
     name: 'completion bash',
     args: [],
     options: [],

@@ -5,6 +5,8 @@ import { EX_NOPERM } from '../host/permission.js';
 
 export const EX_USAGE = 2;
 export const EX_NOT_RUNNING = 3;
+/** sysexits' EX_UNAVAILABLE: `fleet status` could not read etcd. */
+export const EX_UNAVAILABLE = 69;
 /** sysexits' EX_IOERR: a file could not be written (a full disk). */
 export const EX_IOERR = 74;
 /** sysexits' EX_TEMPFAIL: `warden run` refused, another daemon holds the state directory. The shipped unit does not restart on it. */
@@ -26,6 +28,7 @@ export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
     meaning:
       'the daemon is not running (no one answers on the control socket); `status`, `tasks` and `task show` printed the state file instead',
   },
+  { code: EX_UNAVAILABLE, meaning: '`EX_UNAVAILABLE`: `fleet status` could not read etcd (no endpoint answered in time)' },
   { code: EX_IOERR, meaning: '`EX_IOERR`: `task add` could not write its request (a full disk; nothing is left behind)' },
   {
     code: EX_LOCKED,

@@ -82,6 +82,8 @@ const HANDLERS: Record<CommandName, (c: Invocation) => number | Promise<number>>
       readiness: flag(values, 'readiness'),
       sysroot: text(values, 'sysroot'),
     }),
+  'fleet status': async ({ configPath, values }) =>
+    (await import('./fleet.js')).fleetStatusCommand(loadConfig(configPath), flag(values, 'json')),
   'completion bash': () => {
     process.stdout.write(bashCompletion());
     return 0;

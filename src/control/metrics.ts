@@ -3,6 +3,7 @@
 // would add a histogram engine and an OpenTelemetry dependency to a daemon capped at 256 MB on a
 // Pi, to print about forty lines.
 import type { ChannelStats } from '../alerts/dispatcher.js';
+import type { FleetGauges } from '../fleet/claims.js';
 import { EVENTS, type WardenEvent } from '../events/catalog.js';
 import { FAILURE_KINDS, type FailureKind } from '../policy/failure-kind.js';
 import { PAUSE_REASONS } from '../state/pause-reasons.js';
@@ -42,6 +43,8 @@ export interface MetricsInput {
   counts: Readonly<EventCounts>;
   ready: boolean;
   alerts: { channels: Record<string, ChannelStats>; suppressed: number } | null;
+  /** [fleet] only. */
+  fleet?: FleetGauges | null;
 }
 
 type Labels = Record<string, string>;
@@ -211,5 +214,19 @@ export function renderMetrics(m: MetricsInput): string {
       [{}, m.alerts.suppressed],
     ]);
   }
+  if (m.fleet) fleetMetrics(x, m.fleet);
   return x.text();
+}
+
+function fleetMetrics(x: Exposition, f: FleetGauges): void {
+  x.metric('warden_fleet_lease_ok', 'gauge', '1 while this node holds a sound etcd lease (renewed within 0.6 lease_ttl) and may claim.', [
+    [{}, f.leaseOk ? 1 : 0],
+  ]);
+  x.metric('warden_fleet_claims', 'gauge', 'Task claims in etcd: held by this node, and by the whole fleet at the last read.', [
+    [{ scope: 'node' }, f.claimsHere],
+    ...(f.claimsFleet === null ? [] : [[{ scope: 'fleet' }, f.claimsFleet] as [Labels, number]]),
+  ]);
+  if (f.nodes !== null)
+    x.metric('warden_fleet_nodes', 'gauge', 'Live fleet nodes (nodes/ keys on a lease) at the last read.', [[{}, f.nodes]]);
+  x.metric('warden_fleet_poller', 'gauge', '1 while this node is the elected GitHub poller of the fleet.', [[{}, f.poller ? 1 : 0]]);
 }

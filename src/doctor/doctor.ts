@@ -76,6 +76,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     if (c.executor) checks.push(await sandboxDoctorCheck(config, c.executor, isRoot && pid1));
     checks.push(stateCheck(config, isRoot));
     checks.push(memoryFitCheck(config, readMemTotal(opts.sysroot)));
+    // [fleet] only: etcd reachable, the clock against etcd's, lease_ttl against the watchdog (src/doctor/fleet.ts)
+    if (config.fleet) checks.push(...(await (await import('./fleet.js')).fleetChecks(config.fleet, pid1)));
   }
 
   const host = assessReadiness(readHostFiles(opts.sysroot ?? '/'));

@@ -124,17 +124,29 @@ export const WRAPPER_SCRIPT = [
   // while one that ignores SIGTERM runs on, orphaned and never SIGKILLed. A trapped signal waits
   // until the foreground worker exits (POSIX), and the worker itself starts with the default.
   'trap : TERM',
-  // [fleet] the dead man's switch (src/fleet/heartbeat.ts): a watcher kills the whole process group
+  // [fleet] the dead man's switch (src/fleet/heartbeat.ts): a watcher kills the whole attempt
   // once the heartbeat's deadline (centiseconds of /proc/uptime) has passed, or the file is gone,
   // whether or not warden still runs. Builtins plus sleep; it exits with the worker.
+  // `wdk`: in the attempt's own unit (a scope or sandboxed service named warden-<task>), every
+  // process of its cgroup first, also those that left the process group (setsid, a daemonizing
+  // tool); three passes catch a fork in between, TasksMax bounds the rest. Never under the direct
+  // executor, whose cgroup is warden's own: there the process group is the attempt.
   'dms=',
   'if [ -n "${WARDEN_FLEET_HEARTBEAT:-}" ]; then',
   '  ( s=; trap \'[ -n "$s" ] && kill $s 2>/dev/null; exit 0\' TERM',
+  '    wdk() {',
+  '      read -r me _ < /proc/self/stat',
+  '      while IFS=: read -r _ c p; do',
+  '        case "$c" in name=systemd) f=/sys/fs/cgroup/systemd$p ;; "") f=/sys/fs/cgroup$p; [ -r "$f/cgroup.procs" ] || f=/sys/fs/cgroup/unified$p ;; *) continue ;; esac',
+  '        case "$p" in */warden-"${WARDEN_TASK_ID:-}".scope|*/warden-"${WARDEN_TASK_ID:-}".service) ;; *) continue ;; esac',
+  '        for n in 1 2 3; do while read -r q; do [ "$q" = "$me" ] || kill -KILL "$q" 2>/dev/null; done < "$f/cgroup.procs"; done',
+  '      done < /proc/self/cgroup',
+  '    }',
   '    while :; do',
   '      d=0; read -r d < "$WARDEN_FLEET_HEARTBEAT" || d=0',
   '      read -r up _ < /proc/uptime; now=${up%.*}${up#*.}',
   '      case "$d" in ""|*[!0-9]*) d=0 ;; esac',
-  '      if [ "$now" -ge "$d" ]; then echo "warden: fleet heartbeat expired; killing this attempt (dead man\'s switch)" >&2; kill -KILL 0; fi',
+  '      if [ "$now" -ge "$d" ]; then echo "warden: fleet heartbeat expired; killing this attempt (dead man\'s switch)" >&2; wdk; kill -KILL 0; fi',
   '      sleep "${WARDEN_FLEET_CHECK:-1}" & s=$!; wait $s; s=',
   '    done ) &',
   '  dms=$!',

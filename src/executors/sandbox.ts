@@ -71,6 +71,8 @@ export interface SandboxPaths {
   runFiles: readonly string[];
   /** The prompt file: readable only. */
   promptFile: string;
+  /** [fleet] the heartbeat's directory, which the dead man's switch reads: readable only. */
+  readOnlyDirs?: readonly string[];
   /** The repository's git directory (objects, refs, worktrees/<task>): writable, or null without [worktree]. */
   gitDir: string | null;
   /** Owner-listed extra writable directories ([worker] writable_paths). */
@@ -102,6 +104,7 @@ export function sandboxProperties(p: SandboxPaths, l: SandboxLimits): string[] {
   // a missing extra path ("-") must not keep the worker from starting; the worker's own must exist
   for (const path of writable) out.push(`BindPaths=${p.writable.includes(path) ? '-' : ''}${path}`);
   out.push(`BindReadOnlyPaths=${p.promptFile}`);
+  for (const dir of p.readOnlyDirs ?? []) out.push(`BindReadOnlyPaths=${dir}`);
   // "-": a path that does not exist is nothing to hide (a config elsewhere than /etc/warden)
   for (const path of p.inaccessible) out.push(`InaccessiblePaths=-${path}`);
   out.push(`IPAddressDeny=${[...ALWAYS_DENIED, ...l.denyNetworks].join(' ')}`);

@@ -12,7 +12,7 @@
 // systemd-unit.ts.
 import type { ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, lchownSync, lstatSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ensureDirsUnder, readRegularOrNull } from '../host/safe-open.js';
 import { readPidFile, WRAPPER_SCRIPT } from './process-info.js';
 import { sandboxEnv, sandboxLine, sandboxProperties, type SandboxLimits } from './sandbox.js';
@@ -90,6 +90,7 @@ export class SandboxedExecutor extends SystemdUnitExecutor {
         home: taskHome(b.stateDir, spec.taskId),
         runFiles: [`${spec.runBase}.pid`, `${spec.runBase}.exit`],
         promptFile: spec.stdinFile,
+        readOnlyDirs: spec.env.WARDEN_FLEET_HEARTBEAT ? [dirname(spec.env.WARDEN_FLEET_HEARTBEAT)] : [],
         gitDir: b.repo === null ? null : gitDirOf(b.repo),
         writable: b.writable,
         hiddenDirs: [b.stateDir, ...(b.worktreeBase === null ? [] : [b.worktreeBase])],

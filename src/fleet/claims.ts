@@ -5,6 +5,8 @@ import type { CoreEvent } from '../events/catalog.js';
 import type { CoreSettings } from '../policy/settings.js';
 import type { TickResult } from '../policy/tick.js';
 import type { WardenState } from '../state/types.js';
+import type { GhOptions, GhResult, GithubIssue } from '../tasks/github.js';
+import type { GithubSettings, IssueSource } from '../tasks/github-source.js';
 
 export interface Claims {
   /** Takes the lease (re-using a still-live one, so that adopted workers keep their claims). Never throws. */
@@ -18,11 +20,27 @@ export interface Claims {
   released(taskId: string, state: WardenState): void;
   /** Shutdown: finish the releases in flight, then give the lease back (unless workers are left running). */
   stop(keepWorkers: boolean): Promise<void>;
+  /** [fleet] with [source.github]: the fleet's one elected poller feeds `onResult` (src/fleet/poller.ts). */
+  issueSource?(settings: GithubSettings, gh: GhOptions, onResult: (r: GhResult<GithubIssue[]>) => void): IssueSource;
+  /** [fleet]: what /metrics shows of the fleet. */
+  gauges?(): FleetGauges;
   /**
    * `warden pause`/`resume`: for the whole fleet (`node` null) or one node. `local` applies it to this
    * node's state and gives the answer; a fleet node first writes it to etcd (src/fleet/shared-pauses.ts).
    */
   operator(cmd: 'pause' | 'resume', node: string | null, local: () => unknown): Promise<unknown>;
+}
+
+/** The fleet as one node sees it, for /metrics (src/control/metrics.ts). */
+export interface FleetGauges {
+  /** The lease is renewed and sound: this node may claim. */
+  leaseOk: boolean;
+  /** Claims this node holds; claims of the whole fleet and live nodes at its last read of etcd (null before one). */
+  claimsHere: number;
+  claimsFleet: number | null;
+  nodes: number | null;
+  /** This node is the elected GitHub poller. */
+  poller: boolean;
 }
 
 /** A `warden pause`/`resume` that cannot be done; `status` is the control API's answer (4xx: the request, 5xx: etcd). */

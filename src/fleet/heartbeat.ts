@@ -1,16 +1,19 @@
-// The dead man's switch's heartbeat: one small file, `<state_dir>/run/fleet.heartbeat`, holding the
+// The dead man's switch's heartbeat: one small file, `<state_dir>/fleet/heartbeat`, holding the
 // moment (in centiseconds of /proc/uptime) after which every worker of this node must be dead.
 // warden moves it forward at each lease renewal that succeeds; each attempt's wrapper reads it
 // (src/executors/process-info.ts, WRAPPER_SCRIPT) and kills its attempt once the moment has
 // passed, or when the file is missing or unreadable. It does not depend on warden running: a
 // warden killed -9 or frozen stops moving it, and its workers die before its lease can expire.
 // /proc/uptime is read by both sides, so they share one clock (boot time, never set back).
+// Its directory is root's, 0755: with the systemd executor run/ belongs to the worker user, who
+// could otherwise replace the file and outlive its lease; a sandboxed worker gets the directory
+// bound read-only (src/executors/systemd-service.ts), as its state_dir is hidden.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATOMIC_TMP_MARK } from '../host/write-file-atomic.js';
 
 export function heartbeatPath(stateDir: string): string {
-  return join(stateDir, 'run', 'fleet.heartbeat');
+  return join(stateDir, 'fleet', 'heartbeat');
 }
 
 /** Now, in centiseconds since boot: the clock the wrapper reads with shell builtins. */

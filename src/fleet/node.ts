@@ -3,10 +3,9 @@
 // is at risk. The etcd client (`etcd3`) is imported on first use only, so a warden without [fleet]
 // never loads it (`warden run` imports this module only when [fleet] is set).
 // Timings: src/fleet/timings.ts. What fails how, and the fencing window: docs/fleet.md.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Etcd3, ICompare, IKeyValue } from 'etcd3';
+import type { Etcd3, ICompare } from 'etcd3';
 import type { Config } from '../config/schema.js';
 import type { CoreEvent } from '../events/catalog.js';
 import { ensureDirsUnder } from '../host/safe-open.js';
@@ -15,18 +14,19 @@ import { writeFileAtomic } from '../host/write-file-atomic.js';
 import type { Logger } from '../log/logger.js';
 import type { SpawnOrder, TickResult } from '../policy/tick.js';
 import type { WardenState } from '../state/types.js';
-import type { Claims, FleetHooks } from './claims.js';
+import { activePauseReasons } from '../state/pause-reasons.js';
+import type { GhOptions, GhResult, GithubIssue } from '../tasks/github.js';
+import type { GithubSettings } from '../tasks/github-source.js';
+import type { Claims, FleetGauges, FleetHooks } from './claims.js';
+import { CALL_TIMEOUT_MS, connectEtcd, delay, parseJson, prefixEnd, withTimeout, type FleetConfig } from './connect.js';
 import { heartbeatPath, uptimeCs, writeHeartbeat } from './heartbeat.js';
 import { SharedState, type SharedEntries } from './shared-pauses.js';
 import { applyFleetHealth, applyFleetView, recordFor, withClaims, type FleetClaim, type FleetRecord, type FleetView } from './merge.js';
+import { FleetPoller, type HeldLease } from './poller.js';
 import { fleetTimings, watchdogProblem, type FleetTimings } from './timings.js';
 
-type FleetConfig = NonNullable<Config['fleet']>;
 /** One read of the prefix: the fleet's records and claims, the shared entries, and the revision it was read at. */
 type NodeView = FleetView & { shared: SharedEntries; rev: string };
-
-/** An etcd call that has not answered by then has failed (the lease clock keeps running meanwhile). */
-const CALL_TIMEOUT_MS = 3000;
 
 export interface FleetNodeDeps extends FleetHooks {
   config: FleetConfig;
@@ -50,6 +50,11 @@ export class FleetNode implements Claims {
   private renewTimer: NodeJS.Timeout | null = null;
   private fenceTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** `<prefix>nodes/<node>` as last written (warden fleet status), and the fleet seen at the last read (metrics). */
+  private announced: string | null = null;
+  private leaseSince = 0;
+  private seen: { nodes: number; claims: number } | null = null;
+  private poller: FleetPoller | null = null;
   /** The fencing token of each claim this node holds. */
   private readonly tokens = new Map<string, string>();
   /** Outcomes to publish whose release has not reached etcd yet (retried at each tick). */
@@ -77,21 +82,9 @@ export class FleetNode implements Claims {
   }
 
   async start(): Promise<void> {
-    ensureDirsUnder(this.d.stateDir, ['run'], 0o700);
-    const { Etcd3 } = await import('etcd3');
+    ensureDirsUnder(this.d.stateDir, ['fleet'], 0o755); // the heartbeat's (heartbeat.ts)
     const c = this.d.config;
-    // secrets are read here and handed to the client only; no log line carries them
-    this.client = new Etcd3({
-      hosts: c.endpoints,
-      dialTimeout: CALL_TIMEOUT_MS,
-      ...(c.ca_file && {
-        credentials: {
-          rootCertificate: readFileSync(c.ca_file),
-          ...(c.cert_file && c.key_file && { certChain: readFileSync(c.cert_file), privateKey: readFileSync(c.key_file) }),
-        },
-      }),
-      ...(c.username && c.password_file && { auth: { username: c.username, password: readFileSync(c.password_file, 'utf8').trim() } }),
-    });
+    this.client = await connectEtcd(c);
     // a lease that outlived a restart still holds this node's claims: keep it, and the workers adopted
     const saved = readSavedLease(this.leaseFile, c.node);
     if (saved !== null) {
@@ -99,7 +92,7 @@ export class FleetNode implements Claims {
       const up = uptimeCs();
       const ttl = await this.keepalive(saved).catch(() => 0);
       if (ttl > 0) {
-        this.lease = saved;
+        [this.lease, this.leaseSince] = [saved, this.d.now()];
         this.renewed(sentAt, up);
         this.d.log.info('fleet: kept the lease of the previous run; its claims still hold', { node: c.node, lease: saved });
       } else this.d.log.warn('fleet: the lease of the previous run has expired; its claims are gone', { node: c.node });
@@ -141,7 +134,7 @@ export class FleetNode implements Claims {
     try {
       if (lease === null) {
         const g = await withTimeout(this.requireClient().leaseClient.leaseGrant({ TTL: Math.ceil(this.d.config.lease_ttl / 1000) }));
-        this.lease = g.ID;
+        [this.lease, this.leaseSince, this.announced] = [g.ID, this.d.now(), null];
         writeFileAtomic(this.leaseFile, JSON.stringify({ node: this.d.config.node, lease: g.ID }) + '\n', 0o600);
         await this.announce();
         this.d.log.info('fleet: lease granted', { node: this.d.config.node, lease: g.ID, ttl_s: g.TTL });
@@ -198,12 +191,39 @@ export class FleetNode implements Claims {
     this.d.requestTick();
   }
 
-  /** `<prefix>nodes/<node>`, on the lease: who is alive, with what version (warden fleet status). */
+  /** `<prefix>nodes/<node>`, on the lease: who is alive, with what version and pause reasons (warden fleet status). */
   private async announce(): Promise<void> {
-    const value = JSON.stringify({ node: this.d.config.node, version: this.d.version, pid: process.pid, since: this.d.now() });
+    const [since, paused] = [this.leaseSince, activePauseReasons(this.d.state())];
+    const value = JSON.stringify({ node: this.d.config.node, version: this.d.version, pid: process.pid, since, paused });
+    if (value === this.announced || this.lease === null) return;
     await withTimeout(
-      this.requireClient().kv.put({ key: this.key('nodes', this.d.config.node), value: Buffer.from(value), lease: this.lease ?? '0' }),
+      this.requireClient().kv.put({ key: this.key('nodes', this.d.config.node), value: Buffer.from(value), lease: this.lease }),
     );
+    this.announced = value;
+  }
+
+  /** The lease while it is sound (renewed within 0.6 lease_ttl), lent to the GitHub poller. */
+  private held(): HeldLease | null {
+    if (this.client === null || this.lease === null || this.renewedAt === null || this.problem !== null) return null;
+    const validMs = this.renewedAt + this.t.fenceAfter - this.mono();
+    return validMs > 0 ? { client: this.client, lease: this.lease, validMs } : null;
+  }
+
+  issueSource(settings: GithubSettings, gh: GhOptions, onResult: (r: GhResult<GithubIssue[]>) => void): FleetPoller {
+    const d = this.d;
+    this.poller = new FleetPoller({ config: d.config, settings, gh, log: d.log, now: d.now, held: () => this.held(), onResult });
+    return this.poller;
+  }
+
+  gauges(): FleetGauges {
+    const here = this.lease === null ? 0 : this.tokens.size;
+    return {
+      leaseOk: this.held() !== null,
+      claimsHere: here,
+      claimsFleet: this.seen?.claims ?? null,
+      nodes: this.seen?.nodes ?? null,
+      poller: this.poller?.isPoller ?? false,
+    };
   }
 
   private async readView(): Promise<NodeView> {
@@ -211,18 +231,22 @@ export class FleetNode implements Claims {
     const res = await withTimeout(this.requireClient().kv.range({ key: prefix, range_end: prefixEnd(prefix) }));
     const records = new Map<string, FleetRecord>();
     const claims = new Map<string, FleetClaim>();
+    let nodes = 0;
     const shared = new Map<string, { value: Record<string, unknown>; rev: string }>();
     for (const kv of res.kvs) {
       const name = kv.key.toString().slice(this.d.config.prefix.length);
       const slash = name.indexOf('/');
       const [kind, id] = [name.slice(0, slash), name.slice(slash + 1)];
+      if (kind === 'github') continue; // the published poll: the poller's (poller.ts), not parsed at each tick
       const value = parseJson(kv);
       if (!value) continue;
       if (kind === 'tasks') records.set(id, { ...(value as Omit<FleetRecord, 'rev'>), rev: kv.mod_revision });
+      if (kind === 'nodes') nodes++;
       if (kind === 'claims')
         claims.set(id, { node: String(value.node), attempt: Number(value.attempt), lease: kv.lease, rev: kv.create_revision });
       else if (kind !== 'tasks') shared.set(name, { value, rev: kv.mod_revision });
     }
+    this.seen = { nodes, claims: claims.size };
     return { records, claims, shared, rev: res.header.revision };
   }
 
@@ -255,6 +279,7 @@ export class FleetNode implements Claims {
     }
     const h = applyFleetHealth(current(), this.problem ?? this.readError, now);
     commit(h.state, h.events);
+    await this.announce().catch(() => {}); // pause reasons changed: the next tick tries again
     for (let round = 0; round < 3; round++) {
       const before = current();
       const r = planner(before);
@@ -433,43 +458,6 @@ function readSavedLease(path: string, node: string): string | null {
     return v && v.node === node && typeof v.lease === 'string' && /^\d+$/.test(v.lease) ? v.lease : null;
   } catch {
     return null;
-  }
-}
-
-function parseJson(kv: IKeyValue): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(kv.value.toString());
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The end of the key range holding every key that starts with `prefix`. */
-function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]!++;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-async function withTimeout<T>(p: Promise<T>, ms = CALL_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`etcd did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -12,7 +12,7 @@ import { ensureDirsUnder } from '../host/safe-open.js';
 import { writeFileAtomic } from '../host/write-file-atomic.js';
 import type { WardenState } from '../state/types.js';
 import { renderPrompt, type GhOptions, type GhResult, type GithubIssue } from '../tasks/github.js';
-import { GithubPoller } from '../tasks/github-source.js';
+import { GithubPoller, type GithubSettings, type IssueSource } from '../tasks/github-source.js';
 import type { TaskCommandAnswer } from '../control/task-routes.js';
 import type { TaskCommandRequest } from '../policy/task-commands.js';
 import { commandRequest, promptDir, queueDir, readQueue, rejectQueued, removeQueued, type QueuedCommand } from '../tasks/local-queue.js';
@@ -37,11 +37,13 @@ export interface IntakeDeps {
   requestTick: () => void;
   /** Applies a queued per-task command: at once, or (a cancel that stops a worker) when the promise settles. */
   commands: { start(id: string, req: TaskCommandRequest): TaskCommandAnswer | Promise<TaskCommandAnswer> };
+  /** [fleet]: the fleet's one poller (src/fleet/poller.ts) instead of this node's own; absent or null: its own. */
+  issueSource?: (settings: GithubSettings, onResult: (r: GhResult<GithubIssue[]>) => void) => IssueSource | null;
 }
 
 export class Intake {
   private watcher: FSWatcher | null = null;
-  private poller: GithubPoller | null = null;
+  private poller: IssueSource | null = null;
   private ghCause: string | null = null;
   private stopped = false;
   /** A queued command still under way (a cancel stopping its worker): the rest of the queue waits for it. */
@@ -65,7 +67,8 @@ export class Intake {
     );
     const gh = this.deps.config().source.github;
     if (gh) {
-      this.poller = new GithubPoller(gh, this.deps.gh, (r) => this.onGithubPoll(r), log);
+      const onResult = (r: GhResult<GithubIssue[]>) => this.onGithubPoll(r);
+      this.poller = this.deps.issueSource?.(gh, onResult) ?? new GithubPoller(gh, this.deps.gh, onResult, log);
       this.poller.start();
     }
   }

@@ -115,6 +115,7 @@ export class Supervisor implements ControlHandlers {
       cancel: (id, reason) => this.cancel(id, reason),
       stopWorker: (id) => this.workers.stopForLabel(id),
       warnOnce: (key, msg) => this.host.warnOnce(key, msg),
+      issueSource: (settings, onResult) => this.claims.issueSource?.(settings, gh, onResult) ?? null, // [fleet]: one poller
     });
     this.claims = claimsOf(deps, { requestTick, workers: this.workers, state, commit, settings: () => this.settings });
   }
@@ -328,8 +329,8 @@ export class Supervisor implements ControlHandlers {
   }
 
   metrics(): string {
-    const alerts = this.deps.alerts?.stats() ?? null;
-    return renderMetrics({ status: this.status(), counts: this.events.current, ready: this.ready && !this.stopping, alerts });
+    const [alerts, fleet] = [this.deps.alerts?.stats() ?? null, this.claims.gauges?.() ?? null];
+    return renderMetrics({ status: this.status(), counts: this.events.current, ready: this.ready && !this.stopping, alerts, fleet });
   }
 
   /** Event counts since the daemon started; the digest reports how they changed over its period. */

@@ -6,13 +6,21 @@ import { runOnSchedule, type ScheduledJob } from '../jobs/run-on-schedule.js';
 import type { Logger } from '../log/logger.js';
 import { listLabelledIssues, type GhOptions, type GhResult, type GithubIssue } from './github.js';
 
-export class GithubPoller {
+export type GithubSettings = NonNullable<Config['source']['github']>;
+
+/** Where a node's GitHub tasks come from: its own poll (GithubPoller), or the fleet's one poller (src/fleet/poller.ts). */
+export interface IssueSource {
+  start(): void;
+  stop(): void;
+}
+
+export class GithubPoller implements IssueSource {
   private job: ScheduledJob | null = null;
   private stopped = false;
   private polling = false;
 
   constructor(
-    private readonly settings: NonNullable<Config['source']['github']>,
+    private readonly settings: GithubSettings,
     private readonly gh: GhOptions,
     private readonly onResult: (r: GhResult<GithubIssue[]>) => void | Promise<void>,
     private readonly log: Logger,

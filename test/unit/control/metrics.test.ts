@@ -264,6 +264,32 @@ describe('/metrics text, read back by a Prometheus text-format parser', () => {
     });
     assert.equal(parse(t).get('warden_build_info')!.metrics[0]!.labels!.version, 'v"1\\2\n');
   });
+  test('[fleet]: lease, claims (node and fleet), live nodes and the poller gauges; without [fleet] no warden_fleet_ family', () => {
+    const fleet = { leaseOk: true, claimsHere: 2, claimsFleet: 5, nodes: 3, poller: true };
+    const f = parse(renderMetrics({ status: statusFixture(), counts, ready: true, alerts: null, fleet }));
+    assert.equal(value(f, 'warden_fleet_lease_ok'), 1);
+    assert.equal(value(f, 'warden_fleet_claims', { scope: 'node' }), 2);
+    assert.equal(value(f, 'warden_fleet_claims', { scope: 'fleet' }), 5);
+    assert.equal(value(f, 'warden_fleet_nodes'), 3);
+    assert.equal(value(f, 'warden_fleet_poller'), 1);
+    const lost = parse(
+      renderMetrics({
+        status: statusFixture(),
+        counts,
+        ready: true,
+        alerts: null,
+        fleet: { leaseOk: false, claimsHere: 0, claimsFleet: null, nodes: null, poller: false },
+      }),
+    );
+    assert.equal(value(lost, 'warden_fleet_lease_ok'), 0);
+    assert.equal(value(lost, 'warden_fleet_poller'), 0);
+    assert.equal(lost.get('warden_fleet_claims')!.metrics.length, 1, 'no fleet-wide count before the first read');
+    assert.equal(lost.has('warden_fleet_nodes'), false);
+    assert.equal(
+      [...m.keys()].some((k) => k.startsWith('warden_fleet_')),
+      false,
+    );
+  });
   test('without a host sample or alerts, those families are left out rather than faked', () => {
     const t = parse(renderMetrics({ status: statusFixture({ lastSample: null }), counts, ready: true, alerts: null }));
     assert.equal(t.has('warden_host_load1'), false);

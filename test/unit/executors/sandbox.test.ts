@@ -57,6 +57,15 @@ test("state_dir and the worktrees' base are an empty read-only tmpfs; only the a
   );
 });
 
+test("[fleet]: the heartbeat's directory comes back read-only, so the dead man's switch can read what warden renews", () => {
+  const props = sandboxProperties({ ...PATHS, readOnlyDirs: ['/var/lib/warden/fleet'] }, LIMITS);
+  assert.deepEqual(
+    props.filter((p) => p.startsWith('BindReadOnlyPaths=')),
+    ['BindReadOnlyPaths=/var/lib/warden/prompts/gh-1', 'BindReadOnlyPaths=/var/lib/warden/fleet'],
+  );
+  assert.ok(!props.includes('BindPaths=/var/lib/warden/fleet'), 'never writable: the worker must not move its own deadline');
+});
+
 test('loopback is always denied, the owner adds networks; secrets come from an EnvironmentFile systemd reads', () => {
   const props = sandboxProperties(PATHS, LIMITS);
   assert.ok(props.includes('IPAddressDeny=localhost 192.168.1.0/24'));
