@@ -40,6 +40,12 @@ export function reserveNote(stateDir: string, log: Logger): void {
     );
 }
 
+/** The shutdown's last word when the state was saved. */
+export function logStopped(log: Logger, keptWorkers: boolean, count: number): void {
+  if (keptWorkers) log.info('warden stopped; workers left running (executor.keep_workers_on_stop)', { workers: count });
+  else log.info('warden stopped cleanly', { stopped_workers: count });
+}
+
 /** The shutdown's last word when the state could not be saved: one clear line, and the note. */
 export function noteUnsavedShutdown(stateDir: string, stopped: StoppedAttempt[], now: number, log: Logger, error: string): void {
   try {

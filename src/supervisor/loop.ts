@@ -1,6 +1,7 @@
 // The loop's timing: one tick at a time, a tick asked for during a tick runs right after it, and
 // an idle loop sleeps until the decision core's next wake-up, the poll interval or the watchdog's
 // half-period, whichever comes first. What a tick does is the supervisor's.
+import type { Logger } from '../log/logger.js';
 export interface TickLoopDeps {
   now: () => number;
   /** One turn of the loop; returns when the decision core next expects a change (or null). */
@@ -72,4 +73,12 @@ export class TickLoop {
     if (wakeAt !== null) delay = Math.min(delay, Math.max(0, wakeAt - this.deps.now()) + 5);
     this.arm(delay);
   }
+}
+
+/** WARDEN_DEBUG_STALL=1 (tests of the watchdog): SIGUSR2 wedges the loop, so heartbeats stop. */
+export function onStallSignal(log: Logger, wedge: () => void): void {
+  process.on('SIGUSR2', () => {
+    log.warn('debug: SIGUSR2 received, wedging the supervisor loop (test trigger)');
+    wedge();
+  });
 }

@@ -4,6 +4,7 @@
 import type { HostSample } from '../admission/evaluate.js';
 import type { DiskUsage } from '../admission/disk.js';
 import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
 import { formatDuration, formatSize } from '../config/units.js';
 import { decodeThrottled, type ThrottledFlags } from '../hardware/throttled.js';
 import { runningCount, taskCounts } from '../policy/tick.js';
@@ -193,8 +194,23 @@ export function readinessProblem(s: { stopping: boolean; ready: boolean; state: 
   return reasons.length ? `paused: ${reasons.join(', ')}` : null;
 }
 
+/** The first lines of a start: the settings, every limit not enforced, and the sandbox (loudly when partial). */
+export function logStartup(
+  log: Logger,
+  loaded: LoadedConfig,
+  executor: { kind: string; sandbox: string },
+  version: string,
+  limitWarnings: readonly string[],
+): void {
+  log.info('warden starting', startupFields(loaded, executor.kind, version));
+  for (const w of limitWarnings) log.error(`LIMITS: ${w}`);
+  // once, loudly when the host cannot enforce part of the sandbox (src/executors/sandbox.ts)
+  if (executor.sandbox.startsWith('sandbox: partial')) log.error(executor.sandbox);
+  else log.info(executor.sandbox);
+}
+
 /** The settings the journal shows when warden starts, so a log alone says what was running. */
-export function startupFields(loaded: LoadedConfig, executorKind: string, version: string): Record<string, string | number> {
+function startupFields(loaded: LoadedConfig, executorKind: string, version: string): Record<string, string | number> {
   const c = loaded.config;
   return {
     version,

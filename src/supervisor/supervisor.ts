@@ -22,12 +22,12 @@ import { activePauseReasons } from '../state/pause-reasons.js';
 import type { WardenState } from '../state/types.js';
 import { DEFAULT_GH } from '../tasks/github.js';
 import { PlainWorkspace, type Workspace } from '../worktree/workspace.js';
-import { noteUnsavedShutdown, openDurably, reserveNote } from './durability.js';
+import { logStopped, noteUnsavedShutdown, openDurably, reserveNote } from './durability.js';
 import { EventSink } from './event-sink.js';
 import { Observers } from './observers.js';
 import { HostWatch } from './host-watch.js';
 import { Intake } from './intake.js';
-import { TickLoop } from './loop.js';
+import { onStallSignal, TickLoop } from './loop.js';
 import { recoverWorkers } from './recovery.js';
 import * as report from './report.js';
 import { runBase, Workers } from './workers.js';
@@ -136,11 +136,7 @@ export class Supervisor implements ControlHandlers {
   async start(): Promise<void> {
     const { log, executor } = this.deps;
     const c = this.config;
-    log.info('warden starting', report.startupFields(this.loaded, executor.kind, this.deps.version));
-    for (const w of this.deps.executorWarnings ?? []) log.error(`LIMITS: ${w}`);
-    // once, loudly when the host cannot enforce part of the sandbox (src/executors/sandbox.ts)
-    if (executor.sandbox.startsWith('sandbox: partial')) log.error(executor.sandbox);
-    else log.info(executor.sandbox);
+    report.logStartup(log, this.loaded, executor, this.deps.version, this.deps.executorWarnings ?? []);
     // One daemon per state: `warden run` holds the state directory's lock (src/state/lock.ts)
     // before it builds the supervisor, so the state read and the adoption below are this daemon's.
     const { state, unclean, noted } = openDurably(this.stateDir, c.breaker.cooldown, log, this.now());
@@ -170,12 +166,7 @@ export class Supervisor implements ControlHandlers {
       // the one shutdown path: on SIGTERM/SIGINT terminus runs this, then closes the socket and exits
       onSignal: (signal) => this.shutdown(signal),
     });
-    if (this.deps.debugStallSignal) {
-      process.on('SIGUSR2', () => {
-        log.warn('debug: SIGUSR2 received, wedging the supervisor loop (test trigger)');
-        this.stallRequested = true;
-      });
-    }
+    if (this.deps.debugStallSignal) onStallSignal(log, () => (this.stallRequested = true));
     this.intake.start();
     if (c.worktree)
       this.pruneJob = runOnSchedule(c.worktree.prune, () => this.workspace.prune(this.state, this.now()), log, 'worktree-prune');
@@ -362,8 +353,7 @@ export class Supervisor implements ControlHandlers {
     await this.claims.stop(keep);
     const saved = this.keeper.finalSave({ ...this.state, cleanShutdown: true });
     await this.events.flush();
-    if (!saved) noteUnsavedShutdown(this.stateDir, this.stoppedAtShutdown, this.now(), log, this.keeper.writeFault?.error ?? '');
-    else if (keep) log.info('warden stopped; workers left running (executor.keep_workers_on_stop)', { workers: count });
-    else log.info('warden stopped cleanly', { stopped_workers: count });
+    if (saved) logStopped(log, keep, count);
+    else noteUnsavedShutdown(this.stateDir, this.stoppedAtShutdown, this.now(), log, this.keeper.writeFault?.error ?? '');
   }
 }

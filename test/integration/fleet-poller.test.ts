@@ -11,14 +11,13 @@ import { after, before, describe, test } from 'node:test';
 import { FIXTURES } from '../helpers/paths.ts';
 import { tempRoot } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ETCD, ETCDCTL, EtcdCluster } from './etcd-cluster.ts';
+import { ETCD, ETCDCTL, EtcdCluster, LEASE_TTL_S } from './etcd-cluster.ts';
 import { cleanupAll, makeSandbox, startDaemon, tasks, type Daemon, type Sandbox } from './harness.ts';
 
 const hasFlock = spawnSync('flock', ['--version']).status === 0;
 const skip = !ETCD || !ETCDCTL ? 'etcd-server/etcd-client are not installed (.ci/run installs them)' : !hasFlock ? 'flock missing' : false;
 if (skip) console.log(`SKIPPED: fleet poller tests (${skip})`);
 
-const LEASE_TTL_S = 5;
 const root = tempRoot('fleet-poller');
 const ORIGINAL_PATH = process.env.PATH;
 
