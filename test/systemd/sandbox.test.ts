@@ -30,11 +30,13 @@ import {
   installService,
   journal,
   nowForJournal,
+  release,
   sh,
   status,
   stopService,
   tasks,
   unitProps,
+  untilReleased,
   waitFor,
   writeConfig,
 } from './harness.ts';
@@ -325,7 +327,8 @@ describe('sandboxed workers (executor.sandbox = true)', { skip }, () => {
     const config = writeConfig(dir, { executor: SANDBOX });
     installService(config);
     assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
-    addTask(config, 'adoptee', 'sleep=25'); // long enough for a restart on a loaded machine
+    // runs until adopted, however slow the restart (a fixed sleep=25 ended first in the v2 VM)
+    addTask(config, 'adoptee', `sleep=0 ${untilReleased(dir)}`);
     const running = await waitFor('worker running', () => status(config)?.workers.find((w) => w.taskId === 'adoptee'));
     assert.equal(running.unit, 'warden-adoptee.service');
     const mainPid = unitProps('warden.service', 'MainPID').MainPID;
@@ -346,6 +349,7 @@ describe('sandboxed workers (executor.sandbox = true)', { skip }, () => {
       );
     });
     assert.equal(after.pid, running.pid, 'the same worker, adopted');
+    release(dir);
     const done = await waitFor('adoptee succeeded', () => tasks(config).find((t) => t.id === 'adoptee' && t.state === 'succeeded'), 60_000);
     assert.equal(done.history.length, 1, JSON.stringify(done.history));
     assert.equal(status(config)?.totalSpawns, 1, 'no second spawn');

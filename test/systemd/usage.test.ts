@@ -1,11 +1,27 @@
 // Per-worker usage from the scope's own cgroup files (src/usage/cgroup.ts) with a real systemd:
 // status shows the worker's memory against the MemoryMax the kernel enforces, its peak, and its
 // CPU % over the last interval. This container runs the host's cgroup mode (hybrid here: the v1
-// memory and cpuacct hierarchies; a Pi with Bookworm reads the v2 files).
+// memory and cpuacct hierarchies; a Pi with Bookworm reads the v2 files). Where the kernel has PSI
+// on, status also shows the worker's own memory pressure (its cgroup's memory.pressure: the scope's
+// on v2, the same file in the unified tree on hybrid).
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { StatusReport } from '../../src/supervisor/report.ts';
-import { addTask, cli, ensureWorkerUser, freshDir, inHarness, installService, sh, stopService, waitFor, writeConfig } from './harness.ts';
+import {
+  addTask,
+  cli,
+  ensureWorkerUser,
+  freshDir,
+  inHarness,
+  installService,
+  release,
+  sh,
+  stopService,
+  untilReleased,
+  waitFor,
+  writeConfig,
+} from './harness.ts';
 
 const skip = inHarness() ? false : 'needs the real-systemd harness (scripts/with-systemd.sh)';
 const MiB = 1024 ** 2;
@@ -14,12 +30,13 @@ describe('worker usage from the scope cgroup', { skip }, () => {
   before(() => ensureWorkerUser());
   after(() => stopService());
 
-  test('memory now, peak and MemoryMax from the scope, and CPU % of a busy worker under its CPUQuota', async () => {
+  test('memory now, peak and MemoryMax from the scope, CPU % of a busy worker under its CPUQuota, and its own PSI', async () => {
     const dir = freshDir('usage');
     const config = writeConfig(dir, { worker: { memory_max: '192M', cpu_quota: '50%' } });
     installService(config);
     assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
-    addTask(config, 'metered', 'alloc=64M busy=1 sleep=20');
+    // busy until the test has seen two readings, however slow this machine is (the VM under TCG)
+    addTask(config, 'metered', `alloc=64M busy=1 sleep=1 ${untilReleased(dir)}`);
     const w = await waitFor('two cgroup readings of the worker', () => {
       const r = cli(config, 'status', '--json');
       if (r.code !== 0) return null;
@@ -34,7 +51,18 @@ describe('worker usage from the scope cgroup', { skip }, () => {
     // CPUQuota=50%: a spinning worker gets about half a core (the scheduler may overshoot a little)
     assert.ok(u.cpuPercent !== null && u.cpuPercent > 20 && u.cpuPercent < 80, `cpu ${u.cpuPercent}% under CPUQuota=50%`);
     const text = cli(config, 'status').stdout;
+    release(dir);
     assert.match(text, /^ {2}metered$/m);
     assert.match(text, /memory \d+(\.\d)?M of 192M \(\d+%\), peak \d+(\.\d)?M; cpu \d+% over \d+s.*\[scope cgroup v[12]\]/);
+    if (existsSync('/proc/pressure/memory')) {
+      // the kernel's own percentage for this worker alone (a number, 0 for a worker far below its cap)
+      assert.ok(u.pressureSome10 !== null && u.pressureSome10 >= 0 && u.pressureSome10 <= 100, `worker PSI ${u.pressureSome10}`);
+      assert.match(text, /; PSI \d+\.\d%  \[scope cgroup v[12]\]/);
+    } else {
+      assert.equal(u.pressureSome10, null, 'PSI off: no worker PSI either');
+    }
+    console.log(
+      `# worker usage (${u.source}): memory ${u.memoryBytes}, peak ${u.peakBytes}, cpu ${u.cpuPercent}%, PSI ${u.pressureSome10}`,
+    );
   });
 });
