@@ -57,7 +57,7 @@ describe('worker usage from the scope cgroup', { skip }, () => {
     if (existsSync('/proc/pressure/memory')) {
       // the kernel's own percentage for this worker alone (a number, 0 for a worker far below its cap)
       assert.ok(u.pressureSome10 !== null && u.pressureSome10 >= 0 && u.pressureSome10 <= 100, `worker PSI ${u.pressureSome10}`);
-      assert.match(text, /; PSI \d+\.\d%  \[scope cgroup v[12]\]/);
+      assert.match(text, /; PSI \d+\.\d% {2}\[scope cgroup v[12]\]/);
     } else {
       assert.equal(u.pressureSome10, null, 'PSI off: no worker PSI either');
     }
