@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runCliSync, type Status, type TaskView } from '../helpers/cli.ts';
 import { mergeSections, toToml, type ConfigSections } from '../helpers/config-file.ts';
 import { CLI, FAKE_WORKER, ROOT } from '../helpers/paths.ts';
+import { measureSlowdown } from '../helpers/slowdown.ts';
 import { waitFor as waitUntil } from '../helpers/wait.ts';
 
 export function inHarness(): boolean {
@@ -82,20 +83,6 @@ export function tasks(config: string): TaskView[] {
  * never shortened (at least 1). WARDEN_TEST_SLOWDOWN=N sets it by hand.
  */
 export const SLOWDOWN = measureSlowdown();
-
-function measureSlowdown(): number {
-  const fixed = Number(process.env.WARDEN_TEST_SLOWDOWN);
-  if (fixed > 0) return fixed;
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = process.hrtime.bigint();
-    spawnSync(process.execPath, ['-e', '0']);
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  const factor = Math.max(1, Math.round((best / 80) * 10) / 10);
-  console.log(`# machine slowdown factor ${factor} (node -e 0 in ${best.toFixed(0)} ms; deadlines scale with it)`);
-  return factor;
-}
 
 /** A deadline written for a fast machine, on this one. */
 export function scaled(ms: number): number {
