@@ -54,6 +54,9 @@ export interface SharedDeps {
   call: <T>(p: Promise<T>) => Promise<T>;
 }
 
+/** What a fleet-wide `warden resume` lifts (not `budget`, as on a single node). */
+const RESUMED = ['manual', 'worker_auth', 'usage_limit'] as const;
+
 export class SharedState {
   /** The shared breaker as this node last took it over (the base of the three-way merge); null after a start. */
   private base: BreakerState | null = null;
@@ -168,6 +171,7 @@ export class SharedState {
     if (target !== null && this.view && !this.view.nodes.has(target) && target !== node)
       throw new OperatorRefused(`no node "${target}" in the fleet (known: ${[...this.view.nodes].sort().join(', ') || 'none'})`, 400);
     const kv = this.d.client().kv;
+    let raced = false;
     try {
       if (cmd === 'pause') {
         const value: SharedPauseValue = { since: now(), until: null, reason: `warden pause on node ${node}`, node };
@@ -176,16 +180,26 @@ export class SharedState {
         );
       } else if (target === null) {
         const closed = closedBreaker(this.d.hooks.settings().breaker);
-        await this.d.call(
+        // Only the pauses this node has seen are lifted: a pause set elsewhere since its last read
+        // (an auth failure a moment ago) fails the compare, and the resume is refused, not lost.
+        const seen = this.view?.revs;
+        const done = await this.d.call(
           kv.txn({
+            compare: seen
+              ? RESUMED.map((r) => ({
+                  key: this.key(`pauses/${r}`),
+                  target: 'Mod',
+                  result: 'Equal',
+                  mod_revision: seen.get(`pauses/${r}`) ?? '0',
+                }))
+              : [],
             success: [
-              ...(['manual', 'worker_auth', 'usage_limit'] as const).map((r) => ({
-                request_delete_range: { key: this.key(`pauses/${r}`) },
-              })),
+              ...RESUMED.map((r) => ({ request_delete_range: { key: this.key(`pauses/${r}`) } })),
               { request_put: { key: this.key('breaker'), value: Buffer.from(JSON.stringify(closed)) } },
             ],
           }),
         );
+        raced = !done.succeeded;
       } else await this.d.call(kv.deleteRange({ key: this.key(`pauses/node/${target}`) }));
     } catch (err) {
       const why = (err as Error).message;
@@ -194,6 +208,14 @@ export class SharedState {
         return local();
       }
       throw new OperatorRefused(`cannot reach etcd (${why}); nothing changed`, 503);
+    }
+    if (raced) {
+      await refresh().catch(() => {});
+      const standing = RESUMED.flatMap((r) => (this.view?.pauses[r] ? [`${r}: ${this.view.pauses[r].reason}`] : []));
+      throw new OperatorRefused(
+        `a fleet-wide pause changed since this node last read etcd${standing.length ? ` (${standing.join('; ')})` : ''}: nothing resumed; check \`warden fleet status\`, then resume again`,
+        409,
+      );
     }
     log.info(`fleet: ${cmd} ${target === null ? 'for the whole fleet' : `for node ${target}`}`);
     const answer = target === null ? local() : null;

@@ -156,6 +156,29 @@ describe('fleet-wide breaker, pauses and budget (3 etcd members, 3 wardens)', { 
     await stopFleet(f);
   });
 
+  test('a fleet-wide resume racing a pause set elsewhere is refused and the pause stays; the next resume lifts it', async () => {
+    // a long poll: the nodes read etcd at start and rarely after, so the pause written below is unseen
+    const f = await startFleet(cluster, 'race', { supervisor: { poll_interval: '60s' } });
+    await allNodes(f, 'every node running', (s) => s.pause.reasons.length === 0);
+    const key = '/race/pauses/worker_auth';
+    const value = JSON.stringify({ since: Date.now(), until: null, reason: 'Not logged in (set on n2 a moment ago)', node: 'n2' });
+    assert.equal(cluster.ctl(['put', key, value]).code, 0);
+    const r = await cli(f.sandboxes[0]!.configPath, ['resume']);
+    const kept = cluster.ctl(['get', key, '--print-value-only']).out.trim();
+    console.log(`fleet resume race: exit ${r.code}: ${r.stderr.trim()}; the pause ${kept ? 'stayed' : 'was LOST'}`);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /^warden: a fleet-wide pause changed since this node last read etcd \(worker_auth: Not logged in \(set on n2 a moment ago\)\): nothing resumed; check `warden fleet status`, then resume again\n$/,
+    );
+    assert.equal(kept, value, 'the pause set elsewhere is still in etcd');
+    // the refused resume refreshed this node's view: a resume now lifts what it has seen
+    const again = await cli(f.sandboxes[0]!.configPath, ['resume']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(cluster.ctl(['get', key, '--print-value-only']).out.trim(), '', 'the second resume lifted it');
+    await stopFleet(f);
+  });
+
   test("the daily budget sums every node's spending: the fleet pauses once the sum reaches max_daily_cost_usd", async () => {
     const f = await startFleet(cluster, 'budget', { supervisor: { max_daily_cost_usd: 1 } });
     queueEverywhere(f, ids(1, 12), `stream=success exit=0 cost=0.3 delay=10 sleep=0.3 argv=${f.argv}`);
