@@ -11,6 +11,7 @@
 #   scripts/with-vm.sh ensure              build it only if it is missing or its recipe changed
 #   scripts/with-vm.sh install             apt-get install the host packages ARCH needs
 #   scripts/with-vm.sh info                print the image's path, size and recipe stamp
+#   scripts/with-vm.sh current             exit 0 if the image of ARCH is built and current, else 1
 #
 # Environment:
 #   ARCH=amd64        amd64 (x86_64) or arm64 (aarch64; emulated, needs qemu-user-static to build)
@@ -355,6 +356,7 @@ case "$cmd" in
   build)   build ;;
   ensure)  ensure ;;
   info)    info ;;
+  current) [ -f "$IMG/stamp" ] && [ "$(cat "$IMG/stamp")" = "$(stamp)" ] ;;
   test)    run_test "$@" ;;
-  *) sed -n '2,31p' "$0"; exit 2 ;;
+  *) sed -n '2,32p' "$0"; exit 2 ;;
 esac
