@@ -36,7 +36,7 @@ export interface IntakeDeps {
   warnOnce: (key: string, msg: string) => void;
   requestTick: () => void;
   /** Applies a queued per-task command: at once, or (a cancel that stops a worker) when the promise settles. */
-  commands: { start(id: string, req: TaskCommandRequest): TaskCommandAnswer | Promise<TaskCommandAnswer> };
+  commands: { submit(id: string, req: TaskCommandRequest): TaskCommandAnswer | Promise<TaskCommandAnswer> };
   /** [fleet]: the fleet's one poller (src/fleet/poller.ts) instead of this node's own; absent or null: its own. */
   issueSource?: (settings: GithubSettings, onResult: (r: GhResult<GithubIssue[]>) => void) => IssueSource | null;
 }
@@ -137,7 +137,7 @@ export class Intake {
       else if (a.saved) removeQueued(file);
       else this.appliedUnsaved.add(file);
     };
-    const r = this.deps.commands.start(cmd.id, commandRequest(cmd));
+    const r = this.deps.commands.submit(cmd.id, commandRequest(cmd));
     if (!(r instanceof Promise)) {
       done(r);
       return true;
@@ -200,8 +200,8 @@ export class Intake {
   }
 
   /** A task's prompt, written once where the worker reads it (stdin and {prompt_file}), never through a symlinked
-   * directory; null when it could not be written (the request stays queued). */
-  private writePrompt(taskId: string, text: string): string | null {
+   * directory; null when it could not be written (the request stays queued). [fleet]: a task added elsewhere too. */
+  writePrompt(taskId: string, text: string): string | null {
     try {
       ensureDirsUnder(this.stateDir, ['prompts'], 0o755);
     } catch (err) {

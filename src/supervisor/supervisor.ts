@@ -106,7 +106,12 @@ export class Supervisor implements ControlHandlers {
         this.requestTick();
       },
     });
-    this.taskCommands = new TaskCommands({ ...ctx, workers: this.workers, released: (id) => this.releaseIfDone(id) });
+    this.taskCommands = new TaskCommands({
+      ...ctx,
+      workers: this.workers,
+      released: (id) => this.releaseIfDone(id),
+      fleet: () => this.claims,
+    });
     this.intake = new Intake({
       ...ctx,
       commands: this.taskCommands,
@@ -117,7 +122,8 @@ export class Supervisor implements ControlHandlers {
       warnOnce: (key, msg) => this.host.warnOnce(key, msg),
       issueSource: (settings, onResult) => this.claims.issueSource?.(settings, gh, onResult) ?? null, // [fleet]: one poller
     });
-    this.claims = claimsOf(deps, { requestTick, workers: this.workers, state, commit, settings: () => this.settings });
+    const [settings, writePrompt] = [() => this.settings, (id: string, text: string) => this.intake.writePrompt(id, text)];
+    this.claims = claimsOf(deps, { requestTick, workers: this.workers, state, commit, settings, writePrompt });
   }
 
   private get state(): WardenState {
