@@ -70,6 +70,7 @@ export class FleetNode implements Claims {
   private readonly shared: SharedState;
   /** The fleet's task list: definitions, states and histories (shared-tasks.ts). */
   private readonly tasks: SharedTasks;
+  private parsed = new Map<string, FleetRecord>();
 
   constructor(private readonly d: FleetNodeDeps) {
     this.t = fleetTimings(d.config.lease_ttl);
@@ -254,6 +255,11 @@ export class FleetNode implements Claims {
       const slash = name.indexOf('/');
       const [kind, id] = [name.slice(0, slash), name.slice(slash + 1)];
       if (kind === 'github') continue; // the published poll: the poller's (poller.ts), not parsed at each tick
+      const known = kind === 'tasks' ? this.parsed.get(id) : undefined;
+      if (known?.rev === kv.mod_revision) {
+        records.set(id, known); // a task record is parsed once per revision
+        continue;
+      }
       const value = parseJson(kv);
       if (!value) continue;
       const rec = kind === 'tasks' ? parseRecord(value, kv.mod_revision) : null;
@@ -263,7 +269,7 @@ export class FleetNode implements Claims {
         claims.set(id, { node: String(value.node), attempt: Number(value.attempt), lease: kv.lease, rev: kv.create_revision });
       else if (kind !== 'tasks') shared.set(name, { value, rev: kv.mod_revision });
     }
-    this.seen = { nodes, claims: claims.size };
+    [this.seen, this.parsed] = [{ nodes, claims: claims.size }, records];
     return { records, claims, shared, rev: res.header.revision };
   }
 

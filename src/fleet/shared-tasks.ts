@@ -82,7 +82,9 @@ export class SharedTasks {
     if (f.state !== hooks.state()) hooks.commit(f.state, []);
     const added: Task[] = [];
     for (const c of f.create) {
-      if (c.replaces) this.setAside(c.replaces, c.rec);
+      // a task added here, never published, whose ID the fleet holds with another prompt; else an old task re-added elsewhere
+      if (c.replaces?.fleetRev === undefined && c.replaces) this.setAside(c.replaces, c.rec);
+      else if (c.replaces) log.info('fleet: the task was removed and added anew on another node; this node follows', { task: c.id });
       const promptFile = hooks.writePrompt(c.id, c.def.prompt);
       if (promptFile === null) continue; // written at the next tick (writePrompt said why)
       added.push(taskFromRecord(c.id, c.rec, c.def, promptFile, this.d.now()));
