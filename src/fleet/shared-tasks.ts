@@ -218,7 +218,7 @@ export class SharedTasks {
             ? commandRecord(cur, { ...task, state: 'cancelled', notBefore: null, note: `cancelled: ${OWNER_CANCEL_REASON}` }, node, now)
             : d.removed
               ? tombstone(d.removed, node, now)
-              : commandRecord(cur, d.state.tasks[id] ?? task, node, now);
+              : commandRecord(cur, d.state.tasks[id] ?? task, node, now, req.command === 'retry');
         const rev = await this.put(id, value, cur?.rev ?? null);
         if (rev === null) continue;
         const answer = await local();

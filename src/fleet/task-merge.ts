@@ -48,6 +48,8 @@ const recordSchema = z.object({
   turns: z.number().int().min(0).default(0),
   sessionId: z.string().nullable().default(null),
   prUrl: z.string().nullable().default(null),
+  /** When the owner last retried the task (`warden task retry`): only a retry after it ends a verdict's hold. */
+  retriedAt: z.number().nullable().default(null),
 });
 
 /** A task's shared record as written. */
@@ -123,6 +125,7 @@ export function publishedRecord(rec: FleetRecord | null, task: Task, prompt: str
     turns: Math.max(task.turns, live?.turns ?? 0),
     sessionId: task.sessionId ?? live?.sessionId ?? null,
     prUrl: task.prUrl ?? live?.prUrl ?? null,
+    retriedAt: live?.retriedAt ?? null,
   };
 }
 
@@ -185,6 +188,17 @@ function ahead(task: Task, rec: FleetRecord): boolean {
   if (task.state === 'running') return false; // its release publishes it
   if (!sameHistory(unionHistory(rec.history, task.history), rec.history)) return true;
   return (isTerminal(task.state) && task.state !== rec.state) || task.attempts > rec.attempts;
+}
+
+/**
+ * A verdict of this node's (its task ended here) that the record does not hold yet, while the record
+ * changed elsewhere to a state that could run: the verdict holds (a terminal state never runs again
+ * unless retried), unless the owner retried the task after the verdict's attempt ended.
+ */
+function heldVerdict(task: Task, rec: FleetRecord): boolean {
+  if (!isTerminal(task.state) || isTerminal(rec.state) || !ahead(task, rec)) return false;
+  const ended = Math.max(0, ...task.history.map((r) => r.endedAt));
+  return (rec.retriedAt ?? -Infinity) < ended;
 }
 
 export interface TaskFold {
@@ -251,7 +265,9 @@ export function foldTasks(
       } else if (rec.definition) out.create.push({ id, rec, def: rec.definition, replaces: task });
       continue;
     }
-    if (task.fleetRev !== rec.rev) changed.push(takeRecord(task, rec, now));
+    if (task.fleetRev !== rec.rev && heldVerdict(task, rec))
+      out.publish.push({ id, value: publishedRecord(rec, task, null, self, now), over: rec.rev });
+    else if (task.fleetRev !== rec.rev) changed.push(takeRecord(task, rec, now));
     else if (ahead(task, rec)) out.publish.push({ id, value: publishedRecord(rec, task, null, self, now), over: rec.rev });
   }
   let tasks = withChangedTasks(
@@ -271,7 +287,8 @@ export function foldTasks(
  * command's result is the fleet's, whatever the record held (the command was decided on the record
  * as read, and is written with a compare-and-swap on its revision).
  */
-export function commandRecord(rec: FleetRecord | null, next: Task, node: string, now: number): SharedTask {
+export function commandRecord(rec: FleetRecord | null, next: Task, node: string, now: number, retry = false): SharedTask {
   const state = next.state === 'running' ? 'pending' : next.state;
-  return { ...publishedRecord(rec, next, null, node, now), state, notBefore: next.notBefore, note: next.note, priority: next.priority };
+  const v = publishedRecord(rec, next, null, node, now);
+  return { ...v, state, notBefore: next.notBefore, note: next.note, priority: next.priority, retriedAt: retry ? now : v.retriedAt };
 }

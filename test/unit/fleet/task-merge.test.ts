@@ -38,6 +38,7 @@ function record(over: Partial<SharedTask> & { rev?: string; prompt?: string } = 
     turns: 0,
     sessionId: null,
     prUrl: null,
+    retriedAt: null,
     ...rest,
     rev,
   };
@@ -120,11 +121,23 @@ describe('foldTasks: the three-way rule on the revision', () => {
     const dead = local('a', 'do a', { state: 'dead', attempts: 3, fleetRev: '40', createdAt: 100, history: [run(3, 10)] });
     const f = fold(
       [dead],
-      [['a', record({ state: 'pending', attempts: 0, note: 'retry by the owner (was dead)', history: [run(3, 10)] })]],
+      [['a', record({ state: 'pending', attempts: 0, note: 'retry by the owner (was dead)', history: [run(3, 10)], retriedAt: 20 })]],
     );
     assert.equal(f.state.tasks.a?.state, 'pending');
     assert.equal(f.state.tasks.a?.attempts, 0);
     assert.equal(f.state.tasks.a?.fleetRev, '50');
+  });
+
+  test('changed elsewhere while a verdict here is not published yet: the verdict holds (published), unless retried after it', () => {
+    const dead = local('a', 'do a', { state: 'dead', attempts: 1, fleetRev: '40', createdAt: 100, history: [run(1, 10)] });
+    const prio = fold([dead], [['a', record({ priority: 9 })]]);
+    assert.equal(prio.state.tasks.a?.state, 'dead', 'a priority change elsewhere does not bring a dead task back');
+    assert.deepEqual(
+      prio.publish.map((p) => [p.id, p.value.state, p.over]),
+      [['a', 'dead', '50']],
+    );
+    const retried = fold([dead], [['a', record({ retriedAt: 100 })]]);
+    assert.equal(retried.state.tasks.a?.state, 'pending', 'a retry after the verdict runs it again');
   });
 
   test('changed elsewhere: an outcome of another node is taken, with the fleet-wide history', () => {
@@ -198,6 +211,7 @@ describe('the records written', () => {
   test("a command's result is the fleet's: a retry of a cancelled task is pending, a priority change is kept", () => {
     assert.equal(commandRecord(record({ state: 'cancelled' }), task('a', { state: 'pending' }), SELF, NOW).state, 'pending');
     assert.equal(commandRecord(record({ priority: 2 }), task('a', { priority: -5 }), SELF, NOW).priority, -5);
+    assert.equal(commandRecord(record(), task('a'), SELF, NOW, true).retriedAt, NOW);
   });
 
   test('a tombstone reads back as removed; a record from before the shared list reads with defaults', () => {
