@@ -190,6 +190,7 @@ export class SharedTasks {
    * another node runs counts as running: it cannot be retried or removed, and a cancel asks that
    * node to stop it), written with a compare-and-swap on its revision, then applied here by `local`.
    * Every node folds the record at its next tick. A record changed meanwhile: read and decided again.
+   * etcd not answering: rejects, and nothing changed.
    */
   async command(
     id: string,
@@ -232,7 +233,8 @@ export class SharedTasks {
       }
       return { ok: false, line: `the fleet's record of task ${id} kept changing; nothing changed here, try again`, saved: true };
     } catch (err) {
-      return { ok: false, line: `cannot reach etcd (${(err as Error).message}); nothing changed`, saved: true };
+      // not a refusal: the control API answers 500 (the CLI: one line, exit 1), and a queued command stays queued
+      throw new Error(`cannot reach etcd (${(err as Error).message}); nothing changed`);
     }
   }
 

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { CoreEvent } from '../events/catalog.js';
 import { addTasks, type NewTask } from '../policy/task-changes.js';
+import { readOrNull } from '../host/read-file.js';
 import { ensureDirsUnder } from '../host/safe-open.js';
 import { writeFileAtomic } from '../host/write-file-atomic.js';
 import type { WardenState } from '../state/types.js';
@@ -116,7 +117,9 @@ export class Intake {
       const req = e.request;
       const existing = this.deps.state().tasks[req.id];
       if (existing) {
-        if (existing.createdAt !== req.addedAt)
+        // [fleet]: the fleet's task of that ID, with this very prompt (queued on several nodes), is this one
+        const same = existing.fleetRev !== undefined && readOrNull(existing.promptFile, 'utf8') === req.prompt;
+        if (existing.createdAt !== req.addedAt && !same)
           this.setAside(e.file, 'rejected a task request: a task with this ID already exists', { task: req.id, state: existing.state });
         else if (saved) removeQueued(e.file); // already ingested before a restart, or before a save failed
         continue;
@@ -142,11 +145,15 @@ export class Intake {
       done(r);
       return true;
     }
+    let failed = false;
     this.commandUnderWay = r
-      .then(done, (err: Error) => this.deps.log.error('a queued task command failed; it stays queued', { file, error: err.message }))
+      .then(done, (err: Error) => {
+        failed = true; // tried again at the next tick, not at once ([fleet]: etcd may be away for a while)
+        this.deps.log.error('a queued task command failed; it stays queued', { file, error: err.message });
+      })
       .finally(() => {
         this.commandUnderWay = null;
-        this.deps.requestTick();
+        if (!failed) this.deps.requestTick();
       });
     return false;
   }

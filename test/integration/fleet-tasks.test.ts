@@ -14,9 +14,9 @@ import { enqueueTask } from '../../src/tasks/local-queue.ts';
 import { FIXTURES } from '../helpers/paths.ts';
 import { tempRoot } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ETCD, ETCDCTL, EtcdCluster, LEASE_TTL_S } from './etcd-cluster.ts';
+import { ETCD, ETCDCTL, EtcdCluster, freePorts, LEASE_TTL_S } from './etcd-cluster.ts';
 import { byTask, readLog } from './fleet-log.ts';
-import { cleanupAll, cliOk, makeSandbox, processesUnder, query, startDaemon, type Daemon, type Sandbox } from './harness.ts';
+import { cleanupAll, cli, cliOk, makeSandbox, processesUnder, query, startDaemon, type Daemon, type Sandbox } from './harness.ts';
 
 const WORKER = join(FIXTURES, 'fleet-worker.sh');
 const hasFlock = spawnSync('flock', ['--version']).status === 0;
@@ -222,5 +222,19 @@ describe('the shared task list (3 etcd members, 3 wardens, tasks queued on one n
     assert.equal(starts('k01').length, 1);
     assert.notEqual(run.node, 'n3');
     for (const d of daemons) await d?.stop();
+  });
+
+  test('etcd not answering: a task command changes nothing, in one line, exit 1', async () => {
+    const [closed] = await freePorts(1);
+    const lone = makeSandbox({ fleet: { endpoints: [`http://127.0.0.1:${closed}`], node: 'lone', lease_ttl: `${LEASE_TTL_S}s` } });
+    enqueueTask(lone.stateDir, { id: 'e01', prompt: 'p', priority: 2, addedAt: Date.now() });
+    const d = await startDaemon(lone);
+    await waitFor('e01 taken in', async () => (await tasksOf(lone)).some((t) => t.id === 'e01'), 30_000, 150);
+    const r = await cli(lone.configPath, ['task', 'cancel', 'e01']);
+    console.log(`fleet task command without etcd: exit ${r.code}, ${JSON.stringify(r.stderr.trim())}`);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^warden: .*cannot reach etcd .*nothing changed\n$/);
+    assert.equal((await tasksOf(lone)).find((t) => t.id === 'e01')?.state, 'pending');
+    await d.stop();
   });
 });
