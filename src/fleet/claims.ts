@@ -89,7 +89,7 @@ export interface FleetHooks {
     stopForCancel(taskId: string, reason: string): Promise<boolean>;
   };
   /** Writes a task's prompt where the queue's ingest writes one; its path, or null (it said why; tried again later). */
-  writePrompt(taskId: string, text: string): string | null;
+  prompts: { writePrompt(taskId: string, text: string): string | null };
   requestTick(): void;
   /** The supervisor's current state, and its commit (save, then record the events). */
   state(): WardenState;

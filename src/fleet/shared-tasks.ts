@@ -46,6 +46,8 @@ const PUBLISH_AT_ONCE = 16;
 export class SharedTasks {
   /** The records as last read, moved on by this node's own writes: a claim compares the task's. */
   private known: ReadonlyMap<string, FleetRecord> = new Map();
+  /** Tasks with a command of this node's under way: the tick's fold leaves them to it. */
+  private readonly commanding = new Set<string>();
   /** This node's writes since the last read. */
   private mine = new Map<string, FleetRecord>();
 
@@ -74,7 +76,7 @@ export class SharedTasks {
     const merged = new Map(records);
     for (const [id, r] of this.mine) if (BigInt(r.rev) > BigInt(merged.get(id)?.rev ?? '0')) merged.set(id, r);
     [this.known, this.mine] = [merged, new Map<string, FleetRecord>()];
-    await this.apply(foldTasks(this.d.hooks.state(), merged, this.d.node, this.d.now(), this.prompt));
+    await this.apply(foldTasks(this.d.hooks.state(), merged, this.d.node, this.d.now(), this.prompt, { skip: this.commanding }));
   }
 
   private async apply(f: TaskFold): Promise<void> {
@@ -85,7 +87,7 @@ export class SharedTasks {
       // a task added here, never published, whose ID the fleet holds with another prompt; else an old task re-added elsewhere
       if (c.replaces?.fleetRev === undefined && c.replaces) this.setAside(c.replaces, c.rec);
       else if (c.replaces) log.info('fleet: the task was removed and added anew on another node; this node follows', { task: c.id });
-      const promptFile = hooks.writePrompt(c.id, c.def.prompt);
+      const promptFile = hooks.prompts.writePrompt(c.id, c.def.prompt);
       if (promptFile === null) continue; // written at the next tick (writePrompt said why)
       added.push(taskFromRecord(c.id, c.rec, c.def, promptFile, this.d.now()));
       if (!c.replaces) log.info('task added from the fleet', { task: c.id, origin: c.def.origin });
@@ -198,11 +200,13 @@ export class SharedTasks {
     local: () => TaskCommandAnswer | Promise<TaskCommandAnswer>,
   ): Promise<TaskCommandAnswer> {
     const { hooks, node } = this.d;
+    if (this.commanding.has(id)) return { ok: false, line: `another command of task ${id} is under way; try again`, saved: true };
+    this.commanding.add(id);
     try {
       for (let round = 0; round < 3; round++) {
         const { rec, holder } = await this.readOne(id);
         const records = new Map(rec ? [[id, rec]] : []);
-        await this.apply(foldTasks(hooks.state(), records, node, this.d.now(), this.prompt, new Set([id])));
+        await this.apply(foldTasks(hooks.state(), records, node, this.d.now(), this.prompt, { only: new Set([id]) }));
         const task = hooks.state().tasks[id];
         const elsewhere = holder !== null && holder !== node && task !== undefined && task.state !== 'running' ? holder : null;
         const asRunning =
@@ -235,6 +239,8 @@ export class SharedTasks {
     } catch (err) {
       // not a refusal: the control API answers 500 (the CLI: one line, exit 1), and a queued command stays queued
       throw new Error(`cannot reach etcd (${(err as Error).message}); nothing changed`);
+    } finally {
+      this.commanding.delete(id);
     }
   }
 

@@ -215,7 +215,8 @@ export interface TaskFold {
 /**
  * Folds the fleet's task records into this node's tasks (see the head of this file). `prompt`
  * reads a local task's prompt; it is asked only of tasks not yet published, or whose record holds
- * another definition. `only`: fold these IDs only (a command brings one task up to date).
+ * another definition. `only`: fold these IDs only (a command brings one task up to date); `skip`:
+ * leave these alone (a command of this node's is under way: it applies its own write here).
  */
 export function foldTasks(
   prev: WardenState,
@@ -223,13 +224,14 @@ export function foldTasks(
   self: string,
   now: number,
   prompt: (t: Task) => string | null,
-  only?: ReadonlySet<string>,
+  scope: { only?: ReadonlySet<string>; skip?: ReadonlySet<string> } = {},
 ): TaskFold {
   const out: TaskFold = { state: prev, create: [], publish: [], cancel: [] };
   const changed: Task[] = [];
   const gone: Task[] = [];
-  const ids = only ?? new Set([...Object.keys(prev.tasks), ...records.keys()]);
+  const ids = scope.only ?? new Set([...Object.keys(prev.tasks), ...records.keys()]);
   for (const id of ids) {
+    if (scope.skip?.has(id)) continue;
     const task = Object.hasOwn(prev.tasks, id) ? prev.tasks[id] : undefined;
     const rec = records.get(id) ?? null;
     if (!task) {

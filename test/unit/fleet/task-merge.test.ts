@@ -163,6 +163,13 @@ describe('foldTasks: the three-way rule on the revision', () => {
     assert.equal(f.state.tasks.a, t);
   });
 
+  test("a task with a command of this node's under way is left to it (skip), even when its record changed", () => {
+    const s = stateOf([local('a', 'do a', { fleetRev: '40', createdAt: 100 })]);
+    const f = foldTasks(s, new Map([['a', record({ state: 'cancelled' })]]), SELF, NOW, promptOf, { skip: new Set(['a']) });
+    assert.equal(f.state, s);
+    assert.deepEqual(f.publish, []);
+  });
+
   test('in sync: nothing changes, the very same state (no save)', () => {
     const s = stateOf([local('a', 'do a', { fleetRev: '50', createdAt: 100 })]);
     const f = foldTasks(s, new Map([['a', record()]]), SELF, NOW, promptOf);
