@@ -85,8 +85,9 @@ export class SharedTasks {
     const added: Task[] = [];
     for (const c of f.create) {
       // a task added here, never published, whose ID the fleet holds with another prompt; else an old task re-added elsewhere
-      if (c.replaces?.fleetRev === undefined && c.replaces) this.setAside(c.replaces, c.rec);
-      else if (c.replaces) log.info('fleet: the task was removed and added anew on another node; this node follows', { task: c.id });
+      if (c.replaces?.fleetRev === undefined && c.replaces && !this.setAside(c.replaces, c.rec)) continue;
+      if (c.replaces?.fleetRev !== undefined)
+        log.info('fleet: the task was removed and added anew on another node; this node follows', { task: c.id });
       const promptFile = hooks.prompts.writePrompt(c.id, c.def.prompt);
       if (promptFile === null) continue; // written at the next tick (writePrompt said why)
       added.push(taskFromRecord(c.id, c.rec, c.def, promptFile, this.d.now()));
@@ -112,23 +113,30 @@ export class SharedTasks {
   /**
    * A task added here whose ID the fleet already holds with another prompt: it must not run, and
    * must not be lost. Its request is kept in queue/rejected/ (to queue again under another ID), and
-   * the fleet's task takes its place here.
+   * the fleet's task takes its place here. false: the request could not be kept (tried again at the
+   * next tick; meanwhile the task waits here, unpublished, so it cannot be claimed).
    */
-  private setAside(local: Task, rec: FleetRecord): void {
+  private setAside(local: Task, rec: FleetRecord): boolean {
     const prompt = this.prompt(local);
     const origin = rec.definition?.origin ?? rec.node;
     let kept = 'its prompt could not be read';
     try {
-      if (prompt !== null)
-        kept = `its request is kept in ${keepRejectedRequest(this.d.stateDir, { id: local.id, prompt, priority: local.priority, addedAt: local.createdAt }, this.d.now())}`;
+      // named for the task's own time: kept again after a failed step, the file is the same
+      const req = { id: local.id, prompt: prompt ?? '', priority: local.priority, addedAt: local.createdAt };
+      if (prompt !== null) kept = `its request is kept in ${keepRejectedRequest(this.d.stateDir, req, local.createdAt)}`;
     } catch (err) {
-      kept = `its request could not be kept (${(err as Error).message}); its prompt stays in ${local.promptFile}`;
+      this.d.log.warn('fleet: cannot keep a task request the fleet refuses; it waits here, unclaimed', {
+        task: local.id,
+        error: (err as Error).message,
+      });
+      return false;
     }
     this.d.log.error(
       `fleet: task ${local.id} was added on this node with another prompt than the fleet's task of that ID (added on node ${origin}); ` +
         `this node's one does not run: ${kept}; queue it again under another ID (warden task add NEW-ID --prompt-file FILE)`,
       { task: local.id, origin },
     );
+    return true;
   }
 
   /** Writes a record if the key is still at `over` (null: no key); the new revision, or null (changed meanwhile). */

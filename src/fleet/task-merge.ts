@@ -9,6 +9,7 @@
 //   - no record: publish (create only); a fleet task this node does not hold: add it.
 // Which store wins, per field: docs/fleet.md, "What is shared, and who wins".
 import { z } from 'zod';
+import { newTask } from '../policy/task-changes.js';
 import { withChangedTasks, withoutTerminalTask } from '../policy/task-index.js';
 import { attemptRecordSchema, HISTORY_LIMIT, TASK_STATES, taskSchema } from '../state/types.js';
 import type { AttemptRecord, Task, TaskState, WardenState } from '../state/types.js';
@@ -161,26 +162,8 @@ export function takeRecord(task: Task, rec: FleetRecord, now: number): Task {
 
 /** A fleet task this node does not hold, as a new local task; its prompt is at `promptFile`. */
 export function taskFromRecord(id: string, rec: FleetRecord, def: TaskDefinition, promptFile: string, now: number): Task {
-  const base: Task = {
-    id,
-    source: def.source,
-    issue: def.issue,
-    prUrl: null,
-    promptFile,
-    priority: rec.priority ?? 2,
-    createdAt: def.createdAt,
-    updatedAt: now,
-    state: 'pending',
-    attempts: 0,
-    notBefore: null,
-    current: null,
-    history: [],
-    note: null,
-    costUsd: 0,
-    turns: 0,
-    sessionId: null,
-  };
-  return takeRecord(base, rec, now);
+  const issue = def.source === 'github' ? (def.issue ?? undefined) : undefined;
+  return takeRecord(newTask({ id, promptFile, priority: rec.priority ?? 2, createdAt: def.createdAt, issue }), rec, now);
 }
 
 /** This node has something the record lacks: an attempt record, or a verdict (an outcome not yet published). */

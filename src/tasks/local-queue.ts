@@ -220,8 +220,8 @@ export function rejectQueued(stateDir: string, file: string): string {
  * owner can queue again under another ID ([fleet]: the ID was already the fleet's, with another
  * prompt; src/fleet/shared-tasks.ts).
  */
-export function keepRejectedRequest(stateDir: string, req: TaskRequest, now: number): string {
-  const dest = join(ensureDirsUnder(stateDir, ['queue', 'rejected']), `${now}-${req.id}.json`);
+export function keepRejectedRequest(stateDir: string, req: TaskRequest, at: number): string {
+  const dest = join(ensureDirsUnder(stateDir, ['queue', 'rejected']), `${at}-${req.id}.json`);
   writeFileAtomic(dest, JSON.stringify(req) + '\n', 0o640);
   return dest;
 }

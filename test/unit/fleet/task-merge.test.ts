@@ -7,6 +7,7 @@ import {
   foldTasks,
   parseRecord,
   publishedRecord,
+  taskFromRecord,
   tombstone,
   unionHistory,
   type FleetRecord,
@@ -60,6 +61,22 @@ describe('foldTasks: tasks this node does not hold, and tasks the fleet does not
     assert.deepEqual(
       f.create.map((c) => [c.id, c.def.prompt, c.replaces]),
       [['a', 'do a', null]],
+    );
+  });
+
+  test('a fleet task becomes a local one as the record has it: source, issue, createdAt, state, history, revision', () => {
+    const issue = { repo: 'o/r', number: 7, url: 'u', title: 't' };
+    const def = { source: 'github' as const, prompt: 'p', createdAt: 100, issue, origin: 'n2' };
+    const t = taskFromRecord(
+      'gh-7',
+      record({ definition: def, state: 'dead', attempts: 3, history: [run(3, 10)] }),
+      def,
+      '/p/gh-7.prompt',
+      NOW,
+    );
+    assert.deepEqual(
+      [t.source, t.issue, t.createdAt, t.state, t.attempts, t.history.length, t.fleetRev, t.promptFile, t.current],
+      ['github', issue, 100, 'dead', 3, 1, '50', '/p/gh-7.prompt', null],
     );
   });
 
