@@ -51,6 +51,12 @@ const recordSchema = z.object({
   prUrl: z.string().nullable().default(null),
   /** When the owner last retried the task (`warden task retry`): only a retry after it ends a verdict's hold. */
   retriedAt: z.number().nullable().default(null),
+  /**
+   * `cancelled` by the owner (`warden task cancel`): a node running the task stops its worker. A
+   * cancel because an issue lost its label is not: every node reads the same poll, and the node
+   * running the task follows `cancel_running` as a single node does.
+   */
+  ownerCancel: z.boolean().default(false),
 });
 
 /** A task's shared record as written. */
@@ -127,6 +133,7 @@ export function publishedRecord(rec: FleetRecord | null, task: Task, prompt: str
     sessionId: task.sessionId ?? live?.sessionId ?? null,
     prUrl: task.prUrl ?? live?.prUrl ?? null,
     retriedAt: live?.retriedAt ?? null,
+    ownerCancel: cancelledElsewhere ? (live?.ownerCancel ?? false) : false,
   };
 }
 
@@ -191,7 +198,7 @@ export interface TaskFold {
   create: { id: string; rec: FleetRecord; def: TaskDefinition; replaces: Task | null }[];
   /** Records to write: compare-and-swap over `over` (the record's revision; null: only if there is no key). */
   publish: { id: string; value: SharedTask; over: string | null }[];
-  /** Running here, cancelled elsewhere (`warden task cancel` on another node): stop the worker. */
+  /** Running here, cancelled by the owner on another node (`warden task cancel`): stop the worker. */
   cancel: string[];
 }
 
@@ -225,7 +232,7 @@ export function foldTasks(
       // the attempt here stays; the record's priority and history are taken, and a cancel is obeyed
       if (rec && !rec.removed && task.fleetRev !== undefined && task.fleetRev !== rec.rev) {
         changed.push(takeRecord(task, rec, now));
-        if (rec.state === 'cancelled') out.cancel.push(id);
+        if (rec.state === 'cancelled' && rec.ownerCancel) out.cancel.push(id);
       }
       continue;
     }
@@ -253,7 +260,11 @@ export function foldTasks(
     if (task.fleetRev !== rec.rev && heldVerdict(task, rec))
       out.publish.push({ id, value: publishedRecord(rec, task, null, self, now), over: rec.rev });
     else if (task.fleetRev !== rec.rev) changed.push(takeRecord(task, rec, now));
-    else if (ahead(task, rec)) out.publish.push({ id, value: publishedRecord(rec, task, null, self, now), over: rec.rev });
+    else if (ahead(task, rec) || !rec.definition) {
+      // a record without its definition (a node of an older warden wrote only an outcome): given it back
+      const text = rec.definition ? null : prompt(task);
+      if (text !== null || ahead(task, rec)) out.publish.push({ id, value: publishedRecord(rec, task, text, self, now), over: rec.rev });
+    }
   }
   let tasks = withChangedTasks(
     prev.tasks,
@@ -275,5 +286,14 @@ export function foldTasks(
 export function commandRecord(rec: FleetRecord | null, next: Task, node: string, now: number, retry = false): SharedTask {
   const state = next.state === 'running' ? 'pending' : next.state;
   const v = publishedRecord(rec, next, null, node, now);
-  return { ...v, state, notBefore: next.notBefore, note: next.note, priority: next.priority, retriedAt: retry ? now : v.retriedAt };
+  const retriedAt = retry ? now : v.retriedAt;
+  return {
+    ...v,
+    state,
+    notBefore: next.notBefore,
+    note: next.note,
+    priority: next.priority,
+    retriedAt,
+    ownerCancel: state === 'cancelled',
+  };
 }

@@ -40,6 +40,7 @@ function record(over: Partial<SharedTask> & { rev?: string; prompt?: string } = 
     sessionId: null,
     prUrl: null,
     retriedAt: null,
+    ownerCancel: false,
     ...rest,
     rev,
   };
@@ -187,6 +188,17 @@ describe('foldTasks: the three-way rule on the revision', () => {
     assert.deepEqual(f.publish, []);
   });
 
+  test('a record an older warden overwrote with an outcome only: the definition is written back by a node holding the task', () => {
+    const f = fold(
+      [local('a', 'do a', { state: 'succeeded', fleetRev: '50', createdAt: 100 })],
+      [['a', record({ state: 'succeeded', definition: null })]],
+    );
+    assert.deepEqual(
+      f.publish.map((p) => [p.id, p.value.definition?.prompt, p.over]),
+      [['a', 'do a', '50']],
+    );
+  });
+
   test('in sync: nothing changes, the very same state (no save)', () => {
     const s = stateOf([local('a', 'do a', { fleetRev: '50', createdAt: 100 })]);
     const f = foldTasks(s, new Map([['a', record()]]), SELF, NOW, promptOf);
@@ -195,12 +207,19 @@ describe('foldTasks: the three-way rule on the revision', () => {
 
   test('running here and changed elsewhere: the attempt stays; priority and history are taken; a cancel stops the worker', () => {
     const t = local('a', 'do a', { state: 'running', attempts: 1, fleetRev: '40', createdAt: 100 });
-    const f = fold([t], [['a', record({ state: 'cancelled', priority: 9, history: [run(1, 1)] })]]);
+    const f = fold([t], [['a', record({ state: 'cancelled', ownerCancel: true, priority: 9, history: [run(1, 1)] })]]);
     const a = f.state.tasks.a;
     assert.equal(a?.state, 'running');
     assert.ok(a?.current, 'the running attempt stays local');
     assert.equal(a?.priority, 9);
     assert.deepEqual(f.cancel, ['a']);
+  });
+
+  test('running here, cancelled elsewhere because its issue lost the label (not by the owner): the worker is left to cancel_running here', () => {
+    const t = local('a', 'do a', { state: 'running', attempts: 1, fleetRev: '40', createdAt: 100 });
+    const f = fold([t], [['a', record({ state: 'cancelled', note: 'cancelled: the issue no longer has the label' })]]);
+    assert.deepEqual(f.cancel, []);
+    assert.equal(f.state.tasks.a?.state, 'running');
   });
 
   test('removed elsewhere (a tombstone): gone here too; a task added here after the remove is published over it', () => {
@@ -236,6 +255,8 @@ describe('the records written', () => {
     assert.equal(commandRecord(record({ state: 'cancelled' }), task('a', { state: 'pending' }), SELF, NOW).state, 'pending');
     assert.equal(commandRecord(record({ priority: 2 }), task('a', { priority: -5 }), SELF, NOW).priority, -5);
     assert.equal(commandRecord(record(), task('a'), SELF, NOW, true).retriedAt, NOW);
+    assert.equal(commandRecord(record(), task('a', { state: 'cancelled' }), SELF, NOW).ownerCancel, true, "the owner's cancel");
+    assert.equal(publishedRecord(record(), task('a', { state: 'cancelled' }), null, SELF, NOW).ownerCancel, false, 'a cancel for a label');
   });
 
   test('a tombstone reads back as removed; a record from before the shared list reads with defaults', () => {
