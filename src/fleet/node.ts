@@ -70,6 +70,7 @@ export class FleetNode implements Claims {
   private readonly shared: SharedState;
   /** The fleet's task list: definitions, states and histories (shared-tasks.ts). */
   private readonly tasks: SharedTasks;
+  /** The task records as last read: each is parsed once per mod revision. */
   private parsed = new Map<string, FleetRecord>();
 
   constructor(private readonly d: FleetNodeDeps) {
@@ -77,17 +78,9 @@ export class FleetNode implements Claims {
     this.mono = d.mono ?? (() => performance.now());
     this.heartbeat = heartbeatPath(d.stateDir);
     const [client, call] = [() => this.requireClient(), <T>(p: Promise<T>) => withTimeout(p)];
-    this.shared = new SharedState({ hooks: d, client, prefix: d.config.prefix, node: d.config.node, log: d.log, now: d.now, call });
-    this.tasks = new SharedTasks({
-      hooks: d,
-      client,
-      prefix: d.config.prefix,
-      node: d.config.node,
-      stateDir: d.stateDir,
-      log: d.log,
-      now: d.now,
-      call,
-    });
+    const common = { hooks: d, client, prefix: d.config.prefix, node: d.config.node, log: d.log, now: d.now, call };
+    this.shared = new SharedState(common);
+    this.tasks = new SharedTasks({ ...common, stateDir: d.stateDir });
   }
 
   private key(kind: 'claims' | 'tasks' | 'nodes', id: string): Buffer {
