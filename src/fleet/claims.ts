@@ -1,7 +1,9 @@
 // The supervisor's narrow port to the fleet. A single warden uses SingleNode, which claims every
 // order at once and loads nothing; with [fleet], src/fleet/node.ts claims each task in etcd first
 // (`warden run` imports it only then, so a single node never loads the etcd client).
+import type { TaskCommandAnswer } from '../control/task-routes.js';
 import type { CoreEvent } from '../events/catalog.js';
+import type { TaskCommandRequest } from '../policy/task-commands.js';
 import type { CoreSettings } from '../policy/settings.js';
 import type { TickResult } from '../policy/tick.js';
 import type { WardenState } from '../state/types.js';
@@ -29,7 +31,14 @@ export interface Claims {
    * node's state and gives the answer; a fleet node first writes it to etcd (src/fleet/shared-pauses.ts).
    */
   operator(cmd: 'pause' | 'resume', node: string | null, local: () => unknown): Promise<unknown>;
+  /**
+   * `warden task cancel|retry|remove|priority`. `local` applies it to this node's state and gives the
+   * answer; a fleet node first changes the task's shared record (src/fleet/shared-tasks.ts).
+   */
+  taskCommand(id: string, req: TaskCommandRequest, local: () => TaskAnswer): TaskAnswer;
 }
+
+type TaskAnswer = TaskCommandAnswer | Promise<TaskCommandAnswer>;
 
 /** The fleet as one node sees it, for /metrics (src/control/metrics.ts). */
 export interface FleetGauges {
@@ -66,12 +75,21 @@ export class SingleNode implements Claims {
     if (node !== null) throw new OperatorRefused('--node needs a [fleet] table in the config (this warden is a single node)', 400);
     return local();
   }
+  taskCommand(_id: string, _req: TaskCommandRequest, local: () => TaskAnswer): TaskAnswer {
+    return local();
+  }
 }
 
 /** What a fleet node needs from the daemon. */
 export interface FleetHooks {
   /** `fence` stops these workers (or all) at once: TERM, KILL after `graceMs`; their attempts are interrupted. */
-  workers: { fence(taskIds: readonly string[] | 'all', graceMs: number): void };
+  workers: {
+    fence(taskIds: readonly string[] | 'all', graceMs: number): void;
+    /** A task cancelled on another node: its worker here stops (TERM, then KILL after stop_grace); resolves once its exit is recorded. */
+    stopForCancel(taskId: string, reason: string): Promise<boolean>;
+  };
+  /** Writes a task's prompt where the queue's ingest writes one; its path, or null (it said why; tried again later). */
+  prompts: { writePrompt(taskId: string, text: string): string | null };
   requestTick(): void;
   /** The supervisor's current state, and its commit (save, then record the events). */
   state(): WardenState;

@@ -4,19 +4,8 @@
 import type { CoreEvent } from '../events/catalog.js';
 import { breakerProbeAbandoned } from '../policy/breaker.js';
 import { withChangedTasks } from '../policy/task-index.js';
-import type { Task, TaskState, WardenState } from '../state/types.js';
-
-/** A task's shared record, `<prefix>tasks/<id>`, written with the outcome when a claim is released. */
-export interface FleetRecord {
-  state: TaskState;
-  attempts: number;
-  notBefore: number | null;
-  note: string | null;
-  node: string;
-  updatedAt: number;
-  /** The key's mod revision: a claim compares against it, so a record changed since is not claimed over. */
-  rev: string;
-}
+import type { Task, WardenState } from '../state/types.js';
+import type { FleetRecord } from './task-merge.js';
 
 /** `<prefix>claims/<id>`: held by one node's lease. `rev` (its create revision) is the fencing token. */
 export interface FleetClaim {
@@ -31,17 +20,11 @@ export interface FleetView {
   claims: ReadonlyMap<string, FleetClaim>;
 }
 
-const TERMINAL: ReadonlySet<TaskState> = new Set(['succeeded', 'dead', 'blocked', 'cancelled']);
-
-export function isTerminal(state: TaskState): boolean {
-  return TERMINAL.has(state);
-}
-
 /**
- * Folds the fleet's records and claims into the local tasks this node is not running:
- * - a task finished anywhere (succeeded, dead, blocked, cancelled) is finished here too;
- * - attempts count fleet-wide (the larger count wins), and a fleet backoff is kept;
- * - a task another node has claimed waits here (retry_wait) until `recheckAt`, then is looked at again.
+ * Folds the fleet's claims into the local tasks (the records are folded before, by foldTasks in
+ * task-merge.ts):
+ * - a task another node has claimed waits here (retry_wait) until `recheckAt`, then is looked at
+ *   again; this wait is local and never published;
  * `lost`: tasks running here whose claim is no longer this lease's: their workers must stop.
  */
 export function applyFleetView(
@@ -53,42 +36,18 @@ export function applyFleetView(
 ): { state: WardenState; lost: string[] } {
   const changed: Task[] = [];
   const lost: string[] = [];
+  for (const [id, claim] of view.claims) {
+    const task = Object.hasOwn(prev.tasks, id) ? prev.tasks[id] : undefined;
+    if (!task || task.state === 'running' || claim.node === self.node) continue;
+    if (task.state === 'pending' || (task.state === 'retry_wait' && (task.notBefore ?? 0) < recheckAt))
+      changed.push({ ...task, state: 'retry_wait', notBefore: recheckAt, note: `claimed by node ${claim.node}`, updatedAt: now });
+  }
   for (const task of Object.values(prev.tasks)) {
     const claim = view.claims.get(task.id);
-    if (task.state === 'running') {
-      if (!claim || claim.lease !== self.lease) lost.push(task.id);
-      continue;
-    }
-    const next = mergeTask(task, view.records.get(task.id) ?? null, claim ?? null, self.node, now, recheckAt);
-    if (next !== task) changed.push(next);
+    if (task.state === 'running' && (!claim || claim.lease !== self.lease)) lost.push(task.id);
   }
   if (changed.length === 0) return { state: prev, lost };
   return { state: { ...prev, tasks: withChangedTasks(prev.tasks, changed) }, lost };
-}
-
-function mergeTask(task: Task, rec: FleetRecord | null, claim: FleetClaim | null, self: string, now: number, recheckAt: number): Task {
-  if (isTerminal(task.state)) return task; // a local verdict is final here
-  if (rec && isTerminal(rec.state))
-    return {
-      ...task,
-      state: rec.state,
-      attempts: Math.max(task.attempts, rec.attempts),
-      notBefore: null,
-      note: `${rec.state} on node ${rec.node}${rec.note ? `: ${rec.note}` : ''}`,
-      updatedAt: now,
-    };
-  let next = task;
-  if (rec && rec.attempts > task.attempts) next = { ...next, attempts: rec.attempts, updatedAt: now };
-  if (rec?.state === 'retry_wait' && rec.notBefore !== null && rec.notBefore > now && (next.notBefore ?? 0) < rec.notBefore)
-    next = { ...next, state: 'retry_wait', notBefore: rec.notBefore, note: `${rec.note ?? 'retry'} (on node ${rec.node})`, updatedAt: now };
-  if (claim && claim.node !== self && (next.state === 'pending' || (next.notBefore ?? 0) < recheckAt))
-    next = { ...next, state: 'retry_wait', notBefore: recheckAt, note: `claimed by node ${claim.node}`, updatedAt: now };
-  return next;
-}
-
-/** The shared record of a task's outcome, from the local task after its attempt ended. */
-export function recordFor(task: Task, node: string, now: number): Omit<FleetRecord, 'rev'> {
-  return { state: task.state, attempts: task.attempts, notBefore: task.notBefore, note: task.note, node, updatedAt: now };
 }
 
 /**

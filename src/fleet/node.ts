@@ -12,6 +12,8 @@ import { ensureDirsUnder } from '../host/safe-open.js';
 import { readOrNull } from '../host/read-file.js';
 import { writeFileAtomic } from '../host/write-file-atomic.js';
 import type { Logger } from '../log/logger.js';
+import type { TaskCommandAnswer } from '../control/task-routes.js';
+import type { TaskCommandRequest } from '../policy/task-commands.js';
 import type { SpawnOrder, TickResult } from '../policy/tick.js';
 import type { WardenState } from '../state/types.js';
 import { activePauseReasons } from '../state/pause-reasons.js';
@@ -21,7 +23,9 @@ import type { Claims, FleetGauges, FleetHooks } from './claims.js';
 import { CALL_TIMEOUT_MS, connectEtcd, delay, parseJson, prefixEnd, withTimeout, type FleetConfig } from './connect.js';
 import { heartbeatPath, uptimeCs, writeHeartbeat } from './heartbeat.js';
 import { SharedState, type SharedEntries } from './shared-pauses.js';
-import { applyFleetHealth, applyFleetView, recordFor, withClaims, type FleetClaim, type FleetRecord, type FleetView } from './merge.js';
+import { applyFleetHealth, applyFleetView, withClaims, type FleetClaim, type FleetView } from './merge.js';
+import { SharedTasks } from './shared-tasks.js';
+import { parseRecord, type FleetRecord } from './task-merge.js';
 import { FleetPoller, type HeldLease } from './poller.js';
 import { fleetTimings, watchdogProblem, type FleetTimings } from './timings.js';
 
@@ -57,20 +61,26 @@ export class FleetNode implements Claims {
   private poller: FleetPoller | null = null;
   /** The fencing token of each claim this node holds. */
   private readonly tokens = new Map<string, string>();
-  /** Outcomes to publish whose release has not reached etcd yet (retried at each tick). */
-  private readonly unreleased = new Map<string, Omit<FleetRecord, 'rev'>>();
+  /** Tasks whose outcome is to be published with the claim's release, not yet done (retried at each tick). */
+  private readonly unreleased = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private flushing: Promise<void> = Promise.resolve();
   private readonly heartbeat: string;
   /** The breaker, the fleet-wide pauses and the spending, shared with the other nodes (shared-pauses.ts). */
   private readonly shared: SharedState;
+  /** The fleet's task list: definitions, states and histories (shared-tasks.ts). */
+  private readonly tasks: SharedTasks;
+  /** The task records as last read: each is parsed once per mod revision. */
+  private parsed = new Map<string, FleetRecord>();
 
   constructor(private readonly d: FleetNodeDeps) {
     this.t = fleetTimings(d.config.lease_ttl);
     this.mono = d.mono ?? (() => performance.now());
     this.heartbeat = heartbeatPath(d.stateDir);
     const [client, call] = [() => this.requireClient(), <T>(p: Promise<T>) => withTimeout(p)];
-    this.shared = new SharedState({ hooks: d, client, prefix: d.config.prefix, node: d.config.node, log: d.log, now: d.now, call });
+    const common = { hooks: d, client, prefix: d.config.prefix, node: d.config.node, log: d.log, now: d.now, call };
+    this.shared = new SharedState(common);
+    this.tasks = new SharedTasks({ ...common, stateDir: d.stateDir });
   }
 
   private key(kind: 'claims' | 'tasks' | 'nodes', id: string): Buffer {
@@ -238,15 +248,21 @@ export class FleetNode implements Claims {
       const slash = name.indexOf('/');
       const [kind, id] = [name.slice(0, slash), name.slice(slash + 1)];
       if (kind === 'github') continue; // the published poll: the poller's (poller.ts), not parsed at each tick
+      const known = kind === 'tasks' ? this.parsed.get(id) : undefined;
+      if (known?.rev === kv.mod_revision) {
+        records.set(id, known); // a task record is parsed once per revision
+        continue;
+      }
       const value = parseJson(kv);
       if (!value) continue;
-      if (kind === 'tasks') records.set(id, { ...(value as Omit<FleetRecord, 'rev'>), rev: kv.mod_revision });
+      const rec = kind === 'tasks' ? parseRecord(value, kv.mod_revision) : null;
+      if (rec) records.set(id, rec);
       if (kind === 'nodes') nodes++;
       if (kind === 'claims')
         claims.set(id, { node: String(value.node), attempt: Number(value.attempt), lease: kv.lease, rev: kv.create_revision });
       else if (kind !== 'tasks') shared.set(name, { value, rev: kv.mod_revision });
     }
-    this.seen = { nodes, claims: claims.size };
+    [this.seen, this.parsed] = [{ nodes, claims: claims.size }, records];
     return { records, claims, shared, rev: res.header.revision };
   }
 
@@ -264,6 +280,10 @@ export class FleetNode implements Claims {
     const now = this.d.now();
     const recheckAt = now + this.t.renewEvery;
     if (view) {
+      // the task list first (new tasks, commands and outcomes of other nodes), then the claims
+      await this.tasks
+        .sync(view.records)
+        .catch((err: Error) => this.d.log.warn('fleet: could not sync the task list yet', { error: err.message }));
       const a = applyFleetView(current(), view, { node: this.d.config.node, lease: this.lease }, now, recheckAt);
       commit(a.state, []);
       if (a.lost.length > 0 && this.lease !== null) {
@@ -321,7 +341,12 @@ export class FleetNode implements Claims {
         continue;
       }
       try {
-        const r = await this.claimOne(o, view.records.get(o.taskId)?.rev ?? '0', countedAt);
+        const recordRev = this.tasks.rev(o.taskId);
+        if (recordRev === undefined) {
+          out.set(o.taskId, { refused: "not in the fleet's task list yet: it is published first" });
+          continue;
+        }
+        const r = await this.claimOne(o, recordRev, countedAt);
         if ('token' in r) {
           if (countedAt !== null && BigInt(r.token) > BigInt(countedAt)) countedAt = r.token;
           if (!this.tokens.has(o.taskId)) held++;
@@ -376,14 +401,14 @@ export class FleetNode implements Claims {
     for (const [id, c] of view.claims) {
       // an ended attempt's claim goes with its outcome (flushReleases), not here
       if (c.lease !== this.lease || state.tasks[id]?.state === 'running' || this.unreleased.has(id)) continue;
-      await this.guardedRelease(id, c.rev, null).catch(() => {});
+      await this.guardedRelease(id, c.rev, false).catch(() => {});
     }
   }
 
   released(taskId: string, state: WardenState): void {
     const task = state.tasks[taskId];
     if (!task || task.state === 'running') return;
-    this.unreleased.set(taskId, recordFor(task, this.d.config.node, this.d.now()));
+    this.unreleased.add(taskId);
     const p = this.flushReleases().finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
@@ -395,44 +420,64 @@ export class FleetNode implements Claims {
   }
 
   private async flushOnce(): Promise<void> {
-    for (const [id, record] of [...this.unreleased]) {
+    for (const id of [...this.unreleased]) {
       const token = this.tokens.get(id);
       if (token === undefined || this.lease === null) {
         this.unreleased.delete(id);
         continue;
       }
       try {
-        const ok = await this.guardedRelease(id, token, record);
+        const ok = await this.guardedRelease(id, token, true);
         this.unreleased.delete(id);
         this.tokens.delete(id);
-        if (!ok) this.d.log.warn('fleet: the claim was no longer ours; the outcome stays local', { task: id, state: record.state });
+        if (!ok)
+          this.d.log.warn('fleet: the claim was no longer ours; the outcome is published later, if the record is unchanged', { task: id });
       } catch (err) {
         this.d.log.warn('fleet: could not publish an outcome yet; retrying at the next tick', { task: id, error: (err as Error).message });
       }
     }
   }
 
-  /** Outcome and claim deletion in one transaction, only if the claim is still this lease's and this revision. */
-  private async guardedRelease(taskId: string, token: string, record: Omit<FleetRecord, 'rev'> | null): Promise<boolean> {
+  /**
+   * Outcome and claim deletion in one transaction, only if the claim is still this lease's and this
+   * revision, and the task's record is as this node knows it (a command elsewhere may have changed
+   * it: then the outcome is merged onto the record as read, and sent again).
+   */
+  private async guardedRelease(taskId: string, token: string, publish: boolean): Promise<boolean> {
     const claimKey = this.key('claims', taskId);
-    // a worker pause the outcome caused (auth_failed, usage_limit, budget) goes with it: no claim in between
-    const pauses = record ? this.shared.releaseOps() : { ops: [], published: new Map() };
-    const res = await withTimeout(
-      this.requireClient().kv.txn({
-        compare: [
-          { key: claimKey, target: 'Lease', result: 'Equal', lease: this.lease ?? '0' },
-          { key: claimKey, target: 'Create', result: 'Equal', create_revision: token },
-        ],
-        success: [
-          ...(record ? [{ request_put: { key: this.key('tasks', taskId), value: Buffer.from(JSON.stringify(record)) } }] : []),
-          ...pauses.ops,
-          { request_delete_range: { key: claimKey } },
-        ],
-        failure: [],
-      }),
-    );
-    if (res.succeeded) this.shared.released(pauses.published, res.header.revision);
-    return res.succeeded;
+    for (let round = 0; ; round++) {
+      const rec = publish ? this.tasks.releaseRecord(taskId) : null;
+      // a worker pause the outcome caused (auth_failed, usage_limit, budget) goes with it: no claim in between
+      const pauses = publish ? this.shared.releaseOps() : { ops: [], published: new Map() };
+      const res = await withTimeout(
+        this.requireClient().kv.txn({
+          compare: [
+            { key: claimKey, target: 'Lease', result: 'Equal', lease: this.lease ?? '0' },
+            { key: claimKey, target: 'Create', result: 'Equal', create_revision: token },
+            ...(rec ? [rec.compare] : []),
+          ],
+          success: [...(rec ? [rec.put] : []), ...pauses.ops, { request_delete_range: { key: claimKey } }],
+          failure: [{ request_range: { key: claimKey } }, { request_range: { key: this.key('tasks', taskId) } }],
+        }),
+      );
+      if (res.succeeded) {
+        this.shared.released(pauses.published, res.header.revision);
+        if (rec) this.tasks.released(taskId, rec.value, res.header.revision);
+        return true;
+      }
+      const claim = res.responses[0]?.response_range.kvs[0];
+      if (!claim || claim.lease !== this.lease || claim.create_revision !== token) return false;
+      if (!rec || round >= 4) throw new Error("the task's record kept changing");
+      this.tasks.learn(taskId, res.responses[1]?.response_range.kvs[0] ?? null);
+    }
+  }
+
+  taskCommand(
+    id: string,
+    req: TaskCommandRequest,
+    local: () => TaskCommandAnswer | Promise<TaskCommandAnswer>,
+  ): Promise<TaskCommandAnswer> {
+    return this.tasks.command(id, req, local);
   }
 
   async operator(cmd: 'pause' | 'resume', node: string | null, local: () => unknown): Promise<unknown> {

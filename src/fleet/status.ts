@@ -125,7 +125,7 @@ export function fleetStatusFrom(raw: RawFleet): FleetStatus {
       out.claims.push(c);
       nodeView(c.node).workers.push({ task: c.task, attempt: c.attempt, token: c.token });
     } else if (kind === 'tasks' && id && v) {
-      const state = str(v.state) ?? '?';
+      const state = v.removed === true ? 'removed' : (str(v.state) ?? '?');
       out.tasks[state] = (out.tasks[state] ?? 0) + 1;
       const by = str(v.node);
       const at = num(v.updatedAt);

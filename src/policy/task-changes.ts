@@ -45,7 +45,8 @@ export function addTasks(prev: WardenState, list: readonly NewTask[]): { state: 
   return { state: { ...prev, tasks: withChangedTasks(prev.tasks, [...fresh.values()]) }, added };
 }
 
-function newTask(t: NewTask): Task {
+/** A new task as added: pending, never tried. */
+export function newTask(t: NewTask): Task {
   return {
     id: t.id,
     source: t.issue ? 'github' : 'local',

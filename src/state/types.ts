@@ -18,7 +18,7 @@ export const HISTORY_LIMIT = 20;
 const outcomeSchema = z.enum(['succeeded', 'blocked', 'interrupted', ...FAILURE_KINDS]);
 export type AttemptOutcome = z.infer<typeof outcomeSchema>;
 
-const attemptRecordSchema = z.strictObject({
+export const attemptRecordSchema = z.strictObject({
   attempt: z.number().int().min(1),
   startedAt: z.number(),
   endedAt: z.number(),
@@ -56,7 +56,7 @@ const runningAttemptSchema = z.strictObject({
 });
 export type RunningAttempt = z.infer<typeof runningAttemptSchema>;
 
-const taskSchema = z.strictObject({
+export const taskSchema = z.strictObject({
   id: z.string(),
   source: z.enum(['local', 'github']),
   /** The GitHub issue behind a `github` task. New fields default so older state files load. */
@@ -80,6 +80,9 @@ const taskSchema = z.strictObject({
   turns: z.number().int().min(0).default(0),
   /** The last session the worker reported, for resuming it. */
   sessionId: z.string().nullable().default(null),
+  /** [fleet]: the mod revision of the shared record (`<prefix>tasks/<id>`) this task last synced with;
+   * absent: not published yet, or a single node (src/fleet/task-merge.ts). */
+  fleetRev: z.string().optional(),
 });
 export type Task = z.infer<typeof taskSchema>;
 

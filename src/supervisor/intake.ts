@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { CoreEvent } from '../events/catalog.js';
 import { addTasks, type NewTask } from '../policy/task-changes.js';
+import { readOrNull } from '../host/read-file.js';
 import { ensureDirsUnder } from '../host/safe-open.js';
 import { writeFileAtomic } from '../host/write-file-atomic.js';
 import type { WardenState } from '../state/types.js';
@@ -36,7 +37,7 @@ export interface IntakeDeps {
   warnOnce: (key: string, msg: string) => void;
   requestTick: () => void;
   /** Applies a queued per-task command: at once, or (a cancel that stops a worker) when the promise settles. */
-  commands: { start(id: string, req: TaskCommandRequest): TaskCommandAnswer | Promise<TaskCommandAnswer> };
+  commands: { submit(id: string, req: TaskCommandRequest): TaskCommandAnswer | Promise<TaskCommandAnswer> };
   /** [fleet]: the fleet's one poller (src/fleet/poller.ts) instead of this node's own; absent or null: its own. */
   issueSource?: (settings: GithubSettings, onResult: (r: GhResult<GithubIssue[]>) => void) => IssueSource | null;
 }
@@ -116,7 +117,9 @@ export class Intake {
       const req = e.request;
       const existing = this.deps.state().tasks[req.id];
       if (existing) {
-        if (existing.createdAt !== req.addedAt)
+        // [fleet]: the fleet's task of that ID, with this very prompt (queued on several nodes), is this one
+        const same = existing.fleetRev !== undefined && readOrNull(existing.promptFile, 'utf8') === req.prompt;
+        if (existing.createdAt !== req.addedAt && !same)
           this.setAside(e.file, 'rejected a task request: a task with this ID already exists', { task: req.id, state: existing.state });
         else if (saved) removeQueued(e.file); // already ingested before a restart, or before a save failed
         continue;
@@ -137,16 +140,20 @@ export class Intake {
       else if (a.saved) removeQueued(file);
       else this.appliedUnsaved.add(file);
     };
-    const r = this.deps.commands.start(cmd.id, commandRequest(cmd));
+    const r = this.deps.commands.submit(cmd.id, commandRequest(cmd));
     if (!(r instanceof Promise)) {
       done(r);
       return true;
     }
+    let failed = false;
     this.commandUnderWay = r
-      .then(done, (err: Error) => this.deps.log.error('a queued task command failed; it stays queued', { file, error: err.message }))
+      .then(done, (err: Error) => {
+        failed = true; // tried again at the next tick, not at once ([fleet]: etcd may be away for a while)
+        this.deps.log.error('a queued task command failed; it stays queued', { file, error: err.message });
+      })
       .finally(() => {
         this.commandUnderWay = null;
-        this.deps.requestTick();
+        if (!failed) this.deps.requestTick();
       });
     return false;
   }
@@ -200,8 +207,8 @@ export class Intake {
   }
 
   /** A task's prompt, written once where the worker reads it (stdin and {prompt_file}), never through a symlinked
-   * directory; null when it could not be written (the request stays queued). */
-  private writePrompt(taskId: string, text: string): string | null {
+   * directory; null when it could not be written (the request stays queued). [fleet]: a task added elsewhere too. */
+  writePrompt(taskId: string, text: string): string | null {
     try {
       ensureDirsUnder(this.stateDir, ['prompts'], 0o755);
     } catch (err) {

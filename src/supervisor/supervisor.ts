@@ -75,7 +75,7 @@ export class Supervisor implements ControlHandlers {
     this.events = new EventSink({ log, alerts: deps.alerts, trail: this.seen });
     this.keeper = new StateKeeper({ stateDir, log, now: this.now, faulted: requestTick, recovered: requestTick });
     const [state, commit] = [() => this.state, (next: WardenState, events: CoreEvent[]) => this.commit(next, events)];
-    const ctx = { log, now: this.now, config: () => this.config, requestTick, state, commit };
+    const ctx = { log, now: this.now, config: () => this.config, requestTick, state, commit, fleet: () => this.claims }; // fleet: task commands go through it
     this.workspace = deps.workspace ?? new PlainWorkspace(stateDir, gh, log);
     this.loop = new TickLoop({
       now: this.now,
@@ -117,7 +117,7 @@ export class Supervisor implements ControlHandlers {
       warnOnce: (key, msg) => this.host.warnOnce(key, msg),
       issueSource: (settings, onResult) => this.claims.issueSource?.(settings, gh, onResult) ?? null, // [fleet]: one poller
     });
-    this.claims = claimsOf(deps, { requestTick, workers: this.workers, state, commit, settings: () => this.settings });
+    this.claims = claimsOf(deps, { ...ctx, workers: this.workers, prompts: this.intake, settings: () => this.settings });
   }
 
   private get state(): WardenState {

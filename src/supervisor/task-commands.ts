@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { TaskCommandAnswer, TaskCommandHandler } from '../control/task-routes.js';
 import type { CoreEvent } from '../events/catalog.js';
+import type { Claims } from '../fleet/claims.js';
 import type { Logger } from '../log/logger.js';
 import { decideTaskCommand, OWNER_CANCEL_REASON, type TaskCommandRequest } from '../policy/task-commands.js';
 import type { Task, WardenState } from '../state/types.js';
@@ -27,7 +28,11 @@ export interface TaskCommandsDeps {
   /** A task that became terminal gives back its workspace. */
   released: (taskId: string) => void;
   requestTick: () => void;
+  /** [fleet]: a command changes the task's shared record first, then applies here (src/fleet/claims.ts). */
+  fleet: () => Pick<Claims, 'taskCommand'>;
 }
+
+type Answer = TaskCommandAnswer | Promise<TaskCommandAnswer>;
 
 export class TaskCommands implements TaskCommandHandler {
   constructor(private readonly deps: TaskCommandsDeps) {}
@@ -37,7 +42,12 @@ export class TaskCommands implements TaskCommandHandler {
   }
 
   run(id: string, req: TaskCommandRequest): Promise<TaskCommandAnswer> {
-    return Promise.resolve(this.start(id, req));
+    return Promise.resolve(this.submit(id, req));
+  }
+
+  /** A command from the socket or the queue: in a fleet, for every node (src/fleet/shared-tasks.ts). */
+  submit(id: string, req: TaskCommandRequest): Answer {
+    return this.deps.fleet().taskCommand(id, req, () => this.start(id, req));
   }
 
   /**

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { isPermissionError, permissionDenied } from '../host/permission.js';
 import { ensureDirsUnder, readRegularText } from '../host/safe-open.js';
+import { writeFileAtomic } from '../host/write-file-atomic.js';
 import { ensureStateDir } from '../state/store.js';
 import { TASK_COMMANDS, type TaskCommandRequest } from '../policy/task-commands.js';
 import { priorityProblem, promptProblem } from './task-input.js';
@@ -211,5 +212,16 @@ export function rejectQueued(stateDir: string, file: string): string {
   const dir = ensureDirsUnder(stateDir, ['queue', 'rejected']);
   const dest = join(dir, `${Date.now()}-${file.split('/').pop()}`);
   renameSync(file, dest);
+  return dest;
+}
+
+/**
+ * Keeps a task request warden took in but cannot run in `queue/rejected/`, as a request file the
+ * owner can queue again under another ID ([fleet]: the ID was already the fleet's, with another
+ * prompt; src/fleet/shared-tasks.ts).
+ */
+export function keepRejectedRequest(stateDir: string, req: TaskRequest, at: number): string {
+  const dest = join(ensureDirsUnder(stateDir, ['queue', 'rejected']), `${at}-${req.id}.json`);
+  writeFileAtomic(dest, JSON.stringify(req) + '\n', 0o640);
   return dest;
 }

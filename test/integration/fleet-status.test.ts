@@ -135,7 +135,7 @@ describe('warden fleet status, /metrics and doctor against a real etcd', { skip 
     assert.match(by('fleet-lease')?.summary ?? '', /lease_ttl \(5s\) does not exceed WatchdogSec \(30s\)/);
   });
 
-  test('with its own daemon down, a node still shows the fleet: n1 is gone, its claim with it (lease revoked at stop)', async () => {
+  test('with its own daemon down, a node still shows the fleet: n1 is gone, its claim with it (lease revoked at stop), and n2 takes the task', async () => {
     await daemons[0]!.stop();
     const s = await waitFor(
       'n1 gone from the fleet',
@@ -147,8 +147,21 @@ describe('warden fleet status, /metrics and doctor against a real etcd', { skip 
       20_000,
       300,
     );
-    assert.equal(s.claims.length, 0);
+    assert.ok(
+      s.claims.every((c) => c.node !== 'n1'),
+      JSON.stringify(s.claims),
+    );
     assert.ok(s.nodes.some((n) => n.node === 'n2' && n.alive));
+    // the task is in the fleet's shared list: n2, where it was never queued, claims it now
+    await waitFor(
+      'n2 claims long',
+      async () => {
+        const r = await cli(sbs[1]!.configPath, ['fleet', 'status', '--json']);
+        return r.code === 0 && (JSON.parse(r.stdout) as FleetStatus).claims.some((c) => c.task === 'long' && c.node === 'n2');
+      },
+      30_000,
+      300,
+    );
   });
 
   test('no [fleet]: one line, exit 78; etcd not answering: one line, exit 69, within seconds, and doctor fails fleet-etcd', async () => {

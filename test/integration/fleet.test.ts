@@ -6,7 +6,7 @@
 // and, where a node is lost, the takeover time. Every scenario has its own key prefix.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { enqueueTask } from '../../src/tasks/local-queue.ts';
@@ -14,6 +14,7 @@ import { FIXTURES } from '../helpers/paths.ts';
 import { tempRoot } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { CuttableProxy, ETCD, ETCDCTL, EtcdCluster, LEASE_TTL_S } from './etcd-cluster.ts';
+import { byTask, readLog, type LogLine } from './fleet-log.ts';
 import { cleanupAll, makeSandbox, processesUnder, startDaemon, status, type Daemon, type Sandbox } from './harness.ts';
 
 const WORKER = join(FIXTURES, 'fleet-worker.sh');
@@ -23,31 +24,6 @@ if (skip) console.log(`SKIPPED: fleet tests (${skip})`);
 
 // short for a test, but long enough that a renewal on this loaded 2-core machine comes back before the fence (0.6 ttl)
 const root = tempRoot('fleet');
-
-interface LogLine {
-  kind: 'start' | 'end' | 'overlap';
-  task: string;
-  node: string;
-  at: number;
-  token: string;
-}
-
-function readLog(file: string): LogLine[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const [kind, task, node, at, token] = l.split(' ');
-      return {
-        kind: kind as LogLine['kind'],
-        task: task ?? '',
-        node: node ?? '',
-        at: Number(at),
-        token: token?.replace('token=', '') ?? '',
-      };
-    });
-}
 
 interface Fleet {
   sandboxes: Sandbox[];
@@ -88,12 +64,7 @@ async function startFleet(
 /** Per task: its starts, ends, and overlaps (a start while another worker of it still lived). */
 function analyse(f: Fleet): { overlaps: number; starts: Map<string, LogLine[]>; ends: Map<string, LogLine[]> } {
   const lines = readLog(f.log);
-  const by = (kind: LogLine['kind']) => {
-    const m = new Map<string, LogLine[]>();
-    for (const l of lines.filter((x) => x.kind === kind)) m.set(l.task, [...(m.get(l.task) ?? []), l]);
-    return m;
-  };
-  return { overlaps: lines.filter((l) => l.kind === 'overlap').length, starts: by('start'), ends: by('end') };
+  return { overlaps: lines.filter((l) => l.kind === 'overlap').length, starts: byTask(lines, 'start'), ends: byTask(lines, 'end') };
 }
 
 function allEnded(f: Fleet): boolean {

@@ -2,61 +2,33 @@
 // the claims etcd granted. Pure; no etcd.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { applyFleetHealth, applyFleetView, withClaims, type FleetClaim, type FleetRecord } from '../../../src/fleet/merge.ts';
+import { applyFleetHealth, applyFleetView, withClaims, type FleetClaim } from '../../../src/fleet/merge.ts';
 import { planTick } from '../../../src/policy/tick.ts';
 import { DEFAULT_SETTINGS } from '../../helpers/settings.ts';
 import { hostSample, stateOf, task } from '../../helpers/tasks.ts';
 
 const NOW = 1_000_000;
 const SELF = { node: 'n1', lease: '111' };
-const record = (over: Partial<FleetRecord> = {}): FleetRecord => ({
-  state: 'succeeded',
-  attempts: 1,
-  notBefore: null,
-  note: null,
-  node: 'n2',
-  updatedAt: NOW - 10,
-  rev: '42',
-  ...over,
-});
 const claim = (over: Partial<FleetClaim> = {}): FleetClaim => ({ node: 'n2', lease: '222', attempt: 1, rev: '40', ...over });
-const view = (records: [string, FleetRecord][] = [], claims: [string, FleetClaim][] = []) => ({
-  records: new Map(records),
-  claims: new Map(claims),
-});
+const view = (claims: [string, FleetClaim][] = []) => ({ records: new Map(), claims: new Map(claims) });
 
-describe('applyFleetView', () => {
-  test('a task finished on another node is finished here too, with its node named', () => {
-    const s = stateOf([task('a')]);
-    const r = applyFleetView(s, view([['a', record()]]), SELF, NOW, NOW + 1000);
-    assert.equal(r.state.tasks.a?.state, 'succeeded');
-    assert.match(r.state.tasks.a?.note ?? '', /succeeded on node n2/);
-  });
-
+describe('applyFleetView (the claims; the records are task-merge.test.ts)', () => {
   test('a task claimed by another node waits here until the recheck', () => {
     const s = stateOf([task('a')]);
-    const r = applyFleetView(s, view([], [['a', claim()]]), SELF, NOW, NOW + 1000);
+    const r = applyFleetView(s, view([['a', claim()]]), SELF, NOW, NOW + 1000);
     assert.equal(r.state.tasks.a?.state, 'retry_wait');
     assert.equal(r.state.tasks.a?.notBefore, NOW + 1000);
-  });
-
-  test('attempts count fleet-wide: the larger count wins', () => {
-    const s = stateOf([task('a', { attempts: 1 })]);
-    const r = applyFleetView(s, view([['a', record({ state: 'pending', attempts: 2 })]]), SELF, NOW, NOW + 1000);
-    assert.equal(r.state.tasks.a?.attempts, 2);
+    assert.match(r.state.tasks.a?.note ?? '', /claimed by node n2/);
   });
 
   test('a task running here whose claim is gone or another lease is lost (its worker must stop)', () => {
     const s = stateOf([task('a', { state: 'running' }), task('b', { state: 'running' }), task('c', { state: 'running' })]);
     const r = applyFleetView(
       s,
-      view(
-        [],
-        [
-          ['b', claim({ lease: '111' })],
-          ['c', claim()],
-        ],
-      ),
+      view([
+        ['b', claim({ lease: '111' })],
+        ['c', claim()],
+      ]),
       SELF,
       NOW,
       NOW + 1000,
@@ -69,9 +41,9 @@ describe('applyFleetView', () => {
     assert.equal(applyFleetView(s, view(), SELF, NOW, NOW + 1000).state, s);
   });
 
-  test('a local verdict is final: a terminal task is not changed by the fleet', () => {
+  test('a terminal task is not made to wait by a claim (a stale claim of a finished task)', () => {
     const s = stateOf([task('a', { state: 'dead' })]);
-    assert.equal(applyFleetView(s, view([['a', record()]]), SELF, NOW, NOW + 1000).state, s);
+    assert.equal(applyFleetView(s, view([['a', claim()]]), SELF, NOW, NOW + 1000).state, s);
   });
 });
 
