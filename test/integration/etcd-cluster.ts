@@ -4,8 +4,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { measureSlowdown } from '../helpers/slowdown.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { cleanupAll } from './harness.ts';
 
 export const ETCD = ['/usr/bin/etcd', '/usr/local/bin/etcd'].find((p) => existsSync(p)) ?? null;
 export const ETCDCTL = ['/usr/bin/etcdctl', '/usr/local/bin/etcdctl'].find((p) => existsSync(p)) ?? null;
@@ -16,6 +18,26 @@ export const ETCDCTL = ['/usr/bin/etcdctl', '/usr/local/bin/etcdctl'].find((p) =
  * node (one renewal took over 1.3 s), and the task ran again: safe, but not the scenario tested.
  */
 export const LEASE_TTL_S = Math.ceil(5 * measureSlowdown());
+
+/**
+ * A 3-member cluster for the tests of one describe block: started before them, stopped after them,
+ * once every daemon and worker the file started is gone. Call it inside the describe; read the
+ * cluster through the returned function.
+ */
+export function clusterForSuite(dir: () => string): () => EtcdCluster {
+  let cluster: EtcdCluster | undefined;
+  before(async () => {
+    cluster = await EtcdCluster.start(dir());
+  });
+  after(async () => {
+    await cleanupAll();
+    cluster?.stop();
+  });
+  return () => {
+    if (!cluster) throw new Error('the etcd cluster has not started');
+    return cluster;
+  };
+}
 
 /** Free loopback ports (bound once to port 0, then released). */
 export async function freePorts(n: number): Promise<number[]> {

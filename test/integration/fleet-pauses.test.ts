@@ -7,15 +7,15 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { enqueueTask } from '../../src/tasks/local-queue.ts';
 import type { Status } from '../helpers/cli.ts';
 import type { ConfigSections } from '../helpers/config-file.ts';
 import { FIXTURES } from '../helpers/paths.ts';
 import { tempRoot } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ETCD, ETCDCTL, EtcdCluster, LEASE_TTL_S } from './etcd-cluster.ts';
-import { cleanupAll, cli, makeSandbox, query, startDaemon, type Daemon, type Sandbox } from './harness.ts';
+import { ETCD, ETCDCTL, clusterForSuite, EtcdCluster, LEASE_TTL_S } from './etcd-cluster.ts';
+import { cli, makeSandbox, query, startDaemon, type Daemon, type Sandbox } from './harness.ts';
 
 const FAKE = join(FIXTURES, 'fake-claude-stream');
 const skip = !ETCD || !ETCDCTL ? 'etcd-server/etcd-client are not installed (.ci/run installs them)' : false;
@@ -89,17 +89,10 @@ async function stopFleet(f: Fleet): Promise<void> {
 }
 
 describe('fleet-wide breaker, pauses and budget (3 etcd members, 3 wardens)', { skip }, () => {
-  let cluster: EtcdCluster;
-  before(async () => {
-    cluster = await EtcdCluster.start(root.fresh('etcd'));
-  });
-  after(async () => {
-    await cleanupAll();
-    cluster?.stop();
-  });
+  const etcd = clusterForSuite(() => root.fresh('etcd'));
 
   test('a worker that reports auth_failed on one node pauses all three nodes after 1 spawn in total; one resume lifts it everywhere', async () => {
-    const f = await startFleet(cluster, 'auth');
+    const f = await startFleet(etcd(), 'auth');
     // the login is broken: the first run reports "Not logged in"; every later one succeeds
     queueEverywhere(f, ['t01'], `stream=auth exit=1 delay=10 runs=${join(f.dir, 'runs')} then=success argv=${f.argv}`);
     await allNodes(f, 'every node paused with worker_auth', (s) => s.pause.reasons.includes('worker_auth'));
@@ -128,7 +121,7 @@ describe('fleet-wide breaker, pauses and budget (3 etcd members, 3 wardens)', { 
   });
 
   test('warden pause and resume act on every node; --node N on node N only; an unknown node is a usage error', async () => {
-    const f = await startFleet(cluster, 'operator');
+    const f = await startFleet(etcd(), 'operator');
     const [c1, c2] = [f.sandboxes[0]!.configPath, f.sandboxes[1]!.configPath];
     const manual = (s: FleetStatus) => s.pause.reasons.includes('manual');
     assert.equal((await cli(c1, ['pause'])).code, 0);
@@ -158,13 +151,13 @@ describe('fleet-wide breaker, pauses and budget (3 etcd members, 3 wardens)', { 
 
   test('a fleet-wide resume racing a pause set elsewhere is refused and the pause stays; the next resume lifts it', async () => {
     // a long poll: the nodes read etcd at start and rarely after, so the pause written below is unseen
-    const f = await startFleet(cluster, 'race', { supervisor: { poll_interval: '60s' } });
+    const f = await startFleet(etcd(), 'race', { supervisor: { poll_interval: '60s' } });
     await allNodes(f, 'every node running', (s) => s.pause.reasons.length === 0);
     const key = '/race/pauses/worker_auth';
     const value = JSON.stringify({ since: Date.now(), until: null, reason: 'Not logged in (set on n2 a moment ago)', node: 'n2' });
-    assert.equal(cluster.ctl(['put', key, value]).code, 0);
+    assert.equal(etcd().ctl(['put', key, value]).code, 0);
     const r = await cli(f.sandboxes[0]!.configPath, ['resume']);
-    const kept = cluster.ctl(['get', key, '--print-value-only']).out.trim();
+    const kept = etcd().ctl(['get', key, '--print-value-only']).out.trim();
     console.log(`fleet resume race: exit ${r.code}: ${r.stderr.trim()}; the pause ${kept ? 'stayed' : 'was LOST'}`);
     assert.equal(r.code, 2, r.stderr);
     assert.match(
@@ -175,12 +168,12 @@ describe('fleet-wide breaker, pauses and budget (3 etcd members, 3 wardens)', { 
     // the refused resume refreshed this node's view: a resume now lifts what it has seen
     const again = await cli(f.sandboxes[0]!.configPath, ['resume']);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(cluster.ctl(['get', key, '--print-value-only']).out.trim(), '', 'the second resume lifted it');
+    assert.equal(etcd().ctl(['get', key, '--print-value-only']).out.trim(), '', 'the second resume lifted it');
     await stopFleet(f);
   });
 
   test("the daily budget sums every node's spending: the fleet pauses once the sum reaches max_daily_cost_usd", async () => {
-    const f = await startFleet(cluster, 'budget', { supervisor: { max_daily_cost_usd: 1 } });
+    const f = await startFleet(etcd(), 'budget', { supervisor: { max_daily_cost_usd: 1 } });
     queueEverywhere(f, ids(1, 12), `stream=success exit=0 cost=0.3 delay=10 sleep=0.3 argv=${f.argv}`);
     const all = await allNodes(f, 'every node paused with budget', (s) => s.pause.reasons.includes('budget'), 120_000);
     const own = all.map((s) => s.cost.todayUsd);
@@ -198,7 +191,7 @@ describe('fleet-wide breaker, pauses and budget (3 etcd members, 3 wardens)', { 
   });
 
   test('the breaker counts the failures of every node: 3 failures on 3 nodes open it once, for the fleet; after the cooldown one probe runs in the whole fleet', async () => {
-    const f = await startFleet(cluster, 'breaker', { breaker: { failures: 3, window: '10m', cooldown: '4s' } });
+    const f = await startFleet(etcd(), 'breaker', { breaker: { failures: 3, window: '10m', cooldown: '4s' } });
     queueEverywhere(f, ids(1, 12), `stream=garbage exit=1 delay=10 sleep=0.3 argv=${f.argv}`);
     const all = await allNodes(f, "every node's breaker open", (s) => s.breaker.phase === 'open');
     const openings = f.daemons.map(
@@ -238,7 +231,7 @@ describe('fleet-wide breaker, pauses and budget (3 etcd members, 3 wardens)', { 
 
   test('max_fleet_workers caps the workers running at once across the fleet', async () => {
     const log = (dir: string) => join(dir, 'work.log');
-    const f = await startFleet(cluster, 'maxfleet', {
+    const f = await startFleet(etcd(), 'maxfleet', {
       supervisor: { max_concurrent_workers: 2 },
       fleet: { max_fleet_workers: 2 },
       command: (node, dir) => {

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { FIXTURES } from '../helpers/paths.ts';
 import { tempRoot } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { ETCD, ETCDCTL, EtcdCluster, LEASE_TTL_S } from './etcd-cluster.ts';
-import { cleanupAll, makeSandbox, startDaemon, tasks, type Daemon, type Sandbox } from './harness.ts';
+import { ETCD, ETCDCTL, clusterForSuite, LEASE_TTL_S } from './etcd-cluster.ts';
+import { makeSandbox, startDaemon, tasks, type Daemon, type Sandbox } from './harness.ts';
 
 const hasFlock = spawnSync('flock', ['--version']).status === 0;
 const skip = !ETCD || !ETCDCTL ? 'etcd-server/etcd-client are not installed (.ci/run installs them)' : !hasFlock ? 'flock missing' : false;
@@ -61,13 +61,8 @@ const issue = (number: number) => ({
 });
 
 describe('one GitHub poller for the fleet (3 etcd members, 3 wardens)', { skip }, () => {
-  let cluster: EtcdCluster;
-  before(async () => {
-    cluster = await EtcdCluster.start(root.fresh('etcd'));
-  });
-  after(async () => {
-    await cleanupAll();
-    cluster?.stop();
+  const etcd = clusterForSuite(() => root.fresh('etcd'));
+  after(() => {
     process.env.PATH = ORIGINAL_PATH;
   });
 
@@ -96,7 +91,7 @@ describe('one GitHub poller for the fleet (3 etcd members, 3 wardens)', { skip }
         supervisor: { max_concurrent_workers: 1, poll_interval: '300ms' },
         worker: { command: [join(FIXTURES, 'fleet-worker.sh'), log, locks, `n${i + 1}`, '{task_id}', '0.3'], startup_window: '0s' },
         'source.github': { repo: 'o/r', label: 'warden', poll: '1s' },
-        fleet: { endpoints: cluster.endpoints, node: `n${i + 1}`, prefix: '/poller/', lease_ttl: `${LEASE_TTL_S}s` },
+        fleet: { endpoints: etcd().endpoints, node: `n${i + 1}`, prefix: '/poller/', lease_ttl: `${LEASE_TTL_S}s` },
       }),
     );
     const daemons: Daemon[] = await Promise.all(sandboxes.map((sb) => startDaemon(sb)));

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { enqueueTask } from '../../src/tasks/local-queue.ts';
 import { FIXTURES } from '../helpers/paths.ts';
 import { tempRoot } from '../helpers/tmp.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { CuttableProxy, ETCD, ETCDCTL, EtcdCluster, LEASE_TTL_S } from './etcd-cluster.ts';
+import { CuttableProxy, ETCD, ETCDCTL, clusterForSuite, EtcdCluster, LEASE_TTL_S } from './etcd-cluster.ts';
 import { byTask, readLog, type LogLine } from './fleet-log.ts';
-import { cleanupAll, makeSandbox, processesUnder, startDaemon, status, type Daemon, type Sandbox } from './harness.ts';
+import { makeSandbox, processesUnder, startDaemon, status, type Daemon, type Sandbox } from './harness.ts';
 
 const WORKER = join(FIXTURES, 'fleet-worker.sh');
 const hasFlock = spawnSync('flock', ['--version']).status === 0;
@@ -121,17 +121,10 @@ async function stopFleet(f: Fleet): Promise<void> {
 }
 
 describe('fleet mode through etcd (3 members, 3 wardens, 30 tasks)', { skip }, () => {
-  let cluster: EtcdCluster;
-  before(async () => {
-    cluster = await EtcdCluster.start(root.fresh('etcd'));
-  });
-  after(async () => {
-    await cleanupAll();
-    cluster?.stop();
-  });
+  const etcd = clusterForSuite(() => root.fresh('etcd'));
 
   test('normal run: every task runs exactly once, on some node, and no two workers of one task overlap', async () => {
-    const f = await startFleet(cluster, 'normal');
+    const f = await startFleet(etcd(), 'normal');
     await waitFor('every task ended once', () => allEnded(f), 120_000, 200);
     const { overlaps, starts } = analyse(f);
     const perNode = new Map<string, number>();
@@ -167,7 +160,7 @@ describe('fleet mode through etcd (3 members, 3 wardens, 30 tasks)', { skip }, (
   });
 
   test('kill -9 of a node mid-task, never restarted: its worker is gone before its lease expires, the task runs again elsewhere only after that', async () => {
-    const f = await startFleet(cluster, 'kill9', { secs: 2, workers: 1 });
+    const f = await startFleet(etcd(), 'kill9', { secs: 2, workers: 1 });
     const task = await runningOn(f, 'n1');
     const killedAt = uptime();
     await f.daemons[0]?.kill9();
@@ -186,12 +179,12 @@ describe('fleet mode through etcd (3 members, 3 wardens, 30 tasks)', { skip }, (
   });
 
   test('partition of one node from etcd: it stops its worker before lease_ttl, another node takes the task after, and it rejoins when the link is back', async () => {
-    const proxy = await CuttableProxy.start(Number(new URL(cluster.endpoints[0] as string).port));
+    const proxy = await CuttableProxy.start(Number(new URL(etcd().endpoints[0] as string).port));
     try {
-      const f = await startFleet(cluster, 'partition', {
+      const f = await startFleet(etcd(), 'partition', {
         secs: 2,
         workers: 1,
-        endpointsOf: (i) => (i === 0 ? [`http://127.0.0.1:${proxy.port}`] : cluster.endpoints),
+        endpointsOf: (i) => (i === 0 ? [`http://127.0.0.1:${proxy.port}`] : etcd().endpoints),
       });
       const task = await runningOn(f, 'n1');
       const cutAt = uptime();
@@ -229,10 +222,10 @@ describe('fleet mode through etcd (3 members, 3 wardens, 30 tasks)', { skip }, (
   });
 
   test('loss of the etcd leader (kill -9): no double claim, and the work goes on on the quorum', async () => {
-    const f = await startFleet(cluster, 'leader', { secs: 1, workers: 1 });
+    const f = await startFleet(etcd(), 'leader', { secs: 1, workers: 1 });
     await waitFor('a few tasks done', () => analyse(f).ends.size >= 3, 60_000, 100);
-    const leader = cluster.leader();
-    cluster.kill9(leader);
+    const leader = etcd().leader();
+    etcd().kill9(leader);
     const killedAt = uptime();
     await waitFor('every task completed', () => allEnded(f), 180_000, 200);
     const after = [...analyse(f).starts.values()].flat().filter((l) => l.at > killedAt + LEASE_TTL_S).length;
@@ -241,22 +234,22 @@ describe('fleet mode through etcd (3 members, 3 wardens, 30 tasks)', { skip }, (
     );
     assertEachTaskRan(f, 'leader loss');
     await stopFleet(f);
-    cluster.restart(leader);
-    await cluster.waitHealthy();
+    etcd().restart(leader);
+    await etcd().waitHealthy();
   });
 
   test('loss of quorum (2 of 3 members down): no new claim (pause fleet), workers fenced, no task runs twice; work resumes with the quorum', async () => {
-    const f = await startFleet(cluster, 'quorum', { secs: 2, workers: 1 });
+    const f = await startFleet(etcd(), 'quorum', { secs: 2, workers: 1 });
     await waitFor('a few tasks done', () => analyse(f).ends.size >= 3, 60_000, 100);
-    const down = cluster.members.slice(1);
-    for (const m of down) cluster.kill9(m);
+    const down = etcd().members.slice(1);
+    for (const m of down) etcd().kill9(m);
     const lostAt = uptime();
     const gone = Promise.all(f.sandboxes.map((sb) => workersGone(sb))); // watched from now on, all three at once
     for (const sb of f.sandboxes)
       await waitFor(`${sb.dir} paused with reason fleet`, async () => (await status(sb)).pause.reasons.includes('fleet'), 30_000, 100);
     const goneAt = Math.max(...(await gone));
-    for (const m of down) cluster.restart(m);
-    await cluster.waitHealthy();
+    for (const m of down) etcd().restart(m);
+    await etcd().waitHealthy();
     const backAt = uptime();
     // a start between the fencing and the quorum's return would be a claim made without quorum
     const during = [...analyse(f).starts.values()].flat().filter((l) => l.at > goneAt && l.at < backAt).length;
