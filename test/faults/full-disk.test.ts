@@ -364,18 +364,17 @@ describe('soak: the disk fills at random moments during runs of 20 short tasks',
     }
     // the state is saved before the event is logged, and the log comes through a pipe: the last
     // round's lines may still be on their way when the state file already says succeeded
-    const allIds = Object.keys(stateFile(sb).tasks);
+    const f = stateFile(sb);
+    const ids = Object.keys(f.tasks);
     await waitFor(
       'every success line in the log',
-      () => allIds.every((id) => d.log().includes(`task ${id} succeeded on attempt`)),
+      () => ids.every((id) => d.log().includes(`task ${id} succeeded on attempt`)),
       15_000,
     ).catch(
       () => {}, // the assertions below say which is missing
     );
     const succeeded = new Map<string, number>();
     for (const m of d.log().matchAll(/task (\S+) succeeded on attempt/g)) succeeded.set(m[1]!, (succeeded.get(m[1]!) ?? 0) + 1);
-    const f = stateFile(sb);
-    const ids = Object.keys(f.tasks);
     const twice = [...succeeded].filter(([, n]) => n !== 1);
     const starts = new Map<string, number>();
     for (const l of countLines(sb.countFile)) starts.set(l.task, (starts.get(l.task) ?? 0) + 1);
