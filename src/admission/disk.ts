@@ -1,7 +1,7 @@
 // Disk health for admission: free space and free inodes on the filesystems that hold the state
 // file and the worktrees. A full SD card breaks git, the state file and journald alike, and a
-// checkout of many small files can run out of inodes with gigabytes still free.
-import { statfsSync } from 'node:fs';
+// checkout of many small files can run out of inodes with gigabytes still free. The judgement is
+// pure; src/host/disk-usage.ts reads the filesystem.
 import { formatSize } from '../config/units.js';
 
 export interface DiskUsage {
@@ -18,12 +18,6 @@ export interface DiskLimits {
   minFree: number;
   minFreeKey: string;
   minFreeInodes: number;
-}
-
-/** One statfs call; spawns nothing. Throws when the path cannot be read. */
-export function readDiskUsage(role: string, path: string): DiskUsage {
-  const s = statfsSync(path);
-  return { role, path, freeBytes: s.bavail * s.bsize, freeInodes: s.files > 0 ? s.ffree : null };
 }
 
 /** Human-readable problems; empty when there is enough space and inodes everywhere. */

@@ -7,7 +7,7 @@ import { sha256, type LoadedConfig } from '../config/load.js';
 import { formatDuration, formatSize } from '../config/units.js';
 import { callDaemon } from '../control/client.js';
 import { describeThrottled } from '../hardware/throttled.js';
-import type { HistoryReport } from '../history/history.js';
+import type { HistoryReport } from '../history/records.js';
 import type { StatusReport } from '../supervisor/report.js';
 import { EX_NOT_RUNNING } from './exit-codes.js';
 import { daemonOrStateFile, offlineStatus } from './offline-state.js';

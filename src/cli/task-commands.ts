@@ -12,8 +12,8 @@ import { checkTaskCommand, decideTaskCommand, TASK_COMMAND_RULES, type TaskComma
 import { addTask } from '../policy/task-changes.js';
 import { withChangedTasks } from '../policy/task-index.js';
 import { loadState, StateError } from '../state/store.js';
-import type { Task, WardenState } from '../state/types.js';
-import { commandRequest, DEFAULT_PRIORITY, enqueueCommand, enqueueTask, readQueue } from '../tasks/local-queue.js';
+import { DEFAULT_PRIORITY, type Task, type WardenState } from '../state/types.js';
+import { commandRequest, enqueueCommand, enqueueTask, readQueue } from '../tasks/local-queue.js';
 import { checkPrompt, parsePriority, readPromptFile, TaskInputError } from '../tasks/task-input.js';
 import { checkTaskId } from '../tasks/task-id.js';
 import { EX_NOT_RUNNING, EX_USAGE } from './exit-codes.js';

@@ -2,7 +2,7 @@
 // size in, the lines to draw out. It fits the terminal: every line is cut to the width, and when
 // rows run short the history goes first, then events, then workers beyond the first ones.
 import { formatDuration, formatSize } from '../config/units.js';
-import type { HistoryReport } from '../history/history.js';
+import type { HistoryReport } from '../history/records.js';
 import type { StatusReport } from '../supervisor/report.js';
 import { eventLines, historyLines, pauseLines } from './view-parts.js';
 import { localTime } from './when.js';

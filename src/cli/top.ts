@@ -5,7 +5,7 @@
 // an error. Not a terminal (a pipe, a file, cron): one frame without colour, then exit.
 // NO_COLOR (https://no-color.org: set and not empty) turns colour off.
 import { callDaemon } from '../control/client.js';
-import type { HistoryReport } from '../history/history.js';
+import type { HistoryReport } from '../history/records.js';
 import type { StatusReport } from '../supervisor/report.js';
 import { renderTop, TOP_HISTORY_HOURS, type TopInput } from './top-frame.js';
 

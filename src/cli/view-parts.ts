@@ -1,7 +1,7 @@
 // Pieces `warden status` and `warden top` both show, as plain text (pure): a worker's usage, the
 // pause clocks, the thresholds in force, the history's sparklines and the latest events.
 import { formatDuration, formatSize } from '../config/units.js';
-import type { HistoryReport } from '../history/history.js';
+import type { HistoryReport } from '../history/records.js';
 import type { HistoryEvent } from '../history/records.js';
 import { columns, extent, SERIES, sparkline, type SeriesKey } from '../history/sparkline.js';
 import type { StatusReport } from '../supervisor/report.js';

@@ -4,7 +4,7 @@
 // probe scope, the tools on the service's PATH, the daemon's socket.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readDiskUsage } from '../admission/disk.js';
+import { readDiskUsage } from '../host/disk-usage.js';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';

@@ -7,7 +7,8 @@ import type { TaskCommandRequest } from '../policy/task-commands.js';
 import type { CoreSettings } from '../policy/settings.js';
 import type { TickResult } from '../policy/tick.js';
 import type { WardenState } from '../state/types.js';
-import type { GhOptions, GhResult, GithubIssue } from '../tasks/github.js';
+import type { GhOptions, GhResult } from '../tasks/github.js';
+import type { GithubIssue } from '../tasks/github-issue.js';
 import type { GithubSettings, IssueSource } from '../tasks/github-source.js';
 
 export interface Claims {

@@ -13,7 +13,8 @@ import type { Etcd3 } from 'etcd3';
 import { runOnSchedule, type ScheduledJob } from '../jobs/run-on-schedule.js';
 import type { Logger } from '../log/logger.js';
 import type { GithubSettings, IssueSource } from '../tasks/github-source.js';
-import { listLabelledIssues, type GhOptions, type GhResult, type GithubIssue } from '../tasks/github.js';
+import { listLabelledIssues, type GhOptions, type GhResult } from '../tasks/github.js';
+import type { GithubIssue } from '../tasks/github-issue.js';
 import { parseJson, withTimeout, type FleetConfig } from './connect.js';
 import { fleetTimings } from './timings.js';
 

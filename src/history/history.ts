@@ -25,6 +25,7 @@ import {
   POINT_INTERVAL_MS,
   type HistoryEvent,
   type HistoryPoint,
+  type HistoryReport,
 } from './records.js';
 import { RotatingLog } from './rotating-log.js';
 
@@ -40,21 +41,6 @@ const RECENT_EVENTS = 10;
  */
 export const MEMORY_HOURS = 6;
 const MEMORY_EVENTS = 300;
-
-/** GET /history. */
-export interface HistoryReport {
-  since: number;
-  until: number;
-  pointIntervalMs: number;
-  points: HistoryPoint[];
-  events: HistoryEvent[];
-  /** What the history takes on disk now, and its bound. */
-  disk: { dir: string; bytes: number; maxBytes: number };
-  /** Bytes this daemon appended on the local day `day` (the SD card's share). */
-  written: { day: string; bytes: number };
-  /** Why the history is not being written, if it is not (an unsafe file, a full disk). */
-  problem: string | null;
-}
 
 export class History {
   readonly dir: string;

@@ -97,3 +97,18 @@ function parseObject(line: string): Record<string, unknown> | null {
     return null;
   }
 }
+
+/** GET /history. */
+export interface HistoryReport {
+  since: number;
+  until: number;
+  pointIntervalMs: number;
+  points: HistoryPoint[];
+  events: HistoryEvent[];
+  /** What the history takes on disk now, and its bound. */
+  disk: { dir: string; bytes: number; maxBytes: number };
+  /** Bytes this daemon appended on the local day `day` (the SD card's share). */
+  written: { day: string; bytes: number };
+  /** Why the history is not being written, if it is not (an unsafe file, a full disk). */
+  problem: string | null;
+}

@@ -12,6 +12,8 @@ export const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 
 /** How many finished attempts a task keeps in its history. */
 export const HISTORY_LIMIT = 20;
+/** The priority of a task added without one (higher runs first). */
+export const DEFAULT_PRIORITY = 2;
 
 // `interrupted`: warden itself stopped the attempt (shutdown, restart); it is not the worker's
 // failure, so it costs no attempt and does not count towards the breaker.
@@ -64,6 +66,7 @@ export const taskSchema = z.strictObject({
   /** The pull request that completed the task. */
   prUrl: z.string().nullable().default(null),
   promptFile: z.string(),
+  /** Higher runs first; DEFAULT_PRIORITY when none is given. */
   priority: z.number().int(),
   createdAt: z.number(),
   updatedAt: z.number(),

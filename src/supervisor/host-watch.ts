@@ -1,7 +1,8 @@
 // The host around the workers: free disk where the state and the worktrees live, the hardware
 // sensors this machine lacks (said once), and the pressure watch that samples between ticks while
 // workers run. It reads the host and warns; what to do about a reading is the decision core's.
-import { diskProblems, readDiskUsage, type DiskLimits, type DiskUsage } from '../admission/disk.js';
+import { diskProblems, type DiskLimits, type DiskUsage } from '../admission/disk.js';
+import { readDiskUsage } from '../host/disk-usage.js';
 import type { HostSample } from '../admission/evaluate.js';
 import type { Logger } from '../log/logger.js';
 import type { Workspace } from '../worktree/workspace.js';

@@ -5,7 +5,8 @@
 import type { HostSample } from '../admission/evaluate.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { CoreEvent } from '../events/catalog.js';
-import { History, type HistoryReport } from '../history/history.js';
+import { History } from '../history/history.js';
+import type { HistoryReport } from '../history/records.js';
 import type { HistoryEvent } from '../history/records.js';
 import type { Logger } from '../log/logger.js';
 import { UsageMeter, type WorkerUsage } from '../usage/meter.js';

@@ -28,9 +28,8 @@ import { Observers } from './observers.js';
 import { HostWatch } from './host-watch.js';
 import { Intake } from './intake.js';
 import { onStallSignal, TickLoop } from './loop.js';
-import { recoverWorkers } from './recovery.js';
 import * as report from './report.js';
-import { runBase, Workers } from './workers.js';
+import { Workers } from './workers.js';
 import { claimsOf, type SupervisorDeps } from './ports.js';
 import type { ReloadVerdict } from './config-reload.js';
 import { StateKeeper } from './state-keeper.js';
@@ -146,17 +145,8 @@ export class Supervisor implements ControlHandlers {
     if (unclean) this.events.observe({ type: 'unclean_restart', runningTasks: runningCount(state) });
     if (state.breaker.phase !== 'closed') log.warn('breaker is still open from the previous run', { reason: state.breaker.reason });
     await this.claims.start(); // [fleet] before adoption: a lease that outlived the restart keeps its claims
-
-    await recoverWorkers({
-      executor,
-      log,
-      state: () => this.state,
-      runBase: (id, attempt) => runBase(this.stateDir, id, attempt),
-      stopGrace: c.worker.stop_grace,
-      updateAttempt: (id, patch) => this.commit(updateRunningAttempt(this.state, id, patch), []),
-      adopted: (id, attempt, handle) => this.workers.watch(id, attempt, handle),
-      gone: (id, claimedAt, exit) => this.finish(id, { startedAt: claimedAt, exit, stopReason: null, completion: null, verdict: null }),
-    });
+    const gone = (id: string, ended: EndedAttempt) => this.finish(id, ended); // a worker that ended while warden was down
+    await this.workers.recover(() => this.state, gone);
     const server = await startControlServer({
       ...c.control,
       configPath: this.loaded.path,

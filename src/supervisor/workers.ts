@@ -14,9 +14,10 @@ import type { Logger } from '../log/logger.js';
 import type { Completion } from '../policy/classify.js';
 import type { EndedAttempt, StopReason } from '../policy/exit-report.js';
 import { resumeArgs, sessionToResume } from '../policy/resume.js';
-import type { RunningAttempt, Task } from '../state/types.js';
+import type { RunningAttempt, Task, WardenState } from '../state/types.js';
 import { fleetEnv } from '../fleet/env.js';
 import { LogTail } from '../verdict/log-tail.js';
+import { recoverWorkers } from './recovery.js';
 import type { WorkerView } from './report.js';
 import type { Workspace } from '../worktree/workspace.js';
 
@@ -64,6 +65,24 @@ export class Workers {
 
   list(): LiveWorker[] {
     return [...this.live.values()];
+  }
+
+  /**
+   * At start: re-attach the workers of tasks the state says are running (recovery.ts). A worker
+   * that is gone is reported to `gone` with its exit, as one that ended while watched would be.
+   */
+  recover(state: () => WardenState, gone: (taskId: string, ended: EndedAttempt) => void): Promise<void> {
+    const c = this.deps.config();
+    return recoverWorkers({
+      executor: this.deps.executor,
+      log: this.deps.log,
+      state,
+      runBase: (id, attempt) => runBase(c.supervisor.state_dir, id, attempt),
+      stopGrace: c.worker.stop_grace,
+      updateAttempt: this.deps.recordSpawn,
+      adopted: (id, attempt, handle) => this.watch(id, attempt, handle),
+      gone: (id, claimedAt, exit) => gone(id, { startedAt: claimedAt, exit, stopReason: null, completion: null, verdict: null }),
+    });
   }
 
   /** Starts the timers and the log tail of a worker that was spawned or adopted. */

@@ -4,7 +4,8 @@
 import type { Config } from '../config/schema.js';
 import { runOnSchedule, type ScheduledJob } from '../jobs/run-on-schedule.js';
 import type { Logger } from '../log/logger.js';
-import { listLabelledIssues, type GhOptions, type GhResult, type GithubIssue } from './github.js';
+import { listLabelledIssues, type GhOptions, type GhResult } from './github.js';
+import type { GithubIssue } from './github-issue.js';
 
 export type GithubSettings = NonNullable<Config['source']['github']>;
 

@@ -5,24 +5,12 @@
 // task's state.
 import { loadExeca } from '../host/execa.js';
 import { z } from 'zod';
+import { issueSchema, type GithubIssue } from './github-issue.js';
 
 export const GH_FAILURES = ['not_installed', 'not_authenticated', 'network', 'rate_limited', 'malformed_json', 'failed'] as const;
 export type GhFailure = (typeof GH_FAILURES)[number];
 
 export type GhResult<T> = { ok: true; value: T } | { ok: false; cause: GhFailure; message: string };
-
-const issueSchema = z.object({
-  number: z.number().int().positive(),
-  title: z.string(),
-  body: z
-    .string()
-    .nullable()
-    .transform((b) => b ?? ''),
-  labels: z.array(z.object({ name: z.string() })).transform((ls) => ls.map((l) => l.name)),
-  updatedAt: z.string(),
-  url: z.string().optional(),
-});
-export type GithubIssue = z.output<typeof issueSchema>;
 
 const prSchema = z.object({ number: z.number().int(), url: z.string(), state: z.string() });
 export type PullRequest = z.output<typeof prSchema>;
@@ -115,29 +103,4 @@ export async function findPullRequest(repo: string, branch: string, o: GhOptions
   if (!parsed.success)
     return { ok: false, cause: 'malformed_json', message: `unexpected pr list shape: ${z.prettifyError(parsed.error).split('\n')[0]}` };
   return { ok: true, value: parsed.data[0] ?? null };
-}
-
-/** Priority from labels: the index of the first matching label in `priorityLabels`, else `fallback`. */
-export function priorityFromLabels(labels: readonly string[], priorityLabels: readonly string[], fallback: number): number {
-  for (let i = 0; i < priorityLabels.length; i++) if (labels.includes(priorityLabels[i] as string)) return i;
-  return fallback;
-}
-
-export function taskIdForIssue(number: number): string {
-  return `gh-${number}`;
-}
-
-/** Fills the prompt template. Plain text replacement: the result is file content, never a command. */
-export function renderPrompt(template: string, repo: string, issue: GithubIssue, taskId: string): string {
-  const values: Record<string, string> = {
-    '{repo}': repo,
-    '{number}': String(issue.number),
-    '{title}': issue.title,
-    '{body}': issue.body,
-    '{url}': issue.url ?? `https://github.com/${repo}/issues/${issue.number}`,
-    '{branch}': `warden/${taskId}`,
-    '{task_id}': taskId,
-  };
-  // one pass, so a title containing "{body}" is not expanded again
-  return template.replace(/\{(repo|number|title|body|url|branch|task_id)\}/g, (m) => values[m] ?? m);
 }

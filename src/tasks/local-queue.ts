@@ -29,8 +29,6 @@ import { TASK_COMMANDS, type TaskCommandRequest } from '../policy/task-commands.
 import { priorityProblem, promptProblem } from './task-input.js';
 import { checkTaskId } from './task-id.js';
 
-export const DEFAULT_PRIORITY = 2;
-
 // The one check of a request, for `task add` (enqueueTask) and the daemon (readQueue) alike
 const requestSchema = z.strictObject({
   id: z.string(),

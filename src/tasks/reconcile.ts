@@ -2,11 +2,9 @@
 // become tasks; a task whose issue no longer carries the label is cancelled if it has not started
 // (a running worker is left alone unless `cancel_running`). Tasks are never re-created from a
 // poll: a finished task stays finished, whatever the issue does.
-import type { GithubIssue } from './github.js';
-import { priorityFromLabels, taskIdForIssue } from './github.js';
-import { DEFAULT_PRIORITY } from './local-queue.js';
+import { priorityFromLabels, taskIdForIssue, type GithubIssue } from './github-issue.js';
 import { checkTaskId } from './task-id.js';
-import type { WardenState } from '../state/types.js';
+import { DEFAULT_PRIORITY, type WardenState } from '../state/types.js';
 
 export interface ReconcileSettings {
   repo: string;

@@ -1,6 +1,6 @@
 // A daemon's /status and /history answers for tests of what the CLI draws from them, built by the
 // daemon's own code (buildStatus) from warden's defaults, so a renamed field fails the build.
-import type { HistoryReport } from '../../src/history/history.ts';
+import type { HistoryReport } from '../../src/history/records.ts';
 import { buildStatus, type StatusReport, type SupervisorSnapshot } from '../../src/supervisor/report.ts';
 import { emptyState } from '../../src/state/types.ts';
 import type { WorkerUsage } from '../../src/usage/meter.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_PROMPT_TEMPLATE } from '../../src/config/schema.ts';
-import { renderPrompt } from '../../src/tasks/github.ts';
+import { renderPrompt } from '../../src/tasks/github-issue.ts';
 import { FIXTURES } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { cleanupAll, makeSandbox, startDaemon, task, tasks, type Sandbox } from './harness.ts';

@@ -25,10 +25,10 @@ import { parseConfigText, sha256 } from '../../../src/config/load.ts';
 import { attemptLogPath } from '../../../src/log/attempt-logs.ts';
 import type { Logger } from '../../../src/log/logger.ts';
 import { ensureStateDir, loadState, saveState } from '../../../src/state/store.ts';
-import { emptyState, type Task, type WardenState } from '../../../src/state/types.ts';
+import { DEFAULT_PRIORITY, emptyState, type Task, type WardenState } from '../../../src/state/types.ts';
 import { Supervisor } from '../../../src/supervisor/supervisor.ts';
 import type { Notifier } from '../../../src/systemd/notify.ts';
-import { DEFAULT_PRIORITY, enqueueTask } from '../../../src/tasks/local-queue.ts';
+import { enqueueTask } from '../../../src/tasks/local-queue.ts';
 import { FakeClock } from '../../helpers/clock.ts';
 import { FakeExecutor, type AdoptAnswer } from '../../helpers/fake-executor.ts';
 

@@ -4,14 +4,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import {
-  classifyGhFailure,
-  findPullRequest,
-  listLabelledIssues,
-  priorityFromLabels,
-  renderPrompt,
-  type GhOptions,
-} from '../../../src/tasks/github.ts';
+import { classifyGhFailure, findPullRequest, listLabelledIssues, type GhOptions } from '../../../src/tasks/github.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
 
 const tmp = tempRoot('github-test');
@@ -99,26 +92,7 @@ describe('gh pr list', () => {
   });
 });
 
-describe('pure helpers', () => {
-  test('priority is the index of the first matching priority label, else the fallback', () => {
-    const labels = ['priority:P0', 'priority:P1', 'priority:P2'];
-    assert.equal(priorityFromLabels(['x', 'priority:P1'], labels, 2), 1);
-    assert.equal(priorityFromLabels(['priority:P0', 'priority:P2'], labels, 2), 0);
-    assert.equal(priorityFromLabels([], labels, 2), 2);
-  });
-
-  test('the prompt template is filled once: hostile text stays text and placeholders in it are not expanded', () => {
-    const i = {
-      number: 5,
-      title: '$(rm -rf /) {body} `id`',
-      body: '; rm -rf ~ ../../etc/passwd \u0000 ünïcødé',
-      labels: [],
-      updatedAt: '',
-    };
-    const out = renderPrompt('#{number} {title}\n\n{body}\n{branch}', 'o/r', i, 'gh-5');
-    assert.equal(out, '#5 $(rm -rf /) {body} `id`\n\n; rm -rf ~ ../../etc/passwd \u0000 ünïcødé\nwarden/gh-5');
-  });
-
+describe('gh failures', () => {
   test('gh stderr wordings map to causes', () => {
     assert.equal(classifyGhFailure({ stderr: 'HTTP 401: Bad credentials' }), 'not_authenticated');
     assert.equal(classifyGhFailure({ stderr: 'dial tcp: lookup api.github.com: no such host' }), 'network');

@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { readDiskUsage } from '../../../src/admission/disk.ts';
+import { readDiskUsage } from '../../../src/host/disk-usage.ts';
 import { ensureWorktree, isDirty, listWorktrees, removeWorktree, worktreePath } from '../../../src/worktree/git-worktree.ts';
 import { worktreesToRemove } from '../../../src/worktree/retention.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
