@@ -636,7 +636,7 @@ do_uninstall() {
 
 # ---------------------------------------------------------------------------------------------
 # --fix-cmdline: the Raspberry Pi's kernel command line. Mirrors planCmdlineFix in
-# src/doctor/readiness.ts (a unit test holds the two to the same result).
+# src/doctor/pi-readiness.ts (a unit test holds the two to the same result).
 
 list_has() { case ",$1," in *",$2,"*) return 0 ;; esac; return 1; }
 

@@ -16,7 +16,7 @@ export function readMemTotal(sysroot = '/'): number | null {
 
 /** Throws the config error `warden config check` reports when no worker can ever be admitted here. */
 export function assertFitsHost(path: string, config: Config, memTotal: number | null): void {
-  if (memTotal === null) return; // no verdict without MemTotal
+  if (memTotal === null) return; // nothing to judge without MemTotal
   const p = fitProblem(memTotal, config.worker.memory_max, config.admission.min_available_memory);
   if (p === null) return;
   throw new ConfigError([

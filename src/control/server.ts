@@ -18,7 +18,7 @@ import { dirname } from 'node:path';
 import { ConfigError } from '../config/load.js';
 import { lookupGroupId } from '../host/users.js';
 import type { Logger } from '../log/logger.js';
-import type { ReloadVerdict } from '../supervisor/config-reload.js';
+import type { ReloadResult } from '../supervisor/config-reload.js';
 import { DaemonAlreadyRunning } from './client.js';
 import { routeTask, type TaskCommandHandler } from './task-routes.js';
 
@@ -28,8 +28,8 @@ export interface ControlHandlers {
   /** `node`: only that node of a fleet (`?node=N`); null: this warden, and in a fleet every node. */
   pause(node: string | null): unknown;
   resume(node: string | null): unknown;
-  /** Re-read the config file; the verdict, with the problem lines of a rejected one. */
-  reloadConfig(): ReloadVerdict;
+  /** Re-read the config file; the result, with the problem lines of a rejected one. */
+  reloadConfig(): ReloadResult;
   /** Prometheus text. */
   metrics(): string;
   /** null when alive (the supervisor loop is turning), else why not. */
@@ -215,8 +215,8 @@ function route(
         res.end(h.metrics());
         return;
       case 'POST /reload': {
-        const verdict = h.reloadConfig();
-        return send(verdict.reloaded ? 200 : 422, verdict);
+        const result = h.reloadConfig();
+        return send(result.reloaded ? 200 : 422, result);
       }
       default:
         return send(404, { error: `no route ${key}` });

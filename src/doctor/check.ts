@@ -1,4 +1,4 @@
-// One line of `warden doctor`: a named check, its verdict, what was found and, when it is not a
+// One line of `warden doctor`: a named check, its status, what was found and, when it is not a
 // pass, what to do about it. `info` is a neutral line (nothing to judge, e.g. "daemon not running").
 
 import { assertNever } from '../policy/failure-kind.js';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { formatReport } from './check.js';
 import { runDoctor } from './doctor.js';
 import { readHostFiles } from './host-files.js';
-import { assessReadiness, readinessLine } from './readiness.js';
+import { assessPiReadiness, piReadinessLine } from './pi-readiness.js';
 
 export interface DoctorFlags {
   json: boolean;
@@ -21,9 +21,9 @@ export function installerPath(): string {
 
 export async function doctorCommand(configPath: string, version: string, flags: DoctorFlags): Promise<number> {
   if (flags.readiness) {
-    const r = assessReadiness(readHostFiles(flags.sysroot ?? '/'));
+    const r = assessPiReadiness(readHostFiles(flags.sysroot ?? '/'));
     if (flags.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-    else process.stdout.write(readinessLine(r, installerPath()) + '\n');
+    else process.stdout.write(piReadinessLine(r, installerPath()) + '\n');
     return 0;
   }
   const cliPath = fileURLToPath(new URL('../cli/main.js', import.meta.url));

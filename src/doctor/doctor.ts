@@ -1,6 +1,6 @@
 // `warden doctor`: is this host ready to run capped workers unattended? One check per line, each
 // pass, warn, fail or a neutral info line; any fail makes the command exit nonzero. The judging is
-// in pure functions (readiness.ts, parseProbeOutput, diskCheck); this file runs the effects: a real
+// in pure functions (pi-readiness.ts, parseProbeOutput, diskCheck); this file runs the effects: a real
 // probe scope, the tools on the service's PATH, the daemon's socket.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { locate, runShort, SERVICE_PATH } from './commands.js';
 import { readHostFiles } from './host-files.js';
 import { hardwareChecks, readHardware } from '../hardware/report.js';
 import { PROBE_MEMORY_MAX, runMemoryProbe } from './probe.js';
-import { assessReadiness, cmdlineFix, readinessChecks, type Readiness } from './readiness.js';
+import { assessPiReadiness, cmdlineFix, piReadinessChecks, type PiReadiness } from './pi-readiness.js';
 import { memoryFitCheck } from './memory-fit.js';
 import { readMemTotal } from '../config/suggest.js';
 
@@ -80,11 +80,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     if (config.fleet) checks.push(...(await (await import('./fleet.js')).fleetChecks(config.fleet, pid1)));
   }
 
-  const host = assessReadiness(readHostFiles(opts.sysroot ?? '/'));
+  const host = assessPiReadiness(readHostFiles(opts.sysroot ?? '/'));
   checks.push(await systemdCheck(pid1, host, config));
   checks.push(await probeCheck(pid1, isRoot, host, opts.installer));
   const memoryOptional = executorKind === 'direct' || (config?.executor.allow_unenforced_limits ?? false);
-  checks.push(...readinessChecks(host, { memoryOptional, installer: opts.installer }));
+  checks.push(...piReadinessChecks(host, { memoryOptional, installer: opts.installer }));
   checks.push(...hardwareChecks(await readHardware(opts.sysroot ?? '/'), config?.admission.max_temperature ?? 75));
   checks.push(nodeCheck());
   if (config) checks.push(workerCommandCheck(config));
@@ -189,7 +189,7 @@ function stateCheck(config: Config, isRoot: boolean): Check {
   }
 }
 
-async function systemdCheck(pid1: boolean, host: Readiness, config: Config | null): Promise<Check> {
+async function systemdCheck(pid1: boolean, host: PiReadiness, config: Config | null): Promise<Check> {
   const mode = describeCgroupMode(host.mode);
   if (!pid1) {
     const wanted = config?.executor.kind;
@@ -205,7 +205,7 @@ async function systemdCheck(pid1: boolean, host: Readiness, config: Config | nul
   return { id: 'systemd', status: 'pass', summary: `${first} is PID 1, ${mode}`, data: { version: first, cgroupMode: host.mode } };
 }
 
-async function probeCheck(pid1: boolean, isRoot: boolean, host: Readiness, installer?: string): Promise<Check> {
+async function probeCheck(pid1: boolean, isRoot: boolean, host: PiReadiness, installer?: string): Promise<Check> {
   if (!pid1) return { id: 'limit-probe', status: 'info', summary: 'skipped: systemd is not PID 1' };
   if (!isRoot)
     return {

@@ -1,8 +1,8 @@
-// Reads the files readiness.ts judges, under a sysroot (`/` in production, a fixture tree in tests).
+// Reads the files pi-readiness.ts judges, under a sysroot (`/` in production, a fixture tree in tests).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCgroupFiles } from '../systemd/cgroups.js';
-import type { HostFiles } from './readiness.js';
+import type { HostFiles } from './pi-readiness.js';
 import { readOrNull } from '../host/read-file.js';
 
 export function readHostFiles(sysroot = '/'): HostFiles {

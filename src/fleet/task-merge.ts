@@ -4,7 +4,7 @@
 // revision of the record it last synced with.
 //   - the record changed elsewhere (its revision is not `fleetRev`): take it, except the running
 //     attempt here (its pid and unit stay local, adoption needs them);
-//   - the record is as synced, and this node is ahead (an attempt record it lacks, a verdict it
+//   - the record is as synced, and this node is ahead (an attempt record it lacks, an outcome it
 //     does not hold): publish, compare-and-swap on that revision;
 //   - no record: publish (create only); a fleet task this node does not hold: add it.
 // Which store wins, per field: docs/fleet.md, "What is shared, and who wins".
@@ -49,7 +49,7 @@ const recordSchema = z.object({
   turns: z.number().int().min(0).default(0),
   sessionId: z.string().nullable().default(null),
   prUrl: z.string().nullable().default(null),
-  /** When the owner last retried the task (`warden task retry`): only a retry after it ends a verdict's hold. */
+  /** When the owner last retried the task (`warden task retry`): only a retry after it ends an outcome's hold. */
   retriedAt: z.number().nullable().default(null),
   /**
    * `cancelled` by the owner (`warden task cancel`): a node running the task stops its worker. A
@@ -110,7 +110,7 @@ export function sameDefinition(def: TaskDefinition | null, task: Task, prompt: s
 /**
  * The record to write for a local task, over the record `rec` (null: none, or a tombstone): the
  * definition stays the record's, the priority is the record's (a command changed it), the history
- * is the union, and the rest is this node's: its attempt's verdict, attempts and backoff. One
+ * is the union, and the rest is this node's: its attempt's outcome, attempts and backoff. One
  * exception: a record cancelled elsewhere (`warden task cancel` on another node) while this node's
  * attempt ran stays cancelled, unless the attempt ended its task (succeeded, dead, blocked).
  */
@@ -173,7 +173,7 @@ export function taskFromRecord(id: string, rec: FleetRecord, def: TaskDefinition
   return takeRecord(newTask({ id, promptFile, priority: rec.priority ?? 2, createdAt: def.createdAt, issue }), rec, now);
 }
 
-/** This node has something the record lacks: an attempt record, or a verdict (an outcome not yet published). */
+/** This node has something the record lacks: an attempt record, or an outcome not yet published. */
 function ahead(task: Task, rec: FleetRecord): boolean {
   if (task.state === 'running') return false; // its release publishes it
   if (!sameHistory(unionHistory(rec.history, task.history), rec.history)) return true;
@@ -181,11 +181,11 @@ function ahead(task: Task, rec: FleetRecord): boolean {
 }
 
 /**
- * A verdict of this node's (its task ended here) that the record does not hold yet, while the record
- * changed elsewhere to a state that could run: the verdict holds (a terminal state never runs again
- * unless retried), unless the owner retried the task after the verdict's attempt ended.
+ * An outcome of this node's (its task ended here) that the record does not hold yet, while the record
+ * changed elsewhere to a state that could run: the outcome holds (a terminal state never runs again
+ * unless retried), unless the owner retried the task after the outcome's attempt ended.
  */
-function heldVerdict(task: Task, rec: FleetRecord): boolean {
+function heldOutcome(task: Task, rec: FleetRecord): boolean {
   if (!isTerminal(task.state) || isTerminal(rec.state) || !ahead(task, rec)) return false;
   const ended = Math.max(0, ...task.history.map((r) => r.endedAt));
   return (rec.retriedAt ?? -Infinity) < ended;
@@ -257,7 +257,7 @@ export function foldTasks(
       } else if (rec.definition) out.create.push({ id, rec, def: rec.definition, replaces: task });
       continue;
     }
-    if (task.fleetRev !== rec.rev && heldVerdict(task, rec))
+    if (task.fleetRev !== rec.rev && heldOutcome(task, rec))
       out.publish.push({ id, value: publishedRecord(rec, task, null, self, now), over: rec.rev });
     else if (task.fleetRev !== rec.rev) changed.push(takeRecord(task, rec, now));
     else if (ahead(task, rec) || !rec.definition) {

@@ -83,7 +83,7 @@ export function breakerOnSuccess(
   return { breaker: b, transition: null };
 }
 
-/** A probe that ended without a verdict (cancelled, or warden stopped it) frees the probe slot. */
+/** A probe that ended without an outcome (cancelled, or warden stopped it) frees the probe slot. */
 export function breakerProbeAbandoned(b: BreakerState, taskId: string): BreakerState {
   return b.phase === 'half_open' && b.probeTaskId === taskId ? { ...b, probeTaskId: null } : b;
 }

@@ -84,7 +84,7 @@ export const OWNER_CANCEL_REASON = 'by the owner (warden task cancel)';
 
 export type CommandCheck = { ok: true; rule: 'apply' | 'stop_first' } | { ok: false; line: string };
 
-/** The table's verdict for one task (undefined: no such task), with the refusal line. */
+/** The table's answer for one task (undefined: no such task), with the refusal line. */
 export function checkTaskCommand(task: Task | undefined, id: string, command: TaskCommand): CommandCheck {
   if (!task) return { ok: false, line: `no task ${id} (warden tasks lists them)` };
   const rule = TASK_COMMAND_RULES[command][task.state];

@@ -1,7 +1,7 @@
 // A reload of the config file the daemon was started with, for SIGHUP and POST /reload (`warden
 // reload`, the unit's ExecReload) alike: read and validate the file, let the supervisor refuse keys
 // that cannot change while it runs, then hand the new alert channels and jobs over. Any problem
-// leaves everything as it was, is logged and alerted, and comes back as the verdict's problem lines
+// leaves everything as it was, is logged and alerted, and comes back as the result's problem lines
 // (one per problem, as `warden config check` prints them).
 import { buildChannels, dispatcherSettings } from '../alerts/channels.js';
 import type { AlertDispatcher } from '../alerts/dispatcher.js';
@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.js';
 import type { Notifier } from '../systemd/notify.js';
 
 /** The answer of POST /reload (200 when reloaded, 422 when not). */
-export interface ReloadVerdict {
+export interface ReloadResult {
   reloaded: boolean;
   /** The file the daemon read: its own, whatever --config the CLI was given. */
   path: string;
@@ -40,7 +40,7 @@ export interface ConfigReloaderDeps {
   notifier: Notifier;
 }
 
-export function createConfigReloader(d: ConfigReloaderDeps): () => ReloadVerdict {
+export function createConfigReloader(d: ConfigReloaderDeps): () => ReloadResult {
   return () => {
     d.notifier.reloading();
     const supervisor = d.supervisor();

@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { Notifier } from '../systemd/notify.js';
 import type { GhOptions } from '../tasks/github.js';
 import type { Workspace } from '../worktree/workspace.js';
-import type { ReloadVerdict } from './config-reload.js';
+import type { ReloadResult } from './config-reload.js';
 
 export interface SupervisorDeps {
   loaded: LoadedConfig;
@@ -32,7 +32,7 @@ export interface SupervisorDeps {
   /** How to run gh (tests put a fake one on PATH). */
   gh?: GhOptions;
   /** The daemon's whole reload (config, alerts, jobs: src/supervisor/config-reload.ts), for POST /reload. */
-  reloadConfig?: () => ReloadVerdict;
+  reloadConfig?: () => ReloadResult;
   /** [fleet]: claims in etcd before each spawn (src/fleet/node.ts); default: a single node (SingleNode). */
   claims?: (hooks: FleetHooks) => Claims;
 }

@@ -31,7 +31,7 @@ import { onStallSignal, TickLoop } from './loop.js';
 import * as report from './report.js';
 import { Workers } from './workers.js';
 import { claimsOf, type SupervisorDeps } from './ports.js';
-import type { ReloadVerdict } from './config-reload.js';
+import type { ReloadResult } from './config-reload.js';
 import { StateKeeper } from './state-keeper.js';
 import { TaskCommands } from './task-commands.js';
 /** What a stop may take beyond stop_grace (exit records, the final save, the alert flush): told to systemd. */
@@ -254,7 +254,7 @@ export class Supervisor implements ControlHandlers {
     return { ok: true };
   }
 
-  reloadConfig(): ReloadVerdict {
+  reloadConfig(): ReloadResult {
     return this.deps.reloadConfig!(); // run.ts always gives one; a test daemon without it answers 500
   }
 

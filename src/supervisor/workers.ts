@@ -177,7 +177,7 @@ export class Workers {
     return null;
   }
 
-  /** The worker's own verdict (BLOCKED.md, a pull request) counts only if it ended on its own. */
+  /** How the worker says it ended (BLOCKED.md, a pull request) counts only if it ended on its own. */
   private async completion(live: LiveWorker, exit: WorkerExit): Promise<Completion | null> {
     const task = this.deps.task(live.taskId);
     const ownEnd = live.stopReason === null && !exit.lost && exit.spawnError === null && task !== undefined;
@@ -320,7 +320,7 @@ async function launchAttempt(
   let worktree: string;
   try {
     worktree = await d.workspace.prepare(task.id);
-    rmSync(join(worktree, 'BLOCKED.md'), { force: true }); // a verdict from an earlier attempt is stale
+    rmSync(join(worktree, 'BLOCKED.md'), { force: true }); // a BLOCKED.md of an earlier attempt is stale
   } catch (err) {
     return { kind: 'failed', field: 'worktreeError', message: (err as Error).message, diskFull: isDiskFull(err) };
   }

@@ -1,6 +1,6 @@
 // Where a task's worker runs, and what it left behind. Without a `[worktree]` table each task gets
 // a plain directory under state_dir; with one, a git worktree on branch warden/<task-id>. After a
-// worker exits on its own, `completion` reads its verdict: BLOCKED.md (any task), or for GitHub
+// worker exits on its own, `completion` reads how it ended: BLOCKED.md (any task), or for GitHub
 // tasks whether a pull request from its branch exists.
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,7 +63,7 @@ async function prCompletion(task: Task, gh: GhOptions, log: Logger): Promise<Com
 }
 
 /** BLOCKED.md in the worker's directory first (any task); then, for a GitHub task that exited 0, its PR. */
-async function workerVerdict(dir: string, task: Task, exitCode: number | null, gh: GhOptions, log: Logger): Promise<Completion | null> {
+async function completionOf(dir: string, task: Task, exitCode: number | null, gh: GhOptions, log: Logger): Promise<Completion | null> {
   const blocked = readBlocked(dir);
   if (blocked !== null) return { kind: 'blocked', reason: blocked };
   if (exitCode === 0 && task.source === 'github') return prCompletion(task, gh, log);
@@ -87,7 +87,7 @@ export class PlainWorkspace implements Workspace {
   }
 
   completion(task: Task, exitCode: number | null): Promise<Completion | null> {
-    return workerVerdict(this.pathOf(task.id), task, exitCode, this.gh, this.log);
+    return completionOf(this.pathOf(task.id), task, exitCode, this.gh, this.log);
   }
 
   async release(task: Task): Promise<void> {
@@ -120,7 +120,7 @@ export class GitWorkspace implements Workspace {
   }
 
   completion(task: Task, exitCode: number | null): Promise<Completion | null> {
-    return workerVerdict(this.pathOf(task.id), task, exitCode, this.gh, this.log);
+    return completionOf(this.pathOf(task.id), task, exitCode, this.gh, this.log);
   }
 
   async release(task: Task): Promise<void> {

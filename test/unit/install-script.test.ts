@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, wri
 
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { firstLine, planCmdlineFix } from '../../src/doctor/readiness.ts';
+import { firstLine, planCmdlineFix } from '../../src/doctor/pi-readiness.ts';
 import { tempRoot } from '../helpers/tmp.ts';
 import { runCliSync } from '../helpers/cli.ts';
 import { HOSTS, ROOT } from '../helpers/paths.ts';

@@ -115,7 +115,7 @@ export function swapTotal(meminfo: string | null): number | null {
   return m ? Number(m[1]) * 1024 : null;
 }
 
-export interface Readiness {
+export interface PiReadiness {
   /** The model when this is a Raspberry Pi, else null. */
   pi: string | null;
   mode: CgroupMode;
@@ -127,10 +127,10 @@ export interface Readiness {
   cmdline: ({ path: string; pendingReboot: boolean } & CmdlinePlan) | null;
 }
 
-export function assessReadiness(f: HostFiles): Readiness {
+export function assessPiReadiness(f: HostFiles): PiReadiness {
   const memory = memoryControllerFrom(f.cgroups);
   const txt = cmdlineTxtOf(f);
-  let cmdline: Readiness['cmdline'] = null;
+  let cmdline: PiReadiness['cmdline'] = null;
   if (txt !== null && (!memory.enabled || !f.psi)) {
     const plan = planCmdlineFix(firstLine(txt.text));
     // the file already asks for it, but the running kernel was booted without: a reboot is due
@@ -149,7 +149,7 @@ export function assessReadiness(f: HostFiles): Readiness {
 }
 
 /** The one thing to do about the kernel command line, or null. */
-export function cmdlineFix(r: Readiness, installer = 'install.sh'): string | null {
+export function cmdlineFix(r: PiReadiness, installer = 'install.sh'): string | null {
   const c = r.cmdline;
   if (c === null) return null;
   if (!c.changed) return `${c.path} already has ${REQUIRED_CMDLINE.join(' ')}: reboot to apply it (sudo reboot)`;
@@ -159,19 +159,19 @@ export function cmdlineFix(r: Readiness, installer = 'install.sh'): string | nul
   return `${what} the single line in ${c.path} (or run: sudo ${installer} --fix-cmdline), then reboot; the line becomes: ${c.after}`;
 }
 
-function noCmdlineFix(what: string, param: string, r: Readiness): string {
+function noCmdlineFix(what: string, param: string, r: PiReadiness): string {
   if (r.pi !== null) return `add "${param}" to the single line in ${FIRMWARE_CMDLINE_TXT} (older images: ${BOOT_CMDLINE_TXT}), then reboot`;
   return `boot the kernel with ${what} on: add "${param}" to the kernel command line (e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot`;
 }
 
-export interface ReadinessOptions {
+export interface PiReadinessOptions {
   /** `[executor] allow_unenforced_limits`, or the direct executor: a missing memory controller is
    * then a warning, since warden will run anyway (loudly). */
   memoryOptional?: boolean;
   installer?: string;
 }
 
-export function readinessChecks(r: Readiness, opts: ReadinessOptions = {}): Check[] {
+export function piReadinessChecks(r: PiReadiness, opts: PiReadinessOptions = {}): Check[] {
   const fix = cmdlineFix(r, opts.installer);
   const checks: Check[] = [];
   checks.push({ id: 'raspberry-pi', status: 'info', summary: r.pi ?? 'not a Raspberry Pi' });
@@ -203,7 +203,7 @@ export function readinessChecks(r: Readiness, opts: ReadinessOptions = {}): Chec
 
 // Workers run with MemorySwapMax=0: once a worker reaches memory_max it must be OOM-killed, not
 // pushed into swap, where it would thrash the SD card and take sshd down with it.
-function swapCheck(r: Readiness): Check {
+function swapCheck(r: PiReadiness): Check {
   const { total, accounted } = r.swap;
   if (total === null) return { id: 'swap', status: 'info', summary: 'cannot read SwapTotal from /proc/meminfo' };
   if (total === 0)
@@ -241,7 +241,7 @@ function swapCheck(r: Readiness): Check {
 }
 
 /** The installer's single readiness line. */
-export function readinessLine(r: Readiness, installer = 'install.sh'): string {
+export function piReadinessLine(r: PiReadiness, installer = 'install.sh'): string {
   const state = [
     r.memory.enabled ? `memory controller on (${describeCgroupMode(r.mode)})` : 'memory controller OFF',
     r.psi ? 'PSI on' : 'PSI OFF',

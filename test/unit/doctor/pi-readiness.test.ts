@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readHostFiles } from '../../../src/doctor/host-files.ts';
 import {
-  assessReadiness,
+  assessPiReadiness,
   cmdlineFix,
   planCmdlineFix,
-  readinessChecks,
-  readinessLine,
+  piReadinessChecks,
+  piReadinessLine,
   REQUIRED_CMDLINE,
-} from '../../../src/doctor/readiness.ts';
+} from '../../../src/doctor/pi-readiness.ts';
 import { memoryControllerFrom } from '../../../src/systemd/cgroups.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
 import { runCliSync } from '../../helpers/cli.ts';
@@ -26,8 +26,8 @@ const STOCK_LINE =
 
 const tmpRoot = tempRoot('readiness').path;
 
-const host = (name: string) => assessReadiness(readHostFiles(join(HOSTS, name)));
-const byId = (checks: ReturnType<typeof readinessChecks>) => Object.fromEntries(checks.map((c) => [c.id, c]));
+const host = (name: string) => assessPiReadiness(readHostFiles(join(HOSTS, name)));
+const byId = (checks: ReturnType<typeof piReadinessChecks>) => Object.fromEntries(checks.map((c) => [c.id, c]));
 
 describe('a stock Raspberry Pi OS Bookworm (Pi 5)', () => {
   const r = host('pi5-bookworm-stock');
@@ -47,7 +47,7 @@ describe('a stock Raspberry Pi OS Bookworm (Pi 5)', () => {
     assert.equal(r.cmdline?.after, `${STOCK_LINE} cgroup_enable=memory cgroup_memory=1 psi=1`);
   });
   test('doctor fails the memory check (systemd would be refused) and prints the exact change and path', () => {
-    const c = byId(readinessChecks(r, { installer: '/opt/warden/install.sh' }));
+    const c = byId(piReadinessChecks(r, { installer: '/opt/warden/install.sh' }));
     assert.equal(c['memory-cgroup']?.status, 'fail');
     assert.equal(
       c['memory-cgroup']?.fix,
@@ -58,16 +58,16 @@ describe('a stock Raspberry Pi OS Bookworm (Pi 5)', () => {
     assert.equal(c['raspberry-pi']?.summary, 'Raspberry Pi 5 Model B Rev 1.0');
   });
   test('with allow_unenforced_limits (or the direct executor) the memory check is a warning', () => {
-    assert.equal(byId(readinessChecks(r, { memoryOptional: true }))['memory-cgroup']?.status, 'warn');
+    assert.equal(byId(piReadinessChecks(r, { memoryOptional: true }))['memory-cgroup']?.status, 'warn');
   });
   test("the installer's readiness line names the command, the parameters and the file", () => {
     assert.equal(
-      readinessLine(r, '/opt/warden/install.sh'),
+      piReadinessLine(r, '/opt/warden/install.sh'),
       'Raspberry Pi 5 Model B Rev 1.0: memory controller OFF, PSI OFF: run `sudo /opt/warden/install.sh --fix-cmdline` (/boot/firmware/cmdline.txt: adds cgroup_enable=memory cgroup_memory=1 psi=1), then reboot',
     );
   });
   test('swap is reported as secondary while the memory controller is off', () => {
-    assert.equal(byId(readinessChecks(r))['swap']?.status, 'info');
+    assert.equal(byId(piReadinessChecks(r))['swap']?.status, 'info');
   });
 });
 
@@ -78,15 +78,15 @@ describe('the same Pi after the fix and a reboot', () => {
     assert.equal(r.memory.enabled, true);
     assert.equal(r.psi, true);
     assert.equal(r.cmdline, null);
-    const c = readinessChecks(r);
+    const c = piReadinessChecks(r);
     assert.deepEqual(
       c.filter((x) => x.status === 'fail' || x.status === 'warn'),
       [],
     );
-    assert.equal(readinessLine(r), 'Raspberry Pi 5 Model B Rev 1.0: memory controller on (cgroup v2), PSI on');
+    assert.equal(piReadinessLine(r), 'Raspberry Pi 5 Model B Rev 1.0: memory controller on (cgroup v2), PSI on');
   });
   test('its 100 MB swap is accounted per cgroup, so MemorySwapMax=0 holds', () => {
-    const swap = byId(readinessChecks(r))['swap'];
+    const swap = byId(piReadinessChecks(r))['swap'];
     assert.equal(swap?.status, 'pass');
     assert.match(swap?.summary ?? '', /swap 100\.0M, accounted per cgroup/);
   });
@@ -94,7 +94,7 @@ describe('the same Pi after the fix and a reboot', () => {
 
 test('cgroup v1 (hybrid) with swap on: the swap check warns, since systemd applies MemorySwapMax=0 only on v2', () => {
   const r = { ...host('pi5-bookworm-fixed'), mode: 'hybrid' as const };
-  const swap = byId(readinessChecks(r))['swap'];
+  const swap = byId(piReadinessChecks(r))['swap'];
   assert.equal(swap?.status, 'warn');
   assert.match(swap?.summary ?? '', /cgroup v1, hybrid: systemd ignores MemorySwapMax=0/);
   assert.match(swap?.fix ?? '', /systemd\.unified_cgroup_hierarchy=1/);
@@ -104,7 +104,7 @@ test('fixed in cmdline.txt but not rebooted yet: the one thing to do is reboot',
   const dir = join(tmpRoot, 'pending');
   cpSync(join(HOSTS, 'pi5-bookworm-stock'), dir, { recursive: true });
   writeFileSync(join(dir, 'boot/firmware/cmdline.txt'), `${STOCK_LINE} cgroup_enable=memory cgroup_memory=1 psi=1\n`);
-  const r = assessReadiness(readHostFiles(dir));
+  const r = assessPiReadiness(readHostFiles(dir));
   assert.equal(r.memory.enabled, false);
   assert.equal(r.cmdline?.changed, false);
   assert.equal(r.cmdline?.pendingReboot, true);
@@ -112,7 +112,7 @@ test('fixed in cmdline.txt but not rebooted yet: the one thing to do is reboot',
     cmdlineFix(r),
     '/boot/firmware/cmdline.txt already has cgroup_enable=memory cgroup_memory=1 psi=1: reboot to apply it (sudo reboot)',
   );
-  assert.match(readinessLine(r), /already has the fix: reboot to apply it$/);
+  assert.match(piReadinessLine(r), /already has the fix: reboot to apply it$/);
 });
 
 test('an older image (Pi 4, hybrid cgroups): /proc/cgroups says memory is off, and the fix goes into /boot/cmdline.txt', () => {
@@ -129,7 +129,7 @@ describe('a machine that is not a Pi', () => {
     assert.equal(r.pi, null);
     assert.equal(r.memory.enabled, true);
     assert.equal(r.cmdline, null, 'no cmdline.txt to edit');
-    const c = byId(readinessChecks(r));
+    const c = byId(piReadinessChecks(r));
     assert.equal(c['raspberry-pi']?.summary, 'not a Raspberry Pi');
     assert.equal(c['memory-cgroup']?.status, 'pass');
     assert.equal(c.swap?.status, 'pass');
@@ -138,7 +138,7 @@ describe('a machine that is not a Pi', () => {
     const dir = join(tmpRoot, 'x86-nopsi');
     cpSync(join(HOSTS, 'x86-server'), dir, { recursive: true });
     rmSync(join(dir, 'proc/pressure'), { recursive: true });
-    const psi = byId(readinessChecks(assessReadiness(readHostFiles(dir))))['psi'];
+    const psi = byId(piReadinessChecks(assessPiReadiness(readHostFiles(dir))))['psi'];
     assert.equal(psi?.status, 'warn');
     assert.match(psi?.fix ?? '', /GRUB_CMDLINE_LINUX/);
   });
@@ -146,7 +146,7 @@ describe('a machine that is not a Pi', () => {
     const dir = join(tmpRoot, 'x86-noswapacct');
     cpSync(join(HOSTS, 'x86-server'), dir, { recursive: true });
     rmSync(join(dir, 'sys/fs/cgroup/system.slice'), { recursive: true });
-    const swap = byId(readinessChecks(assessReadiness(readHostFiles(dir))))['swap'];
+    const swap = byId(piReadinessChecks(assessPiReadiness(readHostFiles(dir))))['swap'];
     assert.equal(swap?.status, 'warn');
     assert.match(swap?.summary ?? '', /swap 2\.0G is on but not accounted per cgroup/);
   });
