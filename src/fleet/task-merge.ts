@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { newTask } from '../policy/task-changes.js';
 import { withChangedTasks, withoutTerminalTask } from '../policy/task-index.js';
-import { attemptRecordSchema, HISTORY_LIMIT, TASK_STATES, taskSchema } from '../state/types.js';
+import { attemptRecordSchema, DEFAULT_PRIORITY, HISTORY_LIMIT, TASK_STATES, taskSchema } from '../state/types.js';
 import type { AttemptRecord, Task, TaskState, WardenState } from '../state/types.js';
 
 const TERMINAL: ReadonlySet<TaskState> = new Set(['succeeded', 'dead', 'blocked', 'cancelled']);
@@ -170,7 +170,7 @@ export function takeRecord(task: Task, rec: FleetRecord, now: number): Task {
 /** A fleet task this node does not hold, as a new local task; its prompt is at `promptFile`. */
 export function taskFromRecord(id: string, rec: FleetRecord, def: TaskDefinition, promptFile: string, now: number): Task {
   const issue = def.source === 'github' ? (def.issue ?? undefined) : undefined;
-  return takeRecord(newTask({ id, promptFile, priority: rec.priority ?? 2, createdAt: def.createdAt, issue }), rec, now);
+  return takeRecord(newTask({ id, promptFile, priority: rec.priority ?? DEFAULT_PRIORITY, createdAt: def.createdAt, issue }), rec, now);
 }
 
 /** This node has something the record lacks: an attempt record, or an outcome not yet published. */
