@@ -70,6 +70,13 @@ export function exitReport(over: Partial<ExitReport> = {}): ExitReport {
   };
 }
 
+/** A worker that exited 1 well past the startup window (exit_nonzero), and one that succeeded. */
+export const FAILED_EXIT = exitReport({ exitCode: 1 });
+export const SUCCEEDED_EXIT = exitReport({ exitCode: 0 });
+
+/** The `random` of applyExit's backoff jitter, fixed in the middle of its range. */
+export const halfRandom = (): number => 0.5;
+
 /** One finished attempt in a task's history. */
 export function attemptRecord(over: Partial<AttemptRecord> = {}): AttemptRecord {
   return {
