@@ -55,6 +55,9 @@ export function stateWith(tasks: { id: string; priority?: number; createdAt?: nu
   return state;
 }
 
+/** One pending task, gh-1: the state of most admission tests. */
+export const oneTask = (s: CoreSettings = DEFAULT_SETTINGS): WardenState => stateWith([{ id: 'gh-1' }], s);
+
 /** A worker exit: by default a clean exit 0 after five minutes, well past any startup window. */
 export function exitReport(over: Partial<ExitReport> = {}): ExitReport {
   return {
