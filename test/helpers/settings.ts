@@ -16,3 +16,6 @@ export const DEFAULT_SETTINGS: CoreSettings = coreSettingsFrom(defaultConfig());
 
 /** A breaker that never opens, for tests about something else. */
 export const NO_BREAKER = { failures: 1000, window: 10 * MINUTE, cooldown: 15 * MINUTE };
+
+/** The defaults with some settings changed. */
+export const settingsWith = (over: Partial<CoreSettings> = {}): CoreSettings => ({ ...DEFAULT_SETTINGS, ...over });

@@ -70,3 +70,38 @@ export function historyReport(): HistoryReport {
     problem: null,
   };
 }
+
+/** A /status answer written by hand: two workers allowed, one running, the breaker open. */
+export function statusFixture(over: Partial<StatusReport> = {}): StatusReport {
+  return {
+    daemon: { pid: 42, version: '0.1.0', startedAt: 1_700_000_000_000, uptimeMs: 5000 },
+    config: { path: '/etc/warden/config.toml', sha256: 'ab' },
+    executor: { kind: 'systemd', enforcesLimits: true, warnings: [] },
+    settings: { maxConcurrentWorkers: 2, minSpawnIntervalMs: 10_000, memoryMax: 2 ** 31, cpuQuota: 100, maxAttempts: 3 },
+    summary: '1/2 workers, 1 queued',
+    workers: [{ taskId: 'gh-1', attempt: 1, pid: 100, unit: 'warden-gh-1.scope', startedAt: 1, uptimeMs: 2 }],
+    tasks: { pending: 1, running: 1, succeeded: 4, retry_wait: 0, dead: 1, blocked: 0, cancelled: 0 },
+    pause: { paused: true, reasons: ['breaker'], manual: null, pressure: null },
+    breaker: {
+      phase: 'open',
+      recentFailures: [1, 2, 3],
+      openedAt: 3,
+      cooldownMs: 900_000,
+      probeTaskId: null,
+      reason: '3 failures in 600s, last: gh-"9": startup_error\\x',
+    },
+    heldBy: null,
+    lastSample: {
+      at: 1_700_000_001_000,
+      memAvailable: 4 * 2 ** 30,
+      memTotal: 8 * 2 ** 30,
+      load1: 0.42,
+      cpus: 4,
+      memoryPressure: 1.5,
+      psiAvailable: true,
+      errors: [],
+    },
+    totalSpawns: 17,
+    ...over,
+  } as StatusReport;
+}

@@ -55,6 +55,9 @@ export function stateWith(tasks: { id: string; priority?: number; createdAt?: nu
   return state;
 }
 
+/** One pending task, gh-1: the state of most admission tests. */
+export const oneTask = (s: CoreSettings = DEFAULT_SETTINGS): WardenState => stateWith([{ id: 'gh-1' }], s);
+
 /** A worker exit: by default a clean exit 0 after five minutes, well past any startup window. */
 export function exitReport(over: Partial<ExitReport> = {}): ExitReport {
   return {
@@ -69,6 +72,13 @@ export function exitReport(over: Partial<ExitReport> = {}): ExitReport {
     ...over,
   };
 }
+
+/** A worker that exited 1 well past the startup window (exit_nonzero), and one that succeeded. */
+export const FAILED_EXIT = exitReport({ exitCode: 1 });
+export const SUCCEEDED_EXIT = exitReport({ exitCode: 0 });
+
+/** The `random` of applyExit's backoff jitter, fixed in the middle of its range. */
+export const halfRandom = (): number => 0.5;
 
 /** One finished attempt in a task's history. */
 export function attemptRecord(over: Partial<AttemptRecord> = {}): AttemptRecord {

@@ -1,74 +1,21 @@
 // Admission control read from a fake /proc tree in a temp dir, on a fake clock: crossing any
 // threshold pauses spawning at once; it resumes only after recover_after below every threshold.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import childProcess from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
-
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { admissionViolations, pauseDueNow } from '../../../src/admission/evaluate.ts';
-import { sampleHost, type SampleSource } from '../../../src/admission/sample.ts';
-
+import { sampleHost } from '../../../src/admission/sample.ts';
 import { planTick } from '../../../src/policy/tick.ts';
-import { emptyState, type WardenState } from '../../../src/state/types.ts';
+import { emptyState } from '../../../src/state/types.ts';
+import { AT_THRESHOLDS, FakeProc, type HostValues } from '../../helpers/fake-proc.ts';
 import { DEFAULT_SETTINGS } from '../../helpers/settings.ts';
-import { stateWith } from '../../helpers/tasks.ts';
-import { tempRoot } from '../../helpers/tmp.ts';
-import { KiB, MINUTE, MiB } from '../../helpers/units.ts';
-
-const CPUS = 4;
+import { oneTask } from '../../helpers/tasks.ts';
+import { MINUTE, MiB } from '../../helpers/units.ts';
 
 /** Real defaults: memory_max 2G, min_available_memory 768M, 1.5 load per CPU, PSI 20%, recover after 2m. */
 const S = DEFAULT_SETTINGS;
 assert.equal(S.memoryMax, 2048 * MiB);
 assert.equal(S.admission.minAvailableMemory, 768 * MiB);
 assert.equal(S.admission.recoverAfter, 2 * MINUTE);
-
-const tmpRoot = tempRoot('admission-test').path;
-let procNo = 0;
-
-interface HostValues {
-  memAvailableKiB: number;
-  load1: string;
-  psiSomeAvg10: string | null; // null: no /proc/pressure/memory (PSI off)
-}
-
-/** Exactly at every threshold, which is still admitted (the rules are strict inequalities). */
-const AT_THRESHOLDS: HostValues = {
-  memAvailableKiB: (2048 + 768) * KiB, // MemAvailable - memory_max == min_available_memory
-  load1: '6.00', // 6.00 / 4 CPUs == 1.5
-  psiSomeAvg10: '20.00',
-};
-
-class FakeProc {
-  readonly root: string;
-  constructor(values: HostValues) {
-    this.root = join(tmpRoot, `proc${++procNo}`);
-    mkdirSync(join(this.root, 'pressure'), { recursive: true });
-    this.write(values);
-  }
-  get src(): SampleSource {
-    return { procRoot: this.root, cpus: CPUS };
-  }
-  write(v: HostValues): void {
-    writeFileSync(
-      join(this.root, 'meminfo'),
-      `MemTotal:        8039392 kB\nMemFree:          412300 kB\nMemAvailable:   ${String(v.memAvailableKiB).padStart(8)} kB\nBuffers:           98764 kB\n`,
-    );
-    writeFileSync(join(this.root, 'loadavg'), `${v.load1} 0.80 0.60 2/412 31337\n`);
-    const psi = join(this.root, 'pressure', 'memory');
-    if (v.psiSomeAvg10 === null) rmSync(psi, { force: true });
-    else
-      writeFileSync(
-        psi,
-        `some avg10=${v.psiSomeAvg10} avg60=0.00 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=6789\n`,
-      );
-  }
-}
-
-const oneTask = (): WardenState => stateWith([{ id: 'gh-1' }], S);
 
 const thresholds: { name: string; over: HostValues; reason: RegExp }[] = [
   {
@@ -194,66 +141,4 @@ describe('the pressure watch between ticks (pauseDueNow)', () => {
       false,
     );
   });
-});
-
-test('a missing /proc/pressure/memory means psiAvailable false and no pressure violation', () => {
-  const proc = new FakeProc({ ...AT_THRESHOLDS, psiSomeAvg10: null });
-  const sample = sampleHost(1000, proc.src);
-  assert.equal(sample.psiAvailable, false);
-  assert.equal(sample.memoryPressure, null);
-  assert.deepEqual(sample.errors, []);
-  assert.deepEqual(admissionViolations(sample, S.admission, S.memoryMax), []);
-  const tick = planTick(oneTask(), 1000, sample, S);
-  assert.equal(tick.state.pause.pressure, null);
-  assert.equal(tick.spawns.length, 1);
-});
-
-test('an unreadable meminfo fails closed: pressure pause, no spawns', () => {
-  const proc = new FakeProc(AT_THRESHOLDS);
-  rmSync(join(proc.root, 'meminfo'));
-  mkdirSync(join(proc.root, 'meminfo')); // reading a directory fails with EISDIR, even as root
-  const sample = sampleHost(1000, proc.src);
-  assert.equal(sample.memAvailable, null);
-  assert.match(sample.errors.join('\n'), /cannot read meminfo/);
-  const tick = planTick(oneTask(), 1000, sample, S);
-  assert.equal(tick.spawns.length, 0);
-  assert.deepEqual(tick.state.pause.pressure?.reasons, ['memory: MemAvailable could not be read (failing closed)']);
-  assert.ok(tick.events.some((e) => e.type === 'pressure_entered'));
-});
-
-test('a meminfo without a MemAvailable line fails closed too', () => {
-  const proc = new FakeProc(AT_THRESHOLDS);
-  writeFileSync(join(proc.root, 'meminfo'), 'MemTotal:        8039392 kB\nMemFree:          412300 kB\n');
-  const sample = sampleHost(1000, proc.src);
-  assert.equal(sample.memAvailable, null);
-  assert.equal(planTick(oneTask(), 1000, sample, S).spawns.length, 0);
-});
-
-test('sampleHost is synchronous and starts no child process', () => {
-  // Count every entry point of node:child_process (calls pass through unchanged), including the
-  // ESM named-import bindings, which syncBuiltinESMExports re-points at the wrappers.
-  const cp = childProcess as unknown as Record<string, unknown>;
-  const names = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'] as const;
-  const originals = new Map(names.map((n) => [n, cp[n] as (...a: unknown[]) => unknown]));
-  let calls = 0;
-  for (const [n, fn] of originals) {
-    cp[n] = function (this: unknown, ...args: unknown[]) {
-      calls++;
-      return fn.apply(this, args);
-    };
-  }
-  syncBuiltinESMExports();
-  try {
-    execFileSync(process.execPath, ['-e', '']); // control: the counter sees a real spawn
-    assert.equal(calls, 1, 'the spawn counter works');
-    calls = 0;
-    const proc = new FakeProc({ ...AT_THRESHOLDS, load1: '9.00' });
-    const result: unknown = sampleHost(1000, proc.src);
-    assert.equal(calls, 0, 'sampleHost started a child process');
-    assert.equal(typeof (result as { then?: unknown }).then, 'undefined', 'returns a value, not a promise');
-    assert.equal((result as { load1: number }).load1, 9);
-  } finally {
-    for (const [n, fn] of originals) cp[n] = fn;
-    syncBuiltinESMExports();
-  }
 });

@@ -1,9 +1,11 @@
 // argv to a command, a help text or a usage error, by the command table: every command's help,
-// "did you mean" for unknown commands, subcommands and options, and the argument checks.
+// "did you mean" for unknown commands, subcommands and options, the argument checks, and README's
+// usage block as `warden help` prints it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { allOptions, COMMANDS, GLOBAL_OPTIONS, subWords, topWords } from '../../../src/cli/commands.ts';
+import { COMMANDS, subWords, topWords } from '../../../src/cli/commands.ts';
 import { globalUsage, parseCommandLine, type ParsedCommandLine } from '../../../src/cli/parse.ts';
+import { readmeSection } from '../../helpers/readme.ts';
 
 function usageError(p: ParsedCommandLine): string {
   assert.equal(p.kind, 'usage-error', JSON.stringify(p));
@@ -15,29 +17,6 @@ function argvFor(name: string): string[] {
   const c = COMMANDS.find((x) => x.name === name)!;
   return [...name.split(' '), ...c.args.filter((a) => !('optional' in a)).map(() => 'x1')];
 }
-
-describe('the command table', () => {
-  test('an option name means the same everywhere (type and short form), and short forms are unique', () => {
-    const byName = new Map<string, string>();
-    const shorts = new Map<string, string>();
-    for (const o of [...GLOBAL_OPTIONS, ...COMMANDS.flatMap((c) => [...c.options])]) {
-      const sig = `${'value' in o ? 'value' : 'flag'} ${'short' in o ? o.short : ''}`;
-      assert.equal(byName.get(o.name) ?? sig, sig, `--${o.name}`);
-      byName.set(o.name, sig);
-      if ('short' in o) {
-        assert.equal(shorts.get(o.short) ?? o.name, o.name, `-${o.short}`);
-        shorts.set(o.short, o.name);
-      }
-    }
-    assert.equal(allOptions().length, byName.size);
-  });
-  test('every command has a summary and an example that runs that command', () => {
-    for (const c of COMMANDS) {
-      assert.ok(c.summary.length > 0, c.name);
-      assert.ok(c.example.includes(`warden ${c.name}`), `${c.name}: ${c.example}`);
-    }
-  });
-});
 
 describe('parseCommandLine', () => {
   test('every command parses to itself with its required arguments', () => {
@@ -114,4 +93,11 @@ describe('parseCommandLine', () => {
     const after = parseCommandLine(['task', 'add', '--prompt', 'p', '--', '-odd']);
     assert.equal(after.kind === 'command' && after.args[0], '-odd');
   });
+});
+
+const section = readmeSection('Command line');
+
+test("README's usage block is `warden help`, so every command of the table is documented", () => {
+  const block = /```\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.equal(block, globalUsage() + '\n');
 });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { bar, fit, renderTop, visibleLength, type TopInput } from '../../../src/cli/top-frame.ts';
-import { colorWanted } from '../../../src/cli/top.ts';
 import { historyReport, scopeUsage, STATUS_NOW, statusReport } from '../../helpers/status.ts';
 import { MINUTE } from '../../helpers/units.ts';
 
@@ -59,13 +58,6 @@ describe('warden top frame', () => {
     assert.ok(!frame().join('').includes('\x1b['));
     assert.ok(frame({ color: true }).join('').includes('\x1b[1m'));
     for (const l of frame({ color: true })) assert.ok(visibleLength(l) <= 80);
-  });
-
-  test('NO_COLOR (set, not empty) or not a terminal: no colour', () => {
-    assert.equal(colorWanted({}, true), true);
-    assert.equal(colorWanted({ NO_COLOR: '1' }, true), false);
-    assert.equal(colorWanted({ NO_COLOR: '' }, true), true);
-    assert.equal(colorWanted({}, false), false);
   });
 
   test('the daemon gone: the error on top, the last status kept', () => {

@@ -1,15 +1,17 @@
-// Config: human units, resolved defaults, and malformed files rejected by the real CLI with one
-// line per problem (exit 78, EX_CONFIG) and no stack trace.
+// The config schema: resolved defaults, malformed files rejected by the real CLI with one line per
+// problem (exit 78, EX_CONFIG) and no stack trace, the [fleet] table, and README's config table.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CONFIG_PATH, parseConfigText, resolveConfigPath } from '../../../src/config/load.ts';
-import { parseDuration, parseSize } from '../../../src/config/units.ts';
+import { z } from 'zod';
+import { parseConfigText } from '../../../src/config/load.ts';
+import { configTables } from '../../../src/config/schema.ts';
 import { FAILURE_KINDS } from '../../../src/policy/failure-kind.ts';
+import { MINIMAL_CONFIG } from '../../helpers/settings.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -20,7 +22,7 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-const MINIMAL = '[supervisor]\nstate_dir = "/var/lib/warden"\n';
+const MINIMAL = MINIMAL_CONFIG;
 
 const tmpRoot = mkdtempSync(join(tmpdir(), 'warden-config-test-'));
 after(() => rmSync(tmpRoot, { recursive: true, force: true }));
@@ -41,43 +43,6 @@ function configCheck(text: string): { file: string; status: number | null; stdou
 function assertNoStackTrace(stderr: string): void {
   assert.doesNotMatch(stderr, /^ {4}at /m, `stderr must not contain a stack trace:\n${stderr}`);
 }
-
-describe('units: parseSize', () => {
-  test('"512M" is 512 MiB', () => {
-    assert.deepEqual(parseSize('512M'), { ok: true, value: 512 * MiB });
-  });
-  test('"2G" is 2 GiB', () => {
-    assert.deepEqual(parseSize('2G'), { ok: true, value: 2 * GiB });
-  });
-  for (const bad of ['-5G', '10 minutes', '', '5x']) {
-    test(`${JSON.stringify(bad)} is rejected`, () => {
-      const r = parseSize(bad);
-      assert.equal(r.ok, false);
-      assert.ok(!r.ok && r.error.length > 0);
-    });
-  }
-});
-
-describe('units: parseDuration', () => {
-  const good: [string, number][] = [
-    ['10s', 10 * SECOND],
-    ['5m', 5 * MINUTE],
-    ['2h', 2 * HOUR],
-    ['1h30m', HOUR + 30 * MINUTE],
-  ];
-  for (const [text, ms] of good) {
-    test(`${JSON.stringify(text)} is ${ms} ms`, () => {
-      assert.deepEqual(parseDuration(text), { ok: true, value: ms });
-    });
-  }
-  for (const bad of ['-5G', '10 minutes', '', '5x']) {
-    test(`${JSON.stringify(bad)} is rejected`, () => {
-      const r = parseDuration(bad);
-      assert.equal(r.ok, false);
-      assert.ok(!r.ok && r.error.length > 0);
-    });
-  }
-});
 
 describe('defaults', () => {
   const c = parseConfigText(MINIMAL, 'minimal.toml');
@@ -205,22 +170,6 @@ test('a valid config passes `config check` with exit 0', () => {
   assert.equal(r.stderr, '');
 });
 
-describe('resolveConfigPath', () => {
-  test('--config beats $WARDEN_CONFIG', () => {
-    assert.equal(resolveConfigPath('/from/flag.toml', { WARDEN_CONFIG: '/from/env.toml' }), '/from/flag.toml');
-  });
-  test('$WARDEN_CONFIG beats /etc/warden/config.toml', () => {
-    assert.equal(resolveConfigPath(undefined, { WARDEN_CONFIG: '/from/env.toml' }), '/from/env.toml');
-  });
-  test('with neither, /etc/warden/config.toml is used', () => {
-    assert.equal(DEFAULT_CONFIG_PATH, '/etc/warden/config.toml');
-    assert.equal(resolveConfigPath(undefined, {}), '/etc/warden/config.toml');
-  });
-  test('an empty $WARDEN_CONFIG falls back to /etc/warden/config.toml', () => {
-    assert.equal(resolveConfigPath(undefined, { WARDEN_CONFIG: '' }), '/etc/warden/config.toml');
-  });
-});
-
 describe('paths that pass the check must work at run time (issue 16)', () => {
   const problemsOf = (text: string): string[] => {
     try {
@@ -298,4 +247,116 @@ test('[worker] deny_networks takes addresses and networks systemd accepts, and n
     [d.worker.tasks_max, d.worker.file_size_max, d.worker.env_file, d.executor.sandbox],
     [512, 2 * 1024 ** 3, '/etc/warden/env', false],
   );
+});
+
+// The [fleet] table: optional, its defaults, and the mistakes it refuses with one line each.
+describe('the [fleet] table', () => {
+  const withFleet = (body: string) => parseConfigText(`${MINIMAL_CONFIG}[fleet]\n${body}\n`, 'w.toml');
+  const refusal = (body: string): string => {
+    try {
+      withFleet(body);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return 'accepted';
+  };
+
+  test('without [fleet], the config has none: a single node', () => {
+    assert.equal(parseConfigText(MINIMAL_CONFIG, 'w.toml').fleet, null);
+  });
+
+  test('defaults: the host name as the node, "/warden/", 30 s leases, no fleet-wide worker limit', () => {
+    const f = withFleet('endpoints = ["http://10.0.0.2:2379"]').fleet;
+    assert.equal(f?.node, hostname());
+    assert.equal(f?.prefix, '/warden/');
+    assert.equal(f?.lease_ttl, 30_000);
+    assert.equal(f?.max_fleet_workers, null);
+  });
+
+  test('refused: no endpoint, credentials in a URL, a lease_ttl out of range, half a TLS pair, http with a CA', () => {
+    assert.match(refusal('endpoints = []'), /fleet\.endpoints: expected at least one etcd endpoint/);
+    assert.match(refusal('endpoints = ["http://root:pw@10.0.0.2:2379"]'), /no credentials/);
+    assert.match(
+      refusal('endpoints = ["http://10.0.0.2:2379"]\nlease_ttl = "1s"'),
+      /fleet\.lease_ttl: expected a duration between 3s and 10m/,
+    );
+    assert.match(
+      refusal('endpoints = ["https://10.0.0.2:2379"]\nca_file = "/etc/ca.crt"\ncert_file = "/etc/c.crt"'),
+      /fleet\.key_file: set cert_file and key_file together/,
+    );
+    assert.match(refusal('endpoints = ["http://10.0.0.2:2379"]\nca_file = "/etc/ca.crt"'), /every endpoint must be https/);
+    assert.match(
+      refusal('endpoints = ["http://10.0.0.2:2379"]\nusername = "warden"'),
+      /fleet\.password_file: set username and password_file together/,
+    );
+  });
+});
+
+// README.md's config reference table against the schema: every key the schema accepts is
+// documented there, and every key documented there is one the schema accepts. Keys are compared
+// as `table.key` (`source.github.repo`, `backoff.<kind>.base`), walking the zod schema itself, so a
+// new key without a README row (or a README row for a removed key) fails here, by name.
+describe("README's config table against the schema", () => {
+  const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+
+  /** The schema under its optional/default/transform wrappers. */
+  function unwrap(s: z.core.$ZodType): z.core.$ZodType {
+    if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault || s instanceof z.ZodPrefault)
+      return unwrap(s.unwrap());
+    if (s instanceof z.ZodPipe) return unwrap(s.in);
+    return s;
+  }
+
+  /** `table.key` for every key of every table, nested tables included. [backoff.<kind>] is one
+   * table for all failure kinds, as the README writes it. */
+  function schemaKeys(shape: Record<string, z.core.$ZodType>, prefix: string[] = []): string[] {
+    const out: string[] = [];
+    for (const [key, sub] of Object.entries(shape)) {
+      const inner = unwrap(sub);
+      const name = prefix[0] === 'backoff' && (FAILURE_KINDS as readonly string[]).includes(key) ? '<kind>' : key;
+      if (inner instanceof z.ZodObject) out.push(...schemaKeys(inner.shape, [...prefix, name]));
+      else if (prefix.length === 0) out.push(`${name} (a key outside any table)`);
+      else out.push([...prefix, name].join('.'));
+    }
+    return [...new Set(out)];
+  }
+
+  /** The keys in the README's `| key | default | meaning |` table: a first cell like
+   * "`[worker] memory_max`" or "`[alerts] retry_base`, `retry_max`". */
+  function readmeKeys(text: string): string[] {
+    const lines = text.split('\n');
+    const start = lines.findIndex((l) => /^\|\s*key\s*\|\s*default\s*\|\s*meaning\s*\|/.test(l));
+    assert.ok(start >= 0, 'README.md has no "| key | default | meaning |" table');
+    const out: string[] = [];
+    for (const line of lines.slice(start + 2)) {
+      if (!line.startsWith('|')) break;
+      const cell = line.split('|')[1] ?? '';
+      const names = [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
+      const first = /^\[([^\]]+)\]\s+(\S+)$/.exec(names[0] ?? '');
+      assert.ok(first, `README config table row does not start with "\`[table] key\`": ${line}`);
+      const [, table, key] = first;
+      for (const k of [key, ...names.slice(1)]) out.push(`${table}.${k}`);
+    }
+    return out;
+  }
+
+  test('every schema key is in the README config table, and every key there is in the schema', () => {
+    const schema = schemaKeys(configTables.shape);
+    const readme = readmeKeys(README);
+    assert.ok(schema.length > 50 && readme.length > 50, `walked ${schema.length} schema keys and ${readme.length} README keys`);
+    const undocumented = schema.filter((k) => !readme.includes(k));
+    const unknown = readme.filter((k) => !schema.includes(k));
+    assert.deepEqual(undocumented, [], `keys the README config table does not document: ${undocumented.join(', ')}`);
+    assert.deepEqual(unknown, [], `keys in the README config table that the schema does not accept: ${unknown.join(', ')}`);
+    const twice = readme.filter((k, i) => readme.indexOf(k) !== i);
+    assert.deepEqual(twice, [], `keys documented twice in the README config table: ${twice.join(', ')}`);
+  });
+
+  test('every failure kind (the <kind> of [backoff.<kind>]) is in the README list of failure kinds', () => {
+    const start = README.indexOf('Failure kinds (the `<kind>` in `[backoff.<kind>]`)');
+    assert.ok(start >= 0, 'README.md has no "Failure kinds (the `<kind>` in `[backoff.<kind>]`)" paragraph');
+    const paragraph = README.slice(start, README.indexOf('\n\n', start));
+    const missing = FAILURE_KINDS.filter((k) => !paragraph.includes(`\`${k}\``));
+    assert.deepEqual(missing, [], `failure kinds the README list does not name: ${missing.join(', ')}`);
+  });
 });

@@ -1,5 +1,5 @@
 // The [control] and [alerts] config (loopback-only TCP, cron expressions checked at load, exit 78
-// through the real CLI), the /metrics text through a real Prometheus text parser, and the digest.
+// through the real CLI), and the /metrics text through a real Prometheus text parser.
 import assert from 'node:assert/strict';
 
 import { writeFileSync } from 'node:fs';
@@ -11,11 +11,8 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { WardenEvent } from '../../../src/events/catalog.ts';
 import { ConfigError, parseConfigText } from '../../../src/config/load.ts';
 import { countEvent, emptyCounts, renderMetrics, type EventCounts } from '../../../src/control/metrics.ts';
-import { lookupGroupId } from '../../../src/host/users.ts';
-import { cronProblem } from '../../../src/jobs/cron.ts';
-import { digestSummary } from '../../../src/jobs/digest.ts';
 import { FAILURE_KINDS } from '../../../src/policy/failure-kind.ts';
-import type { StatusReport } from '../../../src/supervisor/report.ts';
+import { statusFixture } from '../../helpers/status.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
 import { MINUTE } from '../../helpers/units.ts';
 import { runCliSync, type CliResult } from '../../helpers/cli.ts';
@@ -99,9 +96,6 @@ describe('config problems are caught at load, with the key', () => {
     for (const a of ['127.0.0.1', '127.0.0.53', '::1', 'localhost'])
       assert.equal(problems(`${MINIMAL}[control]\nport = 9090\naddress = "${a}"\n`), '', a);
   });
-  test('valid cron expressions are accepted, with or without seconds', () => {
-    for (const e of ['0 8 * * *', '*/5 * * * *', '30 0 8 * * 1-5']) assert.equal(cronProblem(e), null, e);
-  });
 });
 
 describe('an invalid cron expression through the real CLI: exit 78, one line naming the key', () => {
@@ -133,47 +127,6 @@ describe('an invalid cron expression through the real CLI: exit 78, one line nam
     assert.match(r.stderr, /alerts\.ntfy_token_file: cannot read \/nonexistent\/token: ENOENT/);
   });
 });
-
-test('lookupGroupId reads /etc/group', () => {
-  const f = join(tmp, 'group');
-  writeFileSync(f, 'root:x:0:\nwarden:x:998:alice,bob\n');
-  assert.equal(lookupGroupId('warden', f), 998);
-  assert.equal(lookupGroupId('nope', f), null);
-});
-
-function statusFixture(over: Partial<StatusReport> = {}): StatusReport {
-  return {
-    daemon: { pid: 42, version: '0.1.0', startedAt: 1_700_000_000_000, uptimeMs: 5000 },
-    config: { path: '/etc/warden/config.toml', sha256: 'ab' },
-    executor: { kind: 'systemd', enforcesLimits: true, warnings: [] },
-    settings: { maxConcurrentWorkers: 2, minSpawnIntervalMs: 10_000, memoryMax: 2 ** 31, cpuQuota: 100, maxAttempts: 3 },
-    summary: '1/2 workers, 1 queued',
-    workers: [{ taskId: 'gh-1', attempt: 1, pid: 100, unit: 'warden-gh-1.scope', startedAt: 1, uptimeMs: 2 }],
-    tasks: { pending: 1, running: 1, succeeded: 4, retry_wait: 0, dead: 1, blocked: 0, cancelled: 0 },
-    pause: { paused: true, reasons: ['breaker'], manual: null, pressure: null },
-    breaker: {
-      phase: 'open',
-      recentFailures: [1, 2, 3],
-      openedAt: 3,
-      cooldownMs: 900_000,
-      probeTaskId: null,
-      reason: '3 failures in 600s, last: gh-"9": startup_error\\x',
-    },
-    heldBy: null,
-    lastSample: {
-      at: 1_700_000_001_000,
-      memAvailable: 4 * 2 ** 30,
-      memTotal: 8 * 2 ** 30,
-      load1: 0.42,
-      cpus: 4,
-      memoryPressure: 1.5,
-      psiAvailable: true,
-      errors: [],
-    },
-    totalSpawns: 17,
-    ...over,
-  } as StatusReport;
-}
 
 type Family = { name: string; help: string; type: string; metrics: { value: string; labels?: Record<string, string> }[] };
 
@@ -295,25 +248,4 @@ describe('/metrics text, read back by a Prometheus text-format parser', () => {
     assert.equal(t.has('warden_host_load1'), false);
     assert.equal(t.has('warden_alerts_sent_total'), false);
   });
-});
-
-test('the digest reports the change between two marks', () => {
-  const before = emptyCounts();
-  const now = emptyCounts();
-  now.succeeded = 3;
-  now.dead = 1;
-  now.failures.startup_error = 2;
-  const s = digestSummary({ at: 0, spawns: 10, counts: before }, { at: 24 * 60 * MINUTE, spawns: 16, counts: now }, statusFixture());
-  assert.deepEqual(
-    {
-      periodMs: s.periodMs,
-      spawns: s.spawns,
-      succeeded: s.succeeded,
-      dead: s.dead,
-      failures: s.failures,
-      breaker: s.breaker,
-      paused: s.paused,
-    },
-    { periodMs: 24 * 60 * MINUTE, spawns: 6, succeeded: 3, dead: 1, failures: { startup_error: 2 }, breaker: 'open', paused: ['breaker'] },
-  );
 });

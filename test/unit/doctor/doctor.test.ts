@@ -1,51 +1,18 @@
-// warden doctor's judgments (the probe's read-back, disk space, the report) and the executor
-// refusal without a memory controller, as pure functions; then the real CLI on this host, where
-// systemd is not PID 1: a valid config has no fail, a broken config or state file fails with exit 1.
+// warden doctor's disk-space judgment, then the real CLI on this host, where systemd is not PID 1:
+// a valid config has no fail, a broken config or state file fails with exit 1.
 import assert from 'node:assert/strict';
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, parseConfigText } from '../../../src/config/load.ts';
-import { formatReport, report } from '../../../src/doctor/check.ts';
 import { judgeDisk } from '../../../src/doctor/doctor.ts';
-import { parseProbeOutput, PROBE_MEMORY_MAX } from '../../../src/doctor/probe.ts';
-import { planExecutor } from '../../../src/executors/choose.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
 import { GiB, MiB } from '../../helpers/units.ts';
 import { runCliSync } from '../../helpers/cli.ts';
 import { FAKE_WORKER } from '../../helpers/paths.ts';
 
 const tmpRoot = tempRoot('doctor-test').path;
-
-describe('the limit probe read-back', () => {
-  test('cgroup v1: memory.limit_in_bytes equal to the requested MemoryMax passes', () => {
-    const r = parseProbeOutput(`v1 ${PROBE_MEMORY_MAX} /warden.slice/warden-workers.slice/x.scope\ndone\n`, PROBE_MEMORY_MAX);
-    assert.deepEqual(r, {
-      ok: true,
-      limit: PROBE_MEMORY_MAX,
-      file: 'memory.limit_in_bytes',
-      cgroup: '/warden.slice/warden-workers.slice/x.scope',
-    });
-  });
-  test('cgroup v2: memory.max passes', () => {
-    assert.equal(parseProbeOutput(`v2 ${PROBE_MEMORY_MAX} /x.scope\ndone\n`, PROBE_MEMORY_MAX).ok, true);
-  });
-  test('no limit file at all: the memory controller is not in use', () => {
-    const r = parseProbeOutput('done\n', PROBE_MEMORY_MAX);
-    assert.equal(r.ok, false);
-    assert.match(!r.ok ? r.why : '', /memory controller is not in use, so MemoryMax does nothing/);
-  });
-  test('a limit other than the one asked for fails and says both', () => {
-    const r = parseProbeOutput('v2 max /x.scope\ndone\n', PROBE_MEMORY_MAX);
-    assert.equal(r.ok, false);
-    assert.match(!r.ok ? r.why : '', /asked for MemoryMax=33554432 but the kernel holds memory\.max = max/);
-  });
-  test('a probe that did not finish fails', () => {
-    assert.equal(parseProbeOutput('', PROBE_MEMORY_MAX).ok, false);
-  });
-});
 
 describe('disk space', () => {
   test('without [worktree]: warn below 1G, fail below 256M', () => {
@@ -58,91 +25,6 @@ describe('disk space', () => {
     const f = judgeDisk('disk-worktrees', '/w', 1 * GiB, 2 * GiB);
     assert.equal(f.status, 'fail');
     assert.match(f.summary, /1G free at \/w, below 2G \(worktree\.min_free_disk: warden pauses\)/);
-  });
-});
-
-test('the report: one line per check, the fix under each warn and fail, a count, not ok on any fail', () => {
-  const r = report('1.2.3', [
-    { id: 'config', status: 'pass', summary: 'ok' },
-    { id: 'psi', status: 'warn', summary: 'PSI off', fix: 'add psi=1' },
-    { id: 'limit-probe', status: 'fail', summary: 'no limit', fix: 'reboot' },
-    { id: 'daemon', status: 'info', summary: 'not running' },
-  ]);
-  assert.equal(r.ok, false);
-  assert.deepEqual(r.counts, { pass: 1, warn: 1, fail: 1, info: 1 });
-  assert.equal(
-    formatReport(r),
-    [
-      'warden doctor 1.2.3',
-      'PASS  config       ok',
-      'WARN  psi          PSI off',
-      '                   fix: add psi=1',
-      'FAIL  limit-probe  no limit',
-      '                   fix: reboot',
-      ' --   daemon       not running',
-      '1 pass, 1 warn, 1 fail: not ready',
-      '',
-    ].join('\n'),
-  );
-});
-
-describe('the systemd executor on cgroup v1 with swap on', () => {
-  const cfg = parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n[executor]\nkind = "systemd"\n', 'c.toml');
-  test('warns loudly that MemorySwapMax is not applied there, and runs', () => {
-    const p = planExecutor(cfg, 'c.toml', { systemdPid1: true, memory: { enabled: true }, swapUncapped: true });
-    assert.equal(p.kind, 'systemd');
-    assert.match(p.warnings.join('\n'), /worker swap is NOT capped: on cgroup v1 systemd ignores MemorySwapMax=0/);
-  });
-  test('says nothing on cgroup v2 or without swap', () => {
-    assert.deepEqual(planExecutor(cfg, 'c.toml', { systemdPid1: true, memory: { enabled: true }, swapUncapped: false }).warnings, []);
-  });
-});
-
-describe('the systemd executor without a memory controller', () => {
-  const off = { enabled: false as const, why: 'cgroup v2: "memory" is not in /sys/fs/cgroup/cgroup.controllers' };
-  const cfg = (executor: string) =>
-    parseConfigText(`[supervisor]\nstate_dir = "/var/lib/warden"\n[executor]\n${executor}\n`, '/etc/warden/config.toml');
-
-  test('is refused with a config-class error (exit 78) that carries the fix', () => {
-    assert.throws(
-      () => planExecutor(cfg('kind = "systemd"'), '/etc/warden/config.toml', { systemdPid1: true, memory: off }),
-      (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        const msg = err.message;
-        assert.match(
-          msg,
-          /^\/etc\/warden\/config\.toml: executor\.kind: refusing the systemd executor: worker memory_max would NOT be enforced/,
-        );
-        assert.match(msg, /sudo install\.sh --fix-cmdline/);
-        assert.match(msg, /cgroup_enable=memory/);
-        assert.match(msg, /allow_unenforced_limits = true/);
-        return true;
-      },
-    );
-  });
-  test('"auto" on a systemd host is refused the same way (it would pick systemd)', () => {
-    assert.throws(
-      () => planExecutor(cfg('kind = "auto"'), 'c.toml', { systemdPid1: true, memory: off }),
-      /refusing the systemd executor \(chosen by "auto"\)/,
-    );
-  });
-  test('runs with allow_unenforced_limits = true, keeping the loud warning', () => {
-    const p = planExecutor(cfg('kind = "systemd"\nallow_unenforced_limits = true'), 'c.toml', { systemdPid1: true, memory: off });
-    assert.equal(p.kind, 'systemd');
-    assert.equal(p.kind === 'systemd' && p.memoryEnforced, false);
-    assert.match(p.warnings[0] ?? '', /worker memory_max is NOT enforced: .*allowed by \[executor\] allow_unenforced_limits = true/);
-  });
-  test('with the controller on there is nothing to warn about', () => {
-    const p = planExecutor(cfg('kind = "systemd"'), 'c.toml', { systemdPid1: true, memory: { enabled: true } });
-    assert.deepEqual(p, { kind: 'systemd', warnings: [], memoryEnforced: true });
-  });
-  test('the direct executor is not refused (it never claims to cap), and says so loudly', () => {
-    const p = planExecutor(cfg('kind = "direct"'), 'c.toml', { systemdPid1: true, memory: off });
-    assert.equal(p.kind, 'direct');
-    assert.match(p.warnings[0] ?? '', /NOT enforced/);
-  });
-  test('allow_unenforced_limits must be a boolean', () => {
-    assert.throws(() => cfg('allow_unenforced_limits = "yes"'), /executor\.allow_unenforced_limits: expected true or false/);
   });
 });
 
@@ -238,14 +120,5 @@ describe('`warden doctor` on this host', () => {
     );
     assert.equal(c?.status, 'fail');
     assert.match(c?.summary ?? '', /is not found: every spawn would fail/);
-  });
-});
-
-describe('[executor] sandbox = true where the systemd executor is not used', () => {
-  test('the direct executor says loudly that workers are NOT confined', () => {
-    const cfg = parseConfigText('[supervisor]\nstate_dir = "/var/lib/warden"\n[executor]\nsandbox = true\n', 'c.toml');
-    const p = planExecutor(cfg, 'c.toml', { systemdPid1: false, memory: { enabled: true } });
-    assert.equal(p.kind, 'direct');
-    assert.match(p.warnings.join('\n'), /sandbox = true needs the systemd executor: workers are NOT confined/);
   });
 });

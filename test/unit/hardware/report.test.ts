@@ -1,32 +1,24 @@
-// Edge hardware in admission: the SoC temperature, the Raspberry Pi firmware's throttled flags and
-// disk health, read from fake sysfs and proc trees in temp dirs and decided on a fake clock.
+// Edge hardware in admission: the SoC temperature and the Raspberry Pi firmware's throttled flags,
+// read from fake sysfs and proc trees in temp dirs and decided on a fake clock, and the hardware
+// report of status, /metrics and `warden doctor`.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { diskProblems, type DiskLimits, type DiskUsage } from '../../../src/admission/disk.ts';
 import { powerViolations, thermalViolations } from '../../../src/admission/evaluate.ts';
 import { sampleHost, type SampleSource } from '../../../src/admission/sample.ts';
 import type { HostSample } from '../../../src/admission/evaluate.ts';
 
 import { emptyCounts, renderMetrics } from '../../../src/control/metrics.ts';
 import { hardwareChecks, readHardware } from '../../../src/hardware/report.ts';
-import {
-  decodeThrottled,
-  describeThrottled,
-  parseThrottled,
-  THROTTLED_BITS,
-  THROTTLED_SYSFS_PATH,
-} from '../../../src/hardware/throttled.ts';
-import { applyDiskHealth } from '../../../src/policy/pauses.ts';
+import { decodeThrottled, describeThrottled, THROTTLED_SYSFS_PATH } from '../../../src/hardware/throttled.ts';
 import { planTick } from '../../../src/policy/tick.ts';
 import { activePauseReasons } from '../../../src/state/pause-reasons.ts';
-import type { WardenState } from '../../../src/state/types.ts';
 import type { StatusReport } from '../../../src/supervisor/report.ts';
 import { DEFAULT_SETTINGS } from '../../helpers/settings.ts';
-import { stateWith } from '../../helpers/tasks.ts';
+import { oneTask } from '../../helpers/tasks.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
 import { MINUTE } from '../../helpers/units.ts';
 
@@ -122,8 +114,6 @@ const MACHINES: { name: string; machine: Machine; temp: number | null; heldBy: R
   },
 ];
 
-const oneTask = (): WardenState => stateWith([{ id: 'gh-1' }], S);
-
 describe('fixture machines: the sample, the admission verdict and the since-boot report', () => {
   for (const { name, machine, temp, heldBy, sinceBoot } of MACHINES) {
     test(name, () => {
@@ -145,43 +135,6 @@ describe('fixture machines: the sample, the admission verdict and the since-boot
       assert.deepEqual(flags, sinceBoot);
     });
   }
-});
-
-describe('the throttled word', () => {
-  // every documented bit: Linux be3035e3627d (bits 0-2, 16-18) and the Raspberry Pi
-  // documentation for vcgencmd get_throttled (bits 3 and 19)
-  const documented: [number, string][] = [
-    [0, 'under-voltage now'],
-    [1, 'arm frequency capped now'],
-    [2, 'throttled now'],
-    [3, 'soft temperature limit now'],
-    [16, 'under-voltage since boot'],
-    [17, 'arm frequency capped since boot'],
-    [18, 'throttled since boot'],
-    [19, 'soft temperature limit since boot'],
-  ];
-  test('each documented bit decodes to its own flag and nothing else', () => {
-    assert.deepEqual(
-      Object.values(THROTTLED_BITS).sort((a, b) => a - b),
-      documented.map(([b]) => b),
-    );
-    for (const [b, words] of documented) assert.deepEqual(describeThrottled(decodeThrottled(2 ** b)), [words], `bit ${b}`);
-    assert.deepEqual(describeThrottled(decodeThrottled(0)), []);
-    assert.equal(describeThrottled(decodeThrottled(0xf000f)).length, 8);
-  });
-  test('parses the sysfs text and vcgencmd output; anything else is null', () => {
-    assert.equal(parseThrottled('50005\n'), 0x50005);
-    assert.equal(parseThrottled('0\n'), 0);
-    assert.equal(parseThrottled('throttled=0x50000\n'), 0x50000);
-    assert.equal(parseThrottled(''), null);
-    assert.equal(parseThrottled('VCHI initialization failed'), null);
-  });
-  test('under-voltage since boot only is not a power pause; under-voltage now is', () => {
-    const base: HostSample = sampleHost(0, new FakeHost({ zones: [], throttled: '0' }).src);
-    assert.deepEqual(powerViolations({ ...base, throttled: 0x50000 }), []);
-    assert.equal(powerViolations({ ...base, throttled: 0x1 }).length, 1);
-    assert.deepEqual(thermalViolations({ ...base, temperatureC: 75 }, S.admission), [], 'exactly at max_temperature is admitted');
-  });
 });
 
 describe('hysteresis on a fake clock', () => {
@@ -235,45 +188,6 @@ describe('hysteresis on a fake clock', () => {
       r.events.map((e) => e.type),
       ['hardware_resumed', 'task_spawn'],
     );
-  });
-});
-
-describe('disk health', () => {
-  const limits: DiskLimits = { minFree: 256 * 2 ** 20, minFreeKey: 'worktree.min_free_disk', minFreeInodes: 10_000 };
-  const usage = (over: Partial<DiskUsage>): DiskUsage => ({
-    role: 'worktrees',
-    path: '/srv/trees',
-    freeBytes: 8 * 2 ** 30,
-    freeInodes: 500_000,
-    ...over,
-  });
-
-  test('low inodes pause with reason disk, with gigabytes still free; enough again resumes', () => {
-    const problems = diskProblems([{ usage: usage({ freeInodes: 9_999 }), limits }]);
-    assert.deepEqual(problems, ['9999 inodes free on /srv/trees (worktrees), under admission.min_free_inodes 10000']);
-    const paused = applyDiskHealth(oneTask(), problems, 5);
-    assert.deepEqual(activePauseReasons(paused.state), ['disk']);
-    assert.deepEqual(
-      paused.events.map((e) => e.type),
-      ['disk_paused'],
-    );
-    assert.equal(planTick(paused.state, 6, null, S).spawns.length, 0);
-    const resumed = applyDiskHealth(paused.state, diskProblems([{ usage: usage({}), limits }]), 7);
-    assert.deepEqual(
-      resumed.events.map((e) => e.type),
-      ['disk_resumed'],
-    );
-  });
-
-  test('low space on the state_dir filesystem pauses too; a filesystem that does not count inodes is not judged on them', () => {
-    const problems = diskProblems([
-      {
-        usage: usage({ role: 'state_dir', path: '/var/lib/warden', freeBytes: 100 * 2 ** 20 }),
-        limits: { ...limits, minFreeKey: 'the state_dir minimum' },
-      },
-      { usage: usage({ freeInodes: null }), limits },
-    ]);
-    assert.deepEqual(problems, ['100M free on /var/lib/warden (state_dir), under the state_dir minimum 256M']);
   });
 });
 
@@ -423,4 +337,11 @@ describe('warden doctor: the hardware report from fixture trees', () => {
     assert.match(c.throttled!.summary, /not available/);
     assert.match(c.hardware!.summary, /^not a Raspberry Pi .*root on \/dev\/nvme0n1p2 \(NVMe\)$/);
   });
+});
+
+test('under-voltage since boot only is not a power pause; under-voltage now is', () => {
+  const base: HostSample = sampleHost(0, new FakeHost({ zones: [], throttled: '0' }).src);
+  assert.deepEqual(powerViolations({ ...base, throttled: 0x50000 }), []);
+  assert.equal(powerViolations({ ...base, throttled: 0x1 }).length, 1);
+  assert.deepEqual(thermalViolations({ ...base, temperatureC: 75 }, S.admission), [], 'exactly at max_temperature is admitted');
 });

@@ -1,6 +1,7 @@
 // One statfs of a real filesystem (src/host/disk-usage.ts).
 import assert from 'node:assert/strict';
 import { statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { readDiskUsage } from '../../../src/host/disk-usage.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
@@ -19,4 +20,8 @@ test('readDiskUsage is one statfs of a real directory: the blocks an unprivilege
 
 test('a path that cannot be read throws', () => {
   assert.throws(() => readDiskUsage('worktrees', `${tmp}/missing/dir`), /ENOENT/);
+});
+
+test('free disk space comes from statfs', () => {
+  assert.ok(readDiskUsage('worktrees', tmpdir()).freeBytes > 0);
 });

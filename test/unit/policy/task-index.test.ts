@@ -11,8 +11,8 @@ import { admissionViolations, updatePressure } from '../../../src/admission/eval
 import { formatDuration } from '../../../src/config/units.ts';
 import { advanceBreaker, breakerGate, recordProbeSpawn } from '../../../src/policy/breaker.ts';
 import type { ExitReport } from '../../../src/policy/classify.ts';
-import { addTask, addTasks, applyCancel, updateRunningAttempt, type NewTask } from '../../../src/policy/task-changes.ts';
-import { applyDiskCheck } from '../../helpers/policy.ts';
+import { addTask, addTasks, applyCancel, updateRunningAttempt } from '../../../src/policy/task-changes.ts';
+import { applyDiskCheck, expectedIndex } from '../../helpers/policy.ts';
 import { applyExit, applyInterrupted } from '../../../src/policy/attempt-end.ts';
 import { applyManualPause, applyResume } from '../../../src/policy/pauses.ts';
 import { planTick, runningCount, taskCounts, type SpawnOrder, type TickResult } from '../../../src/policy/tick.ts';
@@ -21,7 +21,6 @@ import { type CoreSettings } from '../../../src/policy/settings.ts';
 import { nextSpawnAllowedAt } from '../../../src/policy/rate-limit.ts';
 import {
   buildTaskIndex,
-  compareRetries,
   compareTasks,
   taskIndex,
   updateSorted,
@@ -32,17 +31,6 @@ import { TASK_STATES, type Task, type TaskState, type WardenState } from '../../
 import { DEFAULT_SETTINGS, NO_BREAKER } from '../../helpers/settings.ts';
 import { exitReport, hostSample, PRESSURED_SAMPLE, stateOf, task } from '../../helpers/tasks.ts';
 import { MINUTE } from '../../helpers/units.ts';
-
-/** What the index must say, computed the slow way from the tasks themselves. */
-function expectedIndex(tasks: WardenState['tasks']) {
-  const all = Object.values(tasks);
-  const counts = Object.fromEntries(TASK_STATES.map((s) => [s, all.filter((t) => t.state === s).length]));
-  return {
-    pending: all.filter((t) => t.state === 'pending').sort(compareTasks),
-    retryWait: all.filter((t) => t.state === 'retry_wait').sort(compareRetries),
-    counts,
-  };
-}
 
 const ids = (list: readonly Task[]) => list.map((t) => t.id);
 
@@ -161,41 +149,6 @@ describe('planTick with the index', () => {
     assert.deepEqual(counts, { pending: 1, running: 1, succeeded: 0, retry_wait: 0, dead: 1, blocked: 0, cancelled: 0 });
     counts.running = 99;
     assert.equal(runningCount(state), 1);
-  });
-});
-
-describe('batch and patch helpers', () => {
-  test('addTasks gives the same state as addTask one by one, duplicates included', () => {
-    const start = stateOf([task('x')]);
-    const list: NewTask[] = [
-      { id: 'a', promptFile: '/p/a', priority: 2, createdAt: 1 },
-      { id: 'x', promptFile: '/p/x', priority: 1, createdAt: 2 },
-      { id: 'b', promptFile: '/p/b', priority: 1, createdAt: 3 },
-      { id: 'a', promptFile: '/p/a2', priority: 3, createdAt: 4 },
-    ];
-    let oneByOne = start;
-    const addedOneByOne = list.map((t) => {
-      const r = addTask(oneByOne, t);
-      oneByOne = r.state;
-      return r.added;
-    });
-    const batch = addTasks(start, list);
-    assert.deepEqual(batch.added, addedOneByOne);
-    assert.deepEqual(batch.added, [true, false, true, false]);
-    assert.deepStrictEqual(batch.state, oneByOne);
-    assert.deepEqual(Object.keys(batch.state.tasks), Object.keys(oneByOne.tasks));
-    assert.deepEqual(taskIndex(batch.state.tasks), expectedIndex(batch.state.tasks));
-  });
-
-  test('updateRunningAttempt gives what the supervisor spread gave, with the index kept', () => {
-    const state = stateOf([task('a', { state: 'running', attempts: 1 }), task('b')]);
-    const patch = { pid: 4242, pidStartTime: '777', unit: 'warden-a-1.scope' };
-    const t = state.tasks.a!;
-    const spread = { ...state, tasks: { ...state.tasks, a: { ...t, current: { ...t.current!, ...patch } } } };
-    const next = updateRunningAttempt(state, 'a', patch);
-    assert.deepStrictEqual(next, spread);
-    assert.deepEqual(taskIndex(next.tasks), expectedIndex(next.tasks));
-    assert.equal(updateRunningAttempt(state, 'b', patch), state, 'a task without a current attempt is left as it is');
   });
 });
 

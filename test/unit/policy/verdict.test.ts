@@ -1,138 +1,21 @@
-// The worker's own verdict: the stream-json reader (chunks split anywhere, noise, unknown events,
-// huge lines), the log tail on a real file, and the pure decisions it feeds, on a fake clock.
+// The worker's own verdict and the pure decisions it feeds, on a fake clock: which kind each
+// recorded stream leads to, usage-limit reset times, and what applyExit does with each kind.
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import fc from 'fast-check';
-
 import { classifyExit, type ExitReport } from '../../../src/policy/classify.ts';
-import { addSpend } from '../../../src/policy/spend.ts';
-import { addTask } from '../../../src/policy/task-changes.ts';
 import { applyExit } from '../../../src/policy/attempt-end.ts';
 import { applyResume } from '../../../src/policy/pauses.ts';
 import { planTick } from '../../../src/policy/tick.ts';
 import { type CoreEvent } from '../../../src/events/catalog.ts';
 import { type CoreSettings } from '../../../src/policy/settings.ts';
-import { classifyVerdict, nextLocalMidnight, nextWallClock, parseLimitReset, usageLimitUntil } from '../../../src/policy/verdict.ts';
-import { emptyState, type WardenState } from '../../../src/state/types.ts';
-import { LogTail } from '../../../src/verdict/log-tail.ts';
-import { StreamVerdictReader } from '../../../src/verdict/stream-reader.ts';
-import type { WorkerVerdict } from '../../../src/policy/verdict.ts';
+import { classifyVerdict, nextWallClock, parseLimitReset, usageLimitUntil } from '../../../src/policy/verdict.ts';
+import { type WardenState } from '../../../src/state/types.ts';
 import { DEFAULT_SETTINGS } from '../../helpers/settings.ts';
+import { readVerdict as read, streamFixture as fixture } from '../../helpers/streams.ts';
 import { exitReport, stateWith } from '../../helpers/tasks.ts';
 import { HOUR, MINUTE, SECOND } from '../../helpers/units.ts';
-import { tempRoot } from '../../helpers/tmp.ts';
 
-const STREAMS = new URL('../../fixtures/streams/', import.meta.url).pathname;
-const fixture = (name: string) => readFileSync(join(STREAMS, `${name}.jsonl`));
 const NOW = Date.UTC(2026, 10, 27, 22, 0, 0); // a fixed fake clock
-
-const tmp = tempRoot('verdict-test');
-
-function read(bytes: Uint8Array, chunks: number[] = []): WorkerVerdict {
-  const r = new StreamVerdictReader();
-  let at = 0;
-  for (const c of chunks) {
-    r.push(bytes.subarray(at, Math.min(bytes.length, at + c)));
-    at = Math.min(bytes.length, at + c);
-  }
-  r.push(bytes.subarray(at));
-  r.end();
-  return r.result();
-}
-
-// ---- the reader -----------------------------------------------------------------------------------
-
-describe('stream-json reader', () => {
-  test('the real unauthenticated run: session, turns, cost, is_error, the error field and the result text', () => {
-    const v = read(fixture('auth'));
-    assert.equal(v.sessionId, '0b6c3f0e-5d2a-4a55-9f61-2f7d0c1e9a01');
-    assert.equal(v.subtype, 'success');
-    assert.equal(v.isError, true);
-    assert.equal(v.numTurns, 1);
-    assert.equal(v.totalCostUsd, 0);
-    assert.equal(v.durationMs, 41);
-    assert.equal(v.error, 'authentication_failed');
-    assert.equal(v.resultText, 'Not logged in · Please run /login');
-    assert.equal(v.events, 3);
-  });
-
-  test('a success with cost and turns', () => {
-    const v = read(fixture('success'));
-    assert.deepEqual([v.isError, v.numTurns, v.totalCostUsd, v.durationMs, v.error], [false, 3, 0.0421, 18234, null]);
-  });
-
-  test('noise, unknown event types and a cut-off line are skipped; the result still counts', () => {
-    const v = read(fixture('garbage'));
-    assert.equal(v.sawResult, true);
-    assert.equal(v.totalCostUsd, 0.0105);
-    assert.equal(v.unknownEvents, 1, 'some_future_event');
-    assert.ok(v.noiseLines >= 5, `noise lines: ${v.noiseLines}`);
-    assert.equal(v.sessionId, 'b1f20314-1212-4182-a394-c5d6e7f8091a');
-  });
-
-  test('chunks split at arbitrary byte boundaries (inside UTF-8 characters too) give the same verdict (property)', () => {
-    const whole = Buffer.concat([fixture('garbage'), fixture('auth'), fixture('success')]);
-    const expected = read(whole);
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 60 }), (chunks) => {
-        assert.deepStrictEqual(read(whole, chunks), expected);
-      }),
-      { numRuns: 300, seed: 8 },
-    );
-    // the · of "Not logged in · Please run /login" is two bytes: split between them
-    const at = whole.indexOf(Buffer.from('·')) + 1;
-    assert.deepStrictEqual(read(whole, [at]), expected);
-  });
-
-  test('a last line without a newline counts at the end of the stream', () => {
-    const v = read(Buffer.from('{"type":"result","subtype":"success","is_error":false,"num_turns":2}'));
-    assert.equal(v.numTurns, 2);
-  });
-
-  test('a line longer than the limit is dropped, not buffered, and the next line still parses', () => {
-    const r = new StreamVerdictReader(1024);
-    const huge = Buffer.alloc(10 * 1024 * 1024, 'x');
-    r.push(Buffer.from('{"type":"assistant","message":{"content":"'));
-    for (let i = 0; i < 10; i++) r.push(huge.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024));
-    r.push(Buffer.from('"}}\n{"type":"result","subtype":"success","is_error":false,"num_turns":4}\n'));
-    const v = r.result();
-    assert.equal(v.droppedLongLines, 1);
-    assert.equal(v.numTurns, 4);
-  });
-
-  test('bad constructor argument is a RangeError', () => {
-    assert.throws(() => new StreamVerdictReader(0), RangeError);
-  });
-});
-
-describe('log tail (a real file, appended while it is followed)', () => {
-  test('reads events as they are written, from the given offset, and tracks the last event time', async () => {
-    const dir = tmp.fresh('tail');
-    const log = join(dir, '1.log');
-    writeFileSync(log, '{"type":"result","num_turns":99}\n'); // an earlier run of the same attempt number
-    const offset = readFileSync(log).length;
-    let clock = 1000;
-    const tail = new LogTail(log, { fromOffset: offset, pollMs: 20, now: () => clock });
-    const lines = fixture('success').toString().split('\n');
-    appendFileSync(log, lines[0]!.slice(0, 50));
-    clock = 2000;
-    await sleep(60);
-    assert.equal(tail.lastEventAt, 1000, 'half a line is not an event');
-    appendFileSync(log, lines[0]!.slice(50) + '\n');
-    await sleep(60);
-    assert.equal(tail.lastEventAt, 2000);
-    clock = 3000;
-    appendFileSync(log, lines.slice(1).join('\n'));
-    const v = tail.finish();
-    assert.equal(v.numTurns, 3, 'the earlier run before the offset is not read');
-    assert.equal(v.totalCostUsd, 0.0421);
-    assert.equal(tail.lastEventAt, 3000);
-  });
-});
 
 // ---- classification -------------------------------------------------------------------------------
 
@@ -323,29 +206,5 @@ describe('decisions', () => {
     assert.equal(a.turns, 34);
     assert.equal(a.sessionId, '5f1e2d3c-aaaa-4b5c-8d6e-7f8091a2b3c4');
     assert.ok(Math.abs(state.spend.usd - 0.3533) < 1e-9);
-  });
-
-  test('the daily budget pauses at the threshold and lifts at the next local midnight', () => {
-    const s = { ...S, maxDailyCostUsd: 1 };
-    const events: CoreEvent[] = [];
-    let state = addSpend(emptyState(S.breaker.cooldown), 0.6, NOW, s, events);
-    assert.equal(state.pause.budget, null);
-    state = addSpend(state, 0.4, NOW + 1, s, events);
-    const midnight = nextLocalMidnight(NOW + 1);
-    assert.equal(state.pause.budget?.until, midnight);
-    assert.deepEqual(
-      events.map((e) => e.type),
-      ['worker_paused'],
-    );
-    state = addTask(state, { id: 'a', promptFile: '/p/a', priority: 2, createdAt: 0 }).state;
-    const held = planTick(state, midnight - 1, null, s);
-    assert.match(held.heldBy ?? '', /paused: budget/);
-    assert.equal(held.wakeAt, midnight);
-    const next = planTick(state, midnight, null, s);
-    assert.equal(next.spawns.length, 1);
-    // the new day starts counting from zero
-    const after = addSpend(next.state, 0.5, midnight + 1, s, []);
-    assert.equal(after.spend.usd, 0.5);
-    assert.equal(after.pause.budget, null);
   });
 });

@@ -1,16 +1,9 @@
-// What a GitHub poll means for the task list (pure), and the per-task log cap.
+// What a GitHub poll means for the task list (pure).
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { addTasks, applyCancel } from '../../../src/policy/task-changes.ts';
 import { emptyState, type TaskState, type WardenState } from '../../../src/state/types.ts';
 import { reconcileGithub } from '../../../src/tasks/reconcile.ts';
-import { attemptLogPath, capTaskLogs } from '../../../src/log/attempt-logs.ts';
-import { tempRoot } from '../../helpers/tmp.ts';
-
-const tmp = tempRoot('reconcile-test');
 
 const S = { repo: 'o/r', priorityLabels: ['priority:P0', 'priority:P1', 'priority:P2'], cancelRunning: false };
 const gi = (number: number, labels: string[] = ['warden']) => ({ number, title: `t${number}`, body: '', labels, updatedAt: '' });
@@ -64,17 +57,5 @@ describe('reconcileGithub', () => {
     const state = withGithubTasks({ 'gh-1': 'pending', 'gh-3': 'running' });
     assert.equal(applyCancel(state, 'gh-1', 5, 'label removed').state.tasks['gh-1']?.state, 'cancelled');
     assert.equal(applyCancel(state, 'gh-3', 5, 'label removed').state, state);
-  });
-});
-
-describe('attempt logs', () => {
-  test('over log_max, the oldest attempts go first and the newest is always kept', () => {
-    const dir = tmp.fresh('logs');
-    mkdirSync(join(dir, 'logs', 't'), { recursive: true });
-    for (const a of [1, 2, 3]) writeFileSync(attemptLogPath(dir, 't', a), 'x'.repeat(1000));
-    assert.deepEqual(capTaskLogs(dir, 't', 2500), [1]);
-    assert.deepEqual(readdirSync(join(dir, 'logs', 't')).sort(), ['2.log', '3.log']);
-    assert.deepEqual(capTaskLogs(dir, 't', 10), [2]);
-    assert.deepEqual(readdirSync(join(dir, 'logs', 't')), ['3.log']);
   });
 });

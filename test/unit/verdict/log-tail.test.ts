@@ -2,10 +2,12 @@
 // half and a marker line; the worker's O_APPEND writes go on after the marker, and the verdict
 // reader still sees every event, including ones that straddle a cut.
 import assert from 'node:assert/strict';
-import { closeSync, constants, openSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, openSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LogTail } from '../../../src/verdict/log-tail.ts';
+import { streamFixture as fixture } from '../../helpers/streams.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
 
 const tmp = tempRoot('log-tail-test');
@@ -80,4 +82,29 @@ test('a worker far ahead of warden: the unparsed middle is skipped, the newest o
   assert.equal(v.sessionId, 's-2');
   assert.equal(v.numTurns, 2);
   assert.equal(v.subtype, 'success');
+});
+
+describe('log tail (a real file, appended while it is followed)', () => {
+  test('reads events as they are written, from the given offset, and tracks the last event time', async () => {
+    const dir = tmp.fresh('tail');
+    const log = join(dir, '1.log');
+    writeFileSync(log, '{"type":"result","num_turns":99}\n'); // an earlier run of the same attempt number
+    const offset = readFileSync(log).length;
+    let clock = 1000;
+    const tail = new LogTail(log, { fromOffset: offset, pollMs: 20, now: () => clock });
+    const lines = fixture('success').toString().split('\n');
+    appendFileSync(log, lines[0]!.slice(0, 50));
+    clock = 2000;
+    await sleep(60);
+    assert.equal(tail.lastEventAt, 1000, 'half a line is not an event');
+    appendFileSync(log, lines[0]!.slice(50) + '\n');
+    await sleep(60);
+    assert.equal(tail.lastEventAt, 2000);
+    clock = 3000;
+    appendFileSync(log, lines.slice(1).join('\n'));
+    const v = tail.finish();
+    assert.equal(v.numTurns, 3, 'the earlier run before the offset is not read');
+    assert.equal(v.totalCostUsd, 0.0421);
+    assert.equal(tail.lastEventAt, 3000);
+  });
 });

@@ -2,12 +2,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { readDiskUsage } from '../../../src/host/disk-usage.ts';
 import { ensureWorktree, isDirty, listWorktrees, removeWorktree, worktreePath } from '../../../src/worktree/git-worktree.ts';
-import { worktreesToRemove } from '../../../src/worktree/retention.ts';
 import { tempRoot } from '../../helpers/tmp.ts';
 
 const tmp = tempRoot('worktree-test');
@@ -55,25 +52,5 @@ describe('git worktrees', () => {
   test("a bad repository is a WorktreeError with git's reason", async () => {
     const s = { repo: tmp.fresh('notrepo'), base_dir: '/nonexistent', base: 'HEAD' };
     await assert.rejects(ensureWorktree(s, 'gh-4'), /not a git repository/);
-  });
-
-  test('free disk space comes from statfs', () => {
-    assert.ok(readDiskUsage('worktrees', tmpdir()).freeBytes > 0);
-  });
-});
-
-describe('retention', () => {
-  const H = 3_600_000;
-  test('succeeded and cancelled go at once; dead and blocked are kept up to keep_failed, newest first, and not past keep_failed_for', () => {
-    const owners = [
-      { taskId: 'ok', state: 'succeeded' as const, since: 0 },
-      { taskId: 'cx', state: 'cancelled' as const, since: 0 },
-      { taskId: 'run', state: 'running' as const, since: 0 },
-      { taskId: 'd1', state: 'dead' as const, since: 10 * H },
-      { taskId: 'd2', state: 'blocked' as const, since: 9 * H },
-      { taskId: 'd3', state: 'dead' as const, since: 8 * H },
-      { taskId: 'old', state: 'dead' as const, since: 0 },
-    ];
-    assert.deepEqual(worktreesToRemove(owners, 11 * H, { keepFailed: 2, keepFailedFor: 5 * H }).sort(), ['cx', 'd3', 'ok', 'old']);
   });
 });
