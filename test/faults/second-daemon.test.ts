@@ -4,7 +4,7 @@
 // leaves no stale lock; and no task is ever spawned twice.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -152,7 +152,8 @@ test('kill -9 the holder: a new daemon starts at once (no stale lock), adopts th
   const sb = makeSandbox({ supervisor: { max_concurrent_workers: 3 } });
   const TASKS = 3;
   const first = await startDaemon(sb);
-  for (let i = 0; i < TASKS; i++) await addTask(sb, `k${i}`, `sleep=3 exit=0 count=${sb.countFile}`);
+  const release = join(sb.dir, 'release'); // the workers run until the new daemon has adopted them
+  for (let i = 0; i < TASKS; i++) await addTask(sb, `k${i}`, `sleep=0 until=${release} exit=0 count=${sb.countFile}`);
   await waitFor('3 workers', async () => ((await status(sb)).workers.length === TASKS ? true : null), 15_000);
   const other = otherConfig(sb, 'x');
   const refusedWhileHeld = run(other.configPath);
@@ -165,6 +166,8 @@ test('kill -9 the holder: a new daemon starts at once (no stale lock), adopts th
   // the workers outlived the daemon (they do not hold the lock: sockets are close-on-exec)
   const third = run(other.configPath);
   assertRefusedBy(await refusal(third), third.out(), second.pid, sb.stateDir);
+  assert.equal((await status(sb)).workers.length, TASKS, 'the new daemon holds the 3 workers');
+  writeFileSync(release, '');
   await waitFor(
     'every task to finish',
     async () => {

@@ -2,7 +2,7 @@
 // next daemon must adopt them, by PID, and never spawn a second worker for the same task. And a
 // second daemon on the same state must refuse to start without touching it.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +26,7 @@ import {
 after(cleanupAll);
 
 const ROUNDS = 5;
+/** How long a released worker still takes to finish, at most (the deadline of the wait for it). */
 const WORKER_SECONDS = 5;
 
 test(`kill -9 of the daemon with 2 workers running: the restart adopts both, no duplicate spawn (${ROUNDS} rounds)`, async (t) => {
@@ -36,8 +37,10 @@ test(`kill -9 of the daemon with 2 workers running: the restart adopts both, no 
       worker: { startup_window: '1s' },
     });
     const first = await startDaemon(sb);
-    await addTask(sb, 'a', `sleep=${WORKER_SECONDS} exit=0 count=${sb.countFile}`);
-    await addTask(sb, 'b', `sleep=${WORKER_SECONDS} exit=0 count=${sb.countFile}`);
+    // the workers run until the test releases them, so a slow machine cannot end them before the restart
+    const release = join(sb.dir, 'release');
+    await addTask(sb, 'a', `sleep=0 until=${release} exit=0 count=${sb.countFile}`);
+    await addTask(sb, 'b', `sleep=0 until=${release} exit=0 count=${sb.countFile}`);
     const before = await waitFor('both workers to run', async () => {
       const s = await status(sb);
       return s.workers.length === 2 ? s.workers : null;
@@ -54,6 +57,7 @@ test(`kill -9 of the daemon with 2 workers running: the restart adopts both, no 
     assert.deepEqual(pidsAfter, pidsBefore, `round ${round}: the same workers, adopted by PID\n${second.log()}`);
     assert.match(second.log(), /did not shut down cleanly/);
     assert.equal((second.log().match(/adopted running worker/g) ?? []).length, 2);
+    writeFileSync(release, '');
 
     const done = await waitFor(
       'both tasks to finish',
@@ -88,7 +92,8 @@ test(`kill -9 of the daemon with 2 workers running: the restart adopts both, no 
 test('a second daemon on the same config refuses to start and leaves the first and its state alone', async () => {
   const sb = makeSandbox({ supervisor: { poll_interval: '300ms' } });
   const first = await startDaemon(sb);
-  await addTask(sb, 'long', `sleep=4 exit=0 count=${sb.countFile}`);
+  const release = join(sb.dir, 'release'); // the worker runs until the test has seen the refusal
+  await addTask(sb, 'long', `sleep=0 until=${release} exit=0 count=${sb.countFile}`);
   const [worker] = await waitFor('the worker to run', async () => {
     const s = await status(sb);
     return s.workers.length === 1 ? s.workers : null;
@@ -113,6 +118,7 @@ test('a second daemon on the same config refuses to start and leaves the first a
   const s = await status(sb);
   assert.equal(s.daemon.pid, first.pid, 'the first daemon still answers');
   assert.ok(pidAlive(worker!.pid), 'and its worker still runs');
+  writeFileSync(release, '');
   const t = await waitFor(
     'the task to finish under the first daemon',
     async () => {
