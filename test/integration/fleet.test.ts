@@ -97,6 +97,18 @@ async function workersGone(sb: Sandbox): Promise<number> {
   return uptime();
 }
 
+/**
+ * Watches the nodes' worker processes from now on (every 20 ms): `lastSeen()` is the last time
+ * (uptime) any was seen, so a gap between two tasks of a node does not count as the workers' end.
+ */
+function watchWorkers(sandboxes: readonly Sandbox[]): { lastSeen: () => number; stop: () => void } {
+  let seen = uptime();
+  const timer = setInterval(() => {
+    if (sandboxes.some((sb) => processesUnder(sb.dir).length > 0)) seen = uptime();
+  }, 20);
+  return { lastSeen: () => seen, stop: () => clearInterval(timer) };
+}
+
 /** The first start of `task` on a node other than `node`. */
 function takenOverBy(f: Fleet, task: string, node: string): Promise<LogLine> {
   return waitFor(
@@ -244,17 +256,20 @@ describe('fleet mode through etcd (3 members, 3 wardens, 30 tasks)', { skip }, (
     const down = etcd().members.slice(1);
     for (const m of down) etcd().kill9(m);
     const lostAt = uptime();
+    const watch = watchWorkers(f.sandboxes);
     for (const sb of f.sandboxes)
       await waitFor(`${sb.dir} paused with reason fleet`, async () => (await status(sb)).pause.reasons.includes('fleet'), 30_000, 100);
-    // fenced: every node has paused, and then has no worker left. Looking for "no worker" before
-    // the pauses could catch the gap between two tasks of a node, whose next worker (claimed while
-    // the quorum was still there) starts a moment later and would look like a start without quorum.
-    const goneAt = Math.max(...(await Promise.all(f.sandboxes.map((sb) => workersGone(sb)))));
+    const pausedAt = uptime();
+    await Promise.all(f.sandboxes.map((sb) => workersGone(sb)));
+    watch.stop();
+    // when the last worker was last seen: a node between two tasks right after the loss (its next
+    // worker claimed while the quorum was still there) is not taken for the end of its workers
+    const goneAt = watch.lastSeen();
     for (const m of down) etcd().restart(m);
     await etcd().waitHealthy();
     const backAt = uptime();
-    // a start between the fencing and the quorum's return would be a claim made without quorum
-    const during = [...analyse(f).starts.values()].flat().filter((l) => l.at > goneAt && l.at < backAt).length;
+    // a start once every node had paused, before the quorum's return, would be a claim made without quorum
+    const during = [...analyse(f).starts.values()].flat().filter((l) => l.at > pausedAt && l.at < backAt).length;
     await waitFor('every task completed', () => allEnded(f), 180_000, 200);
     console.log(
       `fleet quorum loss: overlaps=${analyse(f).overlaps}, every worker stopped ${(goneAt - lostAt).toFixed(2)}s after the loss, ` +
