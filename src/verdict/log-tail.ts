@@ -129,11 +129,13 @@ export class LogTail {
 
   /**
    * The log passed its cap: keep [0, head), then the marker, then the newest bytes (at most a
-   * quarter of the cap, all of them not yet parsed), and cut the rest. The kept tail is copied
-   * down with plain (non-append) writes below the current end, so the worker's appends are never
-   * overwritten; the size is checked again right before the ftruncate, and whatever arrived is
-   * copied too. Unparsed bytes older than the kept tail (a worker writing faster than warden
-   * parses) are skipped, counted in `cuts.skipped`.
+   * quarter of the cap, from the start of a line where the parsed part has one), and cut the rest.
+   * The kept tail holds the newest output whether or not it was parsed yet: the final `result`
+   * event stays in the file even when warden had read it before the cut. Its parsed part is not
+   * parsed again. The kept tail is copied down with plain (non-append) writes below the current
+   * end, so the worker's appends are never overwritten; the size is checked again right before the
+   * ftruncate, and whatever arrived is copied too. Unparsed bytes older than the kept tail (a
+   * worker writing faster than warden parses) are skipped, counted in `cuts.skipped`.
    */
   private cut(): void {
     const cap = this.capBytes as number;
@@ -154,7 +156,7 @@ export class LogTail {
       have = from;
     };
     try {
-      restartAt(Math.max(this.position, fstatSync(fd).size - tailKeep));
+      restartAt(this.lineStartFrom(Math.max(head, fstatSync(fd).size - tailKeep)));
       for (let round = 0; ; round++) {
         const size = fstatSync(fd).size;
         // nothing new since the last copy: truncate at once (this fstat and the ftruncate are the race of README "Reliability")
@@ -174,14 +176,25 @@ export class LogTail {
     } finally {
       closeSync(wfd);
     }
+    const parsedKept = Math.max(0, this.position - from); // the kept tail's bytes already parsed
     if (from > this.position) {
       this.cuts.skipped += from - this.position;
       this.reader.resync();
     }
-    this.position = head + markerBytes; // the copied tail is parsed from here
+    this.position = head + markerBytes + parsedKept; // the copied tail is parsed from here on
     this.cuts.count++;
     this.cuts.bytes += from - head;
     if (this.cuts.count === 1) this.onFirstCut?.(from - head);
+  }
+
+  /**
+   * Where a kept tail that would start at `at` starts a line: after the first newline in the parsed
+   * bytes [at, position). Past the parsed part, `at` as it is (the reader skips to a line start there).
+   */
+  private lineStartFrom(at: number): number {
+    if (at >= this.position) return at;
+    const nl = this.readRange(at, this.position).indexOf(0x0a);
+    return nl === -1 ? at : at + nl + 1;
   }
 
   private readRange(from: number, to: number): Buffer {

@@ -43,6 +43,34 @@ test('a log written past its cap keeps its head, a marker and its tail; the resu
   assert.equal(v.events, 1 + 10 + 1, 'every event, also those written across a cut');
 });
 
+test('the result event stays in the file when warden parsed it before the cut (the kept tail is the newest output, parsed or not)', () => {
+  const log = join(tmp.fresh('parsed'), '1.log');
+  const fd = openSync(log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT);
+  writeSync(fd, '{"type":"system","subtype":"init","session_id":"s-2"}\n');
+  const tail = new LogTail(log, { fromOffset: 0, capBytes: CAP });
+  // the output up to just under the cap is read first; then the result event takes the log past
+  // the cap, and the read that parses it is the one that finds the log over its cap
+  const junk = 'x'.repeat(99) + '\n';
+  writeSync(fd, junk.repeat(Math.floor(CAP / junk.length) - 1)); // 54 + 65,400 bytes: the result's 91 take it past
+  tail.drain(true);
+  assert.equal(tail.cuts.count, 0, 'still under the cap');
+  const result = '{"type":"result","subtype":"success","is_error":false,"num_turns":2,"total_cost_usd":0.25}\n';
+  writeSync(fd, result);
+  tail.drain(true);
+  assert.ok(tail.cuts.count > 0, 'the log was cut');
+  const text = readFileSync(log, 'utf8');
+  assert.ok(text.endsWith(result), `the result event is still the file's last line: ...${JSON.stringify(text.slice(-120))}`);
+  assert.ok(text.startsWith('{"type":"system","subtype":"init","session_id":"s-2"}\n'), 'the head is kept');
+  assert.match(text, /\n\[warden: \d+ bytes of output cut here \(worker\.log_max\)\]\nx/, 'the kept tail starts at a line');
+  assert.ok(statSync(log).size <= CAP, `size ${statSync(log).size} <= cap`);
+  closeSync(fd);
+  const v = tail.finish();
+  assert.equal(v.events, 2, 'each event parsed once: the parsed part of the kept tail is not read again');
+  assert.equal(v.numTurns, 2);
+  assert.equal(v.totalCostUsd, 0.25);
+  assert.equal(tail.cuts.skipped, 0);
+});
+
 test('a log under its cap is never touched', () => {
   const log = join(tmp.fresh('under'), '1.log');
   writeFileSync(log, 'a\n'.repeat(1000));
