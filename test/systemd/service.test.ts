@@ -224,19 +224,22 @@ describe('warden.service', { skip }, () => {
 
   test('a stop_grace longer than TimeoutStopSec is not cut short: warden extends the stop timeout and stops cleanly', async () => {
     const dir = freshDir('long-grace');
-    // the unit's 90 s shrunk to 2 s, and a worker that ignores SIGTERM, so only the KILL after stop_grace ends it
-    const graceS = Math.ceil(scaled(6_000) / 1000);
+    // the unit's 90 s shrunk to 2 s (times the slowdown: warden must get SIGTERM and answer with
+    // EXTEND_TIMEOUT_USEC within it, which took more than 2 s in the emulated VM at load 6), a
+    // stop_grace 3 times that, and a worker that ignores SIGTERM, so only the KILL after stop_grace ends it
+    const stopS = Math.max(2, Math.ceil(2 * SLOWDOWN));
+    const graceS = Math.max(Math.ceil(scaled(6_000) / 1000), 3 * stopS);
     const config = writeConfig(dir, {
       worker: { command: [process.execPath, join(FIXTURES, 'ignore-sigterm.mjs')], stop_grace: `${graceS}s` },
     });
-    installService(config, { timeoutStopSec: 2 });
+    installService(config, { timeoutStopSec: stopS });
     assert.equal(sh('systemctl', ['start', 'warden.service']).code, 0);
     addTask(config, 'stubborn', 'x');
     const w = await waitFor('worker running', () => status(config)?.workers.find((x) => x.taskId === 'stubborn'));
     const t0 = Date.now();
     assert.equal(sh('systemctl', ['stop', 'warden.service']).code, 0);
     const took = Date.now() - t0;
-    console.log(`# stop with stop_grace ${graceS}s under TimeoutStopSec=2s took ${(took / 1000).toFixed(1)} s`);
+    console.log(`# stop with stop_grace ${graceS}s under TimeoutStopSec=${stopS}s took ${(took / 1000).toFixed(1)} s`);
     const p = unitProps('warden.service', 'Result');
     assert.equal(p.Result, 'success', 'systemd did not time the stop out');
     assert.ok(took >= graceS * 1000 - 500, `the stop waited for the grace (${took} ms)`);
