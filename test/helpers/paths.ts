@@ -1,5 +1,5 @@
 // Where things are in this checkout, for tests that run the built CLI or read fixtures.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,4 +14,12 @@ export const HOSTS = join(FIXTURES, 'hosts');
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before the tests`);
+}
+
+/** Paths under `dir` (a folder of the repository; each path relative to it) of the files whose names end with `suffix`, sorted. */
+export function filesUnder(dir: string, suffix: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith(suffix))
+    .map((e) => join(e.parentPath, e.name).slice(join(ROOT, dir).length + 1))
+    .sort();
 }

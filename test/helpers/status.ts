@@ -91,16 +91,7 @@ export function statusFixture(over: Partial<StatusReport> = {}): StatusReport {
       reason: '3 failures in 600s, last: gh-"9": startup_error\\x',
     },
     heldBy: null,
-    lastSample: {
-      at: 1_700_000_001_000,
-      memAvailable: 4 * 2 ** 30,
-      memTotal: 8 * 2 ** 30,
-      load1: 0.42,
-      cpus: 4,
-      memoryPressure: 1.5,
-      psiAvailable: true,
-      errors: [],
-    },
+    lastSample: hostSample({ at: 1_700_000_001_000, memAvailable: 4 * GiB, load1: 0.42, memoryPressure: 1.5 }),
     totalSpawns: 17,
     ...over,
   } as StatusReport;

@@ -2,11 +2,11 @@
 // not even through a type import. The graph is read with TypeScript's own pre-processor (every
 // `import`, `import type` and `export ... from` of a relative path), so it is the graph tsc sees.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import ts from 'typescript';
-import { ROOT } from '../helpers/paths.ts';
+import { filesUnder, ROOT } from '../helpers/paths.ts';
 
 const SRC = join(ROOT, 'src');
 
@@ -45,7 +45,7 @@ interface Graph {
 }
 
 function readGraph(): Graph {
-  const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  const files = filesUnder('src', '.ts');
   const local = new Map<string, string[]>();
   const io = new Map<string, string[]>();
   for (const file of files) {

@@ -4,10 +4,8 @@
 // shrink: a row for a module that has gained its mirrored file, or no longer exists, fails here,
 // and so does a row that names a test file that does not exist.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from '../helpers/paths.ts';
+import { filesUnder } from '../helpers/paths.ts';
 
 /** src modules without a mirrored unit test file: why, and where they are tested instead. */
 const ELSEWHERE: Record<string, string> = {
@@ -58,14 +56,6 @@ const CROSS_CUTTING: Record<string, string> = {
   'install-script.test.ts': 'install.sh (shell, not TypeScript) and the bundle',
   'layout.test.ts': 'this map',
 };
-
-/** Paths under `dir` (relative to it) of the files whose names end with `suffix`. */
-function filesUnder(dir: string, suffix: string): string[] {
-  return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith(suffix))
-    .map((e) => join(e.parentPath, e.name).slice(join(ROOT, dir).length + 1))
-    .sort();
-}
 
 const modules = filesUnder('src', '.ts');
 const unitTests = filesUnder('test/unit', '.test.ts');
