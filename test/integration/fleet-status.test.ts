@@ -58,9 +58,20 @@ describe('warden fleet status, /metrics and doctor against a real etcd', { skip 
         fleet: { endpoints: cluster.endpoints, node: `n${i}`, prefix: '/vis/', lease_ttl: '5s' },
       }),
     );
-    // one long task, queued on n1 only: n1 claims it and runs it
+    // one long task, queued on n1 only: n1 claims it and runs it. The task list is shared, so n2
+    // starts only once n1 holds the claim (started together, n2 sometimes claimed it first)
     enqueueTask(sbs[0]!.stateDir, { id: 'long', prompt: 'p', priority: 2, addedAt: Date.now() });
-    daemons = await Promise.all(sbs.map((sb) => startDaemon(sb)));
+    const n1 = await startDaemon(sbs[0]!);
+    await waitFor(
+      'n1 claims long before n2 starts',
+      async () => {
+        const r = await cli(sbs[0]!.configPath, ['fleet', 'status', '--json']);
+        return r.code === 0 && (JSON.parse(r.stdout) as FleetStatus).claims.some((c) => c.task === 'long' && c.node === 'n1');
+      },
+      30_000,
+      300,
+    );
+    daemons = [n1, await startDaemon(sbs[1]!)];
   });
   after(async () => {
     await cleanupAll();
