@@ -192,9 +192,15 @@ export class LogTail {
    * bytes [at, position). Past the parsed part, `at` as it is (the reader skips to a line start there).
    */
   private lineStartFrom(at: number): number {
-    if (at >= this.position) return at;
-    const nl = this.readRange(at, this.position).indexOf(0x0a);
-    return nl === -1 ? at : at + nl + 1;
+    // read in READ_SIZE pieces up to the first newline only: the kept tail is copied afterwards anyway
+    for (let from = at; from < this.position;) {
+      const n = readSync(this.fd as number, this.buf, 0, Math.min(READ_SIZE, this.position - from), from);
+      if (n <= 0) break;
+      const nl = this.buf.subarray(0, n).indexOf(0x0a);
+      if (nl !== -1) return from + nl + 1;
+      from += n;
+    }
+    return at;
   }
 
   private readRange(from: number, to: number): Buffer {
