@@ -39,6 +39,19 @@ const gauge = (text: string, line: string): number | null => {
   return m ? Number(m[1]) : null;
 };
 
+/** Waits until `warden fleet status --json`, run with `sb`'s config, shows `task` claimed by `node`. */
+async function claimedBy(sb: Sandbox, task: string, node: string): Promise<void> {
+  await waitFor(
+    `${node} claims ${task}`,
+    async () => {
+      const r = await cli(sb.configPath, ['fleet', 'status', '--json']);
+      return r.code === 0 && (JSON.parse(r.stdout) as FleetStatus).claims.some((c) => c.task === task && c.node === node);
+    },
+    30_000,
+    300,
+  );
+}
+
 describe('warden fleet status, /metrics and doctor against a real etcd', { skip }, () => {
   let cluster: EtcdCluster;
   let sbs: Sandbox[];
@@ -62,15 +75,7 @@ describe('warden fleet status, /metrics and doctor against a real etcd', { skip 
     // starts only once n1 holds the claim (started together, n2 sometimes claimed it first)
     enqueueTask(sbs[0]!.stateDir, { id: 'long', prompt: 'p', priority: 2, addedAt: Date.now() });
     const n1 = await startDaemon(sbs[0]!);
-    await waitFor(
-      'n1 claims long before n2 starts',
-      async () => {
-        const r = await cli(sbs[0]!.configPath, ['fleet', 'status', '--json']);
-        return r.code === 0 && (JSON.parse(r.stdout) as FleetStatus).claims.some((c) => c.task === 'long' && c.node === 'n1');
-      },
-      30_000,
-      300,
-    );
+    await claimedBy(sbs[0]!, 'long', 'n1');
     daemons = [n1, await startDaemon(sbs[1]!)];
   });
   after(async () => {
@@ -164,15 +169,7 @@ describe('warden fleet status, /metrics and doctor against a real etcd', { skip 
     );
     assert.ok(s.nodes.some((n) => n.node === 'n2' && n.alive));
     // the task is in the fleet's shared list: n2, where it was never queued, claims it now
-    await waitFor(
-      'n2 claims long',
-      async () => {
-        const r = await cli(sbs[1]!.configPath, ['fleet', 'status', '--json']);
-        return r.code === 0 && (JSON.parse(r.stdout) as FleetStatus).claims.some((c) => c.task === 'long' && c.node === 'n2');
-      },
-      30_000,
-      300,
-    );
+    await claimedBy(sbs[1]!, 'long', 'n2');
   });
 
   test('no [fleet]: one line, exit 78; etcd not answering: one line, exit 69, within seconds, and doctor fails fleet-etcd', async () => {
