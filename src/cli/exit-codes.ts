@@ -13,7 +13,7 @@ export const EX_IOERR = 74;
 export const EX_LOCKED = 75;
 
 export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
-  { code: 0, meaning: 'ok' },
+  { code: 0, meaning: 'ok; also when the reader of the output stopped reading (`warden logs t` piped into `head`)' },
   {
     code: 1,
     meaning: 'an unexpected error (one line, never a stack trace); `doctor`: a check failed; `alert test`: a channel failed',

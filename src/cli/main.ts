@@ -94,8 +94,22 @@ const HANDLERS: Record<CommandName, (c: Invocation) => number | Promise<number>>
   },
 };
 
+/**
+ * A reader that stopped reading (`warden logs t | head`) is not an error: stop quietly, exit 0,
+ * where Node would print a stack trace for the EPIPE. Not for `warden run`: the daemon's output is
+ * the journal, and a lost reader must not stop the daemon.
+ */
+function quietOnClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`warden: cannot write to standard output: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const parsed = parseCommandLine(argv);
+  if (parsed.kind !== 'command' || parsed.name !== 'run') quietOnClosedStdout();
   switch (parsed.kind) {
     case 'help':
       process.stdout.write(parsed.text + '\n');

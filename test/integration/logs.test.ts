@@ -1,6 +1,9 @@
 // `warden logs TASK [--follow]`: the attempt logs, oldest first, read from state_dir.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CLI } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -40,4 +43,22 @@ test('warden logs refuses a bad ID and says when a task has no logs', async () =
   const none = await cli(sb.configPath, ['logs', 'nothing-here']);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /no logs for task nothing-here/);
+});
+
+test('warden logs into a reader that stops reading (| head): exit 0, nothing on stderr, no stack trace', async () => {
+  const sb = makeSandbox();
+  const dir = join(sb.stateDir, 'logs', 'big');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, '1.log'), 'line of output\n'.repeat(200_000)); // 2.8 MB: far more than a pipe holds
+  const child = spawn(process.execPath, [CLI, 'logs', 'big', '--config', sb.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  // read the first chunk, then close the pipe, as head does after its lines
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.stdout.destroy();
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  console.log(`warden logs into a closed pipe: exit ${code}, signal ${signal}, stderr ${JSON.stringify(stderr)}`);
+  assert.equal(signal, null);
+  assert.equal(code, 0);
+  assert.equal(stderr, '');
 });
